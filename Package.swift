@@ -1,0 +1,60 @@
+// swift-tools-version: 6.2
+// Agora: simulate populations of people with language models.
+// No package dependencies beyond the toolchain (Foundation, FoundationNetworking, Dispatch,
+// Synchronization, Swift Testing) and two system C libraries: sqlite3 and libcurl (via URLSession).
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Agora",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agora", targets: ["AgoraCLI"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Inference", targets: ["Inference"]),
+        .library(name: "Memory", targets: ["Memory"]),
+        .library(name: "Population", targets: ["Population"]),
+        .library(name: "Agents", targets: ["Agents"]),
+        .library(name: "Environments", targets: ["Environments"]),
+        .library(name: "AgoraTesting", targets: ["AgoraTesting"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(name: "Inference", dependencies: ["Storage"], swiftSettings: strict),
+        .target(name: "Memory", dependencies: ["Storage", "Inference"], swiftSettings: strict),
+        .target(name: "Population", dependencies: ["Storage", "Inference"], swiftSettings: strict),
+        .target(name: "Agents", dependencies: ["Memory", "Population", "Inference"], swiftSettings: strict),
+        .target(
+            name: "Environments",
+            dependencies: ["Agents", "Memory", "Population", "Inference", "Storage"],
+            swiftSettings: strict
+        ),
+        .target(name: "AgoraTesting", dependencies: ["Inference", "Storage"], swiftSettings: strict),
+        .executableTarget(
+            name: "AgoraCLI",
+            dependencies: ["Storage", "Inference", "Memory", "Population", "Agents", "Environments", "AgoraTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(name: "PopulationTests", dependencies: ["Population", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraCLI"], swiftSettings: strict),
+    ]
+)
