@@ -67,7 +67,8 @@ public final class Connection {
                 let mode = try queryOne("PRAGMA journal_mode = WAL")?.optionalString("journal_mode")
                 guard mode?.lowercased() == "wal" else {
                     throw StorageError(
-                        code: .openFailed, message: "cannot switch \(path) to WAL mode (journal mode is \(mode ?? "unknown"))")
+                        code: .openFailed,
+                        message: "cannot switch \(path) to WAL mode (journal mode is \(mode ?? "unknown"))")
                 }
                 // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
                 try execute("PRAGMA synchronous = NORMAL")
@@ -278,7 +279,8 @@ public final class Connection {
             guard migration.version > 0, index == 0 || sorted[index - 1].version != migration.version else {
                 throw StorageError(
                     code: .migrationFailed,
-                    message: "migration versions must be positive and distinct; found \(migration.version) twice or ≤ 0")
+                    message: "migration versions must be positive and distinct; found \(migration.version) twice or ≤ 0"
+                )
             }
         }
         let current = try userVersion()
@@ -311,7 +313,8 @@ public final class Connection {
     /// Copies this whole database into `other` with SQLite's online backup API, replacing its content.
     public func backup(to other: Connection) throws(StorageError) {
         guard let backup = sqlite3_backup_init(other.handle.pointer, "main", handle.pointer, "main") else {
-            var error = other.handle.error(sqlite3_errcode(other.handle.pointer), sql: nil, context: "cannot start backup")
+            var error = other.handle.error(
+                sqlite3_errcode(other.handle.pointer), sql: nil, context: "cannot start backup")
             error.code = .backupFailed
             throw error
         }

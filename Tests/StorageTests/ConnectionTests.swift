@@ -62,7 +62,8 @@ struct ConnectionTests {
     func updateAndDelete() throws {
         let connection = try makeConnection()
         for index in 1...5 {
-            try connection.run("INSERT INTO item(id, value) VALUES (?, ?)", [.integer(Int64(index)), .text("v\(index)")])
+            try connection.run(
+                "INSERT INTO item(id, value) VALUES (?, ?)", [.integer(Int64(index)), .text("v\(index)")])
         }
         #expect(connection.lastInsertRowID == 5)
         try connection.run("UPDATE item SET value = ? WHERE id > ?", [.text("big"), .integer(3)])
@@ -70,7 +71,10 @@ struct ConnectionTests {
         try connection.run("DELETE FROM item WHERE value = ?", ["big"])
         #expect(connection.changes == 2)
         #expect(try connection.queryOne("SELECT * FROM item WHERE id = ?", [4]) == nil)
-        #expect(try connection.query("SELECT value FROM item ORDER BY id").map { try $0.string("value") } == ["v1", "v2", "v3"])
+        #expect(
+            try connection.query("SELECT value FROM item ORDER BY id").map { try $0.string("value") } == [
+                "v1", "v2", "v3",
+            ])
     }
 
     @Test("typed reads convert or report a type mismatch and a missing column")
@@ -164,7 +168,9 @@ struct ConnectionTests {
         }
         #expect(foreignKey?.code == .constraint)
         #expect(foreignKey?.sqliteCode == 787)  // SQLITE_CONSTRAINT_FOREIGNKEY: foreign keys are on
-        let notNull = #expect(throws: StorageError.self) { try connection.run("INSERT INTO parent(name) VALUES (NULL)") }
+        let notNull = #expect(throws: StorageError.self) {
+            try connection.run("INSERT INTO parent(name) VALUES (NULL)")
+        }
         #expect(notNull?.sqliteCode == 1299)  // SQLITE_CONSTRAINT_NOTNULL
     }
 
@@ -268,7 +274,8 @@ struct ConnectionTests {
     func migrations() throws {
         let database = try TemporaryDatabase()
         let migrations = [
-            Migration(version: 2, sql: "ALTER TABLE note ADD COLUMN author TEXT; INSERT INTO note(body) VALUES ('v2');"),
+            Migration(
+                version: 2, sql: "ALTER TABLE note ADD COLUMN author TEXT; INSERT INTO note(body) VALUES ('v2');"),
             Migration(version: 1, sql: "CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT NOT NULL);"),
         ]
         do {

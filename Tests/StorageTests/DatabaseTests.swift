@@ -1,10 +1,13 @@
 import Foundation
-@testable import Storage
 import Testing
+
+@testable import Storage
 
 @Suite("Database")
 struct DatabaseTests {
-    static let schema = [Migration(version: 1, sql: "CREATE TABLE event(id INTEGER PRIMARY KEY, task INTEGER, n INTEGER)")]
+    static let schema = [
+        Migration(version: 1, sql: "CREATE TABLE event(id INTEGER PRIMARY KEY, task INTEGER, n INTEGER)")
+    ]
 
     @Test("50 concurrent tasks writing through the actor lose no writes")
     func concurrentWrites() async throws {
@@ -15,7 +18,8 @@ struct DatabaseTests {
                 group.addTask {
                     for n in 0..<20 {
                         try await database.write {
-                            try $0.run("INSERT INTO event(task, n) VALUES (?, ?)", [.integer(Int64(task)), .integer(Int64(n))])
+                            try $0.run(
+                                "INSERT INTO event(task, n) VALUES (?, ?)", [.integer(Int64(task)), .integer(Int64(n))])
                         }
                     }
                 }
