@@ -1,4 +1,5 @@
 @testable import Memory
+import Inference
 
 /// A seeded generator for tests (SplitMix64); replaced by Storage.RandomStream once it lands.
 struct SeededRNG: RandomNumberGenerator {
