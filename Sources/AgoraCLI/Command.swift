@@ -11,11 +11,11 @@ protocol AgoraCommand {
 
 /// Every command of `agora`, in the order `agora --help` lists them.
 enum CommandTable {
-    static let all: [any AgoraCommand.Type] = [
+    static var all: [any AgoraCommand.Type] {[
         ModelCheckCommand.self,
         ModelSetupCommand.self,
         BenchCommand.self,
-    ]
+    ]}
 }
 
 /// Exit codes of `agora` (DESIGN.md).

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Inference
 
 /// The real local model, shared by every integration test of one test process.

@@ -126,11 +126,15 @@ struct ClientFaultTests {
     @Test func aSlowReplyPastTheTimeoutIsRetriedAsATimeout() async throws {
         let server = try StubServer(configuration: .init(faults: [.slow(3), .slow(3)]))
         defer { server.stop() }
+        let clock = ContinuousClock()
+        let start = clock.now
         await #expect {
-            _ = try await Self.client(server, attempts: 2, timeout: 0.5).complete(Self.hello)
+            _ = try await Self.client(server, attempts: 2, timeout: 1).complete(Self.hello)
         } throws: { error in
             (error as? InferenceError)?.code == .timeout
         }
+        #expect(clock.now - start >= .milliseconds(1900))
+        #expect(server.requestCount == 2)
     }
 
     @Test func anUnreachableEndpointFailsAtOnceAsUnreachable() async throws {

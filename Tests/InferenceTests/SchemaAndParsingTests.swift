@@ -1,3 +1,4 @@
+import Foundation
 import Inference
 import Storage
 import Testing
@@ -94,5 +95,20 @@ import Testing
                 #expect(delay >= 0 && delay < cap)
             }
         }
+    }
+}
+
+@Suite struct WireDialectTests {
+    @Test func theLlamaCppDialectSendsSmallIntegerRangesAsEnumsInsideJSONObject() throws {
+        let schema = try JSONValue.parse(
+            #"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 3}, "big": {"type": "integer", "minimum": 0, "maximum": 100000}}}"#)
+        let request = ChatRequest(messages: [.user("x")], responseFormat: .jsonSchema(name: "s", schema: schema, strict: true))
+        let body = OpenAIWire.chatBody(request, model: "m", dialect: .llamaCpp)
+        #expect(body["response_format"]?["type"] == "json_object")
+        #expect(body["response_format"]?["schema"]?["properties"]?["n"]?["enum"] == [1, 2, 3])
+        #expect(body["response_format"]?["schema"]?["properties"]?["big"]?["enum"] == nil)
+        let openAI = OpenAIWire.chatBody(request, model: "m")
+        #expect(openAI["response_format"]?["type"] == "json_schema")
+        #expect(openAI["response_format"]?["json_schema"]?["schema"] == schema)
     }
 }

@@ -25,9 +25,9 @@ protocol BenchSuite {
 
 /// Every suite `agora bench` runs, in order.
 enum BenchTable {
-    static let suites: [any BenchSuite.Type] = [
+    static var suites: [any BenchSuite.Type] {[
         InferenceBench.self
-    ]
+    ]}
 }
 
 /// Timing helpers for benchmarks.
