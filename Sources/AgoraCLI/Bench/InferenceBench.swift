@@ -64,6 +64,10 @@ enum InferenceBench: BenchSuite {
         figures.append(
             BenchFigure(name: "peak requests in flight at the stub", value: Double(slow.peakInFlight), unit: "requests")
         )
+        figures.append(
+            BenchFigure(
+                name: "TCP connections opened (warm-up included)", value: Double(slow.connectionCount),
+                unit: "connections"))
         return figures
     }
 
