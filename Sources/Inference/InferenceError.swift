@@ -78,7 +78,6 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
     public var isEndpointUnusable: Bool {
         [
             .unreachable, .timeout, .httpError, .retriesExhausted, .malformedResponse, .localModelUnavailable,
-            .invalidConfiguration,
         ].contains(code)
     }
 }
