@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
-        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "AgoraCLITests", dependencies: ["AgoraCLI", "AgoraTesting", "Storage", "Inference"], swiftSettings: strict),
     ]
 )

@@ -11,6 +11,7 @@ struct StubConnection {
 
     func run() {
         var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var sentContinue = false
         while true {
             switch HTTPParser.parse(buffer) {
@@ -19,7 +20,7 @@ struct StubConnection {
                     sentContinue = true
                     guard Socket.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
                 }
-                guard Socket.receive(fd, into: &buffer) else { return }
+                guard Socket.receive(fd, into: &buffer, using: &chunk) else { return }
             case .invalid(let status, let message):
                 let body = StubServer.errorBody(status: status, message: message)
                 _ = Socket.sendAll(fd, HTTPResponse.serialize(status: status, headers: [], body: body, close: true))
@@ -82,12 +83,14 @@ struct StubConnection {
         switch fault {
         case nil: reply = normalReply(to: request, responder: responder)
         case .status429(let retryAfter):
-            reply = .error(status: 429, message: "Rate limit reached for requests (stub fault).", retryAfter: retryAfter)
+            reply = .error(
+                status: 429, message: "Rate limit reached for requests (stub fault).", retryAfter: retryAfter)
         case .status500: reply = .error(status: 500, message: "The server had an error while processing your request.")
         case .status503: reply = .error(status: 503, message: "The server is overloaded or not ready yet.")
         case .status(let status, let text): reply = .error(status: status, message: text)
         case .malformedJSON: reply = .malformedJSON
         case .dropConnection: reply = .dropConnection
+        case .truncatedResponse: reply = .truncatedResponse
         case .slow(let seconds): reply = .delay(seconds, then: normalReply(to: request, responder: responder))
         case .reply(let custom): reply = custom
         }
@@ -109,7 +112,8 @@ struct StubConnection {
                     status: 401, headers: [],
                     body: StubServer.errorBody(
                         status: 401,
-                        message: "Incorrect API key provided. Send it as `Authorization: Bearer KEY` or `api-key: KEY`.",
+                        message:
+                            "Incorrect API key provided. Send it as `Authorization: Bearer KEY` or `api-key: KEY`.",
                         code: "invalid_api_key"))
             }
         }
@@ -118,7 +122,8 @@ struct StubConnection {
             return .raw(
                 status: 404, headers: [],
                 body: StubServer.errorBody(
-                    status: 404, message: "Invalid URL (\(request.method) \(request.path))", type: "invalid_request_error",
+                    status: 404, message: "Invalid URL (\(request.method) \(request.path))",
+                    type: "invalid_request_error",
                     code: "not_found"))
         case .models:
             let model: JSONValue = [
@@ -162,6 +167,13 @@ struct StubConnection {
             return perform(next, for: request, close: close)
         case .dropConnection:
             return false
+        case .truncatedResponse:
+            let complete = StubServer.chatBody(
+                id: "chatcmpl-stub-\(request.sequence)", model: model, content: "stub reply", toolCalls: [],
+                finishReason: "stop", promptTokens: 1, completionTokens: 2)
+            let head = HTTPResponse.serialize(status: 200, headers: [], body: complete, close: true, omitBody: true)
+            _ = Socket.sendAll(fd, head + complete.prefix(complete.count / 2))
+            return false
         case .malformedJSON:
             status = 200
             let complete = StubServer.chatBody(
@@ -185,7 +197,8 @@ struct StubConnection {
             headers = rawHeaders
             body = rawBody
         }
-        let bytes = HTTPResponse.serialize(status: status, headers: headers, body: body, close: close)
+        let bytes = HTTPResponse.serialize(
+            status: status, headers: headers, body: body, close: close, omitBody: request.method == "HEAD")
         return Socket.sendAll(fd, bytes) && !close
     }
 }

@@ -106,7 +106,8 @@ extension StubServer {
         guard depth < 32, schema.objectValue != nil else { return .object(JSONObject()) }
         if let constant = schema["const"] { return constant }
         if let first = schema["enum"]?.arrayValue?.first { return first }
-        if let options = (schema["anyOf"] ?? schema["oneOf"] ?? schema["allOf"])?.arrayValue, let first = options.first {
+        if let options = (schema["anyOf"] ?? schema["oneOf"] ?? schema["allOf"])?.arrayValue, let first = options.first
+        {
             return minimalInstance(of: first, depth: depth + 1)
         }
         let declared: String? =

@@ -171,7 +171,7 @@ enum HTTPParser {
 /// `send` (several small writes on a loopback socket trigger Nagle / delayed-ACK stalls of ~40 ms).
 enum HTTPResponse {
     static func serialize(
-        status: Int, headers: [(String, String)], body: [UInt8], close: Bool
+        status: Int, headers: [(String, String)], body: [UInt8], close: Bool, omitBody: Bool = false
     ) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n"
         let lowered = headers.map { $0.0.lowercased() }
@@ -181,7 +181,8 @@ enum HTTPResponse {
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         var bytes = Array(head.utf8)
-        bytes.append(contentsOf: body)
+        // A response to HEAD announces the body's length but carries none.
+        if !omitBody { bytes.append(contentsOf: body) }
         return bytes
     }
 

@@ -109,7 +109,15 @@ public indirect enum StubReply: Sendable {
     /// Status 200 with a truncated, unparseable JSON body.
     case malformedJSON
     /// Closes the connection without sending any response.
+    ///
+    /// On a fresh connection the client fails at once (`URLError`). On a reused keep-alive
+    /// connection, libcurl (URLSession on Linux) silently retries on a new connection but without
+    /// the request body, so the client waits until its timeout (`URLError.timedOut`); use
+    /// ``truncatedResponse`` for a fast failure on reused connections.
     case dropConnection
+    /// Sends a response head announcing a longer body than it sends, then closes the connection:
+    /// the client fails while reading (`URLError`), on fresh and reused connections alike.
+    case truncatedResponse
     /// Sleeps this long on the connection's thread, then replies with `then`.
     ///
     /// The sleep ends early when the server stops.
@@ -136,8 +144,11 @@ public enum StubFault: Sendable {
     case status(Int, message: String)
     /// 200 with a truncated, unparseable JSON body.
     case malformedJSON
-    /// The connection is closed without any response.
+    /// The connection is closed without any response (see ``StubReply/dropConnection`` for how
+    /// URLSession on Linux reacts when the connection was reused).
     case dropConnection
+    /// The response stops half-way and the connection is closed.
+    case truncatedResponse
     /// The normal reply, sent only after sleeping this many seconds (e.g. past the client's timeout).
     case slow(TimeInterval)
     /// An arbitrary reply instead of the normal one.

@@ -292,7 +292,8 @@ final class StubServerCore: Sendable {
                 threads.leave()
             }
             thread.name = "StubServer.connection"
-            thread.stackSize = 512 * 1024
+            // Enough for a deeply nested JSON body and a user's responder; only touched pages cost memory.
+            thread.stackSize = 1 << 20
             thread.start()
         }
     }
@@ -384,9 +385,9 @@ enum Socket {
         }
     }
 
-    /// Receives up to 64 KiB; returns nil on end of stream or error.
-    static func receive(_ fd: Int32, into buffer: inout [UInt8]) -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Receives what is available (up to `chunk.count` bytes) and appends it to `buffer`; returns
+    /// false on end of stream or error.
+    static func receive(_ fd: Int32, into buffer: inout [UInt8], using chunk: inout [UInt8]) -> Bool {
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {

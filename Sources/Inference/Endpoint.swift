@@ -25,7 +25,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var model: String
     /// How the key is sent.
     public var authentication: Authentication
-    /// The longest a single request may take (generations can be long).
+    /// The longest a single request may take (generations can be long). At least 1 s: libcurl
+    /// counts whole seconds, and a shorter timeout on Linux fires at once.
     public var requestTimeout: TimeInterval
     /// Bounds on concurrent and per-minute use.
     public var limits: EndpointLimiter.Limits
@@ -56,7 +57,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.baseURL = baseURL
         self.model = model
         self.authentication = authentication
-        self.requestTimeout = requestTimeout
+        self.requestTimeout = max(1, requestTimeout)
         self.limits = limits
         self.retry = retry
         self.dialect = dialect

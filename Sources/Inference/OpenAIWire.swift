@@ -45,7 +45,8 @@ enum OpenAIWire {
         case .text: break
         case .jsonObject: body["response_format"] = .object(JSONObject([("type", "json_object")]))
         case .jsonSchema(_, let schema, _) where dialect == .llamaCpp:
-            body["response_format"] = .object(JSONObject([("type", "json_object"), ("schema", schema)]))
+            body["response_format"] = .object(
+                JSONObject([("type", "json_object"), ("schema", grammarFriendly(schema))]))
         case .jsonSchema(let name, let schema, let strict):
             body["response_format"] = .object(
                 JSONObject([
@@ -57,6 +58,28 @@ enum OpenAIWire {
                 ]))
         }
         return .object(body)
+    }
+
+    /// llama.cpp's grammar enforces `enum` but not `minimum`/`maximum`: an integer with a small
+    /// closed range is sent as an `enum` of its values, so the model cannot leave the range.
+    /// (The original schema still validates the answer.)
+    static func grammarFriendly(_ schema: JSONValue) -> JSONValue {
+        switch schema {
+        case .object(let object):
+            var rewritten = JSONObject()
+            for (key, value) in object { rewritten[key] = grammarFriendly(value) }
+            if rewritten["type"]?.stringValue == "integer", rewritten["enum"] == nil,
+                let low = rewritten["minimum"]?.intValue, let high = rewritten["maximum"]?.intValue,
+                low <= high, high - low <= 200
+            {
+                rewritten["enum"] = .array((low...high).map { JSONValue.integer($0) })
+            }
+            return .object(rewritten)
+        case .array(let items):
+            return .array(items.map(grammarFriendly))
+        default:
+            return schema
+        }
     }
 
     static func message(_ m: ChatMessage) -> JSONValue {
@@ -73,7 +96,8 @@ enum OpenAIWire {
                             ("type", "function"),
                             (
                                 "function",
-                                .object(JSONObject([("name", .string(call.name)), ("arguments", .string(call.arguments))]))
+                                .object(
+                                    JSONObject([("name", .string(call.name)), ("arguments", .string(call.arguments))]))
                             ),
                         ]))
                 })
@@ -135,7 +159,9 @@ enum OpenAIWire {
             var vector: [Double] = []
             vector.reserveCapacity(values.count)
             for value in values {
-                guard let number = value.doubleValue else { throw WireError.shape("`data[\(position)].embedding` has a non-number") }
+                guard let number = value.doubleValue else {
+                    throw WireError.shape("`data[\(position)].embedding` has a non-number")
+                }
                 vector.append(number)
             }
             vectors[index] = vector

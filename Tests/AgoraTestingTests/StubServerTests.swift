@@ -33,7 +33,8 @@ private final class TaskBox: Sendable {
 private func fetch(_ request: URLRequest, in session: URLSession = session) async throws -> (Data, HTTPURLResponse) {
     let box = TaskBox()
     return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) in
+        try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) in
             let task = session.dataTask(with: request) { data, response, error in
                 if let error {
                     continuation.resume(throwing: error)
@@ -111,12 +112,12 @@ private enum RawClient {
 
     /// Reads until `count` complete responses (Content-Length framed) arrived; returns their status
     /// lines and bodies.
-    static func readResponses(_ fd: Int32, count: Int) -> [(status: String, body: String)] {
+    static func readResponses(_ fd: Int32, count: Int, headOnly: Bool = false) -> [(status: String, body: String)] {
         var buffer: [UInt8] = []
         var responses: [(String, String)] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while responses.count < count {
-            if let (response, used) = parse(buffer) {
+            if let (response, used) = parse(buffer, headOnly: headOnly) {
                 responses.append(response)
                 buffer.removeFirst(used)
                 continue
@@ -128,7 +129,7 @@ private enum RawClient {
         return responses
     }
 
-    private static func parse(_ buffer: [UInt8]) -> ((String, String), Int)? {
+    private static func parse(_ buffer: [UInt8], headOnly: Bool) -> ((String, String), Int)? {
         let text = String(decoding: buffer, as: UTF8.self)
         guard let headEnd = text.range(of: "\r\n\r\n") else { return nil }
         let head = text[..<headEnd.lowerBound]
@@ -141,6 +142,7 @@ private enum RawClient {
             lines.first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         let headBytes = text.utf8.distance(from: text.startIndex, to: headEnd.upperBound)
+        if headOnly { return ((status, ""), headBytes) }
         guard buffer.count >= headBytes + length else { return nil }
         let body = String(decoding: buffer[headBytes..<(headBytes + length)], as: UTF8.self)
         return ((status, body), headBytes + length)
@@ -208,7 +210,9 @@ struct StubServerTests {
             "required": ["name", "age", "mood", "tags"],
         ]
         if case .object(var object) = body {
-            object["response_format"] = ["type": "json_schema", "json_schema": ["name": "p", "schema": schema, "strict": true]]
+            object["response_format"] = [
+                "type": "json_schema", "json_schema": ["name": "p", "schema": schema, "strict": true],
+            ]
             body = .object(object)
         }
         let (structured, _, _) = try await post(server, "chat/completions", body)
@@ -302,6 +306,15 @@ struct StubServerTests {
         #expect(server.requestCount == 1)
     }
 
+    @Test("a truncated response surfaces as a URLError")
+    func truncatedResponseFault() async throws {
+        let server = try StubServer(configuration: .init(faults: [.truncatedResponse]))
+        defer { server.stop() }
+        await #expect(throws: URLError.self) {
+            _ = try await post(server, "chat/completions", chatBody)
+        }
+    }
+
     @Test("a slow reply past the client's timeout gives a timeout error, and stop() cuts the sleep short")
     func slowFault() async throws {
         let server = try StubServer(configuration: .init(faults: [.slow(20)]))
@@ -336,7 +349,9 @@ struct StubServerTests {
         let server = try StubServer(configuration: .init(rejectJSONSchema: true))
         defer { server.stop() }
         guard case .object(var object) = chatBody else { return }
-        object["response_format"] = ["type": "json_schema", "json_schema": ["name": "x", "schema": ["type": "object"]]]
+        object["response_format"] = [
+            "type": "json_schema", "json_schema": ["name": "x", "schema": ["type": "object"]],
+        ]
         let (_, data, response) = try await post(server, "chat/completions", .object(object))
         #expect(response.statusCode == 400)
         #expect(
@@ -355,7 +370,8 @@ struct StubServerTests {
         let (json, _, missing) = try await post(server, "chat/completions", chatBody)
         #expect(missing.statusCode == 401)
         #expect(json?["error"]?["code"] == "invalid_api_key")
-        let (_, _, wrong) = try await post(server, "chat/completions", chatBody, headers: ["Authorization": "Bearer nope"])
+        let (_, _, wrong) = try await post(
+            server, "chat/completions", chatBody, headers: ["Authorization": "Bearer nope"])
         #expect(wrong.statusCode == 401)
         let (_, _, bearer) = try await post(
             server, "chat/completions", chatBody, headers: ["Authorization": "Bearer sk-test"])
@@ -435,9 +451,10 @@ struct StubServerTests {
         #expect(server.requests.count == total)
         #expect(server.requests.allSatisfy { $0.body.isEmpty && $0.json == nil })
         #expect(elapsed < 30, "\(total) requests took \(elapsed) s")
-        print("StubServer throughput: \(total) requests in \(String(format: "%.2f", elapsed)) s, "
-            + "\(Int(Double(total) / elapsed)) req/s, peakInFlight \(server.peakInFlight), "
-            + "connections \(server.connectionCount)")
+        print(
+            "StubServer throughput: \(total) requests in \(String(format: "%.2f", elapsed)) s, "
+                + "\(Int(Double(total) / elapsed)) req/s, peakInFlight \(server.peakInFlight), "
+                + "connections \(server.connectionCount)")
     }
 
     @Test("a custom responder's tool calls come back in OpenAI form with null content")
@@ -528,6 +545,70 @@ struct StubServerTests {
         #expect(server.requestCount == 5)  // the garbage request is rejected before it counts
     }
 
+    @Test("dropping the server without stop() stops it in deinit")
+    func deinitStops() async throws {
+        var server: StubServer? = try StubServer()
+        let port = try #require(server?.port)
+        let (_, _, response) = try await post(try #require(server), "chat/completions", chatBody)
+        #expect(response.statusCode == 200)
+        server = nil
+        #expect(RawClient.dial(port: port) == nil)
+    }
+
+    @Test(
+        "malformed framing is answered with an error status and the connection is closed",
+        arguments: [
+            ("POST /v1/embeddings HTTP/1.1\r\nContent-Length: nope\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+            ("POST /v1/embeddings HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "HTTP/1.1 501 Not Implemented"),
+            (
+                "POST /v1/embeddings HTTP/1.1\r\nX: " + String(repeating: "a", count: 70_000) + "\r\n\r\n",
+                "HTTP/1.1 431 Request Header Fields Too Large"
+            ),
+            ("POST /v1/embeddings HTTP/1.1\r\nno colon here\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+            ("HEAD /v1/nothing HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found"),
+        ])
+    func malformedFraming(request: String, status: String) async throws {
+        let server = try StubServer()
+        defer { server.stop() }
+        let fd = try #require(RawClient.dial(port: server.port))
+        defer { close(fd) }
+        RawClient.transmit(fd, request)
+        let isHead = request.hasPrefix("HEAD")
+        let reply = RawClient.readResponses(fd, count: 1, headOnly: isHead)
+        #expect(reply.first?.status == status)
+    }
+
+    @Test("on a reused connection a drop makes URLSession wait for its timeout; a truncated response fails fast")
+    func dropAndTruncateAfterReuse() async throws {
+        let server = try StubServer()
+        defer { server.stop() }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 1
+        let single = URLSession(configuration: configuration)
+        var request = URLRequest(url: server.baseURL.appendingPathComponent("chat/completions"))
+        request.httpMethod = "POST"
+        request.httpBody = Data(chatBody.serialized().utf8)
+        request.timeoutInterval = 1
+        _ = try await fetch(request, in: single)
+
+        // libcurl retries on a new connection without the body (corelibs cannot rewind it), so the
+        // retried request never completes and the client times out.
+        server.injectFaults([.dropConnection])
+        let dropStart = Date()
+        let dropError = await #expect(throws: URLError.self) { _ = try await fetch(request, in: single) }
+        #expect(dropError?.code == .timedOut || dropError?.code == .networkConnectionLost)
+        #expect(Date().timeIntervalSince(dropStart) < 5)
+        #expect(server.requestCount == 2)
+
+        _ = try await fetch(request, in: single)
+        server.injectFaults([.truncatedResponse])
+        let truncateStart = Date()
+        let truncateError = await #expect(throws: URLError.self) { _ = try await fetch(request, in: single) }
+        #expect(truncateError?.code != .timedOut)
+        #expect(Date().timeIntervalSince(truncateStart) < 0.5)
+        #expect(server.requestCount == 4)
+    }
+
     @Test("a body that is not JSON gets 400")
     func nonJSONBody() async throws {
         let server = try StubServer()
@@ -557,14 +638,16 @@ struct StubServerDefaultReplyTests {
     @Test("the default responder routes by endpoint")
     func defaultResponder() {
         let chat = StubRequest(
-            sequence: 1, method: "POST", path: "/v1/chat/completions", json: ["messages": [["role": "user", "content": "x"]]])
+            sequence: 1, method: "POST", path: "/v1/chat/completions",
+            json: ["messages": [["role": "user", "content": "x"]]])
         guard case .chat(let content, _, let finish, _, _) = StubServer.defaultReply(to: chat) else {
             Issue.record("expected a chat reply")
             return
         }
         #expect(content.hasPrefix("stub reply "))
         #expect(finish == "stop")
-        let azure = StubRequest(sequence: 2, method: "POST", path: "/openai/deployments/gpt/embeddings", json: ["input": "x"])
+        let azure = StubRequest(
+            sequence: 2, method: "POST", path: "/openai/deployments/gpt/embeddings", json: ["input": "x"])
         #expect(azure.endpoint == .embeddings)
         guard case .embeddings(let vectors) = StubServer.defaultReply(to: azure) else {
             Issue.record("expected embeddings")

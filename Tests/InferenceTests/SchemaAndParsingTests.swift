@@ -1,3 +1,4 @@
+import Foundation
 import Inference
 import Storage
 import Testing
@@ -24,7 +25,8 @@ import Testing
     }
 
     @Test func everyKindOfViolationIsNamedWithItsPath() throws {
-        let value = try JSONValue.parse(#"{"rating": 9, "choice": "c", "tags": ["x", 2, "z"], "note": "too long", "extra": 1}"#)
+        let value = try JSONValue.parse(
+            #"{"rating": 9, "choice": "c", "tags": ["x", 2, "z"], "note": "too long", "extra": 1}"#)
         #expect(
             SchemaValidator.validate(value, against: Self.schema) == [
                 "$.rating: 9 is above the maximum 5",
@@ -94,5 +96,22 @@ import Testing
                 #expect(delay >= 0 && delay < cap)
             }
         }
+    }
+}
+
+@Suite struct WireDialectTests {
+    @Test func theLlamaCppDialectSendsSmallIntegerRangesAsEnumsInsideJSONObject() throws {
+        let schema = try JSONValue.parse(
+            #"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 3}, "big": {"type": "integer", "minimum": 0, "maximum": 100000}}}"#
+        )
+        let request = ChatRequest(
+            messages: [.user("x")], responseFormat: .jsonSchema(name: "s", schema: schema, strict: true))
+        let body = OpenAIWire.chatBody(request, model: "m", dialect: .llamaCpp)
+        #expect(body["response_format"]?["type"] == "json_object")
+        #expect(body["response_format"]?["schema"]?["properties"]?["n"]?["enum"] == [1, 2, 3])
+        #expect(body["response_format"]?["schema"]?["properties"]?["big"]?["enum"] == nil)
+        let openAI = OpenAIWire.chatBody(request, model: "m")
+        #expect(openAI["response_format"]?["type"] == "json_schema")
+        #expect(openAI["response_format"]?["json_schema"]?["schema"] == schema)
     }
 }
