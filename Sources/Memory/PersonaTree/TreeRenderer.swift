@@ -205,7 +205,7 @@ extension PersonaTree {
 
 extension String {
     func replacingNewlines() -> String {
-        guard contains("\n") || contains("\r") else { return self }
+        guard utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return self }
         return String(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
     }
 }
