@@ -10,9 +10,10 @@ enum MemoryBench: BenchSuite {
         var figures: [BenchFigure] = []
         let clock = ContinuousClock()
 
-        // 1. project(viewer 1) on a 6-party log of 100, 1,000 and 10,000 events.
+        // 1. project(viewer 1) on a 6-party log of 100, 1,000 and 10,000 events (other sizes for
+        // scaling checks: AGORA_BENCH_SIZES=1000,2000,4000).
         var p50: [Int: Double] = [:]
-        for size in [100, 1_000, 10_000] {
+        for size in (ProcessInfo.processInfo.environment["AGORA_BENCH_SIZES"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? [100, 1_000, 10_000]) {
             let (roster, log) = try syntheticLog(events: size, seed: 42)
             let viewer = roster[1].id
             let repeats = quick ? max(5, 2_000 / size) : max(20, 50_000 / size)
