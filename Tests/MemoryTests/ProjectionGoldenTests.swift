@@ -1,6 +1,7 @@
-import Testing
-@testable import Memory
 import Inference
+import Testing
+
+@testable import Memory
 
 @Suite struct ProjectionGoldenTests {
     let f = Fixtures.self
@@ -120,14 +121,16 @@ import Inference
         var concat = ProjectionConfig()
         concat.mode = .concatTranscript
         #expect(
-            try pairs(project(log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "S", config: concat))
+            try pairs(
+                project(log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "S", config: concat))
                 == [
                     "system: S",
                     "user: [Narrator] The conversation begins.\n\nMaria: Hi, my router keeps dropping the connection.\nAgent: Sorry to hear that. Since when?\nMaria: Since Monday.",
                 ])
         var fixed = ProjectionConfig()
         fixed.mode = .fixedRoles
-        let a = try project(log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "", config: fixed)
+        let a = try project(
+            log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "", config: fixed)
         let b = try project(log: f.twoPartyLog, viewer: f.client, roster: f.twoPartyRoster, system: "", config: fixed)
         #expect(a == b)
         #expect(

@@ -86,7 +86,9 @@ public struct MemListener: Sendable {
 
     /// The chunk as the viewer experienced it: its visible events in `log` rendered from its
     /// projection, others labelled by name and its own turns as `You (Name): …`.
-    public static func chunkText(log: [Event], viewer: ParticipantID, roster: [Participant]) throws(MemoryError) -> String {
+    public static func chunkText(log: [Event], viewer: ParticipantID, roster: [Participant]) throws(MemoryError)
+        -> String
+    {
         var config = ProjectionConfig()
         config.labelOthers = .always
         let engine = try ProjectionEngine(roster: roster, viewer: viewer, config: config)
@@ -118,7 +120,8 @@ public struct MemListener: Sendable {
         }
         let others = roster.filter { $0.id != viewer && $0.role != .observer }
             .map { "\($0.displayName) (id \($0.id.raw))" }.joined(separator: ", ")
-        let system = Self.instructions(name: me.displayName, hasBeliefsAbout: tree.node(at: TreePath(trusted: ["beliefsAbout"])) != nil)
+        let system = Self.instructions(
+            name: me.displayName, hasBeliefsAbout: tree.node(at: TreePath(trusted: ["beliefsAbout"])) != nil)
         let user = """
             Memory tree of \(me.displayName):
             \(tree.listenerView())
@@ -146,9 +149,11 @@ public struct MemListener: Sendable {
             "If nothing changes, answer with a single NO_OP.",
         ]
         if hasBeliefsAbout {
-            rules.insert("What \(name) learned about another participant goes under beliefsAbout.<their id>.<aspect>.", at: 5)
+            rules.insert(
+                "What \(name) learned about another participant goes under beliefsAbout.<their id>.<aspect>.", at: 5)
         }
-        return "You keep the long-term memory of \(name), a person in a conversation. The memory is a tree of facts about \(name), shown as `path: \"value\"` lines (dotted paths). Read the new part of the conversation as \(name) experienced it and propose operations that keep the tree up to date.\nRules:\n"
+        return
+            "You keep the long-term memory of \(name), a person in a conversation. The memory is a tree of facts about \(name), shown as `path: \"value\"` lines (dotted paths). Read the new part of the conversation as \(name) experienced it and propose operations that keep the tree up to date.\nRules:\n"
             + rules.map { "- " + $0 }.joined(separator: "\n")
     }
 
@@ -172,7 +177,8 @@ public struct MemListener: Sendable {
         {
             let outcomes = tree.apply(parsed.ops, seq: toSeq, limits: config.limits)
             return MemListenerRecord(
-                viewer: viewer, fromSeq: fromSeq, toSeq: toSeq, wire: wire, raw: raw, ops: parsed.ops, outcomes: outcomes,
+                viewer: viewer, fromSeq: fromSeq, toSeq: toSeq, wire: wire, raw: raw, ops: parsed.ops,
+                outcomes: outcomes,
                 parseErrors: parsed.errors, failure: failure)
         }
         let request: ChatRequest

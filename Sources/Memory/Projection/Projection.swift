@@ -52,7 +52,8 @@ public enum ProjectionText {
         var line = "You are \(me.displayName)."
         if !present.isEmpty { line += " Also present: " + present.joined(separator: ", ") }
         if !later.isEmpty {
-            line += (present.isEmpty ? " " : "; ") + later.joined(separator: ", ")
+            line +=
+                (present.isEmpty ? " " : "; ") + later.joined(separator: ", ")
                 + (later.count == 1 ? " joins later" : " join later")
         }
         return line + "."
@@ -166,11 +167,13 @@ struct ProjectionEngine {
         switch e.kind {
         case .utterance, .thought, .toolCall, .join, .leave:
             if e.speaker == nil {
-                throw MemoryError(.invalidEvent, "event seq \(e.seq) (\(e.id)): a \(e.kind.rawValue) event needs a speaker")
+                throw MemoryError(
+                    .invalidEvent, "event seq \(e.seq) (\(e.id)): a \(e.kind.rawValue) event needs a speaker")
             }
         case .toolResult:
             if e.tool == nil {
-                throw MemoryError(.invalidEvent, "event seq \(e.seq) (\(e.id)): a toolResult event needs a \"tool\" object")
+                throw MemoryError(
+                    .invalidEvent, "event seq \(e.seq) (\(e.id)): a toolResult event needs a \"tool\" object")
             }
         case .narration, .summary:
             break
@@ -183,7 +186,9 @@ struct ProjectionEngine {
     func project(log: [Event], system: String) throws(MemoryError) -> [ProjectedMessage] {
         let visible = try visibleIndices(log)
         var out: [ProjectedMessage] = []
-        if !system.isEmpty { out.append(ProjectedMessage(message: ChatMessage(role: .system, content: system), sources: [])) }
+        if !system.isEmpty {
+            out.append(ProjectedMessage(message: ChatMessage(role: .system, content: system), sources: []))
+        }
         switch config.mode {
         case .egocentric:
             out += assemble(visible.compactMap { egocentric(log[$0]) })
@@ -208,7 +213,8 @@ struct ProjectionEngine {
             guard let role = pendingRole else { return }
             body.append(
                 ProjectedMessage(
-                    message: ChatMessage(role: role, content: pending.joined(separator: "\n\n")), sources: pendingSources))
+                    message: ChatMessage(role: role, content: pending.joined(separator: "\n\n")),
+                    sources: pendingSources))
             pending = []
             pendingRole = nil
             pendingSources = []
@@ -343,7 +349,8 @@ struct ProjectionEngine {
         var parts: [String] = []
         if config.kickoff == .always || lines.isEmpty { parts.append(config.kickoffText) }
         if !lines.isEmpty { parts.append(lines.joined(separator: "\n")) }
-        return ProjectedMessage(message: ChatMessage(role: .user, content: parts.joined(separator: "\n\n")), sources: sources)
+        return ProjectedMessage(
+            message: ChatMessage(role: .user, content: parts.joined(separator: "\n\n")), sources: sources)
     }
 
     /// The omniscient third-person line of an event (`Name: text`), or nil when not rendered.
@@ -362,7 +369,9 @@ struct ProjectionEngine {
             return narrator(e.content)
         case .join, .leave:
             guard config.announceMembership, let s = e.speaker else { return nil }
-            if let i = position(s), roster[i].role == .observer, !config.announceObservers, s != viewer.id { return nil }
+            if let i = position(s), roster[i].role == .observer, !config.announceObservers, s != viewer.id {
+                return nil
+            }
             return narrator("\(name(s)) \(e.kind == .join ? "joined." : "left.")")
         case .toolCall:
             guard let t = e.tool else { return nil }
