@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Memory
+import Inference
 
 /// Invariants I1–I11 of spec memory.md §A.8 over seeded random worlds.
 @Suite struct ProjectionInvariantTests {
