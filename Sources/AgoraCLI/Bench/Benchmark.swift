@@ -26,7 +26,8 @@ protocol BenchSuite {
 /// Every suite `agora bench` runs, in order.
 enum BenchTable {
     static var suites: [any BenchSuite.Type] {[
-        InferenceBench.self
+        InferenceBench.self,
+        AgentsBench.self
     ]}
 }
 

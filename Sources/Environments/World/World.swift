@@ -55,6 +55,9 @@ public struct World: Sendable {
     var moderatorNext = true
     var scriptIndex = 0
     var lastFloorHolder: ParticipantID?
+    // Stall detection, kept incrementally.
+    var utterances: [StallDetector.Utterance] = []
+    var seenUtterances: Set<String> = []
     // Memory.
     var exchangesSinceUpdate: [Int]
     var memoryThrough: [Int]
@@ -564,8 +567,12 @@ public struct World: Sendable {
         content: String, tool: ToolPayload? = nil
     ) throws(EnvironmentError) -> Event {
         do {
-            return try transcript.append(
+            let event = try transcript.append(
                 speaker: speaker, kind: kind, audience: audience, addressees: addressees, content: content, tool: tool)
+            if kind == .utterance, let speaker {
+                StallDetector.append(content, by: speaker, to: &utterances, seen: &seenUtterances)
+            }
+            return event
         } catch {
             throw EnvironmentError(.world, "cannot append a \(kind.rawValue) event: \(error.message)", underlying: error)
         }
@@ -626,7 +633,7 @@ public struct World: Sendable {
         }
         if termination == nil, let stall = rules.stall,
             records.contains(where: { if case .speak = $0.action { true } else { false } }),
-            let detail = stall.check(transcript.events)
+            let detail = stall.check(utterances)
         {
             terminate(.stalled, detail)
         }
