@@ -71,8 +71,8 @@ public final class RunStore: Sendable {
             ("source_file", manifest.sourceFile ?? ""), ("seed", String(manifest.seed)), ("model", manifest.model),
             ("format", "1"),
         ]
-        let personaRows = personas.map { ($0.id, CanonicalJSON.string($0.json)) }
-        let unitRows = units.map { ($0.index, $0.id, $0.kind, CanonicalJSON.string($0.input)) }
+        let personaRows = personas.map { ($0.id, $0.json.serialized()) }
+        let unitRows = units.map { ($0.index, $0.id, $0.kind, $0.input.serialized()) }
         try await store.write("write the new run") { c in
             for (key, value) in rows {
                 try c.run("INSERT INTO manifest(key, value) VALUES (?, ?)", [.text(key), .text(value)])
@@ -186,7 +186,7 @@ public final class RunStore: Sendable {
             [
                 unit, .integer(Int64(e.seq)), .text(e.kind), e.speaker.map { .text($0) } ?? .null,
                 e.speakerName.map { .text($0) } ?? .null, .text(e.content),
-                e.data == .null ? .null : .text(CanonicalJSON.string(e.data)),
+                e.data == .null ? .null : .text(e.data.serialized()),
             ]
         }
         let calls = outcome.modelCalls.map { m -> [SQLValue] in
@@ -196,9 +196,9 @@ public final class RunStore: Sendable {
                 .integer(m.cached ? 1 : 0), m.error.map { .text($0) } ?? .null,
             ]
         }
-        let memory = outcome.memoryOperations.enumerated().map { [unit, .integer(Int64($0.offset)), .text(CanonicalJSON.string($0.element))] }
+        let memory = outcome.memoryOperations.enumerated().map { [unit, .integer(Int64($0.offset)), .text($0.element.serialized())] }
         let status = SQLValue.text(outcome.status.rawValue)
-        let result = SQLValue.text(CanonicalJSON.string(outcome.result))
+        let result = SQLValue.text(outcome.result.serialized())
         let error = outcome.error.map { SQLValue.text($0) } ?? .null
         try await write("commit unit \(outcome.index)") { c in
             for table in ["events", "model_calls", "memory_operations"] {
@@ -279,7 +279,7 @@ public final class RunStore: Sendable {
 
     /// Stores a run-level JSON document (a population summary, a merged result).
     public func setArtifact(_ name: String, _ value: JSONValue) async throws(EnvironmentError) {
-        let text = CanonicalJSON.string(value)
+        let text = value.serialized()
         try await write("store \(name)") { c in
             try c.run("INSERT OR REPLACE INTO artifacts(name, json) VALUES (?, ?)", [.text(name), .text(text)])
         }
