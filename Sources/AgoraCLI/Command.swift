@@ -15,6 +15,8 @@ enum CommandTable {
         ModelCheckCommand.self,
         ModelSetupCommand.self,
         BenchCommand.self,
+        RunCommand.self,
+        ReportCommand.self,
     ]}
 }
 
