@@ -1,3 +1,5 @@
+import Inference
+
 /// Projects the perspective-free log into `viewer`'s chat messages (Egocentric Context Projection,
 /// spec memory.md §A.5).
 ///
