@@ -86,7 +86,7 @@ public struct RunEvent: Sendable, Hashable {
 }
 
 /// One model call made by a unit.
-public struct ModelCallRecord: Sendable, Hashable {
+public struct StoredModelCall: Sendable, Hashable {
     /// The position among the unit's calls (0-based).
     public var seq: Int
     /// The model identifier.
@@ -136,14 +136,14 @@ public struct UnitOutcome: Sendable {
     /// The events, in order.
     public var events: [RunEvent]
     /// The model calls, in order.
-    public var modelCalls: [ModelCallRecord]
+    public var modelCalls: [StoredModelCall]
     /// Memory operations (PersonaTree ADD/UPDATE/DELETE), as JSON, in order.
     public var memoryOperations: [JSONValue]
 
     /// Creates an outcome.
     public init(
         index: Int, status: UnitStatus, result: JSONValue, error: String? = nil, events: [RunEvent] = [],
-        modelCalls: [ModelCallRecord] = [], memoryOperations: [JSONValue] = []
+        modelCalls: [StoredModelCall] = [], memoryOperations: [JSONValue] = []
     ) {
         self.index = index
         self.status = status

@@ -244,13 +244,13 @@ public final class RunStore: Sendable {
     }
 
     /// The model calls of one unit, in order.
-    public func modelCalls(unit: Int) async throws(EnvironmentError) -> [ModelCallRecord] {
+    public func modelCalls(unit: Int) async throws(EnvironmentError) -> [StoredModelCall] {
         try await read("read the model calls") { c in
             try c.query(
                 "SELECT seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error FROM model_calls WHERE unit = ? ORDER BY seq",
                 [.integer(Int64(unit))]
             ).map { r in
-                ModelCallRecord(
+                StoredModelCall(
                     seq: Int(try r.int("seq")), model: try r.string("model"), cacheKey: try r.string("cache_key"),
                     purpose: try r.string("purpose"), promptTokens: Int(try r.int("prompt_tokens")),
                     completionTokens: Int(try r.int("completion_tokens")), latencySeconds: try r.double("latency_s"),

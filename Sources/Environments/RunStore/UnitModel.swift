@@ -8,11 +8,11 @@ import Synchronization
 public final class UnitModel: LanguageModel {
     /// The model asked (usually a `CachedModel`).
     public let base: any LanguageModel
-    private let records = Mutex<[ModelCallRecord]>([])
-    private let observer: (@Sendable (ModelCallRecord) -> Void)?
+    private let records = Mutex<[StoredModelCall]>([])
+    private let observer: (@Sendable (StoredModelCall) -> Void)?
 
     /// Creates a recorder; `observer` sees each record as it happens (progress display).
-    public init(base: any LanguageModel, observer: (@Sendable (ModelCallRecord) -> Void)? = nil) {
+    public init(base: any LanguageModel, observer: (@Sendable (StoredModelCall) -> Void)? = nil) {
         self.base = base
         self.observer = observer
     }
@@ -21,7 +21,7 @@ public final class UnitModel: LanguageModel {
     public var identifier: String { base.identifier }
 
     /// The calls so far, in order.
-    public var calls: [ModelCallRecord] { records.withLock { $0 } }
+    public var calls: [StoredModelCall] { records.withLock { $0 } }
 
     /// Forwards the call and records it.
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
@@ -35,21 +35,21 @@ public final class UnitModel: LanguageModel {
             let d = (clock.now - start).components
             let seconds = response.fromCache ? 0 : Double(d.seconds) + Double(d.attoseconds) * 1e-18
             append(
-                ModelCallRecord(
+                StoredModelCall(
                     seq: 0, model: base.identifier, cacheKey: key, purpose: purpose,
                     promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens,
                     latencySeconds: seconds, cached: response.fromCache))
             return response
         } catch {
             append(
-                ModelCallRecord(
+                StoredModelCall(
                     seq: 0, model: base.identifier, cacheKey: key, purpose: purpose, promptTokens: 0, completionTokens: 0,
                     latencySeconds: 0, cached: false, error: String(describing: error).prefix(500).description))
             throw error
         }
     }
 
-    private func append(_ record: ModelCallRecord) {
+    private func append(_ record: StoredModelCall) {
         let numbered = records.withLock { list in
             var r = record
             r.seq = list.count

@@ -69,7 +69,7 @@ public final class RunMonitor: Sendable {
         onChange?(snapshot)
     }
 
-    func record(_ call: ModelCallRecord) {
+    func record(_ call: StoredModelCall) {
         update { c in
             c.calls += 1
             if call.cached { c.cachedCalls += 1 }
