@@ -44,14 +44,27 @@ public struct Scenario: Sendable {
     public var digest: String { SHA256.hex(CanonicalJSON.string(document)) }
 }
 
-/// Where a scenario's people come from.
-public enum PopulationSource: Sendable, Hashable {
-    /// A persona JSONL file (one `{"id", "attributes", "narrative"?}` object a line), resolved path.
-    case personas(path: String)
-    /// A `POPULATION.json` spec generated on the fly with exact quotas: `count` and `seed` override the spec's.
-    case spec(path: String, count: Int?, seed: UInt64?)
+/// Where a scenario's people come from: a persona file or a generated population, and/or personas
+/// written in the scenario (appended after the others, e.g. a moderator).
+public struct PopulationSource: Sendable, Hashable {
+    /// The people from a file.
+    public enum Base: Sendable, Hashable {
+        /// A persona JSONL file (one `{"id", "attributes", "narrative"?}` object a line), resolved path.
+        case personas(path: String)
+        /// A `POPULATION.json` spec generated on the fly with exact quotas: `count` and `seed` override the spec's.
+        case spec(path: String, count: Int?, seed: UInt64?)
+    }
+
+    /// The people from a file, if any.
+    public var base: Base?
     /// Personas written in the scenario.
-    case inline([ScenarioPersona])
+    public var inline: [ScenarioPersona]
+
+    /// Creates a source.
+    public init(base: Base?, inline: [ScenarioPersona] = []) {
+        self.base = base
+        self.inline = inline
+    }
 }
 
 /// One person taking part: an id, attributes in file order, and an optional narrative.

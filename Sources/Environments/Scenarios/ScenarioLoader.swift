@@ -103,13 +103,14 @@ extension Scenario {
         -> PopulationSource
     {
         try reader.allowOnly(["personas", "spec", "count", "seed", "inline"])
-        let given = ["personas", "spec", "inline"].filter { reader.has($0) }
-        guard given.count == 1 else {
+        let given = ["personas", "spec"].filter { reader.has($0) }
+        guard given.count <= 1 else { throw reader.fail(nil, "give only one of personas, spec") }
+        guard !given.isEmpty || reader.has("inline") else {
             throw reader.fail(
-                nil,
-                given.isEmpty
-                    ? "no population given; add \"personas\": \"FILE.jsonl\", \"spec\": \"POPULATION.json\" or \"inline\": [ … ]"
-                    : "give only one of \(given.joined(separator: ", "))")
+                nil, "no population given; add \"personas\": \"FILE.jsonl\", \"spec\": \"POPULATION.json\" or \"inline\": [ … ]")
+        }
+        for key in ["count", "seed"] where reader.has(key) && !reader.has("spec") {
+            throw reader.fail(key, "\(key) applies to a generated population only; remove it or add \"spec\"")
         }
         func resolve(_ key: String) throws(EnvironmentError) -> String {
             let raw = try reader.nonEmptyString(key)
@@ -119,26 +120,30 @@ extension Scenario {
             }
             return path
         }
+        var personas: [ScenarioPersona] = []
+        if reader.has("inline") {
+            for (index, item) in try reader.array("inline").enumerated() {
+                let persona = try ScenarioPersona(json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
+                if personas.contains(where: { $0.id == persona.id }) {
+                    throw EnvironmentError(
+                        .invalidInput, "duplicate persona id \"\(persona.id)\"; ids must be unique", file: reader.file,
+                        path: "\(reader.child("inline"))[\(index)].id")
+                }
+                personas.append(persona)
+            }
+            guard !personas.isEmpty || !given.isEmpty else { throw reader.fail("inline", "empty; add at least one persona") }
+        }
         if reader.has("personas") {
-            return .personas(path: try resolve("personas"))
+            return PopulationSource(base: .personas(path: try resolve("personas")), inline: personas)
         }
         if reader.has("spec") {
-            return .spec(
-                path: try resolve("spec"), count: try reader.optionalInt("count", range: 1...10_000_000).map { Int($0) },
-                seed: try reader.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) })
+            return PopulationSource(
+                base: .spec(
+                    path: try resolve("spec"), count: try reader.optionalInt("count", range: 1...10_000_000).map { Int($0) },
+                    seed: try reader.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) }),
+                inline: personas)
         }
-        var personas: [ScenarioPersona] = []
-        for (index, item) in try reader.array("inline").enumerated() {
-            let persona = try ScenarioPersona(json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
-            if personas.contains(where: { $0.id == persona.id }) {
-                throw EnvironmentError(
-                    .invalidInput, "duplicate persona id \"\(persona.id)\"; ids must be unique", file: reader.file,
-                    path: "\(reader.child("inline"))[\(index)].id")
-            }
-            personas.append(persona)
-        }
-        guard !personas.isEmpty else { throw reader.fail("inline", "empty; add at least one persona") }
-        return .inline(personas)
+        return PopulationSource(base: nil, inline: personas)
     }
 
     static func parseSurvey(_ reader: JSONReader) throws(EnvironmentError) -> SurveySpec {
@@ -276,7 +281,8 @@ extension Scenario {
                 "moderator",
                 "the moderator \"\(moderator)\" is not a participant; add it to \"participants\" (\(participants.joined(separator: ", ")))")
         }
-        if case .inline(let personas) = population {
+        if population.base == nil {
+            let personas = population.inline
             for (index, id) in participants.enumerated() where !personas.contains(where: { $0.id == id }) {
                 throw EnvironmentError(
                     .invalidInput, "no persona \"\(id)\" in the inline population; add it or fix the id", file: reader.file,

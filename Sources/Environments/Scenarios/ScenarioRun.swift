@@ -187,11 +187,12 @@ public enum ScenarioRunner {
 
     /// The people of a scenario, in population order.
     public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws -> [ScenarioPersona] {
-        switch scenario.population {
-        case .inline(let personas):
-            return personas
+        var personas: [ScenarioPersona] = []
+        switch scenario.population.base {
+        case nil:
+            break
         case .personas(let path):
-            return try readPersonas(file: path)
+            personas = try readPersonas(file: path)
         case .spec(let path, let count, let seed):
             guard let generator else {
                 throw EnvironmentError(
@@ -199,12 +200,20 @@ public enum ScenarioRunner {
                     "this build cannot generate a population from a spec; run `agora population generate --spec \(path) --out personas.jsonl` and use \"personas\": \"personas.jsonl\"",
                     file: scenario.file, path: "$.population.spec")
             }
-            let personas = try await generator(path, count, seed)
+            personas = try await generator(path, count, seed)
             guard !personas.isEmpty else {
                 throw EnvironmentError(.invalidInput, "the population is empty", file: path)
             }
-            return personas
         }
+        for (index, extra) in scenario.population.inline.enumerated() {
+            if personas.contains(where: { $0.id == extra.id }) {
+                throw EnvironmentError(
+                    .invalidInput, "the inline persona \"\(extra.id)\" has the id of a persona from the file; rename it",
+                    file: scenario.file, path: "$.population.inline[\(index)].id")
+            }
+            personas.append(extra)
+        }
+        return personas
     }
 
     /// Reads a persona JSONL file (Population's format: `id`, `attributes`, `narrative`? a line).
