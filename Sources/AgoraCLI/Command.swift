@@ -17,6 +17,8 @@ enum CommandTable {
             ModelSetupCommand.self,
             MemoryProjectCommand.self, MemoryTreeApplyCommand.self,
             BenchCommand.self,
+            RunCommand.self,
+            ReportCommand.self,
         ]
     }
 }

@@ -26,7 +26,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         self.limiter = EndpointLimiter(limits: endpoint.limits)
         self.transport = HTTPTransport(
             maxConnections: endpoint.limits.maxInFlight,
-            requestTimeout: endpoint.requestTimeout
+            requestTimeout: endpoint.requestTimeout,
+            useSockets: endpoint.transport == .automatic
         )
     }
 

@@ -238,3 +238,47 @@ struct ClientFaultTests {
         #expect(client.limiter.peakInFlight == 5)
     }
 }
+
+/// The URLSession transport (used for https, and on macOS) against the same faults.
+@Suite(.timeLimit(.minutes(1)))
+struct URLSessionTransportTests {
+    static func client(_ server: StubServer, attempts: Int = 3, timeout: TimeInterval = 30) -> OpenAICompatibleModel {
+        OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: server.baseURL, model: "stub-model", requestTimeout: timeout,
+                retry: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05), transport: .urlSession))
+    }
+
+    @Test func plainCallsAndRetriedFaultsWork() async throws {
+        // No dropped connection here: libcurl resends a request on a fresh connection without its body
+        // when a reused one drops, so that request hangs until its timeout (why http uses our own client).
+        let server = try StubServer(configuration: .init(faults: [.status500, .truncatedResponse, .malformedJSON]))
+        defer { server.stop() }
+        let response = try await Self.client(server, attempts: 4, timeout: 5).complete(ClientFaultTests.hello)
+        #expect(!response.content.isEmpty)
+        #expect(server.requestCount == 4)
+    }
+
+    @Test func aTimeoutIsReportedAsTimeout() async throws {
+        let server = try StubServer(configuration: .init(faults: [.slow(4)]))
+        defer { server.stop() }
+        await #expect {
+            _ = try await Self.client(server, attempts: 1, timeout: 1).complete(ClientFaultTests.hello)
+        } throws: { error in
+            (error as? InferenceError)?.code == .timeout
+        }
+    }
+
+    @Test func cancellationDoesNotDeadlock() async throws {
+        let server = try StubServer(configuration: .init(latency: 0.05))
+        defer { server.stop() }
+        let client = Self.client(server)
+        for round in 0..<20 {
+            let task = Task { try await client.complete(ChatRequest(messages: [.user("r\(round)")])) }
+            try await Task.sleep(for: .milliseconds(round % 3 == 0 ? 1 : 30))
+            task.cancel()
+            _ = await task.result
+        }
+        _ = try await client.complete(ClientFaultTests.hello)
+    }
+}
