@@ -133,3 +133,22 @@ import Testing
         #expect(stored[0]["ops"]?[0]?["outcome"]?.stringValue == "rejected(trunkFixed)")
     }
 }
+
+@Suite struct MemListenerProjectedSeamTests {
+    @Test func projectedMessagesBecomeTheSameChunkText() async throws {
+        let f = Fixtures.self
+        var config = ProjectionConfig()
+        config.labelOthers = .always
+        let messages = try project(log: f.focusLog, viewer: f.chen, roster: f.focusRoster, system: "", config: config)
+        let text = MemListener.chunkText(messages: messages, viewerName: "Chen")
+        #expect(text == (try MemListener.chunkText(log: f.focusLog, viewer: f.chen, roster: f.focusRoster)))
+        let model = ScriptedModel(replies: [
+            #"{"ops":[{"op":"ADD","path":"preferences.design","value":"prefers version 2"}]}"#
+        ])
+        var tree = smallTree()
+        let record = await MemListener(model: model).update(
+            &tree, chunk: messages, viewer: f.focusRoster[3], others: Array(f.focusRoster.prefix(3)), throughSeq: 10)
+        #expect(record.outcomes == [.created] && record.fromSeq == 5 && record.toSeq == 10)
+        #expect(model.requests[0].messages[1].content.contains("Dana (id dana), Alex (id alex), Bo (id bo)"))
+    }
+}
