@@ -87,3 +87,30 @@ import Testing
         #expect(TreeHealth.growth(from: smallTree(), to: tree) == 2)
     }
 }
+
+@Suite struct EmbeddingMetricsTests {
+    @Test func personaRetrievalRanksTheTruePersona() {
+        let personas: [[Double]] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+        #expect(
+            EmbeddingMetrics.personaRank(utterances: [[0.9, 0.1, 0], [0.8, 0, 0.2]], personas: personas, truth: 0) == 1)
+        #expect(EmbeddingMetrics.personaRank(utterances: [[0.2, 1, 0.5]], personas: personas, truth: 0) == 3)
+        #expect(EmbeddingMetrics.accuracy(ranks: [1, 3, 2, 1], atK: 1) == 0.5)
+        #expect(EmbeddingMetrics.accuracy(ranks: [1, 3, 2, 1], atK: 2) == 0.75)
+    }
+
+    @Test func silhouetteSeparatesClusters() {
+        let tight: [[Double]] = [[1, 0], [0.99, 0.01], [0, 1], [0.01, 0.99]]
+        let s = EmbeddingMetrics.silhouette(vectors: tight, labels: ["a", "a", "b", "b"])
+        #expect(s > 0.9)
+        let mixed = EmbeddingMetrics.silhouette(vectors: tight, labels: ["a", "b", "a", "b"])
+        #expect(mixed < 0)
+        #expect(EmbeddingMetrics.silhouette(vectors: tight, labels: ["a", "a", "a", "a"]) == 0)
+    }
+
+    @Test func driftIsPositiveWhenLaterUtterancesMoveAway() {
+        let persona: [Double] = [1, 0]
+        #expect(EmbeddingMetrics.drift(persona: persona, utterances: [[1, 0], [1, 0], [0, 1], [0, 1]]) == 1)
+        #expect(EmbeddingMetrics.drift(persona: persona, utterances: [[1, 0], [1, 0]]) == 0)
+        #expect(EmbeddingMetrics.drift(persona: persona, utterances: [[1, 0]]) == 0)
+    }
+}
