@@ -191,9 +191,10 @@ struct ProjectionEngine {
         }
         switch config.mode {
         case .egocentric:
-            out += assemble(visible.compactMap { egocentric(log[$0]) })
+            // Streamed: no intermediate array of rendered segments (it costs cache on long logs).
+            out += assemble(visible.lazy.compactMap { egocentric(log[$0]) })
         case .fixedRoles:
-            out += assemble(visible.compactMap { fixedRole(log[$0]) })
+            out += assemble(visible.lazy.compactMap { fixedRole(log[$0]) })
         case .concatTranscript:
             out.append(concat(visible.map { log[$0] }))
         }
@@ -201,11 +202,11 @@ struct ProjectionEngine {
     }
 
     /// The merged body with kickoff and turn cue.
-    func assemble(_ segments: [Segment]) -> [ProjectedMessage] {
+    func assemble<Segments: Sequence<Segment>>(_ segments: Segments) -> [ProjectedMessage] {
         var body: [ProjectedMessage] = []
-        body.reserveCapacity(segments.count + 2)
-        let needsKickoff =
-            config.kickoff == .always || segments.first.map { $0.role != .user } ?? true
+        var iterator = segments.makeIterator()
+        let first = iterator.next()
+        let needsKickoff = config.kickoff == .always || first.map { $0.role != .user } ?? true
         var pending: [String] = []
         var pendingRole: ChatMessage.Role?
         var pendingSources: [Int] = []
@@ -223,7 +224,9 @@ struct ProjectionEngine {
             pending = [config.kickoffText]
             pendingRole = .user
         }
-        for s in segments {
+        var next = first
+        while let s = next {
+            next = iterator.next()
             let plain = s.role == .user || (s.role == .assistant && s.toolCalls.isEmpty)
             if plain && pendingRole == s.role {
                 pending.append(s.content)
