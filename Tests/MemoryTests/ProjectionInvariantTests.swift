@@ -75,6 +75,50 @@ import Testing
         #expect(failureCount == 0, "\(failureCount) failures, first: \(failures.prefix(3))")
     }
 
+    /// Every combination of all six projection switches (label × backlog × kickoff × own-turn
+    /// format × membership announcements × observer announcements: 144), on 20 worlds, for every
+    /// viewer: I2–I6, I8 and I11 (the 1,000-world test above covers I1, I7 and I9 too).
+    @Test func everyConfigurationCombinationHolds() throws {
+        var all: [ProjectionConfig] = []
+        for label in ProjectionConfig.LabelPolicy.allCases {
+            for backlog in ProjectionConfig.BacklogPolicy.allCases {
+                for kickoff in ProjectionConfig.KickoffPolicy.allCases {
+                    for own in ProjectionConfig.OwnTurnFormat.allCases {
+                        for announce in [true, false] {
+                            for observers in [true, false] {
+                                var c = ProjectionConfig()
+                                c.labelOthers = label
+                                c.backlog = backlog
+                                c.kickoff = kickoff
+                                c.ownTurnFormat = own
+                                c.announceMembership = announce
+                                c.announceObservers = observers
+                                all.append(c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(all.count == 144)
+        for w in 0..<20 {
+            let world = RandomWorld.make(seed: UInt64(w) &* 104_729 &+ 3)
+            for config in all {
+                for viewer in world.roster {
+                    let system = world.personas[viewer.id] ?? ""
+                    let p = try project(
+                        log: world.log, viewer: viewer.id, roster: world.roster, system: system, config: config)
+                    checkOwnership(p, world: world, viewer: viewer, w: w)
+                    checkVisibility(p, world: world, viewer: viewer, config: config, w: w)
+                    checkShape(p, w: w)
+                    checkPersonaIsolation(p, world: world, viewer: viewer, system: system, w: w)
+                }
+            }
+        }
+        let failureCount = failures.count
+        #expect(failureCount == 0, "\(failureCount) failures, first: \(failures.prefix(3))")
+    }
+
     private final class Failures: @unchecked Sendable {  // confined to one test invocation
         var items: [String] = []
     }
