@@ -357,3 +357,19 @@ func smallTree() -> PersonaTree {
         }
     }
 }
+
+@Suite struct ObjectKeyedImportTests {
+    @Test func insideOutStyleSchemasImportInKeyOrder() throws {
+        let text = #"{"Personality": {"Traits": {"openness": "", "humour": "dry"}}, "Lifestyle": {"sleep": null}}"#
+        let schema = try TreeSchema.importObjectKeyed(text, schemaID: "insideout")
+        #expect(schema.tree.root.children.map(\.key) == ["Personality", "Lifestyle"])
+        #expect(
+            schema.tree.leaves.map(\.path.description) == [
+                "Personality.Traits.openness", "Personality.Traits.humour", "Lifestyle.sleep",
+            ])
+        #expect(schema.tree.node(at: path("Personality.Traits.humour"))?.value == "dry")
+        #expect { try TreeSchema.importObjectKeyed(#"{"a.b": ""}"#, schemaID: "x") } throws: {
+            ($0 as? MemoryError)?.code == .invalidTree
+        }
+    }
+}

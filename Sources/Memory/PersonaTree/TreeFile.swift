@@ -93,6 +93,43 @@ public struct TreeSchema: Hashable, Sendable {
             seedAliases: aliases)
     }
 
+    /// Imports an InsideOut-style object-keyed schema or profile (`{"Category": {"Branch":
+    /// {"leaf": "value" or ""}}}`), keeping key order: objects become branches, strings leaves, any
+    /// other value a leaf holding its JSON text. Keys with characters paths cannot hold are
+    /// rejected with their JSON path.
+    public static func importObjectKeyed(_ text: String, schemaID: String, file: String = "schema.json")
+        throws(MemoryError) -> TreeSchema
+    {
+        let json: JSONValue
+        do { json = try JSONValue.parse(text) } catch {
+            throw MemoryError(
+                .parseFailure, "\(file):\(error.line):\(error.column): \(error.message); fix the JSON syntax",
+                underlying: error)
+        }
+        guard let top = json.objectValue else {
+            throw MemoryError(.parseFailure, "\(file): the top level must be an object of categories")
+        }
+        func nodes(_ object: JSONObject, _ location: String) throws(MemoryError) -> [TreeNode] {
+            var out: [TreeNode] = []
+            for (key, value) in object {
+                guard TreePath.isValidKey(key) else {
+                    throw MemoryError(
+                        .invalidTree, "\(file): \(location).\(key): key is not usable in a tree path; rename it")
+                }
+                if let child = value.objectValue {
+                    out.append(.branch(key: key, children: try nodes(child, "\(location).\(key)"), origin: .schema))
+                } else {
+                    let v = value.stringValue ?? (value.isNull ? "" : value.serialized())
+                    out.append(.leaf(key: key, value: v, origin: .schema, locked: false, updatedAt: 0))
+                }
+            }
+            return out
+        }
+        let children = try nodes(top, "$")
+        return TreeSchema(
+            tree: PersonaTree(schemaID: schemaID, root: .branch(key: "", children: children, origin: .schema)))
+    }
+
     /// Reads a schema or tree file.
     public static func load(_ path: String) throws(MemoryError) -> TreeSchema {
         let text: String
