@@ -211,3 +211,19 @@ import Testing
         #expect(t.events.count == f.focusLog.count)
     }
 }
+
+@Suite struct ProjectionWindowTests {
+    @Test func windowsKeepBothEndsAndToolPairsAndStillProject() throws {
+        for seed in 0..<300 {
+            let world = RandomWorld.make(seed: UInt64(seed) &+ 31_337)
+            for viewer in world.roster {
+                let window = ProjectionWindow.apply(world.log, viewer: viewer, first: 2, last: 3)
+                let p = try project(log: window, viewer: viewer.id, roster: world.roster, system: "S")
+                #expect(p.first?.role == .system && p.count >= 2)
+                let visible = world.log.filter { referenceVisible($0, viewer, .fromJoin) }
+                if visible.count <= 5 { #expect(window == visible) }
+                #expect(Array(window.suffix(3)).allSatisfy { e in visible.suffix(4).contains(e) })
+            }
+        }
+    }
+}
