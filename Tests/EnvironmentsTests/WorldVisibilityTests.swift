@@ -133,10 +133,12 @@ final class RecordingUpdater: MemoryUpdater {
     struct Call: Sendable { var agent: String; var text: String; var through: Int }
     let calls = Mutex<[Call]>([])
 
-    func update(memory: (any AgentMemory)?, agent: AgentProfile, chunk: [ProjectedMessage], throughSeq: Int) async throws
-        -> MemoryUpdate
-    {
-        let text = chunk.map(\.content).joined(separator: "\n")
+    func update(
+        memory: (any AgentMemory)?, agent: AgentProfile, viewer: ParticipantID, chunk: [Event], roster: [Participant]
+    ) async throws -> MemoryUpdate {
+        // What the agent experienced: its own projection of the chunk.
+        let text = try MemListener.chunkText(log: chunk, viewer: viewer, roster: roster)
+        let throughSeq = chunk.last?.seq ?? -1
         calls.withLock { $0.append(Call(agent: agent.displayName, text: text, through: throughSeq)) }
         var notes = (memory as? NotesMemory)?.notes ?? []
         notes.append("chunk through \(throughSeq)")

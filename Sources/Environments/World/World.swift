@@ -693,29 +693,21 @@ public struct World: Sendable {
 
     mutating func updateMemory(_ i: Int, updater: any MemoryUpdater) async throws {
         let agent = agents[i]
-        let projected: [ProjectedMessage]
-        do {
-            projected = try project(
-                log: transcript.events, viewer: agent.id, roster: transcript.roster, system: "",
-                config: options.projection)
-        } catch {
-            throw EnvironmentError(.world, "cannot project the log for \(agent.id)'s memory: \(error.message)")
-        }
         let since = memoryThrough[i]
-        let chunk = projected.filter { message in !message.sources.isEmpty && message.sources.allSatisfy { $0 > since } }
+        let chunk = transcript.events.filter { $0.seq > since }
         let through = transcript.events.last?.seq ?? since
         exchangesSinceUpdate[i] = 0
         memoryThrough[i] = through
         guard !chunk.isEmpty else { return }
         do {
             let update = try await updater.update(
-                memory: agent.memory, agent: agent.profile, chunk: chunk, throughSeq: through)
+                memory: agent.memory, agent: agent.profile, viewer: agent.id, chunk: chunk, roster: transcript.roster)
             agents[i].memory = update.memory
-            memoryNotes.append(MemoryNote(participant: agent.id, throughSeq: through, note: update.note))
+            memoryNotes.append(MemoryNote(participant: agent.id, throughSeq: through, note: update.note, record: update.record))
             modelCalls.append(
                 ModelCallRecord(
                     purpose: .memory, participant: agent.id, turn: turns.count, model: agent.model.identifier,
-                    usage: update.usage, calls: update.calls, failure: nil))
+                    usage: update.usage, calls: update.calls, failure: update.record?.failure))
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -728,11 +720,13 @@ public struct World: Sendable {
 }
 
 /// One memory update made by the world's ``MemoryUpdater``.
-public struct MemoryNote: Sendable, Hashable {
+public struct MemoryNote: Sendable {
     /// Whose memory changed.
     public var participant: ParticipantID
     /// The last log seq the update covered.
     public var throughSeq: Int
     /// The updater's account of what changed.
     public var note: String
+    /// The MemListener's record (ops and outcomes), when one ran.
+    public var record: MemListenerRecord?
 }
