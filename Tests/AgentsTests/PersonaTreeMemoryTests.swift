@@ -1,5 +1,5 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Inference
 import Memory
 import Storage

@@ -1,5 +1,5 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Environments
 import Inference
 import Memory
@@ -57,7 +57,8 @@ struct WorldTurnTakingTests {
         var world = try World(
             agents: [dana, a, b],
             options: WorldOptions(
-                turnTaking: .moderated(ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("bo"), F.id("alex")])),
+                turnTaking: .moderated(
+                    ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("bo"), F.id("alex")])),
                 termination: TerminationRules(maxTurns: 50, stall: nil)))
         let end = try await world.run()
         #expect(F.order(world) == ["dana", "bo", "dana", "bo", "dana", "alex", "dana"])
@@ -73,7 +74,8 @@ struct WorldTurnTakingTests {
         var world = try World(
             agents: [dana, a, b, c],
             options: WorldOptions(
-                turnTaking: .moderated(ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("alex"), F.id("bo")])),
+                turnTaking: .moderated(
+                    ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("alex"), F.id("bo")])),
                 termination: TerminationRules(maxTurns: 50, stall: nil)))
         try world.remove(F.id("bo"))
         let end = try await world.run()
@@ -132,7 +134,8 @@ struct WorldTurnTakingTests {
             var world = try World(
                 agents: agents,
                 options: WorldOptions(
-                    turnTaking: .selfSelection(maxConsecutive: 1), termination: TerminationRules(maxTurns: 12, stall: nil),
+                    turnTaking: .selfSelection(maxConsecutive: 1),
+                    termination: TerminationRules(maxTurns: 12, stall: nil),
                     seed: seed))
             try await world.run()
             return F.order(world)
@@ -180,7 +183,8 @@ struct WorldTurnTakingTests {
             let (c, _) = F.talker("chen")
             var world = try World(
                 agents: [a, b, c],
-                options: WorldOptions(turnTaking: .simultaneous, termination: TerminationRules(maxTurns: 9, stall: nil), seed: 3))
+                options: WorldOptions(
+                    turnTaking: .simultaneous, termination: TerminationRules(maxTurns: 9, stall: nil), seed: 3))
             try await world.run()
             return world.transcript.events
         }
@@ -213,10 +217,12 @@ struct WorldTurnTakingTests {
         let (a, _) = F.talker("alex")
         let (o, _) = F.talker("olga", role: .observer)
         #expect(throws: EnvironmentError.self) {
-            try World(agents: [a], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("zed")))))
+            try World(
+                agents: [a], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("zed")))))
         }
         #expect(throws: EnvironmentError.self) {
-            try World(agents: [a, o], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("olga")))))
+            try World(
+                agents: [a, o], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("olga")))))
         }
         #expect(throws: EnvironmentError.self) {
             try World(agents: [a, a])
