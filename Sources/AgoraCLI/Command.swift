@@ -15,7 +15,10 @@ enum CommandTable {
         [
             ModelCheckCommand.self,
             ModelSetupCommand.self,
+            MemoryProjectCommand.self, MemoryTreeApplyCommand.self,
             BenchCommand.self,
+            RunCommand.self,
+            ReportCommand.self,
         ]
     }
 }

@@ -28,6 +28,7 @@ enum BenchTable {
     static var suites: [any BenchSuite.Type] {
         [
             InferenceBench.self,
+            MemoryBench.self,
             AgentsBench.self,
         ]
     }
