@@ -1,5 +1,8 @@
-// Entry point of `agora`; kept thin (see STYLE.md: closures here are main-actor isolated).
+// Entry point of `agora`. Kept thin: closures written here would be main-actor isolated (STYLE.md),
+// so the work and the signal handling live in AgoraMain and SignalHandling.
 import Foundation
 
-FileHandle.standardError.write(Data("agora: no commands yet\n".utf8))
-exit(2)
+let status = await SignalHandling.runCancellable {
+    await AgoraMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+exit(status)

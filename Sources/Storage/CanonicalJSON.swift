@@ -43,9 +43,10 @@ public enum CanonicalJSON {
         let mantissa = parts[0]
         let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
         var digits = Array(mantissa.utf8.filter { $0 != UInt8(ascii: ".") })
-        var point = (mantissa.utf8.firstIndex(of: UInt8(ascii: ".")).map {
-            mantissa.utf8.distance(from: mantissa.utf8.startIndex, to: $0)
-        } ?? mantissa.utf8.count) + exponent
+        var point =
+            (mantissa.utf8.firstIndex(of: UInt8(ascii: ".")).map {
+                mantissa.utf8.distance(from: mantissa.utf8.startIndex, to: $0)
+            } ?? mantissa.utf8.count) + exponent
         while let first = digits.first, first == UInt8(ascii: "0"), digits.count > 1 {
             digits.removeFirst()
             point -= 1
@@ -60,7 +61,8 @@ public enum CanonicalJSON {
         } else if point >= digits.count {
             result += digitText + String(repeating: "0", count: point - digits.count)
         } else {
-            result += String(decoding: digits[..<point], as: UTF8.self) + "."
+            result +=
+                String(decoding: digits[..<point], as: UTF8.self) + "."
                 + String(decoding: digits[point...], as: UTF8.self)
         }
         return result

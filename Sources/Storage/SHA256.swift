@@ -5,7 +5,9 @@
 /// hasher.update("ab")
 /// hasher.update("c")
 /// let digest = hasher.finalize()      // 32 bytes
-/// SHA256.hex("abc")                   // "ba7816bf…"
+/// SHA256.hex(digest)                  // "ba7816bf…": hex-encodes bytes
+/// SHA256.hex("abc")                   // "ba7816bf…": hashes a string
+/// SHA256.hexDigest(bytes)             // hashes bytes
 /// ```
 public struct SHA256: Sendable {
     private static let roundConstants: [UInt32] = [
@@ -105,7 +107,8 @@ public struct SHA256: Sendable {
             Self.roundConstants.withUnsafeBufferPointer { k in
                 for t in 0..<16 {
                     let base = t * 4
-                    w[t] = UInt32(block[base]) << 24 | UInt32(block[base + 1]) << 16
+                    w[t] =
+                        UInt32(block[base]) << 24 | UInt32(block[base + 1]) << 16
                         | UInt32(block[base + 2]) << 8 | UInt32(block[base + 3])
                 }
                 for t in 16..<64 {
@@ -170,17 +173,24 @@ public struct SHA256: Sendable {
         return hasher.finalize()
     }
 
-    /// The digest of `bytes` as 64 lowercase hex digits (this hashes; to hex-encode bytes use ``hexEncoded(_:)``).
+    /// `bytes` as lowercase hex digits, two per byte. This encodes, it does not hash:
+    /// `SHA256.hex(SHA256.digest(data))` is the 64-digit digest of `data`, and
+    /// `SHA256.hex(digest.prefix(16))` the first 128 bits as 32 digits. See ``hexDigest(_:)``.
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        hexEncoded(digest(bytes))
+        hexEncoded(bytes)
     }
 
-    /// The digest of the UTF-8 bytes of `string` as 64 lowercase hex digits.
+    /// The digest of the UTF-8 bytes of `string` as 64 lowercase hex digits. This hashes.
     public static func hex(_ string: String) -> String {
         hexEncoded(digest(string))
     }
 
-    /// `bytes` as lowercase hex digits, two per byte (no hashing).
+    /// The digest of `bytes` as 64 lowercase hex digits.
+    public static func hexDigest(_ bytes: some Sequence<UInt8>) -> String {
+        hexEncoded(digest(bytes))
+    }
+
+    /// `bytes` as lowercase hex digits, two per byte (no hashing); the same as ``hex(_:)-(Sequence<UInt8>)``.
     public static func hexEncoded(_ bytes: some Sequence<UInt8>) -> String {
         let alphabet = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []

@@ -21,32 +21,34 @@ struct CanonicalJSONTests {
     }
 
     static let doubleCases: [(Double, String)] = [
-            (25.0, "25"),
-            (-25.0, "-25"),
-            (0.1, "0.1"),
-            (-0.0, "0"),
-            (0.0, "0"),
-            (1e-7, "0.0000001"),
-            (123.456, "123.456"),
-            (-0.5, "-0.5"),
-            (1.0 / 3.0, "0.3333333333333333"),
-            (9_007_199_254_740_991.0, "9007199254740991"),
-            (9_007_199_254_740_992.0, "9007199254740992"),
-            (9_007_199_254_740_994.0, "9007199254740994"),
-            (1e21, "1000000000000000000000"),
-            (1e16 + 2, "10000000000000002"),
-            (1234567.125, "1234567.125"),
-            (Double.leastNonzeroMagnitude, "0." + String(repeating: "0", count: 323) + "5"),
-            (1.5e300, "15" + String(repeating: "0", count: 299)),
-            (Double.greatestFiniteMagnitude, "17976931348623157" + String(repeating: "0", count: 292)),
-        ]
+        (25.0, "25"),
+        (-25.0, "-25"),
+        (0.1, "0.1"),
+        (-0.0, "0"),
+        (0.0, "0"),
+        (1e-7, "0.0000001"),
+        (123.456, "123.456"),
+        (-0.5, "-0.5"),
+        (1.0 / 3.0, "0.3333333333333333"),
+        (9_007_199_254_740_991.0, "9007199254740991"),
+        (9_007_199_254_740_992.0, "9007199254740992"),
+        (9_007_199_254_740_994.0, "9007199254740994"),
+        (1e21, "1000000000000000000000"),
+        (1e16 + 2, "10000000000000002"),
+        (1234567.125, "1234567.125"),
+        (Double.leastNonzeroMagnitude, "0." + String(repeating: "0", count: 323) + "5"),
+        (1.5e300, "15" + String(repeating: "0", count: 299)),
+        (Double.greatestFiniteMagnitude, "17976931348623157" + String(repeating: "0", count: 292)),
+    ]
 
     @Test("doubles follow the integer, shortest round-trip and no-exponent rules", arguments: doubleCases)
     func doubles(value: Double, expected: String) {
         #expect(CanonicalJSON.string(.number(value)) == expected)
     }
 
-    @Test("every canonical double parses back to the same bits", arguments: [0.1, 1e-7, 1.5e300, .leastNonzeroMagnitude, 2.5e-300, 6.02214076e23, -1e22, 3.14159] as [Double])
+    @Test(
+        "every canonical double parses back to the same bits",
+        arguments: [0.1, 1e-7, 1.5e300, .leastNonzeroMagnitude, 2.5e-300, 6.02214076e23, -1e22, 3.14159] as [Double])
     func doublesRoundTrip(value: Double) throws {
         let text = CanonicalJSON.string(.number(value))
         #expect(!text.contains("e"))

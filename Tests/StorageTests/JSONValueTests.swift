@@ -26,7 +26,9 @@ struct JSONValueParsingTests {
 
     @Test("escapes decode, including surrogate pairs")
     func escapes() throws {
-        #expect(try JSONValue.parse(#""\ud83d\ude00 \u00e9 \u00E9 \/ \" \\ \b\f\n\r\t \u0000""#) == .string("😀 é é / \" \\ \u{8}\u{C}\n\r\t \u{0}"))
+        #expect(
+            try JSONValue.parse(#""\ud83d\ude00 \u00e9 \u00E9 \/ \" \\ \b\f\n\r\t \u0000""#)
+                == .string("😀 é é / \" \\ \u{8}\u{C}\n\r\t \u{0}"))
         #expect(try JSONValue.parse(#""plain ünïcödé 😀""#) == .string("plain ünïcödé 😀"))
     }
 
@@ -50,32 +52,32 @@ struct JSONValueParsingTests {
     }
 
     static let errorCases: [(String, Int, Int, String)] = [
-            ("", 1, 1, "empty input"),
-            ("{\n  \"a\": 1,\n}", 3, 1, "expected a string key"),
-            ("[1, 2", 1, 6, "expected ',' or ']'"),
-            ("[1 2]", 1, 4, "expected ',' or ']'"),
-            ("{\"a\" 1}", 1, 6, "expected ':'"),
-            ("01", 1, 2, "leading zeros"),
-            ("\"abc", 1, 5, "unterminated string"),
-            ("tru", 1, 1, "expected 'true'"),
-            ("1 2", 1, 3, "after the JSON value"),
-            ("{} x", 1, 4, "after the JSON value"),
-            ("[1,]", 1, 4, "expected a JSON value"),
-            ("-", 1, 2, "expected a digit"),
-            ("1.", 1, 3, "expected a digit after '.'"),
-            ("1e", 1, 3, "exponent"),
-            ("1e400", 1, 1, "out of range"),
-            ("\"\\ud800\"", 1, 2, "unpaired high surrogate"),
-            ("\"\\udc00\"", 1, 2, "unpaired low surrogate"),
-            ("\"\\ud800\\u0041\"", 1, 2, "not followed by a low surrogate"),
-            ("\"\\x\"", 1, 3, "invalid escape"),
-            ("\"\\u12G4\"", 1, 6, "invalid hex digit"),
-            ("\"a\u{1}\"", 1, 3, "unescaped control character"),
-            ("\"é\" x", 1, 5, "after the JSON value"),
-            ("[\n\n   nul]", 3, 4, "expected 'null'"),
-            ("{'a': 1}", 1, 2, "expected a string key"),
-            ("NaN", 1, 1, "expected a JSON value"),
-        ]
+        ("", 1, 1, "empty input"),
+        ("{\n  \"a\": 1,\n}", 3, 1, "expected a string key"),
+        ("[1, 2", 1, 6, "expected ',' or ']'"),
+        ("[1 2]", 1, 4, "expected ',' or ']'"),
+        ("{\"a\" 1}", 1, 6, "expected ':'"),
+        ("01", 1, 2, "leading zeros"),
+        ("\"abc", 1, 5, "unterminated string"),
+        ("tru", 1, 1, "expected 'true'"),
+        ("1 2", 1, 3, "after the JSON value"),
+        ("{} x", 1, 4, "after the JSON value"),
+        ("[1,]", 1, 4, "expected a JSON value"),
+        ("-", 1, 2, "expected a digit"),
+        ("1.", 1, 3, "expected a digit after '.'"),
+        ("1e", 1, 3, "exponent"),
+        ("1e400", 1, 1, "out of range"),
+        ("\"\\ud800\"", 1, 2, "unpaired high surrogate"),
+        ("\"\\udc00\"", 1, 2, "unpaired low surrogate"),
+        ("\"\\ud800\\u0041\"", 1, 2, "not followed by a low surrogate"),
+        ("\"\\x\"", 1, 3, "invalid escape"),
+        ("\"\\u12G4\"", 1, 6, "invalid hex digit"),
+        ("\"a\u{1}\"", 1, 3, "unescaped control character"),
+        ("\"é\" x", 1, 5, "after the JSON value"),
+        ("[\n\n   nul]", 3, 4, "expected 'null'"),
+        ("{'a': 1}", 1, 2, "expected a string key"),
+        ("NaN", 1, 1, "expected a JSON value"),
+    ]
 
     @Test("malformed input reports line, column and reason", arguments: errorCases)
     func errors(text: String, line: Int, column: Int, fragment: String) {

@@ -7,12 +7,42 @@ import Testing
 @Suite("SplitMix64")
 struct SplitMix64Tests {
     static let goldens: [(UInt64, [UInt64])] = [
-            (0, [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F, 0xF88B_B8A8_724C_81EC, 0x1B39_896A_51A8_749B]),
-            (1, [0x910A_2DEC_8902_5CC1, 0xBEEB_8DA1_658E_EC67, 0xF893_A2EE_FB32_555E, 0x71C1_8690_EE42_C90B, 0x71BB_54D8_D101_B5B9]),
-            (42, [0xBDD7_3226_2FEB_6E95, 0x28EF_E333_B266_F103, 0x4752_6757_130F_9F52, 0x581C_E1FF_0E4A_E394, 0x09BC_585A_2448_23F2]),
-            (0xDEAD_BEEF_CAFE_BABE, [0x0D7D_9356_0D19_29D2, 0x491D_FB74_0E50_D43F, 0x4272_2BF4_473E_5E7D, 0xD6CA_8A07_90FF_FC45, 0xB2D3_AB00_4CDB_504B]),
-            (.max, [0xE4D9_7177_1B65_2C20, 0xE99F_F867_DBF6_82C9, 0x382F_F84C_B272_81E9, 0x6D1D_B36C_CBA9_82D2, 0xB4A0_472E_5780_69AE]),
-        ]
+        (
+            0,
+            [
+                0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F, 0xF88B_B8A8_724C_81EC,
+                0x1B39_896A_51A8_749B,
+            ]
+        ),
+        (
+            1,
+            [
+                0x910A_2DEC_8902_5CC1, 0xBEEB_8DA1_658E_EC67, 0xF893_A2EE_FB32_555E, 0x71C1_8690_EE42_C90B,
+                0x71BB_54D8_D101_B5B9,
+            ]
+        ),
+        (
+            42,
+            [
+                0xBDD7_3226_2FEB_6E95, 0x28EF_E333_B266_F103, 0x4752_6757_130F_9F52, 0x581C_E1FF_0E4A_E394,
+                0x09BC_585A_2448_23F2,
+            ]
+        ),
+        (
+            0xDEAD_BEEF_CAFE_BABE,
+            [
+                0x0D7D_9356_0D19_29D2, 0x491D_FB74_0E50_D43F, 0x4272_2BF4_473E_5E7D, 0xD6CA_8A07_90FF_FC45,
+                0xB2D3_AB00_4CDB_504B,
+            ]
+        ),
+        (
+            .max,
+            [
+                0xE4D9_7177_1B65_2C20, 0xE99F_F867_DBF6_82C9, 0x382F_F84C_B272_81E9, 0x6D1D_B36C_CBA9_82D2,
+                0xB4A0_472E_5780_69AE,
+            ]
+        ),
+    ]
 
     @Test("the first outputs match the reference C implementation", arguments: goldens)
     func golden(seed: UInt64, expected: [UInt64]) {
@@ -24,12 +54,42 @@ struct SplitMix64Tests {
 @Suite("RandomStream")
 struct RandomStreamTests {
     static let goldens: [(UInt64, [UInt64])] = [
-            (0, [0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0, 0x6AA5_94F1_262D_2D2C, 0xBBA5_AD4A_1F84_2E59]),
-            (1, [0xB3F2_AF6D_0FC7_10C5, 0x853B_5596_4736_4CEA, 0x92F8_9756_082A_4514, 0x642E_1C7B_C266_A3A7, 0xB27A_48E2_9A23_3673]),
-            (42, [0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1, 0xECB8_AD47_03B3_60A1, 0xFDE6_DC7F_E2EC_5E64]),
-            (0xDEAD_BEEF_CAFE_BABE, [0x2299_B342_1AA7_8B66, 0x9AF6_5504_83E0_2887, 0xDA05_9CB5_EEC5_C979, 0xCF86_BD29_360F_FF98, 0x5CC8_83C9_4008_9820]),
-            (.max, [0x8F55_20D5_2A7E_AD08, 0xC476_A018_CAA1_802D, 0x81DE_31C0_D260_469E, 0xBF65_8D7E_065F_3C2F, 0x9135_93FD_A1BC_A32A]),
-        ]
+        (
+            0,
+            [
+                0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0, 0x6AA5_94F1_262D_2D2C,
+                0xBBA5_AD4A_1F84_2E59,
+            ]
+        ),
+        (
+            1,
+            [
+                0xB3F2_AF6D_0FC7_10C5, 0x853B_5596_4736_4CEA, 0x92F8_9756_082A_4514, 0x642E_1C7B_C266_A3A7,
+                0xB27A_48E2_9A23_3673,
+            ]
+        ),
+        (
+            42,
+            [
+                0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1, 0xECB8_AD47_03B3_60A1,
+                0xFDE6_DC7F_E2EC_5E64,
+            ]
+        ),
+        (
+            0xDEAD_BEEF_CAFE_BABE,
+            [
+                0x2299_B342_1AA7_8B66, 0x9AF6_5504_83E0_2887, 0xDA05_9CB5_EEC5_C979, 0xCF86_BD29_360F_FF98,
+                0x5CC8_83C9_4008_9820,
+            ]
+        ),
+        (
+            .max,
+            [
+                0x8F55_20D5_2A7E_AD08, 0xC476_A018_CAA1_802D, 0x81DE_31C0_D260_469E, 0xBF65_8D7E_065F_3C2F,
+                0x9135_93FD_A1BC_A32A,
+            ]
+        ),
+    ]
 
     @Test("xoshiro256** seeded by SplitMix64 matches the reference C implementation", arguments: goldens)
     func golden(seed: UInt64, expected: [UInt64]) {

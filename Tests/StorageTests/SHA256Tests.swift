@@ -4,22 +4,23 @@ import Testing
 @Suite("SHA256")
 struct SHA256Tests {
     static let vectors: [(String, String)] = [
-            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            (
-                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
-            ),
-            (
-                "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-                "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
-            ),
-        ]
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+        (
+            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
+        ),
+    ]
 
     @Test("NIST FIPS 180-4 example messages hash to the published digests", arguments: vectors)
     func nistVectors(message: String, expected: String) {
         #expect(SHA256.hex(message) == expected)
-        #expect(SHA256.hex(Array(message.utf8)) == expected)
+        #expect(SHA256.hexDigest(Array(message.utf8)) == expected)
+        #expect(SHA256.hex(SHA256.digest(Array(message.utf8))) == expected)
     }
 
     @Test("one million 'a' bytes hash to the published digest")
@@ -74,9 +75,12 @@ struct SHA256Tests {
         #expect(SHA256.digest(lazyBytes) == SHA256.digest(Array(lazyBytes)))
     }
 
-    @Test("hexEncoded writes two lowercase digits per byte without hashing")
+    @Test("hex of bytes encodes two lowercase digits per byte, while hex of a string hashes it")
     func hexEncoding() {
+        #expect(SHA256.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(SHA256.hexEncoded([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(SHA256.hex(SHA256.digest("abc").prefix(16)) == "ba7816bf8f01cfea414140de5dae2223")
+        #expect(SHA256.hex("abc").count == 64)
         #expect(SHA256.digest("abc").count == 32)
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Inference
+import Storage
+
+/// Flags shared by every command that talks to a model.
+enum ModelOptions {
+    static let options: [OptionSpec] = [
+        .option("--model", "SPEC", "local (default), openai:MODEL, azure:DEPLOYMENT, or an http(s)://…/v1 URL."),
+        .option("--model-name", "NAME", "The model name to send to a URL endpoint."),
+    ]
+
+    static func spec(_ arguments: ParsedArguments) throws -> ModelSpec {
+        try ModelSpec.parse(arguments.value("--model") ?? "local", modelName: arguments.value("--model-name"))
+    }
+}
+
+/// `agora model check`: is the endpoint usable?
+enum ModelCheckCommand: AgoraCommand {
+    static let spec = CommandSpec(
+        path: ["model", "check"],
+        summary: "Probe a model endpoint: reachable, answers, JSON-schema support, latency.",
+        options: ModelOptions.options + [
+            .option("--timeout", "SECONDS", "Give up on one request after this long (default 120)."),
+            .flag("--json", "Print the report as JSON."),
+        ],
+        discussion: "Exits 0 when the model answers, 3 when the endpoint is unusable.")
+
+    static func run(_ arguments: ParsedArguments) async throws -> Int32 {
+        let spec = try ModelOptions.spec(arguments)
+        let timeout = try arguments.int("--timeout", range: 1...3600) ?? 120
+        let connected = try await ConnectedModel.connect(
+            spec, concurrency: 1, retry: RetryPolicy(maxAttempts: 2), requestTimeout: TimeInterval(timeout))
+        defer { connected.close() }
+        let report = await ModelProbe.run(connected.client, endpoint: connected.client.endpoint.displayURL)
+        if arguments.flag("--json") {
+            Console.out(report.json().serialized(pretty: true))
+        } else {
+            Console.out(report.table())
+        }
+        if !report.usable {
+            Console.err("agora: the model endpoint is unusable: \(report.checks.first?.detail ?? "no answer")")
+            return ExitCode.endpointUnusable
+        }
+        return ExitCode.success
+    }
+}
+
+/// `agora model setup`: build the local model cache now.
+enum ModelSetupCommand: AgoraCommand {
+    static let spec = CommandSpec(
+        path: ["model", "setup"],
+        summary: "Build (once) the local llama.cpp model into the cache folder, or show where it is.",
+        options: [
+            .flag("--print", "Print the build script instead of running it."),
+            .flag("--rebuild", "Delete the cached venv and model first, then build."),
+        ],
+        discussion: """
+            The cache is $AGORA_CACHE_DIR, else ${XDG_CACHE_HOME:-$HOME/.cache}/agora. The first build takes about
+            8 minutes on 2 cores; later calls return at once.
+            """)
+
+    static func run(_ arguments: ParsedArguments) async throws -> Int32 {
+        if arguments.flag("--print") {
+            Console.out(LocalModel.setupScript)
+            return ExitCode.success
+        }
+        let local = LocalModel()
+        if arguments.flag("--rebuild") {
+            for name in ["venv", "venv.ready", "models"] {
+                try? FileManager.default.removeItem(at: local.cacheDirectory.appendingPathComponent(name))
+            }
+        }
+        try await local.ensureBuilt()
+        Console.out(local.modelFile.path)
+        return ExitCode.success
+    }
+}

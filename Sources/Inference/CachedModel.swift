@@ -1,0 +1,56 @@
+/// A model in front of another that serves answers from a ``ResponseCache`` and counts every call
+/// in a ``Ledger``.
+public struct CachedModel: LanguageModel {
+    /// The model asked on a miss.
+    public let base: any LanguageModel
+    /// The cache, or `nil` with mode `.off`.
+    public let cache: ResponseCache?
+    /// How the cache is used.
+    public let mode: ResponseCache.Mode
+    /// Where calls are counted.
+    public let ledger: Ledger
+
+    /// Creates a cached model. With `mode == .off` or no cache, every call goes to `base`.
+    public init(base: any LanguageModel, cache: ResponseCache?, mode: ResponseCache.Mode, ledger: Ledger = Ledger()) {
+        self.base = base
+        self.cache = cache
+        self.mode = cache == nil ? .off : mode
+        self.ledger = ledger
+    }
+
+    /// The base model's identifier (a cache does not change what is answered).
+    public var identifier: String { base.identifier }
+
+    /// Serves from the cache, or asks the base model and stores its answer.
+    public func complete(_ request: ChatRequest) async throws -> ChatResponse {
+        var key: String?
+        if let cache, mode != .off {
+            let k = ResponseCache.key(for: request, model: base.identifier)
+            key = k
+            if let hit = try await cache.lookup(k) {
+                ledger.record(model: base.identifier, usage: hit.usage, latency: .zero, cached: true)
+                return hit
+            }
+            if mode == .replayOnly {
+                throw InferenceError(
+                    .cacheMiss,
+                    "replay-only mode and the request \(k.prefix(12))… is not in the cache; run without --replay-only to call the model",
+                    model: base.identifier)
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response: ChatResponse
+        do {
+            response = try await base.complete(request)
+        } catch {
+            ledger.recordFailure(model: base.identifier)
+            throw error
+        }
+        ledger.record(model: base.identifier, usage: response.usage, latency: clock.now - start, cached: false)
+        if let cache, let key {
+            try await cache.store(response, key: key, request: request, model: base.identifier)
+        }
+        return response
+    }
+}

@@ -1,0 +1,83 @@
+/// The one error type of the Inference module: what went wrong with a model call, said so that a
+/// user can act on it. It never contains an API key or an auth header.
+public struct InferenceError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The code's name.
+        public var rawValue: String
+        /// Creates a code.
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// The name.
+        public var description: String { rawValue }
+
+        /// The endpoint could not be reached (refused, DNS, TLS).
+        public static let unreachable = Code(rawValue: "unreachable")
+        /// The request timed out, also after retries.
+        public static let timeout = Code(rawValue: "timeout")
+        /// The endpoint answered with an HTTP error that is not retried (4xx other than 408/409/429).
+        public static let httpError = Code(rawValue: "httpError")
+        /// Retryable failures (429, 5xx, dropped connections) persisted past the retry budget.
+        public static let retriesExhausted = Code(rawValue: "retriesExhausted")
+        /// The endpoint answered 2xx with a body that is not a chat completion.
+        public static let malformedResponse = Code(rawValue: "malformedResponse")
+        /// Structured output did not parse or validate, also after the repair round.
+        public static let invalidStructuredOutput = Code(rawValue: "invalidStructuredOutput")
+        /// Replay-only mode and the request is not in the cache.
+        public static let cacheMiss = Code(rawValue: "cacheMiss")
+        /// The call was cancelled.
+        public static let cancelled = Code(rawValue: "cancelled")
+        /// A model spec, URL, key or option is unusable.
+        public static let invalidConfiguration = Code(rawValue: "invalidConfiguration")
+        /// The local model could not be built or started.
+        public static let localModelUnavailable = Code(rawValue: "localModelUnavailable")
+        /// The response cache could not be read or written.
+        public static let cacheFailure = Code(rawValue: "cacheFailure")
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What happened and what to do about it.
+    public var message: String
+    /// The HTTP status, when the endpoint answered.
+    public var status: Int?
+    /// The endpoint's base URL (never with credentials).
+    public var endpoint: String?
+    /// The model name.
+    public var model: String?
+    /// The error underneath, if any.
+    public var underlying: (any Error & Sendable)?
+
+    /// Creates an error.
+    public init(
+        _ code: Code,
+        _ message: String,
+        status: Int? = nil,
+        endpoint: String? = nil,
+        model: String? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.endpoint = endpoint
+        self.model = model
+        self.underlying = underlying
+    }
+
+    /// One line: code, status, endpoint and model, then the message.
+    public var description: String {
+        var parts: [String] = []
+        if let status { parts.append("HTTP \(status)") }
+        if let endpoint { parts.append(endpoint) }
+        if let model { parts.append("model \(model)") }
+        let context = parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
+        return "\(code)\(context): \(message)"
+    }
+
+    /// Whether this error means the endpoint itself is unusable (exit code 3 in the CLI).
+    public var isEndpointUnusable: Bool {
+        [
+            .unreachable, .timeout, .httpError, .retriesExhausted, .malformedResponse, .localModelUnavailable,
+        ].contains(code)
+    }
+}

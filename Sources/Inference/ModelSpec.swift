@@ -1,0 +1,152 @@
+public import Foundation
+
+/// Which model to use, as written on the command line (`--model SPEC`): `local` (the default),
+/// `openai:MODEL`, `azure:DEPLOYMENT`, or an `http(s)://…/v1` base URL with `--model-name`.
+///
+/// Keys come from the environment only: `OPENAI_API_KEY`, `AZURE_OPENAI_API_KEY` (with
+/// `AZURE_OPENAI_ENDPOINT` and optionally `AZURE_OPENAI_API_VERSION`), `AGORA_API_KEY` for URLs.
+public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
+    /// The local llama.cpp server with the tiny Gemma model.
+    case local
+    /// OpenAI's API with this model.
+    case openAI(model: String)
+    /// Azure OpenAI with this deployment.
+    case azure(deployment: String)
+    /// Any OpenAI-compatible server.
+    case url(URL, model: String)
+
+    /// Parses a spec; `modelName` is the `--model-name` flag (required with a URL).
+    public static func parse(_ text: String, modelName: String? = nil) throws(InferenceError) -> ModelSpec {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "local" { return .local }
+        if trimmed.hasPrefix("openai:") {
+            let model = String(trimmed.dropFirst("openai:".count))
+            guard !model.isEmpty else { throw invalid(text, "openai: needs a model, e.g. openai:gpt-4o-mini") }
+            return .openAI(model: model)
+        }
+        if trimmed.hasPrefix("azure:") {
+            let deployment = String(trimmed.dropFirst("azure:".count))
+            guard !deployment.isEmpty else {
+                throw invalid(text, "azure: needs a deployment name, e.g. azure:my-gpt4o")
+            }
+            return .azure(deployment: deployment)
+        }
+        if trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://") {
+            guard let url = URL(string: trimmed), url.host != nil else {
+                throw invalid(text, "not a valid URL; write the base URL, e.g. http://127.0.0.1:8000/v1")
+            }
+            return .url(url, model: modelName ?? "default")
+        }
+        throw invalid(text, "use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name")
+    }
+
+    private static func invalid(_ text: String, _ reason: String) -> InferenceError {
+        InferenceError(.invalidConfiguration, "--model \(text): \(reason)")
+    }
+
+    /// The spec as written.
+    public var description: String {
+        switch self {
+        case .local: "local"
+        case .openAI(let model): "openai:\(model)"
+        case .azure(let deployment): "azure:\(deployment)"
+        case .url(let url, let model): "\(url.absoluteString) (model \(model))"
+        }
+    }
+
+    /// The endpoint for a remote spec, with the key read from `environment`.
+    /// - Throws: `.invalidConfiguration` when a required key or setting is missing.
+    public func endpoint(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        limits: EndpointLimiter.Limits,
+        retry: RetryPolicy = .standard,
+        requestTimeout: TimeInterval = 600
+    ) throws(InferenceError) -> Endpoint {
+        func key(_ name: String) -> String? {
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                return nil
+            }
+            return value
+        }
+        switch self {
+        case .local:
+            throw InferenceError(
+                .invalidConfiguration, "the local model has no fixed endpoint; start it with LocalModelServer")
+        case .openAI(let model):
+            guard let apiKey = key("OPENAI_API_KEY") else {
+                throw InferenceError(
+                    .invalidConfiguration, "--model openai:\(model) needs OPENAI_API_KEY in the environment")
+            }
+            let base = key("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? URL(string: "https://api.openai.com/v1")
+            guard let base else { throw InferenceError(.invalidConfiguration, "OPENAI_BASE_URL is not a URL") }
+            return Endpoint(
+                baseURL: base, model: model, authentication: .bearer(apiKey), requestTimeout: requestTimeout,
+                limits: limits, retry: retry)
+        case .azure(let deployment):
+            guard let apiKey = key("AZURE_OPENAI_API_KEY") else {
+                throw InferenceError(
+                    .invalidConfiguration, "--model azure:\(deployment) needs AZURE_OPENAI_API_KEY in the environment")
+            }
+            guard let resource = key("AZURE_OPENAI_ENDPOINT"), let root = URL(string: resource) else {
+                throw InferenceError(
+                    .invalidConfiguration,
+                    "--model azure:\(deployment) needs AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com) in the environment"
+                )
+            }
+            let version = key("AZURE_OPENAI_API_VERSION") ?? "2024-10-21"
+            let base = root.appendingPathComponent("openai/deployments/\(deployment)")
+            return Endpoint(
+                baseURL: base, model: deployment, authentication: .azure(key: apiKey, apiVersion: version),
+                requestTimeout: requestTimeout, limits: limits, retry: retry)
+        case .url(let url, let model):
+            let auth: Endpoint.Authentication = key("AGORA_API_KEY").map { .bearer($0) } ?? .none
+            return Endpoint(
+                baseURL: url, model: model, authentication: auth, requestTimeout: requestTimeout,
+                limits: limits, retry: retry)
+        }
+    }
+}
+
+/// A model ready to use, and what must be stopped when done (the local server).
+public final class ConnectedModel: Sendable {
+    /// The client.
+    public let client: OpenAICompatibleModel
+    /// The local server, when the spec was `local`.
+    public let server: LocalModelServer?
+
+    init(client: OpenAICompatibleModel, server: LocalModelServer?) {
+        self.client = client
+        self.server = server
+    }
+
+    /// Connects to the model a spec names, starting (and if needed building) the local server.
+    public static func connect(
+        _ spec: ModelSpec,
+        concurrency: Int? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        retry: RetryPolicy = .standard,
+        requestTimeout: TimeInterval = 600
+    ) async throws(InferenceError) -> ConnectedModel {
+        switch spec {
+        case .local:
+            let server = try await LocalModelServer.start(LocalModel(environment: environment))
+            // llama.cpp's server answers one request at a time; more in flight only queue there.
+            let endpoint = Endpoint(
+                baseURL: server.baseURL, model: "gemma-3-270m", requestTimeout: requestTimeout,
+                limits: .init(maxInFlight: concurrency ?? 1), retry: retry, dialect: .llamaCpp)
+            return ConnectedModel(
+                client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier),
+                server: server)
+        default:
+            let endpoint = try spec.endpoint(
+                environment: environment, limits: .init(maxInFlight: concurrency ?? 16), retry: retry,
+                requestTimeout: requestTimeout)
+            return ConnectedModel(client: OpenAICompatibleModel(endpoint: endpoint), server: nil)
+        }
+    }
+
+    /// Stops the local server, if any.
+    public func close() {
+        server?.stop()
+    }
+}

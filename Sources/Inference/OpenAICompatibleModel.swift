@@ -1,0 +1,208 @@
+import Foundation
+import Storage
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A model behind an OpenAI-compatible HTTP API (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp's
+/// server, LM Studio), with retries, a per-endpoint limiter and connection reuse.
+///
+/// Create one per endpoint and share it: it owns the endpoint's `URLSession` and limiter.
+public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
+    /// The endpoint.
+    public let endpoint: Endpoint
+    /// The stable identifier used in cache keys and ledgers.
+    public let identifier: String
+    /// The limiter every call of this model goes through.
+    public let limiter: EndpointLimiter
+    private let transport: HTTPTransport
+
+    /// Creates a client. `identifier` defaults to `"<base URL>#<model>"`; give a stable one when the
+    /// URL changes from run to run (the local server's port) but the model does not.
+    public init(endpoint: Endpoint, identifier: String? = nil) {
+        self.endpoint = endpoint
+        self.identifier = identifier ?? "\(endpoint.displayURL)#\(endpoint.model)"
+        self.limiter = EndpointLimiter(limits: endpoint.limits)
+        self.transport = HTTPTransport(
+            maxConnections: endpoint.limits.maxInFlight,
+            requestTimeout: endpoint.requestTimeout,
+            useSockets: endpoint.transport == .automatic
+        )
+    }
+
+    /// Sends a chat-completions request.
+    public func complete(_ request: ChatRequest) async throws -> ChatResponse {
+        let body = OpenAIWire.chatBody(request, model: endpoint.model, dialect: endpoint.dialect)
+        let estimate = Self.estimateTokens(request)
+        return try await send(path: "chat/completions", body: body, estimatedTokens: estimate) {
+            data throws(InferenceError) in
+            do throws(OpenAIWire.WireError) {
+                return try OpenAIWire.decodeChat(data)
+            } catch let wire {
+                throw self.error(.malformedResponse, wire.message, status: 200)
+            }
+        }
+    }
+
+    /// Sends an embeddings request.
+    public func embed(_ texts: [String]) async throws -> [[Double]] {
+        guard !texts.isEmpty else { return [] }
+        let body = OpenAIWire.embeddingsBody(texts, model: endpoint.model)
+        let estimate = texts.reduce(0) { $0 + $1.utf8.count / 4 + 1 }
+        return try await send(path: "embeddings", body: body, estimatedTokens: estimate) {
+            data throws(InferenceError) in
+            do throws(OpenAIWire.WireError) {
+                return try OpenAIWire.decodeEmbeddings(data, count: texts.count)
+            } catch let wire {
+                throw self.error(.malformedResponse, wire.message, status: 200)
+            }
+        }
+    }
+
+    /// A rough token estimate (4 bytes a token) for the per-minute token budget.
+    static func estimateTokens(_ request: ChatRequest) -> Int {
+        let promptBytes = request.messages.reduce(0) { $0 + $1.content.utf8.count + 8 }
+        return promptBytes / 4 + (request.maxTokens ?? 256)
+    }
+
+    private func error(
+        _ code: InferenceError.Code, _ message: String, status: Int? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) -> InferenceError {
+        InferenceError(
+            code, message, status: status, endpoint: endpoint.displayURL, model: endpoint.model,
+            underlying: underlying)
+    }
+
+    /// Posts `body` to `path` with retries; `decode` turns a 2xx body into the result. A 2xx body
+    /// that does not decode is retried like a dropped connection (a proxy or server cut it short).
+    private func send<T: Sendable>(
+        path: String,
+        body: JSONValue,
+        estimatedTokens: Int,
+        decode: (Data) throws(InferenceError) -> T
+    ) async throws -> T {
+        var request = URLRequest(url: endpoint.url(for: path))
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        endpoint.authorize(&request)
+        request.httpBody = Data(body.serialized().utf8)
+        request.timeoutInterval = endpoint.requestTimeout
+
+        let policy = endpoint.retry
+        var random = SystemRandomNumberGenerator()
+        var lastFailure = "no attempt was made"
+        var lastStatus: Int?
+        var lastCode: InferenceError.Code = .retriesExhausted
+        for attempt in 0..<policy.maxAttempts {
+            let outcome: Outcome<T>
+            do {
+                let result = try await limiter.run(estimatedTokens: estimatedTokens) {
+                    try await transport.send(request)
+                }
+                outcome = classify(result, decode: decode)
+            } catch let urlError as URLError {
+                outcome = classify(urlError)
+            } catch is CancellationError {
+                throw error(.cancelled, "the call was cancelled")
+            }
+            switch outcome {
+            case .success(let value):
+                return value
+            case .fatal(let failure):
+                throw failure
+            case .retry(let failure, let retryAfter):
+                lastFailure = failure.message
+                lastStatus = failure.status
+                lastCode = failure.code == .timeout ? .timeout : .retriesExhausted
+                guard attempt + 1 < policy.maxAttempts else { break }
+                var delay = policy.backoff(retry: attempt, random: &random)
+                if let retryAfter {
+                    guard retryAfter <= policy.maxRetryAfter else {
+                        throw error(
+                            .retriesExhausted,
+                            "the server asked to wait \(Int(retryAfter)) s (Retry-After), longer than the \(Int(policy.maxRetryAfter)) s allowed; \(failure.message)",
+                            status: failure.status)
+                    }
+                    delay = max(delay, retryAfter)
+                }
+                do {
+                    try await Task.sleep(for: .seconds(delay))
+                } catch {
+                    throw self.error(.cancelled, "the call was cancelled while waiting to retry")
+                }
+            }
+        }
+        let attempts = policy.maxAttempts
+        throw error(
+            lastCode,
+            "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(lastFailure). Check the endpoint, lower --concurrency, or retry later.",
+            status: lastStatus)
+    }
+
+    private enum Outcome<T> {
+        case success(T)
+        case retry(InferenceError, retryAfter: TimeInterval?)
+        case fatal(InferenceError)
+    }
+
+    private func classify<T>(_ result: HTTPResult, decode: (Data) throws(InferenceError) -> T) -> Outcome<T> {
+        if (200...299).contains(result.status) {
+            do {
+                return .success(try decode(result.body))
+            } catch {
+                return .retry(error, retryAfter: nil)
+            }
+        }
+        let serverMessage = OpenAIWire.serverMessage(result.body)
+        let failure = error(.httpError, serverMessage, status: result.status)
+        // Some servers (llama-cpp-python) answer 500 to a request they cannot validate, such as an
+        // unsupported response_format: that is not transient, so it is not retried.
+        let isFormatRejection = result.status >= 500 && serverMessage.contains("response_format")
+        if RetryPolicy.isRetryable(status: result.status), !isFormatRejection {
+            let after = result.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0) }
+            return .retry(failure, retryAfter: after)
+        }
+        var hint = ""
+        switch result.status {
+        case 401, 403:
+            hint = " Check the API key in the environment (OPENAI_API_KEY, AZURE_OPENAI_API_KEY or AGORA_API_KEY)."
+        case 404: hint = " Check the base URL (it usually ends in /v1) and the model name."
+        default: break
+        }
+        return .fatal(error(.httpError, serverMessage + hint, status: result.status))
+    }
+
+    private func classify<T>(_ urlError: URLError) -> Outcome<T> {
+        switch urlError.code {
+        case .cancelled:
+            return .fatal(error(.cancelled, "the call was cancelled"))
+        case .timedOut:
+            return .retry(
+                error(.timeout, "no answer within \(Int(endpoint.requestTimeout)) s", underlying: urlError),
+                retryAfter: nil)
+        case .networkConnectionLost, .badServerResponse, .cannotParseResponse,
+            .dataNotAllowed, .resourceUnavailable:
+            return .retry(
+                error(.retriesExhausted, "the connection dropped (\(urlError.code.rawValue))", underlying: urlError),
+                retryAfter: nil)
+        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
+            return .fatal(
+                error(
+                    .unreachable,
+                    "cannot connect to \(endpoint.displayURL): is the server running and the URL right?",
+                    underlying: urlError))
+        case .unsupportedURL, .badURL:
+            return .fatal(
+                error(.invalidConfiguration, "the URL \(endpoint.displayURL) is not usable", underlying: urlError))
+        default:
+            return .retry(
+                error(
+                    .retriesExhausted, "transport error \(urlError.code.rawValue): \(urlError.localizedDescription)",
+                    underlying: urlError),
+                retryAfter: nil)
+        }
+    }
+}

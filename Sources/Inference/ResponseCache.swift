@@ -1,0 +1,143 @@
+public import Storage
+
+/// Record and replay of model answers in SQLite.
+///
+/// The key is the SHA-256 of the canonical JSON of the request as the provider would see it (model
+/// identifier, messages, parameters, tools, response format) plus the sample index, so k samples
+/// of the same request at temperature > 0 are k entries. Keys and auth headers are never part of
+/// a request body, so they never reach the cache.
+public final class ResponseCache: Sendable {
+    /// How the cache is used.
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// Every call goes to the endpoint; nothing is read or written.
+        case off
+        /// Hits are served from the cache; misses go to the endpoint and are stored.
+        case readWrite = "read-write"
+        /// Hits are served from the cache; a miss is an error (`cacheMiss`), no call is made.
+        case replayOnly = "replay-only"
+    }
+
+    private let database: Database
+
+    static let migrations = [
+        Migration(
+            version: 1,
+            sql: """
+                CREATE TABLE responses (
+                    key TEXT PRIMARY KEY,
+                    model TEXT NOT NULL,
+                    request TEXT NOT NULL,
+                    response TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+    ]
+
+    /// Opens (creating if needed) the cache at `location`.
+    public init(_ location: Connection.Location) throws(InferenceError) {
+        do {
+            database = try Database(location, migrations: Self.migrations)
+        } catch {
+            throw InferenceError(
+                .cacheFailure,
+                "cannot open the response cache: \(error). Choose another file with --cache PATH.",
+                underlying: error)
+        }
+    }
+
+    /// The cache key of `request` sent to the model named `identifier`.
+    public static func key(for request: ChatRequest, model identifier: String) -> String {
+        SHA256.hex(CanonicalJSON.string(keyDocument(for: request, model: identifier)))
+    }
+
+    static func keyDocument(for request: ChatRequest, model identifier: String) -> JSONValue {
+        guard case .object(var body) = OpenAIWire.chatBody(request, model: identifier) else { return .null }
+        body["sample_index"] = .integer(Int64(request.sampleIndex))
+        return .object(body)
+    }
+
+    /// The stored answer for `key`, if any.
+    public func lookup(_ key: String) async throws(InferenceError) -> ChatResponse? {
+        let text: String?
+        do {
+            text = try await database.read { connection in
+                try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string(
+                    "response")
+            }
+        } catch {
+            throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)
+        }
+        guard let text else { return nil }
+        guard let value = try? JSONValue.parse(text), let response = Self.decode(value) else {
+            throw InferenceError(
+                .cacheFailure,
+                "the cache entry \(key.prefix(12))… is damaged; delete the cache file or use another --cache")
+        }
+        return response
+    }
+
+    /// Stores `response` under `key` (replacing an older answer).
+    public func store(_ response: ChatResponse, key: String, request: ChatRequest, model identifier: String)
+        async throws(InferenceError)
+    {
+        let requestText = CanonicalJSON.string(Self.keyDocument(for: request, model: identifier))
+        let responseText = CanonicalJSON.string(Self.encode(response))
+        do {
+            try await database.write { connection in
+                try connection.run(
+                    "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
+                    [.text(key), .text(identifier), .text(requestText), .text(responseText)])
+            }
+        } catch {
+            throw InferenceError(.cacheFailure, "cannot write the response cache: \(error)", underlying: error)
+        }
+    }
+
+    /// Entries stored.
+    public func count() async throws(InferenceError) -> Int {
+        do {
+            return try await database.read { connection in
+                Int(try connection.queryOne("SELECT count(*) AS n FROM responses")?.int("n") ?? 0)
+            }
+        } catch {
+            throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)
+        }
+    }
+
+    static func encode(_ response: ChatResponse) -> JSONValue {
+        .object(
+            JSONObject([
+                ("content", .string(response.content)),
+                (
+                    "tool_calls",
+                    .array(
+                        response.toolCalls.map {
+                            .object(
+                                JSONObject([
+                                    ("id", .string($0.id)), ("name", .string($0.name)),
+                                    ("arguments", .string($0.arguments)),
+                                ]))
+                        })
+                ),
+                ("finish_reason", .string(response.finishReason.rawValue)),
+                ("prompt_tokens", .integer(Int64(response.usage.promptTokens))),
+                ("completion_tokens", .integer(Int64(response.usage.completionTokens))),
+            ]))
+    }
+
+    static func decode(_ value: JSONValue) -> ChatResponse? {
+        guard let content = value["content"]?.stringValue,
+            let reason = value["finish_reason"]?.stringValue.flatMap(FinishReason.init(rawValue:))
+        else { return nil }
+        var calls: [ToolCall] = []
+        for call in value["tool_calls"]?.arrayValue ?? [] {
+            guard let id = call["id"]?.stringValue, let name = call["name"]?.stringValue,
+                let arguments = call["arguments"]?.stringValue
+            else { return nil }
+            calls.append(ToolCall(id: id, name: name, arguments: arguments))
+        }
+        let usage = Usage(
+            promptTokens: Int(value["prompt_tokens"]?.intValue ?? 0),
+            completionTokens: Int(value["completion_tokens"]?.intValue ?? 0))
+        return ChatResponse(content: content, toolCalls: calls, finishReason: reason, usage: usage, fromCache: true)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Storage
+
+/// Finds the JSON a model meant to write in text that may wrap it in prose or code fences, or
+/// leave trailing commas.
+enum TolerantJSON {
+    /// The first JSON object or array that can be recovered from `text`, or `nil`.
+    static func extract(_ text: String) -> JSONValue? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let value = try? JSONValue.parse(trimmed), isContainer(value) { return value }
+        let scalars = Array(trimmed.unicodeScalars)
+        var start = 0
+        while start < scalars.count {
+            guard let open = scalars[start...].firstIndex(where: { $0 == "{" || $0 == "[" }) else { return nil }
+            if let end = matchingClose(scalars, from: open) {
+                let candidate = String(String.UnicodeScalarView(scalars[open...end]))
+                if let value = try? JSONValue.parse(candidate) { return value }
+                if let value = try? JSONValue.parse(removingTrailingCommas(candidate)) { return value }
+            } else {
+                // Unbalanced to the end (the model ran out of tokens): try closing it.
+                let candidate = String(String.UnicodeScalarView(scalars[open...]))
+                if let value = closeTruncated(candidate) { return value }
+            }
+            start = open + 1
+        }
+        return nil
+    }
+
+    private static func isContainer(_ value: JSONValue) -> Bool {
+        switch value {
+        case .object, .array: true
+        default: false
+        }
+    }
+
+    /// The index of the bracket closing the one at `open`, skipping brackets inside strings.
+    private static func matchingClose(_ s: [Unicode.Scalar], from open: Int) -> Int? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var i = open
+        while i < s.count {
+            let c = s[i]
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
+            } else if c == "\"" {
+                inString = true
+            } else if c == "{" || c == "[" {
+                depth += 1
+            } else if c == "}" || c == "]" {
+                depth -= 1
+                if depth == 0 { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Removes commas that directly precede `}` or `]` outside strings.
+    static func removingTrailingCommas(_ text: String) -> String {
+        var out: [Unicode.Scalar] = []
+        var inString = false
+        var escaped = false
+        for c in text.unicodeScalars {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
+                out.append(c)
+                continue
+            }
+            if c == "\"" { inString = true }
+            if c == "}" || c == "]" {
+                while let last = out.last, last == " " || last == "\n" || last == "\t" || last == "\r" {
+                    out.removeLast()
+                }
+                if out.last == "," { out.removeLast() }
+            }
+            out.append(c)
+        }
+        return String(String.UnicodeScalarView(out))
+    }
+
+    /// Closes open strings and brackets of a truncated document, dropping a dangling key or comma.
+    private static func closeTruncated(_ text: String) -> JSONValue? {
+        var stack: [Unicode.Scalar] = []
+        var inString = false
+        var escaped = false
+        for c in text.unicodeScalars {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
+            } else if c == "\"" {
+                inString = true
+            } else if c == "{" {
+                stack.append("}")
+            } else if c == "[" {
+                stack.append("]")
+            } else if c == "}" || c == "]" {
+                if !stack.isEmpty { stack.removeLast() }
+            }
+        }
+        var candidate = text
+        if inString { candidate += "\"" }
+        let closing = String(String.UnicodeScalarView(stack.reversed()))
+        for attempt in [candidate + closing, removingTrailingCommas(candidate + closing)] {
+            if let value = try? JSONValue.parse(attempt), isContainer(value) { return value }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or this one: installs the system libraries if missing,
+# builds, builds (once, cached outside the repo) the local model the integration tests use, and
+# runs every test. The README and .ci/run call exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
+swift build --build-tests
+# The integration tests talk to the real local model; build it now (instant when cached).
+.build/debug/agora model setup >/dev/null
+swift test --skip-build "$@"
