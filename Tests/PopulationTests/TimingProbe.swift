@@ -14,8 +14,8 @@ struct TimingProbe {
         var start = clock.now
         var text: [UInt8] = []
         let n = Int(ProcessInfo.processInfo.environment["POP_PROBE"] ?? "") ?? 100_003
-        _ = try await PersonaFactory.run(spec: spec, count: n, seed: 7, workers: 2, progress: nil) { text += $0 }
-        print("generate", clock.now - start)
+        let summary = try await PersonaFactory.run(spec: spec, count: n, seed: 7, workers: 2, progress: nil) { text += $0 }
+        print("generate", clock.now - start, summary.rejects.map { "\($0.reason)=\($0.count)" }, summary.plan.method)
         if env["POP_SKIP_REPORT"] != nil { return }
         start = clock.now
         var personas: [Persona] = []

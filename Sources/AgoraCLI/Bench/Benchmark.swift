@@ -29,6 +29,7 @@ enum BenchTable {
         [
             InferenceBench.self,
             MemoryBench.self,
+            PopulationBench.self,
             AgentsBench.self,
         ]
     }
