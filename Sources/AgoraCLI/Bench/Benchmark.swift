@@ -27,7 +27,8 @@ protocol BenchSuite {
 enum BenchTable {
     static var suites: [any BenchSuite.Type] {
         [
-            InferenceBench.self
+            InferenceBench.self,
+            RunBench.self,
         ]
     }
 }
