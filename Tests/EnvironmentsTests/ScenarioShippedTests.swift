@@ -18,9 +18,15 @@ enum ShippedScenarios {
         try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: path(name))))
     }
 
-    /// The scenario shrunk to a tiny size: one phase of `turns` turns, or one question without follow-ups.
-    static func tiny(_ name: String, turns: Int = 2) throws -> Scenario {
+    /// The scenario shrunk to a tiny size: one phase of `turns` turns, or one question without follow-ups,
+    /// and optionally tighter token budgets (structured answers `maxTokens`, turns half of it).
+    static func tiny(_ name: String, turns: Int = 2, maxTokens: Int? = nil) throws -> Scenario {
         guard case .object(var root) = try document(name) else { throw EnvironmentError(.invalidInput, "not an object") }
+        if let maxTokens, case .object(var generation) = root["generation"] ?? .object(JSONObject()) {
+            generation["maxTokens"] = .integer(Int64(maxTokens))
+            generation["turnMaxTokens"] = .integer(Int64(maxTokens / 2))
+            root["generation"] = .object(generation)
+        }
         if case .object(var session) = root["session"] ?? .null, case .object(var phase) = session["phases"]?[0] ?? .null {
             phase["turns"] = .integer(Int64(turns))
             session["phases"] = [.object(phase)]
