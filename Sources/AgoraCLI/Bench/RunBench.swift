@@ -11,7 +11,15 @@ enum RunBench: BenchSuite {
     static let name = "run"
 
     static func run(quick: Bool) async throws -> [BenchFigure] {
-        let respondents = quick ? 200 : 1_000
+        var figures: [BenchFigure] = []
+        for cached in [true, false] {
+            figures += try await survey(respondents: quick ? 200 : 1_000, cached: cached)
+        }
+        return figures
+    }
+
+    /// One survey run; `cached`: through the response cache (a SQLite file, as `agora run` does).
+    static func survey(respondents: Int, cached: Bool) async throws -> [BenchFigure] {
         let width = 64
         let latency = 0.05
         let stub = try StubServer(configuration: .init(latency: latency, recording: .none))
@@ -22,8 +30,8 @@ enum RunBench: BenchSuite {
 
         let client = OpenAICompatibleModel(
             endpoint: Endpoint(baseURL: stub.baseURL, model: "stub-model", limits: .init(maxInFlight: width)))
-        let cache = try ResponseCache(.file(folder.appendingPathComponent("responses.sqlite").path))
-        let model = CachedModel(base: client, cache: cache, mode: .readWrite)
+        let cache = cached ? try ResponseCache(.file(folder.appendingPathComponent("responses.sqlite").path)) : nil
+        let model = CachedModel(base: client, cache: cache, mode: cached ? .readWrite : .off)
         let scenario = try Scenario.parse(document(respondents: respondents))
 
         let clock = ContinuousClock()
@@ -35,15 +43,15 @@ enum RunBench: BenchSuite {
         let calls = stub.requestCount
         let ideal = Double(width) / latency
         let efficiency = Double(calls) / seconds / ideal
+        let label = "survey \(respondents) × 10 at 50 ms, conc. 64, \(cached ? "cache on" : "cache off")"
         return [
-            BenchFigure(name: "survey \(respondents) × 10 items at 50 ms, concurrency 64: wall", value: seconds, unit: "s"),
-            BenchFigure(name: "survey model calls", value: Double(calls), unit: "calls"),
-            BenchFigure(name: "survey units done", value: Double(summary.unitsDone), unit: "units"),
-            BenchFigure(name: "survey calls/s", value: Double(calls) / seconds, unit: "calls/s"),
+            BenchFigure(name: "\(label): wall", value: seconds, unit: "s"),
+            BenchFigure(name: "\(label): calls (units done \(summary.unitsDone))", value: Double(calls), unit: "calls"),
+            BenchFigure(name: "\(label): calls/s", value: Double(calls) / seconds, unit: "calls/s"),
             BenchFigure(
-                name: "survey efficiency vs 64 / 0.05 s", value: efficiency, unit: "ratio", target: "≥ 0.90",
+                name: "\(label): efficiency vs 64 / 0.05 s", value: efficiency, unit: "ratio", target: "≥ 0.90",
                 met: efficiency >= 0.90),
-            BenchFigure(name: "survey peak requests in flight at the stub", value: Double(stub.peakInFlight), unit: "requests"),
+            BenchFigure(name: "\(label): peak in flight at the stub", value: Double(stub.peakInFlight), unit: "requests"),
         ]
     }
 

@@ -155,25 +155,27 @@ public enum ScenarioRunner {
         }
         let context = UnitContext(scenario: scenario, seed: seed, personas: personas)
         let width = max(1, options.concurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // A sliding window of units; each child returns its outcome and the parent commits it (one
+        // transaction per unit) after topping the window up, so commits never hold a unit's slot.
+        try await withThrowingTaskGroup(of: UnitOutcome.self) { group in
             var next = 0
             func add() {
                 let unit = todo[next].spec
                 next += 1
                 group.addTask {
                     let recorder = UnitModel(base: model, observer: { monitor.record($0) })
-                    let outcome = try await context.run(unit, model: recorder)
-                    try await store.commit(outcome)
-                    monitor.update { c in
-                        c.unitsFinished += 1
-                        if outcome.status == .failed { c.unitsFailed += 1 }
-                        c.itemFailures += outcome.result["failures"]?.arrayValue?.count ?? 0
-                    }
+                    return try await context.run(unit, model: recorder)
                 }
             }
             while next < min(width, todo.count) { add() }
-            while try await group.next() != nil {
+            while let outcome = try await group.next() {
                 if next < todo.count { add() }
+                try await store.commit(outcome)
+                monitor.update { c in
+                    c.unitsFinished += 1
+                    if outcome.status == .failed { c.unitsFailed += 1 }
+                    c.itemFailures += outcome.result["failures"]?.arrayValue?.count ?? 0
+                }
             }
         }
         let outputs = try await RunReport.writeOutputs(store: store)
