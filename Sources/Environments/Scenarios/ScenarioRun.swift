@@ -299,9 +299,20 @@ struct UnitContext: Sendable {
     let scenario: Scenario
     let seed: UInt64
     let personas: [ScenarioPersona]
+    /// Persona positions by id (lookups only).
+    let index: [String: Int]
+
+    init(scenario: Scenario, seed: UInt64, personas: [ScenarioPersona]) {
+        self.scenario = scenario
+        self.seed = seed
+        self.personas = personas
+        var index: [String: Int] = [:]
+        for (position, persona) in personas.enumerated() { index[persona.id] = position }
+        self.index = index
+    }
 
     func persona(_ id: String) throws(EnvironmentError) -> ScenarioPersona {
-        guard let persona = personas.first(where: { $0.id == id }) else {
+        guard let persona = index[id].map({ personas[$0] }) else {
             throw EnvironmentError(.runStore, "the run has no persona \"\(id)\"")
         }
         return persona
