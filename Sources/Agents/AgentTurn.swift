@@ -89,7 +89,7 @@ public struct AgentTurn: Sendable {
 }
 
 /// Why a turn produced no action.
-public struct TurnFailure: Sendable, CustomStringConvertible {
+public struct TurnFailure: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public enum Kind: String, Sendable, Hashable, Codable {
         /// The answer did not match the action schema, also after the repair round.

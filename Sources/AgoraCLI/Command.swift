@@ -15,6 +15,7 @@ enum CommandTable {
         [
             ModelCheckCommand.self,
             ModelSetupCommand.self,
+            MemoryProjectCommand.self, MemoryTreeApplyCommand.self,
             BenchCommand.self,
             RunCommand.self,
             ReportCommand.self,

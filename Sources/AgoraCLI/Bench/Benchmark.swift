@@ -28,6 +28,8 @@ enum BenchTable {
     static var suites: [any BenchSuite.Type] {
         [
             InferenceBench.self,
+            MemoryBench.self,
+            AgentsBench.self,
             RunBench.self,
         ]
     }

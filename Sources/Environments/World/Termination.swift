@@ -138,32 +138,72 @@ public struct StallDetector: Sendable, Hashable {
         self.repeatShare = repeatShare
     }
 
-    /// The echo and repeat shares of the last `window` utterances of `log`, or nil if there are fewer.
-    public func measure(_ log: [Event]) -> (echo: Double, repeats: Double)? {
-        let utterances = log.filter { $0.kind == .utterance && $0.speaker != nil }
+    /// One utterance as stall detection sees it.
+    public struct Utterance: Sendable, Hashable {
+        /// Who said it.
+        public var speaker: ParticipantID
+        /// What was said.
+        public var content: String
+        /// Whether it equals (after token normalisation) an earlier utterance by anyone.
+        public var repeatsEarlier: Bool
+        /// Whether its echo against one of the previous 3 utterances by others is ≥ 0.5.
+        public var echoesOthers: Bool
+
+        /// Creates an utterance.
+        public init(speaker: ParticipantID, content: String, repeatsEarlier: Bool, echoesOthers: Bool) {
+            self.speaker = speaker
+            self.content = content
+            self.repeatsEarlier = repeatsEarlier
+            self.echoesOthers = echoesOthers
+        }
+    }
+
+    /// Appends `content` by `speaker` to `utterances`, computing its flags once; `seen` holds the
+    /// normalised texts of the earlier utterances. This is how the world keeps the list incrementally.
+    public static func append(
+        _ content: String, by speaker: ParticipantID, to utterances: inout [Utterance], seen: inout Set<String>
+    ) {
+        let norm = ConversationMetrics.tokens(content).joined(separator: " ")
+        var others: [String] = []
+        var j = utterances.count - 1
+        while j >= 0 && others.count < 3 {
+            if utterances[j].speaker != speaker { others.append(utterances[j].content) }
+            j -= 1
+        }
+        let echoes = others.contains { ConversationMetrics.echo(content, $0) >= 0.5 }
+        utterances.append(
+            Utterance(
+                speaker: speaker, content: content, repeatsEarlier: !norm.isEmpty && seen.contains(norm),
+                echoesOthers: echoes))
+        seen.insert(norm)
+    }
+
+    /// The utterances of `log` in order, with their repeat flags (the world keeps this list incrementally).
+    public static func utterances(of log: [Event]) -> [Utterance] {
+        var seen: Set<String> = []
+        var out: [Utterance] = []
+        for e in log where e.kind == .utterance {
+            guard let speaker = e.speaker else { continue }
+            append(e.content, by: speaker, to: &out, seen: &seen)
+        }
+        return out
+    }
+
+    /// The echo and repeat shares of the last `window` utterances, or nil if there are fewer.
+    public func measure(_ utterances: [Utterance]) -> (echo: Double, repeats: Double)? {
         guard window > 0, utterances.count >= window else { return nil }
-        let start = utterances.count - window
         var echoes = 0
         var repeats = 0
-        var normalised: [String] = utterances.map { ConversationMetrics.tokens($0.content).joined(separator: " ") }
-        for i in start..<utterances.count {
-            let u = utterances[i]
-            var others: [String] = []
-            var j = i - 1
-            while j >= 0 && others.count < 3 {
-                if utterances[j].speaker != u.speaker { others.append(utterances[j].content) }
-                j -= 1
-            }
-            if (others.map { ConversationMetrics.echo(u.content, $0) }.max() ?? 0) >= 0.5 { echoes += 1 }
-            if !normalised[i].isEmpty && normalised[..<i].contains(normalised[i]) { repeats += 1 }
+        for u in utterances.suffix(window) {
+            if u.echoesOthers { echoes += 1 }
+            if u.repeatsEarlier { repeats += 1 }
         }
-        normalised.removeAll()
         return (Double(echoes) / Double(window), Double(repeats) / Double(window))
     }
 
-    /// A detail line when the log has stalled, else nil.
-    public func check(_ log: [Event]) -> String? {
-        guard let (echo, repeats) = measure(log) else { return nil }
+    /// A detail line when the utterances have stalled, else nil.
+    public func check(_ utterances: [Utterance]) -> String? {
+        guard let (echo, repeats) = measure(utterances) else { return nil }
         if echo >= echoShare {
             return "echo share \(Self.format(echo)) ≥ \(Self.format(echoShare)) over the last \(window) utterances"
         }
@@ -172,6 +212,9 @@ public struct StallDetector: Sendable, Hashable {
         }
         return nil
     }
+
+    /// A detail line when `log` has stalled, else nil.
+    public func check(log: [Event]) -> String? { check(Self.utterances(of: log)) }
 
     static func format(_ x: Double) -> String {
         let hundredths = Int((x * 100).rounded())

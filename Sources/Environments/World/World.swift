@@ -27,8 +27,8 @@ public struct World: Sendable {
     public private(set) var turns: [TurnRecord] = []
     /// Every model call made by the world (turns, urges, detector, memory), in order.
     public private(set) var modelCalls: [ModelCallRecord] = []
-    /// Memory updates made (agent, note), in order.
-    public private(set) var memoryNotes: [(participant: ParticipantID, throughSeq: Int, note: String)] = []
+    /// Memory updates made, in order.
+    public private(set) var memoryNotes: [MemoryNote] = []
     /// Why the world stopped, once it has.
     public private(set) var termination: Termination?
     /// The options in force (turn taking, rules and scenario change with phases).
@@ -55,6 +55,9 @@ public struct World: Sendable {
     var moderatorNext = true
     var scriptIndex = 0
     var lastFloorHolder: ParticipantID?
+    // Stall detection, kept incrementally.
+    var utterances: [StallDetector.Utterance] = []
+    var seenUtterances: Set<String> = []
     // Memory.
     var exchangesSinceUpdate: [Int]
     var memoryThrough: [Int]
@@ -134,10 +137,11 @@ public struct World: Sendable {
     @discardableResult
     public mutating func run() async throws -> Termination {
         while termination == nil {
-            try await step()
+            let records = try await step()
+            // Every scheduling path either takes a turn or ends the world; this keeps run() finite regardless.
+            if records.isEmpty && termination == nil { terminate(.turnCap, "no one could be scheduled") }
         }
         try await flushMemory()
-        // swift-format-ignore: NeverForceUnwrap
         return termination ?? Termination(reason: .closed, detail: "", turn: turns.count)
     }
 
@@ -321,7 +325,8 @@ public struct World: Sendable {
                 scriptIndex += 1
                 if others.contains(id) { return id }
             }
-            return nil  // unreachable: afterTurns ends the world when the script is used up
+            terminate(.scriptEnded, "no one scripted is left to speak")
+            return nil
         }
         while let id = floorQueue.first {
             floorQueue.removeFirst()
@@ -564,8 +569,12 @@ public struct World: Sendable {
         content: String, tool: ToolPayload? = nil
     ) throws(EnvironmentError) -> Event {
         do {
-            return try transcript.append(
+            let event = try transcript.append(
                 speaker: speaker, kind: kind, audience: audience, addressees: addressees, content: content, tool: tool)
+            if kind == .utterance, let speaker {
+                StallDetector.append(content, by: speaker, to: &utterances, seen: &seenUtterances)
+            }
+            return event
         } catch {
             throw EnvironmentError(.world, "cannot append a \(kind.rawValue) event: \(error.message)", underlying: error)
         }
@@ -626,7 +635,7 @@ public struct World: Sendable {
         }
         if termination == nil, let stall = rules.stall,
             records.contains(where: { if case .speak = $0.action { true } else { false } }),
-            let detail = stall.check(transcript.events)
+            let detail = stall.check(utterances)
         {
             terminate(.stalled, detail)
         }
@@ -702,7 +711,7 @@ public struct World: Sendable {
             let update = try await updater.update(
                 memory: agent.memory, agent: agent.profile, chunk: chunk, throughSeq: through)
             agents[i].memory = update.memory
-            memoryNotes.append((agent.id, through, update.note))
+            memoryNotes.append(MemoryNote(participant: agent.id, throughSeq: through, note: update.note))
             modelCalls.append(
                 ModelCallRecord(
                     purpose: .memory, participant: agent.id, turn: turns.count, model: agent.model.identifier,
@@ -718,4 +727,12 @@ public struct World: Sendable {
     }
 }
 
-extension TurnFailure: Error {}
+/// One memory update made by the world's ``MemoryUpdater``.
+public struct MemoryNote: Sendable, Hashable {
+    /// Whose memory changed.
+    public var participant: ParticipantID
+    /// The last log seq the update covered.
+    public var throughSeq: Int
+    /// The updater's account of what changed.
+    public var note: String
+}

@@ -66,19 +66,21 @@ extension PersonaTree {
         guard let budget, size > budget else {
             return TreeRender(text: text, tokens: size, droppedLeaves: 0, withinBudget: budget.map { size <= $0 } ?? true)
         }
-        // Drop order: (grown before schema, older first, document order).
-        let leaves = full.leaves.enumerated().filter { !$0.element.locked }
-        let order = leaves.sorted { a, b in
-            let ga = a.element.origin == .grown ? 0 : 1
-            let gb = b.element.origin == .grown ? 0 : 1
-            if ga != gb { return ga < gb }
-            if a.element.updatedAt != b.element.updatedAt { return a.element.updatedAt < b.element.updatedAt }
-            return a.offset < b.offset
-        }.map(\.element.path)
-        // Rendered size only shrinks as more leaves are dropped, so binary-search the fewest drops.
+        // Drop order: grown before schema, older first, document order; locked leaves never.
+        let leaves = full.leaves
+        let keys = leaves.enumerated().compactMap { i, leaf in
+            leaf.locked ? nil : (rank: leaf.origin == .grown ? 0 : 1, updatedAt: leaf.updatedAt, index: i)
+        }
+        let order = keys.sorted { a, b in
+            if a.rank != b.rank { return a.rank < b.rank }
+            if a.updatedAt != b.updatedAt { return a.updatedAt < b.updatedAt }
+            return a.index < b.index
+        }.map(\.index)
+        // The rendered size only shrinks as more leaves are dropped: binary-search the fewest drops.
         func attempt(_ k: Int) -> (String, Int) {
-            let dropped = Set(order.prefix(k))
-            let t = full.removingLeaves(dropped).pruned().renderText(format)
+            var keep = [Bool](repeating: true, count: leaves.count)
+            for i in order.prefix(k) { keep[i] = false }
+            let t = full.renderText(format, keep: keep)
             return (t, counter(t))
         }
         var lo = 1
@@ -100,49 +102,82 @@ extension PersonaTree {
         return TreeRender(text: best.0, tokens: best.1, droppedLeaves: hi, withinBudget: true)
     }
 
-    func removingLeaves(_ paths: Set<TreePath>) -> PersonaTree {
-        guard !paths.isEmpty else { return self }
-        func strip(_ node: TreeNode, _ prefix: [String]) -> TreeNode {
-            guard case .branch(let key, let children, let origin) = node else { return node }
-            var kept: [TreeNode] = []
-            for child in children {
-                let keys = prefix + [child.key]
-                if !child.isBranch && paths.contains(TreePath(trusted: keys)) { continue }
-                kept.append(strip(child, keys))
+    /// Renders the tree, skipping leaves whose document-order index is false in `keep` and
+    /// branches left without leaves (no budget logic).
+    func renderText(_ format: TreeRenderFormat, keep: [Bool]? = nil) -> String {
+        var index = 0
+        /// Whether a subtree still has a kept leaf, advancing `index` over its leaves.
+        func hasKept(_ node: TreeNode, from start: Int) -> (Bool, Int) {
+            var i = start
+            var any = false
+            for child in node.children {
+                if child.isBranch {
+                    let (k, next) = hasKept(child, from: i)
+                    any = any || k
+                    i = next
+                } else {
+                    if keep?[i] ?? true { any = true }
+                    i += 1
+                }
             }
-            return .branch(key: key, children: kept, origin: origin)
+            return (any, i)
         }
-        return PersonaTree(schemaID: schemaID, root: strip(root, []))
-    }
-
-    /// Renders every node as it is (no pruning, no budget).
-    func renderText(_ format: TreeRenderFormat) -> String {
+        var out = ""
         switch format {
         case .json:
-            var out = ""
             func write(_ node: TreeNode, indent: Int) {
-                let children = node.children
-                if children.isEmpty {
+                var items: [(TreeNode, Int)] = []  // kept children with their first leaf index
+                for child in node.children {
+                    if child.isBranch {
+                        let (k, next) = hasKept(child, from: index)
+                        if k { items.append((child, index)) }
+                        index = next
+                    } else {
+                        if keep?[index] ?? true { items.append((child, index)) }
+                        index += 1
+                    }
+                }
+                if items.isEmpty {
                     out += "{}"
                     return
                 }
                 out += "{\n"
-                for (i, child) in children.enumerated() {
-                    out += String(repeating: " ", count: indent + 2) + JSONText.quote(child.key) + ": "
-                    if let value = child.value { out += JSONText.quote(value) } else { write(child, indent: indent + 2) }
-                    out += i == children.count - 1 ? "\n" : ",\n"
+                let pad = String(repeating: " ", count: indent + 2)
+                for (n, (child, first)) in items.enumerated() {
+                    out += pad + JSONText.quote(child.key) + ": "
+                    if let value = child.value {
+                        out += JSONText.quote(value)
+                    } else {
+                        let saved = index
+                        index = first
+                        write(child, indent: indent + 2)
+                        index = saved
+                    }
+                    out += n == items.count - 1 ? "\n" : ",\n"
                 }
                 out += String(repeating: " ", count: indent) + "}"
             }
             write(root, indent: 0)
             return out
         case .outline:
-            var lines: [String] = []
-            for leaf in leaves {
-                let value = leaf.value.replacingNewlines()
-                lines.append(leaf.path.keys.joined(separator: " > ") + ": " + value)
+            var first = true
+            func walk(_ node: TreeNode, _ prefix: String) {
+                for child in node.children {
+                    let label = prefix.isEmpty ? child.key : prefix + " > " + child.key
+                    if child.isBranch {
+                        walk(child, label)
+                    } else {
+                        if keep?[index] ?? true {
+                            if !first { out += "\n" }
+                            first = false
+                            out += label + ": " + (child.value ?? "").replacingNewlines()
+                        }
+                        index += 1
+                    }
+                }
             }
-            return lines.joined(separator: "\n")
+            walk(root, "")
+            return out
         }
     }
 
@@ -170,7 +205,7 @@ extension PersonaTree {
 
 extension String {
     func replacingNewlines() -> String {
-        guard contains("\n") || contains("\r") else { return self }
+        guard utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return self }
         return String(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
     }
 }
