@@ -10,7 +10,7 @@ import Testing
 @Suite("Shipped scenarios on the local model", .serialized, .enabled(if: LocalModelFixture.isAvailable))
 struct RunLocalModelTests {
     @Test("each shipped scenario runs on the local model at a tiny size and writes valid outputs",
-          .timeLimit(.minutes(10)), arguments: ["quick-survey", "interview", "focus-group", "brainstorm"])
+          .timeLimit(.minutes(10)), arguments: ["quick-survey", "consumer-survey", "interview", "focus-group", "brainstorm"])
     func runs(name: String) async throws {
         let model = try await LocalModelFixture.model()
         let summary = try await RunFixtures.run(try ShippedScenarios.tiny(name, turns: 2, maxTokens: 96), model: model, limit: 1)

@@ -1,5 +1,6 @@
 public import Foundation
 public import Inference
+import Population
 import Storage
 import Synchronization
 
@@ -115,7 +116,7 @@ public enum ScenarioRunner {
     ///   endpoint is unusable or a replay-only call misses the cache (the run stops; resume later).
     public static func run(
         scenario given: Scenario?, model: any LanguageModel, options: RunOptions,
-        populationGenerator: PopulationGenerator? = nil, monitor: RunMonitor = RunMonitor()
+        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory, monitor: RunMonitor = RunMonitor()
     ) async throws -> RunSummary {
         let store: RunStore
         let scenario: Scenario
@@ -185,6 +186,14 @@ public enum ScenarioRunner {
             unitsDone: final.filter { $0.status == .done }.count, unitsFailed: final.filter { $0.status == .failed }.count,
             itemFailures: final.reduce(0) { $0 + ($1.status == .done ? $1.result["failures"]?.arrayValue?.count ?? 0 : 0) },
             outputs: outputs)
+    }
+
+    /// Population's persona factory: loads the `POPULATION.json`, generates `count` personas with
+    /// exact quotas from `seed` (the spec's own when `nil`), in slot order.
+    public static let populationFactory: PopulationGenerator = { path, count, seed in
+        let spec = try PopulationSpec.load(file: path)
+        let (personas, _) = try await PersonaFactory.personas(spec: spec, count: count, seed: seed)
+        return personas.map { ScenarioPersona(id: $0.id, attributes: $0.attributes, narrative: $0.narrative) }
     }
 
     /// The people of a scenario, in population order.
