@@ -31,6 +31,7 @@ enum BenchTable {
             MemoryBench.self,
             PopulationBench.self,
             AgentsBench.self,
+            RunBench.self,
         ]
     }
 }

@@ -16,6 +16,8 @@ public struct RunData: Sendable {
     public var events: [Int: [RunEvent]]
     /// Token totals per model.
     public var usage: [UsageTotals]
+    /// Persona positions by id (lookups only).
+    var personaIndex: [String: Int] = [:]
 
     /// Reads a run.
     public static func load(_ store: RunStore) async throws -> RunData {
@@ -27,15 +29,18 @@ public struct RunData: Sendable {
         }
         var events: [Int: [RunEvent]] = [:]
         for group in try await store.events() { events[group.unit] = group.events }
+        let personas = try await ScenarioRunner.storedPersonas(store)
+        var index: [String: Int] = [:]
+        for (position, persona) in personas.enumerated() { index[persona.id] = position }
         return RunData(
-            manifest: manifest, scenario: scenario, personas: try await ScenarioRunner.storedPersonas(store),
-            units: try await store.units(), events: events, usage: try await store.usage())
+            manifest: manifest, scenario: scenario, personas: personas, units: try await store.units(), events: events,
+            usage: try await store.usage(), personaIndex: index)
     }
 
     /// The done units, in index order.
     public var doneUnits: [UnitRecord] { units.filter { $0.status == .done } }
 
-    func persona(_ id: String) -> ScenarioPersona? { personas.first { $0.id == id } }
+    func persona(_ id: String) -> ScenarioPersona? { personaIndex[id].map { personas[$0] } }
 }
 
 /// The outputs of a run: `transcripts.jsonl`, `responses.csv` (surveys), `results.json` and

@@ -178,7 +178,7 @@ struct ConversationUnit {
             messages: [
                 .system("You analyse research transcripts faithfully. Use only what the transcript says."),
                 .user("\(instruction)\n\nTranscript:\n\(transcript)\n\nReply with JSON only."),
-            ], temperature: 0, maxTokens: 600)
+            ], temperature: 0, maxTokens: scenario.generation.maxTokens)
         do {
             let result = try await StructuredGenerator(model: model).generate(request, schema: schema, name: "extraction")
             return JSONObject([("extracted", result.value)])

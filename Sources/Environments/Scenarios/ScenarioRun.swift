@@ -1,5 +1,6 @@
 public import Foundation
 public import Inference
+import Population
 import Storage
 import Synchronization
 
@@ -115,7 +116,7 @@ public enum ScenarioRunner {
     ///   endpoint is unusable or a replay-only call misses the cache (the run stops; resume later).
     public static func run(
         scenario given: Scenario?, model: any LanguageModel, options: RunOptions,
-        populationGenerator: PopulationGenerator? = nil, monitor: RunMonitor = RunMonitor()
+        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory, monitor: RunMonitor = RunMonitor()
     ) async throws -> RunSummary {
         let store: RunStore
         let scenario: Scenario
@@ -155,25 +156,27 @@ public enum ScenarioRunner {
         }
         let context = UnitContext(scenario: scenario, seed: seed, personas: personas)
         let width = max(1, options.concurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // A sliding window of units; each child returns its outcome and the parent commits it (one
+        // transaction per unit) after topping the window up, so commits never hold a unit's slot.
+        try await withThrowingTaskGroup(of: UnitOutcome.self) { group in
             var next = 0
             func add() {
                 let unit = todo[next].spec
                 next += 1
                 group.addTask {
                     let recorder = UnitModel(base: model, observer: { monitor.record($0) })
-                    let outcome = try await context.run(unit, model: recorder)
-                    try await store.commit(outcome)
-                    monitor.update { c in
-                        c.unitsFinished += 1
-                        if outcome.status == .failed { c.unitsFailed += 1 }
-                        c.itemFailures += outcome.result["failures"]?.arrayValue?.count ?? 0
-                    }
+                    return try await context.run(unit, model: recorder)
                 }
             }
             while next < min(width, todo.count) { add() }
-            while try await group.next() != nil {
+            while let outcome = try await group.next() {
                 if next < todo.count { add() }
+                try await store.commit(outcome)
+                monitor.update { c in
+                    c.unitsFinished += 1
+                    if outcome.status == .failed { c.unitsFailed += 1 }
+                    c.itemFailures += outcome.result["failures"]?.arrayValue?.count ?? 0
+                }
             }
         }
         let outputs = try await RunReport.writeOutputs(store: store)
@@ -183,6 +186,14 @@ public enum ScenarioRunner {
             unitsDone: final.filter { $0.status == .done }.count, unitsFailed: final.filter { $0.status == .failed }.count,
             itemFailures: final.reduce(0) { $0 + ($1.status == .done ? $1.result["failures"]?.arrayValue?.count ?? 0 : 0) },
             outputs: outputs)
+    }
+
+    /// Population's persona factory: loads the `POPULATION.json`, generates `count` personas with
+    /// exact quotas from `seed` (the spec's own when `nil`), in slot order.
+    public static let populationFactory: PopulationGenerator = { path, count, seed in
+        let spec = try PopulationSpec.load(file: path)
+        let (personas, _) = try await PersonaFactory.personas(spec: spec, count: count, seed: seed)
+        return personas.map { ScenarioPersona(id: $0.id, attributes: $0.attributes, narrative: $0.narrative) }
     }
 
     /// The people of a scenario, in population order.
@@ -297,9 +308,20 @@ struct UnitContext: Sendable {
     let scenario: Scenario
     let seed: UInt64
     let personas: [ScenarioPersona]
+    /// Persona positions by id (lookups only).
+    let index: [String: Int]
+
+    init(scenario: Scenario, seed: UInt64, personas: [ScenarioPersona]) {
+        self.scenario = scenario
+        self.seed = seed
+        self.personas = personas
+        var index: [String: Int] = [:]
+        for (position, persona) in personas.enumerated() { index[persona.id] = position }
+        self.index = index
+    }
 
     func persona(_ id: String) throws(EnvironmentError) -> ScenarioPersona {
-        guard let persona = personas.first(where: { $0.id == id }) else {
+        guard let persona = index[id].map({ personas[$0] }) else {
             throw EnvironmentError(.runStore, "the run has no persona \"\(id)\"")
         }
         return persona
