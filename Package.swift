@@ -32,8 +32,13 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: strict),
-        .target(name: "Inference", dependencies: ["Storage"], swiftSettings: strict),
+        .target(
+            name: "Inference",
+            dependencies: ["Storage", .target(name: "CEpoll", condition: .when(platforms: [.linux]))],
+            swiftSettings: strict
+        ),
         .target(name: "Memory", dependencies: ["Storage", "Inference"], swiftSettings: strict),
         .target(name: "Population", dependencies: ["Storage", "Inference"], swiftSettings: strict),
         .target(name: "Agents", dependencies: ["Memory", "Population", "Inference"], swiftSettings: strict),
@@ -55,6 +60,7 @@ let package = Package(
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
-        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "AgoraCLITests", dependencies: ["AgoraCLI", "AgoraTesting", "Storage", "Inference"], swiftSettings: strict),
     ]
 )

@@ -11,11 +11,16 @@ protocol AgoraCommand {
 
 /// Every command of `agora`, in the order `agora --help` lists them.
 enum CommandTable {
-    static var all: [any AgoraCommand.Type] {[
-        ModelCheckCommand.self,
-        ModelSetupCommand.self,
-        BenchCommand.self,
-    ]}
+    static var all: [any AgoraCommand.Type] {
+        [
+            ModelCheckCommand.self,
+            ModelSetupCommand.self,
+            MemoryProjectCommand.self, MemoryTreeApplyCommand.self,
+            BenchCommand.self,
+            RunCommand.self,
+            ReportCommand.self,
+        ]
+    }
 }
 
 /// Exit codes of `agora` (DESIGN.md).
@@ -64,7 +69,8 @@ enum AgoraMain {
                     Console.out(groupHelp(arguments[0], groups))
                     return arguments.count == 1 ? ExitCode.badInput : ExitCode.success
                 }
-                Console.err("agora: unknown command `\(arguments[0]) \(arguments[1])`; see `agora \(arguments[0]) --help`")
+                Console.err(
+                    "agora: unknown command `\(arguments[0]) \(arguments[1])`; see `agora \(arguments[0]) --help`")
             } else {
                 Console.err("agora: unknown command `\(arguments[0])`; see `agora --help`")
             }

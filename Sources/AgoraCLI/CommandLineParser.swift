@@ -52,7 +52,9 @@ struct CommandSpec: Sendable {
         if !positionals.isEmpty {
             lines.append("")
             lines.append("Arguments:")
-            for p in positionals { lines.append("  \(p.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.help)") }
+            for p in positionals {
+                lines.append("  \(p.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.help)")
+            }
         }
         lines.append("")
         lines.append("Options:")
@@ -158,7 +160,8 @@ struct ParsedArguments: Sendable {
             throw UsageError("missing \(missing); usage: \(spec.usage)")
         }
         if parsed.positionals.count > spec.positionals.count {
-            throw UsageError("unexpected argument \"\(parsed.positionals[spec.positionals.count])\"; usage: \(spec.usage)")
+            throw UsageError(
+                "unexpected argument \"\(parsed.positionals[spec.positionals.count])\"; usage: \(spec.usage)")
         }
         return parsed
     }

@@ -38,10 +38,12 @@ public enum LocalModelFixture {
             if !LocalModel().isBuilt {
                 throw InferenceError(
                     .localModelUnavailable,
-                    "the local model is not built in \(LocalModel().cacheDirectory.path); run `agora model setup` (CI must build it first)")
+                    "the local model is not built in \(LocalModel().cacheDirectory.path); run `agora model setup` (CI must build it first)"
+                )
             }
-            let made = try await ConnectedModel.connect(.local, concurrency: 1, retry: RetryPolicy(maxAttempts: 2),
-                                                        requestTimeout: 120)
+            let made = try await ConnectedModel.connect(
+                .local, concurrency: 1, retry: RetryPolicy(maxAttempts: 2),
+                requestTimeout: 120)
             connected = made
             return made.client
         }

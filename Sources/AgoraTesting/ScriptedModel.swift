@@ -81,13 +81,15 @@ public final class ScriptedModel: LanguageModel {
         }
         guard let answer else {
             throw InferenceError(
-                .invalidConfiguration, "ScriptedModel \(identifier): the script has no reply left for request \(requests.count)")
+                .invalidConfiguration,
+                "ScriptedModel \(identifier): the script has no reply left for request \(requests.count)")
         }
         let prompt = request.messages.reduce(0) { $0 + $1.content.count } / 4
         switch answer {
         case .text(let text):
             return ChatResponse(
-                content: text, finishReason: .stop, usage: Usage(promptTokens: prompt, completionTokens: text.count / 4 + 1))
+                content: text, finishReason: .stop,
+                usage: Usage(promptTokens: prompt, completionTokens: text.count / 4 + 1))
         case .toolCalls(let calls, let content):
             return ChatResponse(
                 content: content, toolCalls: calls, finishReason: .toolCalls,

@@ -25,8 +25,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var model: String
     /// How the key is sent.
     public var authentication: Authentication
-    /// The longest a single request may take (generations can be long). At least 1 s: libcurl
-    /// counts whole seconds, and a shorter timeout on Linux fires at once.
+    /// The longest a single request may take (generations can be long). Over `https` on Linux the
+    /// timeout is at least 1 s (libcurl counts whole seconds; a shorter one would fire at once).
     public var requestTimeout: TimeInterval
     /// Bounds on concurrent and per-minute use.
     public var limits: EndpointLimiter.Limits
@@ -34,6 +34,16 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var retry: RetryPolicy
     /// Which variant of the wire format the server speaks.
     public var dialect: Dialect
+    /// Which HTTP stack carries the requests.
+    public var transport: Transport
+
+    /// HTTP stacks.
+    public enum Transport: String, Sendable, Hashable {
+        /// Agora's own epoll client for `http://` on Linux (low overhead, keep-alive reuse), URLSession otherwise.
+        case automatic
+        /// Always URLSession (libcurl on Linux).
+        case urlSession
+    }
 
     /// Variants of the OpenAI wire format.
     public enum Dialect: String, Sendable, Hashable {
@@ -52,15 +62,17 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         requestTimeout: TimeInterval = 600,
         limits: EndpointLimiter.Limits = .init(maxInFlight: 16),
         retry: RetryPolicy = .standard,
-        dialect: Dialect = .openAI
+        dialect: Dialect = .openAI,
+        transport: Transport = .automatic
     ) {
         self.baseURL = baseURL
         self.model = model
         self.authentication = authentication
-        self.requestTimeout = max(1, requestTimeout)
+        self.requestTimeout = requestTimeout
         self.limits = limits
         self.retry = retry
         self.dialect = dialect
+        self.transport = transport
     }
 
     /// The base URL as text, without user info, query or fragment.

@@ -25,11 +25,17 @@ struct HTTPResult: Sendable {
 ///   `Mutex` box, and on cancellation only *schedule* `task.cancel()` on a global queue.
 /// - A session allows 6 connections per host by default: we raise it to the endpoint's concurrency.
 /// - Sessions are never invalidated (teardown crashes on Linux): one per endpoint, for the process.
+///
+/// On Linux, plain `http://` URLs go through ``SocketHTTPClient`` instead (one epoll loop, keep-alive
+/// reuse, sub-second timeouts); `https://` always uses URLSession.
 final class HTTPTransport: Sendable {
     private let session: URLSession
+    #if os(Linux)
+        private let sockets: SocketHTTPClient?
+    #endif
 
     /// Creates a transport allowing `maxConnections` connections per host.
-    init(maxConnections: Int, requestTimeout: TimeInterval) {
+    init(maxConnections: Int, requestTimeout: TimeInterval, useSockets: Bool = true) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = max(1, maxConnections)
         configuration.timeoutIntervalForRequest = requestTimeout
@@ -38,10 +44,21 @@ final class HTTPTransport: Sendable {
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         session = URLSession(configuration: configuration)
+        #if os(Linux)
+            sockets = useSockets ? try? SocketHTTPClient() : nil
+        #endif
     }
 
     /// Sends `request`; throws `URLError` for transport failures (including `.cancelled`).
     func send(_ request: URLRequest) async throws -> HTTPResult {
+        #if os(Linux)
+            if let sockets, request.url?.scheme == "http" {
+                return try await sockets.send(request)
+            }
+        #endif
+        var request = request
+        // libcurl counts whole seconds: a timeout under 1 s would fire at once.
+        request.timeoutInterval = max(1, request.timeoutInterval)
         let box = TaskBox()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResult, any Error>) in

@@ -76,7 +76,8 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
 
     /// Whether this error means the endpoint itself is unusable (exit code 3 in the CLI).
     public var isEndpointUnusable: Bool {
-        [.unreachable, .timeout, .httpError, .retriesExhausted, .malformedResponse, .localModelUnavailable,
-         .invalidConfiguration].contains(code)
+        [
+            .unreachable, .timeout, .httpError, .retriesExhausted, .malformedResponse, .localModelUnavailable,
+        ].contains(code)
     }
 }

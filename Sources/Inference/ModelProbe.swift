@@ -30,7 +30,8 @@ public struct ModelProbeReport: Sendable, Hashable {
     /// The report as a table.
     public func table() -> String {
         var lines = ["model     \(model)", "endpoint  \(endpoint)", ""]
-        lines.append("check".padding(toLength: 14, withPad: " ", startingAt: 0) + "result  " + "ms".leftPad(8) + "  detail")
+        lines.append(
+            "check".padding(toLength: 14, withPad: " ", startingAt: 0) + "result  " + "ms".leftPad(8) + "  detail")
         for check in checks {
             lines.append(
                 check.name.padding(toLength: 14, withPad: " ", startingAt: 0) + (check.passed ? "ok    " : "FAILED")
@@ -53,7 +54,8 @@ public struct ModelProbeReport: Sendable, Hashable {
                         checks.map {
                             .object(
                                 JSONObject([
-                                    ("name", .string($0.name)), ("passed", .bool($0.passed)), ("detail", .string($0.detail)),
+                                    ("name", .string($0.name)), ("passed", .bool($0.passed)),
+                                    ("detail", .string($0.detail)),
                                     ("milliseconds", .number(($0.milliseconds * 10).rounded() / 10)),
                                 ]))
                         })
@@ -98,12 +100,16 @@ public enum ModelProbe {
                     maxTokens: 16))
             let text = response.content.trimmingCharacters(in: .whitespacesAndNewlines)
             report.checks.append(
-                .init(name: "chat", passed: true,
-                      detail: "answered \(response.usage.completionTokens) tokens: \(String(text.prefix(40)).debugDescription)",
-                      milliseconds: milliseconds(clock.now - start)))
+                .init(
+                    name: "chat", passed: true,
+                    detail:
+                        "answered \(response.usage.completionTokens) tokens: \(String(text.prefix(40)).debugDescription)",
+                    milliseconds: milliseconds(clock.now - start)))
         } catch {
             report.checks.append(
-                .init(name: "chat", passed: false, detail: String(describing: error), milliseconds: milliseconds(clock.now - start)))
+                .init(
+                    name: "chat", passed: false, detail: String(describing: error),
+                    milliseconds: milliseconds(clock.now - start)))
             return report
         }
 
@@ -118,12 +124,16 @@ public enum ModelProbe {
                 schema: schema, name: "probe")
             report.structuredMode = result.mode
             report.checks.append(
-                .init(name: "json-schema", passed: true,
-                      detail: "valid JSON via \(result.mode) in \(result.attempts) call\(result.attempts == 1 ? "" : "s"): \(result.value.serialized())",
-                      milliseconds: milliseconds(clock.now - start)))
+                .init(
+                    name: "json-schema", passed: true,
+                    detail:
+                        "valid JSON via \(result.mode) in \(result.attempts) call\(result.attempts == 1 ? "" : "s"): \(result.value.serialized())",
+                    milliseconds: milliseconds(clock.now - start)))
         } catch {
             report.checks.append(
-                .init(name: "json-schema", passed: false, detail: error.message, milliseconds: milliseconds(clock.now - start)))
+                .init(
+                    name: "json-schema", passed: false, detail: error.message,
+                    milliseconds: milliseconds(clock.now - start)))
         }
         return report
     }

@@ -26,7 +26,9 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
         }
         if trimmed.hasPrefix("azure:") {
             let deployment = String(trimmed.dropFirst("azure:".count))
-            guard !deployment.isEmpty else { throw invalid(text, "azure: needs a deployment name, e.g. azure:my-gpt4o") }
+            guard !deployment.isEmpty else {
+                throw invalid(text, "azure: needs a deployment name, e.g. azure:my-gpt4o")
+            }
             return .azure(deployment: deployment)
         }
         if trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://") {
@@ -68,32 +70,39 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
         }
         switch self {
         case .local:
-            throw InferenceError(.invalidConfiguration, "the local model has no fixed endpoint; start it with LocalModelServer")
+            throw InferenceError(
+                .invalidConfiguration, "the local model has no fixed endpoint; start it with LocalModelServer")
         case .openAI(let model):
             guard let apiKey = key("OPENAI_API_KEY") else {
-                throw InferenceError(.invalidConfiguration, "--model openai:\(model) needs OPENAI_API_KEY in the environment")
+                throw InferenceError(
+                    .invalidConfiguration, "--model openai:\(model) needs OPENAI_API_KEY in the environment")
             }
             let base = key("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? URL(string: "https://api.openai.com/v1")
             guard let base else { throw InferenceError(.invalidConfiguration, "OPENAI_BASE_URL is not a URL") }
-            return Endpoint(baseURL: base, model: model, authentication: .bearer(apiKey), requestTimeout: requestTimeout,
-                            limits: limits, retry: retry)
+            return Endpoint(
+                baseURL: base, model: model, authentication: .bearer(apiKey), requestTimeout: requestTimeout,
+                limits: limits, retry: retry)
         case .azure(let deployment):
             guard let apiKey = key("AZURE_OPENAI_API_KEY") else {
-                throw InferenceError(.invalidConfiguration, "--model azure:\(deployment) needs AZURE_OPENAI_API_KEY in the environment")
+                throw InferenceError(
+                    .invalidConfiguration, "--model azure:\(deployment) needs AZURE_OPENAI_API_KEY in the environment")
             }
             guard let resource = key("AZURE_OPENAI_ENDPOINT"), let root = URL(string: resource) else {
                 throw InferenceError(
                     .invalidConfiguration,
-                    "--model azure:\(deployment) needs AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com) in the environment")
+                    "--model azure:\(deployment) needs AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com) in the environment"
+                )
             }
             let version = key("AZURE_OPENAI_API_VERSION") ?? "2024-10-21"
             let base = root.appendingPathComponent("openai/deployments/\(deployment)")
-            return Endpoint(baseURL: base, model: deployment, authentication: .azure(key: apiKey, apiVersion: version),
-                            requestTimeout: requestTimeout, limits: limits, retry: retry)
+            return Endpoint(
+                baseURL: base, model: deployment, authentication: .azure(key: apiKey, apiVersion: version),
+                requestTimeout: requestTimeout, limits: limits, retry: retry)
         case .url(let url, let model):
             let auth: Endpoint.Authentication = key("AGORA_API_KEY").map { .bearer($0) } ?? .none
-            return Endpoint(baseURL: url, model: model, authentication: auth, requestTimeout: requestTimeout,
-                            limits: limits, retry: retry)
+            return Endpoint(
+                baseURL: url, model: model, authentication: auth, requestTimeout: requestTimeout,
+                limits: limits, retry: retry)
         }
     }
 }
@@ -125,8 +134,9 @@ public final class ConnectedModel: Sendable {
             let endpoint = Endpoint(
                 baseURL: server.baseURL, model: "gemma-3-270m", requestTimeout: requestTimeout,
                 limits: .init(maxInFlight: concurrency ?? 1), retry: retry, dialect: .llamaCpp)
-            return ConnectedModel(client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier),
-                                  server: server)
+            return ConnectedModel(
+                client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier),
+                server: server)
         default:
             let endpoint = try spec.endpoint(
                 environment: environment, limits: .init(maxInFlight: concurrency ?? 16), retry: retry,

@@ -26,7 +26,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         self.limiter = EndpointLimiter(limits: endpoint.limits)
         self.transport = HTTPTransport(
             maxConnections: endpoint.limits.maxInFlight,
-            requestTimeout: endpoint.requestTimeout
+            requestTimeout: endpoint.requestTimeout,
+            useSockets: endpoint.transport == .automatic
         )
     }
 
@@ -34,7 +35,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
         let body = OpenAIWire.chatBody(request, model: endpoint.model, dialect: endpoint.dialect)
         let estimate = Self.estimateTokens(request)
-        return try await send(path: "chat/completions", body: body, estimatedTokens: estimate) { data throws(InferenceError) in
+        return try await send(path: "chat/completions", body: body, estimatedTokens: estimate) {
+            data throws(InferenceError) in
             do throws(OpenAIWire.WireError) {
                 return try OpenAIWire.decodeChat(data)
             } catch let wire {
@@ -48,7 +50,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         guard !texts.isEmpty else { return [] }
         let body = OpenAIWire.embeddingsBody(texts, model: endpoint.model)
         let estimate = texts.reduce(0) { $0 + $1.utf8.count / 4 + 1 }
-        return try await send(path: "embeddings", body: body, estimatedTokens: estimate) { data throws(InferenceError) in
+        return try await send(path: "embeddings", body: body, estimatedTokens: estimate) {
+            data throws(InferenceError) in
             do throws(OpenAIWire.WireError) {
                 return try OpenAIWire.decodeEmbeddings(data, count: texts.count)
             } catch let wire {
@@ -63,10 +66,13 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         return promptBytes / 4 + (request.maxTokens ?? 256)
     }
 
-    private func error(_ code: InferenceError.Code, _ message: String, status: Int? = nil,
-                       underlying: (any Error & Sendable)? = nil) -> InferenceError {
-        InferenceError(code, message, status: status, endpoint: endpoint.displayURL, model: endpoint.model,
-                       underlying: underlying)
+    private func error(
+        _ code: InferenceError.Code, _ message: String, status: Int? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) -> InferenceError {
+        InferenceError(
+            code, message, status: status, endpoint: endpoint.displayURL, model: endpoint.model,
+            underlying: underlying)
     }
 
     /// Posts `body` to `path` with retries; `decode` turns a 2xx body into the result. A 2xx body
@@ -161,7 +167,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         }
         var hint = ""
         switch result.status {
-        case 401, 403: hint = " Check the API key in the environment (OPENAI_API_KEY, AZURE_OPENAI_API_KEY or AGORA_API_KEY)."
+        case 401, 403:
+            hint = " Check the API key in the environment (OPENAI_API_KEY, AZURE_OPENAI_API_KEY or AGORA_API_KEY)."
         case 404: hint = " Check the base URL (it usually ends in /v1) and the model name."
         default: break
         }
@@ -188,11 +195,13 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
                     "cannot connect to \(endpoint.displayURL): is the server running and the URL right?",
                     underlying: urlError))
         case .unsupportedURL, .badURL:
-            return .fatal(error(.invalidConfiguration, "the URL \(endpoint.displayURL) is not usable", underlying: urlError))
+            return .fatal(
+                error(.invalidConfiguration, "the URL \(endpoint.displayURL) is not usable", underlying: urlError))
         default:
             return .retry(
-                error(.retriesExhausted, "transport error \(urlError.code.rawValue): \(urlError.localizedDescription)",
-                      underlying: urlError),
+                error(
+                    .retriesExhausted, "transport error \(urlError.code.rawValue): \(urlError.localizedDescription)",
+                    underlying: urlError),
                 retryAfter: nil)
         }
     }

@@ -96,7 +96,8 @@ enum OpenAIWire {
                             ("type", "function"),
                             (
                                 "function",
-                                .object(JSONObject([("name", .string(call.name)), ("arguments", .string(call.arguments))]))
+                                .object(
+                                    JSONObject([("name", .string(call.name)), ("arguments", .string(call.arguments))]))
                             ),
                         ]))
                 })
@@ -158,7 +159,9 @@ enum OpenAIWire {
             var vector: [Double] = []
             vector.reserveCapacity(values.count)
             for value in values {
-                guard let number = value.doubleValue else { throw WireError.shape("`data[\(position)].embedding` has a non-number") }
+                guard let number = value.doubleValue else {
+                    throw WireError.shape("`data[\(position)].embedding` has a non-number")
+                }
                 vector.append(number)
             }
             vectors[index] = vector

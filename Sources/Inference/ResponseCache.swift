@@ -60,7 +60,8 @@ public final class ResponseCache: Sendable {
         let text: String?
         do {
             text = try await database.read { connection in
-                try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string("response")
+                try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string(
+                    "response")
             }
         } catch {
             throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)

@@ -13,8 +13,10 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxRetryAfter: TimeInterval
 
     /// Creates a policy.
-    public init(maxAttempts: Int = 6, baseDelay: TimeInterval = 0.5, maxDelay: TimeInterval = 30,
-                maxRetryAfter: TimeInterval = 120) {
+    public init(
+        maxAttempts: Int = 6, baseDelay: TimeInterval = 0.5, maxDelay: TimeInterval = 30,
+        maxRetryAfter: TimeInterval = 120
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

@@ -60,17 +60,33 @@ public enum SchemaValidator {
         switch value {
         case .integer, .number:
             guard let x = value.doubleValue else { break }
-            if let minimum = s["minimum"]?.doubleValue, x < minimum { problems.append("\(path): \(format(x)) is below the minimum \(format(minimum))") }
-            if let maximum = s["maximum"]?.doubleValue, x > maximum { problems.append("\(path): \(format(x)) is above the maximum \(format(maximum))") }
-            if let bound = s["exclusiveMinimum"]?.doubleValue, x <= bound { problems.append("\(path): \(format(x)) must be greater than \(format(bound))") }
-            if let bound = s["exclusiveMaximum"]?.doubleValue, x >= bound { problems.append("\(path): \(format(x)) must be less than \(format(bound))") }
+            if let minimum = s["minimum"]?.doubleValue, x < minimum {
+                problems.append("\(path): \(format(x)) is below the minimum \(format(minimum))")
+            }
+            if let maximum = s["maximum"]?.doubleValue, x > maximum {
+                problems.append("\(path): \(format(x)) is above the maximum \(format(maximum))")
+            }
+            if let bound = s["exclusiveMinimum"]?.doubleValue, x <= bound {
+                problems.append("\(path): \(format(x)) must be greater than \(format(bound))")
+            }
+            if let bound = s["exclusiveMaximum"]?.doubleValue, x >= bound {
+                problems.append("\(path): \(format(x)) must be less than \(format(bound))")
+            }
         case .string(let text):
             let length = text.count
-            if let minimum = s["minLength"]?.intValue, length < minimum { problems.append("\(path): shorter than \(minimum) characters") }
-            if let maximum = s["maxLength"]?.intValue, length > maximum { problems.append("\(path): longer than \(maximum) characters") }
+            if let minimum = s["minLength"]?.intValue, length < minimum {
+                problems.append("\(path): shorter than \(minimum) characters")
+            }
+            if let maximum = s["maxLength"]?.intValue, length > maximum {
+                problems.append("\(path): longer than \(maximum) characters")
+            }
         case .array(let items):
-            if let minimum = s["minItems"]?.intValue, items.count < minimum { problems.append("\(path): fewer than \(minimum) items") }
-            if let maximum = s["maxItems"]?.intValue, items.count > maximum { problems.append("\(path): more than \(maximum) items") }
+            if let minimum = s["minItems"]?.intValue, items.count < minimum {
+                problems.append("\(path): fewer than \(minimum) items")
+            }
+            if let maximum = s["maxItems"]?.intValue, items.count > maximum {
+                problems.append("\(path): more than \(maximum) items")
+            }
             if s["uniqueItems"]?.boolValue == true {
                 for (i, item) in items.enumerated() where items[..<i].contains(where: { equalValues($0, item) }) {
                     problems.append("\(path)[\(i)]: duplicate item")

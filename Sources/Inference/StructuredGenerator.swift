@@ -168,7 +168,9 @@ public struct StructuredGenerator: Sendable {
     }
 
     /// The request as sent in `mode`: with the schema in `response_format`, or in the prompt.
-    static func prepare(_ request: ChatRequest, schema: JSONValue, name: String, mode: StructuredOutputMode) -> ChatRequest {
+    static func prepare(_ request: ChatRequest, schema: JSONValue, name: String, mode: StructuredOutputMode)
+        -> ChatRequest
+    {
         var prepared = request
         switch mode {
         case .jsonSchema:

@@ -42,7 +42,13 @@ enum TolerantJSON {
         while i < s.count {
             let c = s[i]
             if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
             } else if c == "\"" {
                 inString = true
             } else if c == "{" || c == "[" {
@@ -63,13 +69,21 @@ enum TolerantJSON {
         var escaped = false
         for c in text.unicodeScalars {
             if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
                 out.append(c)
                 continue
             }
             if c == "\"" { inString = true }
             if c == "}" || c == "]" {
-                while let last = out.last, last == " " || last == "\n" || last == "\t" || last == "\r" { out.removeLast() }
+                while let last = out.last, last == " " || last == "\n" || last == "\t" || last == "\r" {
+                    out.removeLast()
+                }
                 if out.last == "," { out.removeLast() }
             }
             out.append(c)
@@ -84,7 +98,13 @@ enum TolerantJSON {
         var escaped = false
         for c in text.unicodeScalars {
             if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
             } else if c == "\"" {
                 inString = true
             } else if c == "{" {

@@ -167,83 +167,10 @@ public struct QuotaPlan: Sendable {
                     file: file, path: "$.targets")
             }
         }
-        // Step A: integerise every target.
-        var counts: [[Int]] = []
-        var proportions: [[Double]] = []
-        for (t, target) in targets.enumerated() {
-            let size = target.dimensions.reduce(1) { $0 * radix[$1] }
-            var dense = [Double](repeating: 0, count: size)
-            for row in target.rows { dense[row.cell] += row.value }
-            let sum = target.rows.reduce(0) { $0 + $1.value }
-            switch target.kind {
-            case .counts:
-                guard abs(sum - Double(population)) < 1e-9, target.rows.allSatisfy({ $0.value == $0.value.rounded() })
-                else {
-                    throw PopulationError(
-                        .invalidSpec,
-                        "target '\(target.id)' has counts that sum to \(formatNumber(sum)) but the population is "
-                            + "\(population); make the counts sum to \(population) or use kind \"proportions\"",
-                        file: file, path: "$.targets[\(t)].table")
-                }
-                counts.append(dense.map { Int($0) })
-            case .proportions:
-                guard sum > 0 || population == 0 else {
-                    throw PopulationError(
-                        .invalidSpec, "target '\(target.id)' has proportions that sum to 0", file: file,
-                        path: "$.targets[\(t)].table")
-                }
-                if abs(sum - 1) > 1e-6 {
-                    warnings.append(
-                        "target '\(target.id)': proportions sum to \(formatNumber(sum)), renormalised to 1")
-                }
-                let declared = try Integerisation.largestRemainder(target.rows.map(\.value), total: population)
-                var margin = [Int](repeating: 0, count: size)
-                for (row, count) in zip(target.rows, declared) { margin[row.cell] += count }
-                counts.append(margin)
-            }
-            proportions.append(sum > 0 ? dense.map { $0 / sum } : dense)
-        }
-        // Step B.1: consistency between targets that share dimensions.
-        for later in targets.indices {
-            for earlier in 0..<later {
-                let shared = targets[later].dimensions.filter { targets[earlier].dimensions.contains($0) }
-                if shared.isEmpty { continue }
-                let earlierMargin = project(
-                    counts[earlier].map(Double.init), from: targets[earlier].dimensions, onto: shared, radix: radix)
-                let laterMargin = project(
-                    counts[later].map(Double.init), from: targets[later].dimensions, onto: shared, radix: radix)
-                if earlierMargin == laterMargin { continue }
-                let p1 = project(proportions[earlier], from: targets[earlier].dimensions, onto: shared, radix: radix)
-                let p2 = project(proportions[later], from: targets[later].dimensions, onto: shared, radix: radix)
-                for k in p1.indices where abs(p1[k] - p2[k]) > 1e-6 {
-                    throw PopulationError(
-                        .infeasibleTargets,
-                        "targets '\(targets[earlier].id)' and '\(targets[later].id)' disagree on the shared margin "
-                            + "\(shared.map { dimensions[$0].name }.joined(separator: " × ")) (cell \(k): "
-                            + "\(formatNumber(p1[k])) vs \(formatNumber(p2[k]))); make the shared margins equal",
-                        file: file, path: "$.targets[\(later)]")
-                }
-                // Re-integerise the later target conditionally on the earlier one's shared margin.
-                let rest = targets[later].dimensions.filter { !shared.contains($0) }
-                let rowTotals = earlierMargin.map { Int($0.rounded()) }
-                if rest.isEmpty {
-                    counts[later] = reorder(rowTotals, from: shared, to: targets[later].dimensions, radix: radix)
-                    continue
-                }
-                let fractional = proportions[later].map { $0 * Double(population) }
-                let matrix = reorder(fractional, from: targets[later].dimensions, to: shared + rest, radix: radix)
-                let columnFractions = project(fractional, from: targets[later].dimensions, onto: rest, radix: radix)
-                let columnTotals = try Integerisation.largestRemainder(columnFractions, total: population)
-                guard let rounded = ControlledRounding.round(matrix, rows: rowTotals, columns: columnTotals) else {
-                    throw PopulationError(
-                        .infeasibleTargets,
-                        "target '\(targets[later].id)' cannot be made consistent with '\(targets[earlier].id)' "
-                            + "by controlled rounding; make the shared margins equal",
-                        file: file, path: "$.targets[\(later)]")
-                }
-                counts[later] = reorder(rounded, from: shared + rest, to: targets[later].dimensions, radix: radix)
-            }
-        }
+        let integerised = try integerTargets(
+            dimensions: dimensions, targets: targets, population: population, file: file)
+        let counts = integerised.counts
+        warnings += integerised.warnings
         // Step B.2-4: cell space, structural zeros, seed.
         let maps = targets.map { marginMap($0.dimensions, radix: radix, cellCount: cellCount) }
         var zero = [Bool](repeating: false, count: cellCount)
@@ -338,6 +265,92 @@ public struct QuotaPlan: Sendable {
             dimensions: dimensions, targets: targets, targetCounts: counts, structuralZero: zero, fitted: fitted,
             cellCounts: cellCounts ?? [], method: method, warnings: warnings, population: population, radix: radix,
             marginMaps: maps)
+    }
+
+    /// Steps A and B.1: integerise every target and make targets that share dimensions consistent.
+    public static func integerTargets(
+        dimensions: [QuotaDimension], targets: [QuotaTarget], population: Int, file: String? = nil
+    ) throws(PopulationError) -> (counts: [[Int]], warnings: [String]) {
+        var warnings: [String] = []
+        let radix = dimensions.map { $0.categories.count }
+        // Step A: integerise every target.
+        var counts: [[Int]] = []
+        var proportions: [[Double]] = []
+        for (t, target) in targets.enumerated() {
+            let size = target.dimensions.reduce(1) { $0 * radix[$1] }
+            var dense = [Double](repeating: 0, count: size)
+            for row in target.rows { dense[row.cell] += row.value }
+            let sum = target.rows.reduce(0) { $0 + $1.value }
+            switch target.kind {
+            case .counts:
+                guard abs(sum - Double(population)) < 1e-9, target.rows.allSatisfy({ $0.value == $0.value.rounded() })
+                else {
+                    throw PopulationError(
+                        .invalidSpec,
+                        "target '\(target.id)' has counts that sum to \(formatNumber(sum)) but the population is "
+                            + "\(population); make the counts sum to \(population) or use kind \"proportions\"",
+                        file: file, path: "$.targets[\(t)].table")
+                }
+                counts.append(dense.map { Int($0) })
+            case .proportions:
+                guard sum > 0 || population == 0 else {
+                    throw PopulationError(
+                        .invalidSpec, "target '\(target.id)' has proportions that sum to 0", file: file,
+                        path: "$.targets[\(t)].table")
+                }
+                if abs(sum - 1) > 1e-6 {
+                    warnings.append(
+                        "target '\(target.id)': proportions sum to \(formatNumber(sum)), renormalised to 1")
+                }
+                let declared = try Integerisation.largestRemainder(target.rows.map(\.value), total: population)
+                var margin = [Int](repeating: 0, count: size)
+                for (row, count) in zip(target.rows, declared) { margin[row.cell] += count }
+                counts.append(margin)
+            }
+            proportions.append(sum > 0 ? dense.map { $0 / sum } : dense)
+        }
+        // Step B.1: consistency between targets that share dimensions.
+        for later in targets.indices {
+            for earlier in 0..<later {
+                let shared = targets[later].dimensions.filter { targets[earlier].dimensions.contains($0) }
+                if shared.isEmpty { continue }
+                let earlierMargin = project(
+                    counts[earlier].map(Double.init), from: targets[earlier].dimensions, onto: shared, radix: radix)
+                let laterMargin = project(
+                    counts[later].map(Double.init), from: targets[later].dimensions, onto: shared, radix: radix)
+                if earlierMargin == laterMargin { continue }
+                let p1 = project(proportions[earlier], from: targets[earlier].dimensions, onto: shared, radix: radix)
+                let p2 = project(proportions[later], from: targets[later].dimensions, onto: shared, radix: radix)
+                for k in p1.indices where abs(p1[k] - p2[k]) > 1e-6 {
+                    throw PopulationError(
+                        .infeasibleTargets,
+                        "targets '\(targets[earlier].id)' and '\(targets[later].id)' disagree on the shared margin "
+                            + "\(shared.map { dimensions[$0].name }.joined(separator: " × ")) (cell \(k): "
+                            + "\(formatNumber(p1[k])) vs \(formatNumber(p2[k]))); make the shared margins equal",
+                        file: file, path: "$.targets[\(later)]")
+                }
+                // Re-integerise the later target conditionally on the earlier one's shared margin.
+                let rest = targets[later].dimensions.filter { !shared.contains($0) }
+                let rowTotals = earlierMargin.map { Int($0.rounded()) }
+                if rest.isEmpty {
+                    counts[later] = reorder(rowTotals, from: shared, to: targets[later].dimensions, radix: radix)
+                    continue
+                }
+                let fractional = proportions[later].map { $0 * Double(population) }
+                let matrix = reorder(fractional, from: targets[later].dimensions, to: shared + rest, radix: radix)
+                let columnFractions = project(fractional, from: targets[later].dimensions, onto: rest, radix: radix)
+                let columnTotals = try Integerisation.largestRemainder(columnFractions, total: population)
+                guard let rounded = ControlledRounding.round(matrix, rows: rowTotals, columns: columnTotals) else {
+                    throw PopulationError(
+                        .infeasibleTargets,
+                        "target '\(targets[later].id)' cannot be made consistent with '\(targets[earlier].id)' "
+                            + "by controlled rounding; make the shared margins equal",
+                        file: file, path: "$.targets[\(later)]")
+                }
+                counts[later] = reorder(rounded, from: shared + rest, to: targets[later].dimensions, radix: radix)
+            }
+        }
+        return (counts, warnings)
     }
 
     // MARK: - helpers

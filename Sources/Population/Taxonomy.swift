@@ -183,6 +183,8 @@ public struct Taxonomy: Sendable {
     /// Where the taxonomy was loaded from (for messages), if from a file.
     public var file: String?
     let indexByID: [String: Int]
+    var referenceBase: String?
+    var inlineReferences: [String: RuleReference] = [:]
 
     /// Creates a taxonomy from attributes; ids must be unique.
     public init(

@@ -65,15 +65,18 @@ struct CacheAndLedgerTests {
     }
 
     @Test func theCacheFileNeverHoldsTheKey() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agora-cache-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-cache-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("cache.sqlite").path
         let secret = "sk-never-store-this-0123456789"
         let server = try StubServer(configuration: .init(requiredAPIKey: secret))
         defer { server.stop() }
-        let client = OpenAICompatibleModel(endpoint: Endpoint(baseURL: server.baseURL, model: "stub-model",
-                                                              authentication: .bearer(secret)))
+        let client = OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: server.baseURL, model: "stub-model",
+                authentication: .bearer(secret)))
         let cache = try ResponseCache(.file(path))
         _ = try await CachedModel(base: client, cache: cache, mode: .readWrite).complete(Self.request)
         #expect(try await cache.count() == 1)
@@ -85,7 +88,8 @@ struct CacheAndLedgerTests {
 
     @Test func concurrentWritersShareOneCacheSafely() async throws {
         let cache = try ResponseCache(.memory)
-        let model = CachedModel(base: ScriptedModel(rule: { $0.messages[0].content.uppercased() }), cache: cache, mode: .readWrite)
+        let model = CachedModel(
+            base: ScriptedModel(rule: { $0.messages[0].content.uppercased() }), cache: cache, mode: .readWrite)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<100 {
                 group.addTask { _ = try await model.complete(ChatRequest(messages: [.user("q\(i % 25)")])) }
@@ -98,7 +102,9 @@ struct CacheAndLedgerTests {
 
     @Test func thePriceTableTurnsTheLedgerIntoCost() {
         let ledger = Ledger()
-        ledger.record(model: "a", usage: Usage(promptTokens: 1_000_000, completionTokens: 500_000), latency: .milliseconds(10), cached: false)
+        ledger.record(
+            model: "a", usage: Usage(promptTokens: 1_000_000, completionTokens: 500_000), latency: .milliseconds(10),
+            cached: false)
         ledger.record(model: "a", usage: Usage(promptTokens: 9, completionTokens: 9), latency: .zero, cached: true)
         let prices = PriceTable(prices: ["a": .init(prompt: 0.15, completion: 0.6)])
         let entry = ledger.snapshot()[0]

@@ -7,9 +7,10 @@ import Testing
 /// The client against the loopback stub, one fault kind at a time.
 @Suite(.timeLimit(.minutes(1)))
 struct ClientFaultTests {
-    static func client(_ server: StubServer, attempts: Int = 4, timeout: TimeInterval = 30, maxInFlight: Int = 8,
-                       identifier: String? = nil) -> OpenAICompatibleModel
-    {
+    static func client(
+        _ server: StubServer, attempts: Int = 4, timeout: TimeInterval = 30, maxInFlight: Int = 8,
+        identifier: String? = nil
+    ) -> OpenAICompatibleModel {
         OpenAICompatibleModel(
             endpoint: Endpoint(
                 baseURL: server.baseURL, model: "stub-model", requestTimeout: timeout,
@@ -21,10 +22,14 @@ struct ClientFaultTests {
     static let hello = ChatRequest(messages: [.system("Be brief."), .user("Hello")], temperature: 0, maxTokens: 20)
 
     @Test func aPlainCallDecodesContentUsageAndFinishReason() async throws {
-        let server = try StubServer(configuration: .init(responder: { _ in .chat(content: "Hi!", promptTokens: 12, completionTokens: 3) }))
+        let server = try StubServer(
+            configuration: .init(responder: { _ in .chat(content: "Hi!", promptTokens: 12, completionTokens: 3) }))
         defer { server.stop() }
         let response = try await Self.client(server).complete(Self.hello)
-        #expect(response == ChatResponse(content: "Hi!", finishReason: .stop, usage: Usage(promptTokens: 12, completionTokens: 3)))
+        #expect(
+            response
+                == ChatResponse(
+                    content: "Hi!", finishReason: .stop, usage: Usage(promptTokens: 12, completionTokens: 3)))
         let body = try #require(server.requests.first?.json)
         #expect(body["model"] == "stub-model")
         #expect(body["messages"]?[1]?["content"] == "Hello")
@@ -32,12 +37,16 @@ struct ClientFaultTests {
     }
 
     @Test func toolCallsRoundTripThroughTheWireFormat() async throws {
-        let server = try StubServer(configuration: .init(responder: { _ in
-            .chat(content: "", toolCalls: [("c1", "lookup", #"{"id": 7}"#)], finishReason: "tool_calls", promptTokens: 5, completionTokens: 5)
-        }))
+        let server = try StubServer(
+            configuration: .init(responder: { _ in
+                .chat(
+                    content: "", toolCalls: [("c1", "lookup", #"{"id": 7}"#)], finishReason: "tool_calls",
+                    promptTokens: 5, completionTokens: 5)
+            }))
         defer { server.stop() }
-        let tool = ToolDefinition(name: "lookup", description: "Find a record.",
-                                  parameters: try JSONValue.parse(#"{"type": "object", "properties": {"id": {"type": "integer"}}}"#))
+        let tool = ToolDefinition(
+            name: "lookup", description: "Find a record.",
+            parameters: try JSONValue.parse(#"{"type": "object", "properties": {"id": {"type": "integer"}}}"#))
         var request = Self.hello
         request.tools = [tool]
         request.toolChoice = .auto
@@ -93,7 +102,8 @@ struct ClientFaultTests {
             _ = try await Self.client(server, attempts: 3).complete(Self.hello)
         } throws: { error in
             guard let error = error as? InferenceError else { return false }
-            return error.code == .retriesExhausted && error.status == 500 && error.message.contains("gave up after 3 attempts")
+            return error.code == .retriesExhausted && error.status == 500
+                && error.message.contains("gave up after 3 attempts")
         }
         #expect(server.requestCount == 3)
     }
@@ -154,11 +164,14 @@ struct ClientFaultTests {
     @Test func theKeyIsSentButNeverAppearsInErrors() async throws {
         let server = try StubServer(configuration: .init(requiredAPIKey: "sk-test-secret-0123456789abcdef"))
         defer { server.stop() }
-        let good = OpenAICompatibleModel(endpoint: Endpoint(
-            baseURL: server.baseURL, model: "stub-model", authentication: .bearer("sk-test-secret-0123456789abcdef")))
+        let good = OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("sk-test-secret-0123456789abcdef")
+            ))
         _ = try await good.complete(Self.hello)
-        let bad = OpenAICompatibleModel(endpoint: Endpoint(
-            baseURL: server.baseURL, model: "stub-model", authentication: .bearer("sk-wrong-key-0123456789abcdef")))
+        let bad = OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("sk-wrong-key-0123456789abcdef")))
         do {
             _ = try await bad.complete(Self.hello)
             Issue.record("a wrong key must fail")
@@ -172,8 +185,10 @@ struct ClientFaultTests {
     @Test func azureSendsTheApiKeyHeaderAndVersion() async throws {
         let server = try StubServer(configuration: .init(requiredAPIKey: "azure-key-0123456789"))
         defer { server.stop() }
-        let client = OpenAICompatibleModel(endpoint: Endpoint(
-            baseURL: server.baseURL, model: "dep", authentication: .azure(key: "azure-key-0123456789", apiVersion: "2024-10-21")))
+        let client = OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: server.baseURL, model: "dep",
+                authentication: .azure(key: "azure-key-0123456789", apiVersion: "2024-10-21")))
         _ = try await client.complete(Self.hello)
         let request = try #require(server.requests.first)
         #expect(request.header("api-key") == "azure-key-0123456789")
@@ -181,11 +196,13 @@ struct ClientFaultTests {
     }
 
     @Test func aRejectedJSONSchemaIsDowngradedOnceAndRemembered() async throws {
-        let server = try StubServer(configuration: .init(rejectJSONSchema: true, responder: { _ in .text(#"{"score": 4}"#) }))
+        let server = try StubServer(
+            configuration: .init(rejectJSONSchema: true, responder: { _ in .text(#"{"score": 4}"#) }))
         defer { server.stop() }
         let identifier = "stub-downgrade-\(server.port)"
         let client = Self.client(server, identifier: identifier)
-        let schema = try JSONValue.parse(#"{"type": "object", "properties": {"score": {"type": "integer"}}, "required": ["score"]}"#)
+        let schema = try JSONValue.parse(
+            #"{"type": "object", "properties": {"score": {"type": "integer"}}, "required": ["score"]}"#)
         let generator = StructuredGenerator(model: client)
         let first = try await generator.generate(Self.hello, schema: schema, name: "s")
         #expect(first.mode == .jsonObject)
@@ -219,5 +236,49 @@ struct ClientFaultTests {
         #expect(server.requestCount == 60)
         #expect(server.peakInFlight == 5)
         #expect(client.limiter.peakInFlight == 5)
+    }
+}
+
+/// The URLSession transport (used for https, and on macOS) against the same faults.
+@Suite(.timeLimit(.minutes(1)))
+struct URLSessionTransportTests {
+    static func client(_ server: StubServer, attempts: Int = 3, timeout: TimeInterval = 30) -> OpenAICompatibleModel {
+        OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: server.baseURL, model: "stub-model", requestTimeout: timeout,
+                retry: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05), transport: .urlSession))
+    }
+
+    @Test func plainCallsAndRetriedFaultsWork() async throws {
+        // No dropped connection here: libcurl resends a request on a fresh connection without its body
+        // when a reused one drops, so that request hangs until its timeout (why http uses our own client).
+        let server = try StubServer(configuration: .init(faults: [.status500, .truncatedResponse, .malformedJSON]))
+        defer { server.stop() }
+        let response = try await Self.client(server, attempts: 4, timeout: 5).complete(ClientFaultTests.hello)
+        #expect(!response.content.isEmpty)
+        #expect(server.requestCount == 4)
+    }
+
+    @Test func aTimeoutIsReportedAsTimeout() async throws {
+        let server = try StubServer(configuration: .init(faults: [.slow(4)]))
+        defer { server.stop() }
+        await #expect {
+            _ = try await Self.client(server, attempts: 1, timeout: 1).complete(ClientFaultTests.hello)
+        } throws: { error in
+            (error as? InferenceError)?.code == .timeout
+        }
+    }
+
+    @Test func cancellationDoesNotDeadlock() async throws {
+        let server = try StubServer(configuration: .init(latency: 0.05))
+        defer { server.stop() }
+        let client = Self.client(server)
+        for round in 0..<20 {
+            let task = Task { try await client.complete(ChatRequest(messages: [.user("r\(round)")])) }
+            try await Task.sleep(for: .milliseconds(round % 3 == 0 ? 1 : 30))
+            task.cancel()
+            _ = await task.result
+        }
+        _ = try await client.complete(ClientFaultTests.hello)
     }
 }

@@ -11,8 +11,9 @@ struct LocalModelIntegrationTests {
     @Test func aChatCallAnswersWithText() async throws {
         let model = try await LocalModelFixture.model()
         let response = try await model.complete(
-            ChatRequest(messages: [.system("You are Maria, a nurse from Ohio."), .user("Where do you live?")],
-                        temperature: 0, maxTokens: 24))
+            ChatRequest(
+                messages: [.system("You are Maria, a nurse from Ohio."), .user("Where do you live?")],
+                temperature: 0, maxTokens: 24))
         #expect(!response.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
         #expect(response.usage.promptTokens > 0)
         #expect(response.usage.completionTokens > 0)
@@ -28,8 +29,9 @@ struct LocalModelIntegrationTests {
              "required": ["answer", "confidence"]}
             """#)
         let result = try await StructuredGenerator(model: model).generate(
-            ChatRequest(messages: [.user("Is water wet? Answer yes or no, with a confidence from 1 to 5.")],
-                        temperature: 0, maxTokens: 40),
+            ChatRequest(
+                messages: [.user("Is water wet? Answer yes or no, with a confidence from 1 to 5.")],
+                temperature: 0, maxTokens: 40),
             schema: schema, name: "answer")
         #expect(SchemaValidator.validate(result.value, against: schema).isEmpty)
         #expect(result.mode == .jsonSchema)

@@ -25,7 +25,8 @@ import Testing
     }
 
     @Test func everyKindOfViolationIsNamedWithItsPath() throws {
-        let value = try JSONValue.parse(#"{"rating": 9, "choice": "c", "tags": ["x", 2, "z"], "note": "too long", "extra": 1}"#)
+        let value = try JSONValue.parse(
+            #"{"rating": 9, "choice": "c", "tags": ["x", 2, "z"], "note": "too long", "extra": 1}"#)
         #expect(
             SchemaValidator.validate(value, against: Self.schema) == [
                 "$.rating: 9 is above the maximum 5",
@@ -101,8 +102,10 @@ import Testing
 @Suite struct WireDialectTests {
     @Test func theLlamaCppDialectSendsSmallIntegerRangesAsEnumsInsideJSONObject() throws {
         let schema = try JSONValue.parse(
-            #"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 3}, "big": {"type": "integer", "minimum": 0, "maximum": 100000}}}"#)
-        let request = ChatRequest(messages: [.user("x")], responseFormat: .jsonSchema(name: "s", schema: schema, strict: true))
+            #"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 3}, "big": {"type": "integer", "minimum": 0, "maximum": 100000}}}"#
+        )
+        let request = ChatRequest(
+            messages: [.user("x")], responseFormat: .jsonSchema(name: "s", schema: schema, strict: true))
         let body = OpenAIWire.chatBody(request, model: "m", dialect: .llamaCpp)
         #expect(body["response_format"]?["type"] == "json_object")
         #expect(body["response_format"]?["schema"]?["properties"]?["n"]?["enum"] == [1, 2, 3])

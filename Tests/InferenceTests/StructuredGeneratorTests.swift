@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct StructuredGeneratorTests {
     static let schema: JSONValue = try! JSONValue.parse(
-        #"{"type": "object", "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 9}}, "required": ["score"]}"#)
+        #"{"type": "object", "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 9}}, "required": ["score"]}"#
+    )
 
     @Test func aValidAnswerIsReturnedAfterOneCallWithTheSchemaInResponseFormat() async throws {
         let model = ScriptedModel(identifier: "sg-valid", replies: [#"{"score": 7}"#])
@@ -44,14 +45,18 @@ import Testing
     @Test func aRejectedJSONSchemaModeIsDowngradedAndRemembered() async throws {
         let identifier = "sg-downgrade"
         StructuredOutputSupport.reset(identifier)
-        let model = ScriptedModel(identifier: identifier, answering: { request in
-            if case .jsonSchema = request.responseFormat {
-                return .failure(InferenceError(.httpError, "response_format json_schema is not supported", status: 400))
-            }
-            return .text(#"{"score": 3}"#)
-        })
+        let model = ScriptedModel(
+            identifier: identifier,
+            answering: { request in
+                if case .jsonSchema = request.responseFormat {
+                    return .failure(
+                        InferenceError(.httpError, "response_format json_schema is not supported", status: 400))
+                }
+                return .text(#"{"score": 3}"#)
+            })
         let generator = StructuredGenerator(model: model)
-        let first = try await generator.generate(ChatRequest(messages: [.user("Rate it")]), schema: Self.schema, name: "r")
+        let first = try await generator.generate(
+            ChatRequest(messages: [.user("Rate it")]), schema: Self.schema, name: "r")
         #expect(first.mode == .jsonObject)
         #expect(model.requests.count == 2)
         #expect(model.requests[1].responseFormat == .jsonObject)
@@ -64,7 +69,8 @@ import Testing
     }
 
     @Test func otherHTTPErrorsAreNotTakenForAFormatRejection() async throws {
-        let model = ScriptedModel(identifier: "sg-401", answers: [.failure(InferenceError(.httpError, "bad key", status: 401))])
+        let model = ScriptedModel(
+            identifier: "sg-401", answers: [.failure(InferenceError(.httpError, "bad key", status: 401))])
         await #expect(throws: InferenceError.self) {
             _ = try await StructuredGenerator(model: model).generate(
                 ChatRequest(messages: [.user("x")]), schema: Self.schema, name: "r")

@@ -1,4 +1,5 @@
 @testable import Memory
+import Inference
 
 /// The worked example of spec memory.md §A.5.4 and a two-party log.
 enum Fixtures {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Memory
+import Inference
 
 @Suite struct ProjectionGoldenTests {
     let f = Fixtures.self

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Memory
+import Inference
 
 /// Invariants I1–I11 of spec memory.md §A.8 over seeded random worlds.
 @Suite struct ProjectionInvariantTests {
@@ -49,9 +50,9 @@ import Foundation
                     checkVisibility(p, world: world, viewer: viewer, config: config, w: w)
                     checkShape(p, w: w)
                     checkPersonaIsolation(p, world: world, viewer: viewer, system: system, w: w)
-                    // I1 and I7 on two configurations per world and viewer, I9 on one: each
-                    // configuration still gets them on about 220 worlds, and the suite stays fast.
-                    if ci == (w + vi) % 9 || ci == (w + vi + 4) % 9 {
+                    // I1, I7 and I9 on one configuration per world and viewer (rotating): each
+                    // configuration still gets them on over 100 worlds, and the suite stays fast.
+                    if ci == (w + vi) % 9 {
                         let again = try project(
                             log: world.log, viewer: viewer.id, roster: world.roster, system: system, config: config)
                         check(p == again, "I1 world \(w)")

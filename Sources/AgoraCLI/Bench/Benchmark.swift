@@ -25,9 +25,13 @@ protocol BenchSuite {
 
 /// Every suite `agora bench` runs, in order.
 enum BenchTable {
-    static var suites: [any BenchSuite.Type] {[
-        InferenceBench.self
-    ]}
+    static var suites: [any BenchSuite.Type] {
+        [
+            InferenceBench.self,
+            MemoryBench.self,
+            AgentsBench.self,
+        ]
+    }
 }
 
 /// Timing helpers for benchmarks.
@@ -84,7 +88,9 @@ enum BenchCommand: AgoraCommand {
             for (suite, figures) in results {
                 suites[suite] = .array(
                     figures.map { f in
-                        var o = JSONObject([("name", .string(f.name)), ("value", .number(f.value)), ("unit", .string(f.unit))])
+                        var o = JSONObject([
+                            ("name", .string(f.name)), ("value", .number(f.value)), ("unit", .string(f.unit)),
+                        ])
                         if let target = f.target { o["target"] = .string(target) }
                         if let met = f.met { o["met"] = .bool(met) }
                         return .object(o)
@@ -103,7 +109,8 @@ enum BenchCommand: AgoraCommand {
                 Console.out("[\(suite)]")
                 for f in figures {
                     let value = f.value >= 100 ? String(format: "%.0f", f.value) : String(format: "%.3f", f.value)
-                    var line = "  " + f.name.padding(toLength: 52, withPad: " ", startingAt: 0) + " " + value + " " + f.unit
+                    var line =
+                        "  " + f.name.padding(toLength: 52, withPad: " ", startingAt: 0) + " " + value + " " + f.unit
                     if let target = f.target { line += "   (target \(target): \(f.met == true ? "met" : "NOT met"))" }
                     Console.out(line)
                 }

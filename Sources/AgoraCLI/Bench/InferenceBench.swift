@@ -12,9 +12,12 @@ enum InferenceBench: BenchSuite {
         // 1. Overhead per call at 0 ms server latency, one call at a time.
         let fast = try StubServer(configuration: .init(recording: .none, responder: { _ in .text("ok") }))
         defer { fast.stop() }
-        let client = OpenAICompatibleModel(endpoint: Endpoint(baseURL: fast.baseURL, model: "stub-model",
-                                                              limits: .init(maxInFlight: 1)))
-        let request = ChatRequest(messages: [.system("You are a respondent."), .user("How are you today?")], maxTokens: 16)
+        let client = OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: fast.baseURL, model: "stub-model",
+                limits: .init(maxInFlight: 1)))
+        let request = ChatRequest(
+            messages: [.system("You are a respondent."), .user("How are you today?")], maxTokens: 16)
         let clock = ContinuousClock()
         for _ in 0..<50 { _ = try await client.complete(request) }  // warm the connection
         var samples: [Double] = []
@@ -24,17 +27,25 @@ enum InferenceBench: BenchSuite {
             _ = try await client.complete(request)
             samples.append(BenchClock.seconds(clock.now - start) * 1e6)
         }
-        figures.append(BenchFigure(name: "client overhead per call, 0 ms stub, p50", value: BenchClock.quantile(samples, 0.5), unit: "µs"))
-        figures.append(BenchFigure(name: "client overhead per call, 0 ms stub, p99", value: BenchClock.quantile(samples, 0.99), unit: "µs"))
+        figures.append(
+            BenchFigure(
+                name: "client overhead per call, 0 ms stub, p50", value: BenchClock.quantile(samples, 0.5), unit: "µs"))
+        figures.append(
+            BenchFigure(
+                name: "client overhead per call, 0 ms stub, p99", value: BenchClock.quantile(samples, 0.99), unit: "µs")
+        )
 
         // 2. Efficiency at 50 ms latency, concurrency 64: achieved calls/s ÷ (64 / 0.05 s).
         let latency = 0.05
         let width = 64
         let total = quick ? 640 : 2_000
-        let slow = try StubServer(configuration: .init(latency: latency, recording: .none, responder: { _ in .text("ok") }))
+        let slow = try StubServer(
+            configuration: .init(latency: latency, recording: .none, responder: { _ in .text("ok") }))
         defer { slow.stop() }
-        let wide = OpenAICompatibleModel(endpoint: Endpoint(baseURL: slow.baseURL, model: "stub-model",
-                                                            limits: .init(maxInFlight: width)))
+        let wide = OpenAICompatibleModel(
+            endpoint: Endpoint(
+                baseURL: slow.baseURL, model: "stub-model",
+                limits: .init(maxInFlight: width)))
         // Warm up the connections so the figure measures steady state.
         try await runWindow(wide, count: width, width: width)
         let start = clock.now
@@ -42,10 +53,21 @@ enum InferenceBench: BenchSuite {
         let seconds = BenchClock.seconds(clock.now - start)
         let ideal = Double(width) / latency
         let efficiency = Double(total) / seconds / ideal
-        figures.append(BenchFigure(name: "calls/s at 50 ms, concurrency 64, \(total) calls", value: Double(total) / seconds, unit: "calls/s"))
-        figures.append(BenchFigure(name: "efficiency vs 64 / 0.05 s", value: efficiency, unit: "ratio", target: "≥ 0.90",
-                                   met: efficiency >= 0.90))
-        figures.append(BenchFigure(name: "peak requests in flight at the stub", value: Double(slow.peakInFlight), unit: "requests"))
+        figures.append(
+            BenchFigure(
+                name: "calls/s at 50 ms, concurrency 64, \(total) calls", value: Double(total) / seconds,
+                unit: "calls/s"))
+        figures.append(
+            BenchFigure(
+                name: "efficiency vs 64 / 0.05 s", value: efficiency, unit: "ratio", target: "≥ 0.90",
+                met: efficiency >= 0.90))
+        figures.append(
+            BenchFigure(name: "peak requests in flight at the stub", value: Double(slow.peakInFlight), unit: "requests")
+        )
+        figures.append(
+            BenchFigure(
+                name: "TCP connections opened (warm-up included)", value: Double(slow.connectionCount),
+                unit: "connections"))
         return figures
     }
 
@@ -56,7 +78,9 @@ enum InferenceBench: BenchSuite {
             func add() {
                 let i = started
                 started += 1
-                group.addTask { _ = try await model.complete(ChatRequest(messages: [.user("call \(i)")], maxTokens: 8)) }
+                group.addTask {
+                    _ = try await model.complete(ChatRequest(messages: [.user("call \(i)")], maxTokens: 8))
+                }
             }
             while started < min(width, count) { add() }
             while try await group.next() != nil {

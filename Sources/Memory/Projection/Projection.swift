@@ -1,3 +1,5 @@
+import Inference
+
 /// Projects the perspective-free log into `viewer`'s chat messages (Egocentric Context Projection,
 /// spec memory.md §A.5).
 ///
@@ -78,6 +80,10 @@ struct ProjectionEngine {
     let viewer: Participant
     let config: ProjectionConfig
     let indexByID: [ParticipantID: Int]
+    /// Roster ids and names as flat arrays: rosters are small, so a linear scan with string
+    /// equality beats hashing on the hot path.
+    let ids: [ParticipantID]
+    let names: [String]
     let labelled: Bool
 
     init(roster: [Participant], viewer: ParticipantID, config: ProjectionConfig) throws(MemoryError) {
@@ -91,6 +97,8 @@ struct ProjectionEngine {
         self.viewer = roster[vi]
         self.config = config
         self.indexByID = index
+        self.ids = roster.map(\.id)
+        self.names = roster.map(\.displayName)
         let others = roster.filter { $0.id != viewer && $0.role != .observer }.count
         switch config.labelOthers {
         case .always: labelled = true
@@ -99,15 +107,21 @@ struct ProjectionEngine {
         }
     }
 
+    @inline(__always) func position(_ id: ParticipantID) -> Int? {
+        if ids.count > 16 { return indexByID[id] }
+        for i in ids.indices where ids[i] == id { return i }
+        return nil
+    }
+
     func name(_ id: ParticipantID) -> String {
-        indexByID[id].map { roster[$0].displayName } ?? id.raw
+        position(id).map { names[$0] } ?? id.raw
     }
 
     /// Names of `ids` in roster order, without `excluding`, the viewer written as `you` when `youForViewer`.
     func list(_ ids: [ParticipantID], excluding: ParticipantID?, youForViewer: Bool = true) -> String {
         var names: [String] = []
-        for p in roster where p.id != excluding && ids.contains(p.id) {
-            names.append(p.id == viewer.id && youForViewer ? "you" : p.displayName)
+        for i in self.ids.indices where self.ids[i] != excluding && ids.contains(self.ids[i]) {
+            names.append(self.ids[i] == viewer.id && youForViewer ? "you" : self.names[i])
         }
         return names.joined(separator: ", ")
     }
@@ -116,25 +130,30 @@ struct ProjectionEngine {
 
     /// Validates the log and returns the events the viewer sees.
     func visibleEvents(_ log: [Event]) throws(MemoryError) -> [Event] {
-        var visible: [Event] = []
+        try visibleIndices(log).map { log[$0] }
+    }
+
+    /// Validates the log and returns the indices of the events the viewer sees.
+    func visibleIndices(_ log: [Event]) throws(MemoryError) -> [Int] {
+        var visible: [Int] = []
         visible.reserveCapacity(log.count)
-        var previous: Event?
-        for e in log {
-            try LogIntegrity.checkOrder(e, after: previous, dense: false)
-            try checkKnown(e)
-            previous = e
-            guard isVisible(e, to: viewer, backlog: config.backlog) else { continue }
-            if e.kind == .toolResult {
-                try LogIntegrity.checkToolAdjacency(e, after: visible.last)
+        for i in log.indices {
+            if i > 0 && log[i].seq <= log[i - 1].seq {
+                try LogIntegrity.checkOrder(log[i], after: log[i - 1], dense: false)
             }
-            visible.append(e)
+            try checkKnown(log[i])
+            guard isVisible(log[i], to: viewer, backlog: config.backlog) else { continue }
+            if log[i].kind == .toolResult {
+                try LogIntegrity.checkToolAdjacency(log[i], after: visible.last.map { log[$0] })
+            }
+            visible.append(i)
         }
         return visible
     }
 
     private func checkKnown(_ e: Event) throws(MemoryError) {
         func known(_ id: ParticipantID, _ field: String) throws(MemoryError) {
-            guard indexByID[id] != nil else {
+            guard position(id) != nil else {
                 throw MemoryError(
                     .unknownParticipant,
                     "event seq \(e.seq) (\(e.id)): unknown participant \"\(id)\" in \"\(field)\"; add it to the roster")
@@ -162,15 +181,16 @@ struct ProjectionEngine {
     }
 
     func project(log: [Event], system: String) throws(MemoryError) -> [ProjectedMessage] {
-        let visible = try visibleEvents(log)
+        let visible = try visibleIndices(log)
         var out: [ProjectedMessage] = []
         if !system.isEmpty { out.append(ProjectedMessage(message: ChatMessage(role: .system, content: system), sources: [])) }
         switch config.mode {
-        case .egocentric, .fixedRoles:
-            let segments = visible.compactMap { config.mode == .egocentric ? egocentric($0) : fixedRole($0) }
-            out += assemble(segments)
+        case .egocentric:
+            out += assemble(visible.compactMap { egocentric(log[$0]) })
+        case .fixedRoles:
+            out += assemble(visible.compactMap { fixedRole(log[$0]) })
         case .concatTranscript:
-            out.append(concat(visible))
+            out.append(concat(visible.map { log[$0] }))
         }
         return out
     }
@@ -255,7 +275,7 @@ struct ProjectionEngine {
             if subject == v {
                 return Segment(role: .user, content: narrator("You \(verb)"), source: e.seq, isNarrator: true)
             }
-            if let i = indexByID[subject], roster[i].role == .observer, !config.announceObservers { return nil }
+            if let i = position(subject), roster[i].role == .observer, !config.announceObservers { return nil }
             return Segment(role: .user, content: narrator("\(name(subject)) \(verb)"), source: e.seq, isNarrator: true)
         case .toolCall:
             guard let tool = e.tool else { return nil }
@@ -342,7 +362,7 @@ struct ProjectionEngine {
             return narrator(e.content)
         case .join, .leave:
             guard config.announceMembership, let s = e.speaker else { return nil }
-            if let i = indexByID[s], roster[i].role == .observer, !config.announceObservers, s != viewer.id { return nil }
+            if let i = position(s), roster[i].role == .observer, !config.announceObservers, s != viewer.id { return nil }
             return narrator("\(name(s)) \(e.kind == .join ? "joined." : "left.")")
         case .toolCall:
             guard let t = e.tool else { return nil }
@@ -357,6 +377,7 @@ struct ProjectionEngine {
 /// Minimal JSON string quoting shared by the module's hand-written JSON.
 enum JSONText {
     static func quote(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {

@@ -1,3 +1,5 @@
+public import Inference
+
 /// How a log is projected into one viewer's chat messages (spec memory.md §A.5).
 public struct ProjectionConfig: Hashable, Codable, Sendable {
     /// When other speakers' utterances carry a `Name: ` label.

@@ -149,8 +149,7 @@ extension Participant {
             }
             let name = p.displayName
             let lowered = name.lowercased()
-            if name.trimmingWhitespace().isEmpty || name.contains(":") || name.contains("\n")
-                || name.contains("\r")
+            if name.trimmingWhitespace().isEmpty || name.utf8.contains(where: { $0 == 0x3A || $0 == 0x0A || $0 == 0x0D })
             {
                 throw MemoryError(
                     .invalidRoster,

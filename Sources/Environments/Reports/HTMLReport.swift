@@ -1,0 +1,264 @@
+import Foundation
+import Storage
+
+/// `report.html`: one self-contained page (inline CSS and SVG, no script, no network): the run,
+/// the population, the distributions, browsable transcripts, and the cost.
+enum HTMLReport {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for ch in text {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    static func number(_ value: JSONValue?) -> String {
+        guard let value else { return "" }
+        if case .number(let x) = value { return String(format: "%.3f", x) }
+        return SurveyItem.text(of: value)
+    }
+
+    /// The most transcripts shown in full (the rest are in transcripts.jsonl).
+    static let transcriptLimit = 100
+
+    static func render(_ data: RunData, results: JSONValue) -> String {
+        var h: [String] = []
+        let title = results["title"]?.stringValue ?? data.manifest.runID
+        h.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">")
+        h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+        h.append("<title>\(escape(title)) — Agora report</title>")
+        h.append(
+            """
+            <style>
+            body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+            h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+            table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
+            th{background:#f4f4f4}.muted{color:#666}.item{margin:1.2em 0}details{margin:.3em 0}summary{cursor:pointer}
+            .ev{margin:.2em 0 .2em 1em}.sp{font-weight:600}.failed{color:#b00}svg text{font-size:12px;font-family:inherit}
+            </style></head><body>
+            """)
+        h.append("<h1>\(escape(title))</h1>")
+        let units = results["units"]
+        h.append(
+            "<p class=\"muted\">\(escape(data.manifest.kind)) · run \(escape(data.manifest.runID)) · model \(escape(data.manifest.model)) · seed \(data.manifest.seed) · scenario digest \(escape(String(data.manifest.digest.prefix(16))))…</p>"
+        )
+        h.append(
+            "<p>Units: \(number(units?["done"])) done, \(number(units?["failed"])) failed, \(number(units?["pending"])) pending, of \(number(units?["total"])).</p>"
+        )
+        h.append(populationSection(data))
+        if let items = results["items"]?.arrayValue {
+            h.append("<h2>Answers</h2>")
+            for item in items { h.append(itemSection(item)) }
+            for split in results["splits"]?.arrayValue ?? [] {
+                h.append("<h2>Split by \(escape(split["attribute"]?.stringValue ?? ""))</h2>")
+                h.append(splitTable(split))
+            }
+        }
+        if let extracted = results["extracted"]?.arrayValue, !extracted.isEmpty {
+            h.append("<h2>Extracted</h2>")
+            for entry in extracted {
+                h.append("<h3>\(escape(entry["unit"]?.stringValue ?? ""))</h3>")
+                h.append(resultBlock(entry["result"] ?? .null))
+            }
+        }
+        h.append("<h2>Quality</h2><table>")
+        for (key, value) in results["metrics"]?.objectValue ?? JSONObject() {
+            h.append("<tr><th>\(escape(key))</th><td>\(value == .null ? "n/a" : number(value))</td></tr>")
+        }
+        var reasons = ""
+        for reason in results["termination"]?.arrayValue ?? [] {
+            reasons += "\(escape(reason["reason"]?.stringValue ?? "")): \(number(reason["count"])) "
+        }
+        h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
+        h.append(transcriptSection(data))
+        h.append(costSection(results["usage"] ?? .null))
+        h.append("<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(escape(data.manifest.runID))</code>.</p>")
+        h.append("</body></html>")
+        return h.joined(separator: "\n") + "\n"
+    }
+
+    static func populationSection(_ data: RunData) -> String {
+        var h = ["<h2>Population</h2>", "<p>\(data.personas.count) personas.</p>"]
+        var keys: [String] = []
+        for persona in data.personas {
+            for key in persona.attributes.keys where !keys.contains(key) && key != "name" { keys.append(key) }
+        }
+        let shown = Array(keys.prefix(8))
+        for key in shown {
+            var counts: [String: Int] = [:]
+            for persona in data.personas {
+                let value = persona.attributes[key] ?? .null
+                counts[value == .null ? "(missing)" : (value.stringValue ?? CanonicalJSON.string(value)), default: 0] += 1
+            }
+            let sorted = counts.keys.sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }
+            if sorted.count > 12 && sorted.count > data.personas.count / 2 { continue }  // free text, not categories
+            h.append("<details><summary>\(escape(key)) (\(sorted.count) values)</summary>")
+            h.append(bars(sorted.prefix(15).map { ($0, counts[$0] ?? 0, nil) }, total: data.personas.count))
+            h.append("</details>")
+        }
+        if keys.count > shown.count { h.append("<p class=\"muted\">\(keys.count - shown.count) more attributes in the persona data.</p>") }
+        return h.joined(separator: "\n")
+    }
+
+    /// Horizontal bars (label, count, 95% interval of the share) as inline SVG.
+    static func bars(_ rows: [(String, Int, (Double, Double)?)], total: Int) -> String {
+        let width = 640.0
+        let labelWidth = 220.0
+        let barArea = width - labelWidth - 90
+        let rowHeight = 22.0
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(Double(rows.count) * rowHeight + 6))\" role=\"img\">"
+        for (index, row) in rows.enumerated() {
+            let y = Double(index) * rowHeight + 3
+            let share = total == 0 ? 0 : Double(row.1) / Double(total)
+            let w = barArea * share
+            let label = row.0.count > 34 ? String(row.0.prefix(33)) + "…" : row.0
+            s += "<text x=\"0\" y=\"\(f(y + 14))\">\(escape(label))</text>"
+            s += "<rect x=\"\(f(labelWidth))\" y=\"\(f(y + 3))\" width=\"\(f(w))\" height=\"14\" fill=\"#4c78a8\"/>"
+            if let ci = row.2 {
+                let x1 = labelWidth + barArea * ci.0
+                let x2 = labelWidth + barArea * ci.1
+                s += "<line x1=\"\(f(x1))\" x2=\"\(f(x2))\" y1=\"\(f(y + 10))\" y2=\"\(f(y + 10))\" stroke=\"#222\" stroke-width=\"1.5\"/>"
+            }
+            s += "<text x=\"\(f(labelWidth + barArea + 6))\" y=\"\(f(y + 14))\">\(row.1) (\(String(format: "%.0f", share * 100))%)</text>"
+        }
+        return s + "</svg>"
+    }
+
+    static func f(_ x: Double) -> String { String(format: "%.1f", x) }
+
+    static func itemSection(_ item: JSONValue) -> String {
+        var h = ["<div class=\"item\"><h3>\(escape(item["id"]?.stringValue ?? "")) · \(escape(item["question"]?.stringValue ?? ""))</h3>"]
+        let n = Int(item["n"]?.intValue ?? 0)
+        h.append("<p class=\"muted\">\(escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(number(item["failed"]))</p>")
+        if let distribution = item["distribution"]?.arrayValue {
+            let rows = distribution.map { b -> (String, Int, (Double, Double)?) in
+                var label = SurveyItem.text(of: b["value"] ?? .null)
+                if let l = b["label"]?.stringValue { label += " · " + l }
+                let ci = b["ci95"]?.arrayValue
+                return (label, Int(b["count"]?.intValue ?? 0), ci.map { ($0[0].doubleValue ?? 0, $0[1].doubleValue ?? 0) })
+            }
+            h.append(bars(rows, total: n))
+        }
+        if let mean = item["mean"] {
+            let ci = item["meanCI95"]?.arrayValue ?? []
+            h.append(
+                "<p>mean \(number(mean)) (95% CI \(number(ci.first)) – \(number(ci.last))), median \(number(item["median"])), sd \(number(item["sd"])), range \(number(item["min"])) – \(number(item["max"]))</p>"
+            )
+        }
+        if let length = item["meanLength"] { h.append("<p>mean answer length \(number(length)) characters (answers in the transcripts)</p>") }
+        h.append("</div>")
+        return h.joined(separator: "\n")
+    }
+
+    static func splitTable(_ split: JSONValue) -> String {
+        var h = ["<table><tr><th>item</th><th>group</th><th>n</th><th>distribution (share) / mean</th></tr>"]
+        let groups = split["groups"]?.arrayValue ?? []
+        guard let first = groups.first?["items"]?.arrayValue else { return "" }
+        for itemIndex in first.indices {
+            for group in groups {
+                guard let item = group["items"]?[itemIndex] else { continue }
+                var cell = ""
+                if let mean = item["mean"] {
+                    cell = "mean \(number(mean))"
+                } else if let distribution = item["distribution"]?.arrayValue {
+                    cell = distribution.map { "\(SurveyItem.text(of: $0["value"] ?? .null)): \(String(format: "%.0f%%", ($0["share"]?.doubleValue ?? 0) * 100))" }
+                        .joined(separator: " · ")
+                } else {
+                    continue
+                }
+                h.append(
+                    "<tr><td>\(escape(item["id"]?.stringValue ?? ""))</td><td>\(escape(group["value"]?.stringValue ?? ""))</td><td>\(number(item["n"]))</td><td>\(escape(cell))</td></tr>"
+                )
+            }
+        }
+        h.append("</table>")
+        return h.joined(separator: "\n")
+    }
+
+    static func resultBlock(_ value: JSONValue) -> String {
+        switch value {
+        case .object(let o):
+            var h = "<table>"
+            for (key, v) in o { h += "<tr><th>\(escape(key))</th><td>\(resultBlock(v))</td></tr>" }
+            return h + "</table>"
+        case .array(let items):
+            return "<ul>" + items.map { "<li>\(resultBlock($0))</li>" }.joined() + "</ul>"
+        default:
+            return escape(SurveyItem.text(of: value))
+        }
+    }
+
+    static func transcriptSection(_ data: RunData) -> String {
+        let done = data.doneUnits
+        var h = ["<h2>Transcripts</h2>"]
+        if done.count > transcriptLimit {
+            h.append("<p class=\"muted\">The first \(transcriptLimit) of \(done.count); all are in transcripts.jsonl.</p>")
+        }
+        for unit in done.prefix(transcriptLimit) {
+            let events = data.events[unit.spec.index] ?? []
+            h.append("<details><summary>\(escape(unit.spec.id)) · \(events.count) events · \(escape(unit.result["termination"]?.stringValue ?? ""))</summary>")
+            for e in events {
+                let who = e.speakerName ?? "Narrator"
+                let failed = e.data["failed"]?.stringValue
+                let body = failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
+                    ?? escape(e.content).replacingOccurrences(of: "\n", with: "<br>")
+                h.append("<div class=\"ev\"><span class=\"sp\">\(escape(who)):</span> \(body)</div>")
+            }
+            h.append("</details>")
+        }
+        return h.joined(separator: "\n")
+    }
+
+    static func costSection(_ usage: JSONValue) -> String {
+        var h = ["<h2>Cost</h2><table><tr><th>model</th><th>calls</th><th>prompt tokens</th><th>completion tokens</th></tr>"]
+        for model in usage["models"]?.arrayValue ?? [] {
+            h.append(
+                "<tr><td>\(escape(model["model"]?.stringValue ?? ""))</td><td>\(number(model["calls"]))</td><td>\(number(model["promptTokens"]))</td><td>\(number(model["completionTokens"]))</td></tr>"
+            )
+        }
+        h.append("</table>")
+        let cost = usage["cost"]
+        h.append("<p>Cost: \(cost == nil || cost == .null ? "unknown (no price for this model)" : number(cost))</p>")
+        return h.joined(separator: "\n")
+    }
+}
+
+/// The Markdown summary of `agora report --format md`.
+enum MarkdownReport {
+    static func render(_ data: RunData, results: JSONValue) -> String {
+        var m = ["# \(results["title"]?.stringValue ?? data.manifest.runID)", ""]
+        m.append("\(data.manifest.kind) · run `\(data.manifest.runID)` · model `\(data.manifest.model)` · seed \(data.manifest.seed)")
+        let units = results["units"]
+        m.append("")
+        m.append("Units: \(HTMLReport.number(units?["done"])) done, \(HTMLReport.number(units?["failed"])) failed, \(HTMLReport.number(units?["pending"])) pending, of \(HTMLReport.number(units?["total"])).")
+        for item in results["items"]?.arrayValue ?? [] {
+            m += ["", "## \(item["id"]?.stringValue ?? ""): \(item["question"]?.stringValue ?? "")", ""]
+            m.append("\(item["type"]?.stringValue ?? ""), n = \(HTMLReport.number(item["n"])), failed \(HTMLReport.number(item["failed"]))")
+            if let distribution = item["distribution"]?.arrayValue {
+                m += ["", "| answer | count | share | 95% CI |", "|---|---|---|---|"]
+                for b in distribution {
+                    let ci = b["ci95"]?.arrayValue ?? []
+                    m.append(
+                        "| \(SurveyItem.text(of: b["value"] ?? .null)) | \(HTMLReport.number(b["count"])) | \(HTMLReport.number(b["share"])) | \(HTMLReport.number(ci.first)) – \(HTMLReport.number(ci.last)) |"
+                    )
+                }
+            }
+            if let mean = item["mean"] { m += ["", "mean \(HTMLReport.number(mean)), median \(HTMLReport.number(item["median"]))"] }
+        }
+        if let extracted = results["extracted"]?.arrayValue {
+            for entry in extracted {
+                m += ["", "## \(entry["unit"]?.stringValue ?? "")", "", "```json", (entry["result"] ?? .null).serialized(pretty: true), "```"]
+            }
+        }
+        let usage = results["usage"]
+        m += ["", "## Cost", "", "\(HTMLReport.number(usage?["calls"])) calls, \(HTMLReport.number(usage?["promptTokens"])) prompt tokens, \(HTMLReport.number(usage?["completionTokens"])) completion tokens."]
+        return m.joined(separator: "\n") + "\n"
+    }
+}

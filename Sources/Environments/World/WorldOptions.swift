@@ -1,0 +1,157 @@
+public import Agents
+import Inference
+public import Memory
+public import Storage
+
+/// Who speaks next (issue #5, item 2).
+public enum TurnTaking: Sendable, Hashable {
+    /// Present speakers in roster order, one turn each, over and over.
+    case roundRobin
+    /// A moderator holds the floor between participants' turns; see ``ModeratedTurns``.
+    case moderated(ModeratedTurns)
+    /// Every candidate states an urge 0–9 in a cheap structured call; the highest speaks, ties are
+    /// broken by the world's seeded `floor` stream, and no one speaks more than `maxConsecutive`
+    /// turns in a row.
+    case selfSelection(maxConsecutive: Int)
+    /// Everyone present acts on the same snapshot of the log; the events are appended in roster order.
+    case simultaneous
+}
+
+/// Moderator-directed turn taking.
+///
+/// Without a script the moderator names the next speakers: after each moderator turn, the present
+/// participants it addressed (`to`, public or private) speak once each in roster order, then the
+/// floor returns to the moderator. A moderator turn that names no one gives the floor to the next
+/// participant in roster order after the last one who held it. With a script the floor goes, after
+/// each moderator turn, to the next scripted participant (absent ones are skipped); when the script
+/// is used up the moderator has one last turn and the world ends with ``Termination/Reason/scriptEnded``.
+public struct ModeratedTurns: Sendable, Hashable {
+    /// The moderator (a participant of the world).
+    public var moderator: ParticipantID
+    /// The order in which participants get the floor, or `nil` to let the moderator name them.
+    public var script: [ParticipantID]?
+
+    /// Creates moderated turn taking.
+    public init(moderator: ParticipantID, script: [ParticipantID]? = nil) {
+        self.moderator = moderator
+        self.script = script
+    }
+}
+
+/// When a world stops (spec memory.md §A.6). Caps count the turns of the current phase; every
+/// turn taken counts, passes and failed turns included.
+public struct TerminationRules: Sendable {
+    /// Turns in the phase after which the world ends (`turnCap`).
+    public var maxTurns: Int
+    /// Turns one agent may take in the phase; an agent at its cap is no longer scheduled, and when
+    /// no one can be scheduled the world ends (`turnCap`).
+    public var maxTurnsPerAgent: Int?
+    /// The world ends (`allLeft`) when fewer present non-observers remain.
+    public var minimumPresent: Int
+    /// End (`allPassed`) once every present speaker passed since the last action that was not a pass.
+    public var endWhenAllPass: Bool
+    /// End (`failures`) after this many failed turns in a row.
+    public var maxConsecutiveFailures: Int
+    /// The model-based termination detector, or `nil` for none.
+    public var detector: TerminationDetector?
+    /// Stall detection, or `nil` for none.
+    public var stall: StallDetector?
+
+    /// Creates rules.
+    public init(
+        maxTurns: Int = 50, maxTurnsPerAgent: Int? = 25, minimumPresent: Int = 2, endWhenAllPass: Bool = true,
+        maxConsecutiveFailures: Int = 6, detector: TerminationDetector? = nil, stall: StallDetector? = StallDetector()
+    ) {
+        self.maxTurns = maxTurns
+        self.maxTurnsPerAgent = maxTurnsPerAgent
+        self.minimumPresent = minimumPresent
+        self.endWhenAllPass = endWhenAllPass
+        self.maxConsecutiveFailures = maxConsecutiveFailures
+        self.detector = detector
+        self.stall = stall
+    }
+}
+
+/// A participant that joins after the start.
+public struct Arrival: Sendable, Hashable {
+    /// Who joins (an agent of the world).
+    public var participant: ParticipantID
+    /// The world turn index before which it joins (0: before the first turn).
+    public var beforeTurn: Int
+
+    /// Creates an arrival.
+    public init(participant: ParticipantID, beforeTurn: Int) {
+        self.participant = participant
+        self.beforeTurn = beforeTurn
+    }
+}
+
+/// Everything that shapes a world besides its agents.
+public struct WorldOptions: Sendable {
+    /// Who speaks next.
+    public var turnTaking: TurnTaking
+    /// When it stops.
+    public var termination: TerminationRules
+    /// How the log is projected for every viewer (aside notices follow `asideVisibility`).
+    public var projection: ProjectionConfig
+    /// Scenario instructions shown to every agent (after its own role instructions).
+    public var scenario: String
+    /// The run seed; each agent's stream derives from (seed, agent id), the floor's from (seed, "floor").
+    public var seed: UInt64
+    /// Participants that join later (absent until then).
+    public var arrivals: [Arrival]
+    /// The MemListener seam: when set, each agent's memory is updated after each chunk of
+    /// `memoryChunk` exchanges involving it, and at the end.
+    public var memoryUpdater: (any MemoryUpdater)?
+    /// Exchanges per memory update (spec memory.md §B.2.4: up to 3).
+    public var memoryChunk: Int
+    /// Carries out `call_tool` actions; without one a tool call is a failed turn (`unsupported`).
+    public var toolExecutor: (any ToolExecutor)?
+    /// Model calls in flight at once within a world (simultaneous rounds, urge calls).
+    public var concurrency: Int
+
+    /// Creates options.
+    public init(
+        turnTaking: TurnTaking = .roundRobin, termination: TerminationRules = TerminationRules(),
+        projection: ProjectionConfig = ProjectionConfig(), scenario: String = "", seed: UInt64 = 0,
+        arrivals: [Arrival] = [], memoryUpdater: (any MemoryUpdater)? = nil, memoryChunk: Int = 3,
+        toolExecutor: (any ToolExecutor)? = nil, concurrency: Int = 8
+    ) {
+        self.turnTaking = turnTaking
+        self.termination = termination
+        self.projection = projection
+        self.scenario = scenario
+        self.seed = seed
+        self.arrivals = arrivals
+        self.memoryUpdater = memoryUpdater
+        self.memoryChunk = memoryChunk
+        self.toolExecutor = toolExecutor
+        self.concurrency = concurrency
+    }
+}
+
+/// Carries out an agent's `call_tool` action (implemented by tool domains).
+///
+/// The world writes a `toolCall` event (speaker = caller) and, right after it, a `toolResult`
+/// event with the returned text, visible to the caller only; `narration`, when given, is appended
+/// as a public narration (a change to the shared world). A thrown error becomes a failed turn
+/// (`unsupported`) and nothing is logged.
+public protocol ToolExecutor: Sendable {
+    /// Runs tool `name` with `arguments` for `caller`; `transcript` is the log before the call.
+    func execute(name: String, arguments: JSONValue, caller: ParticipantID, transcript: Transcript) async throws
+        -> ToolExecution
+}
+
+/// What a tool call returned.
+public struct ToolExecution: Sendable, Hashable {
+    /// The result text the caller sees (JSON text is fine).
+    public var result: String
+    /// A public narration describing a visible change, if any.
+    public var narration: String?
+
+    /// Creates a result.
+    public init(result: String, narration: String? = nil) {
+        self.result = result
+        self.narration = narration
+    }
+}

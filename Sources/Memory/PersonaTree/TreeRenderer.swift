@@ -1,0 +1,211 @@
+/// How a PersonaTree is written into a prompt.
+public enum TreeRenderFormat: String, Hashable, Codable, Sendable, CaseIterable {
+    /// JSON with 2-space indent, keys in schema order (faithful).
+    case json
+    /// One leaf per line: `category > branch > leaf: value` (fewer tokens).
+    case outline
+}
+
+/// A rendered tree and what the budget cost.
+public struct TreeRender: Hashable, Sendable {
+    /// The rendered text.
+    public let text: String
+    /// Its size in tokens, by the counter used.
+    public let tokens: Int
+    /// How many filled leaves were dropped to fit the budget.
+    public let droppedLeaves: Int
+    /// Whether the render fits the budget (false only when the locked leaves alone exceed it).
+    public let withinBudget: Bool
+}
+
+/// Counts tokens; the default is the fixed estimate `ceil(UTF-8 bytes / 4)`, recorded in runs.
+public struct TokenCounter: Sendable {
+    /// A short name for run records, e.g. `chars/4`.
+    public let name: String
+    let count: @Sendable (String) -> Int
+
+    /// Creates a counter from a tokeniser.
+    public init(name: String, count: @escaping @Sendable (String) -> Int) {
+        self.name = name
+        self.count = count
+    }
+
+    /// Counts the tokens of `text`.
+    public func callAsFunction(_ text: String) -> Int { count(text) }
+
+    /// `ceil(UTF-8 bytes / 4)`.
+    public static let charsOver4 = TokenCounter(name: "chars/4") { ($0.utf8.count + 3) / 4 }
+}
+
+extension PersonaTree {
+    /// The tree without empty leaves and without branches left with no filled leaf.
+    public func pruned() -> PersonaTree {
+        func prune(_ node: TreeNode) -> TreeNode? {
+            switch node {
+            case .leaf(_, let value, _, _, _):
+                return value.isEmpty ? nil : node
+            case .branch(let key, let children, let origin):
+                let kept = children.compactMap(prune)
+                return kept.isEmpty ? nil : .branch(key: key, children: kept, origin: origin)
+            }
+        }
+        let children = root.children.compactMap(prune)
+        return PersonaTree(schemaID: schemaID, root: .branch(key: root.key, children: children, origin: root.origin))
+    }
+
+    /// Renders the pruned tree deterministically in schema order, within `budget` tokens if given.
+    ///
+    /// Over budget, filled leaves are dropped: grown leaves first, oldest `updatedAt` first (ties in
+    /// document order), then schema leaves the same way; locked leaves are never dropped.
+    public func render(
+        _ format: TreeRenderFormat, budget: Int? = nil, tokens counter: TokenCounter = .charsOver4
+    ) -> TreeRender {
+        let full = pruned()
+        let text = full.renderText(format)
+        let size = counter(text)
+        guard let budget, size > budget else {
+            return TreeRender(text: text, tokens: size, droppedLeaves: 0, withinBudget: budget.map { size <= $0 } ?? true)
+        }
+        // Drop order: grown before schema, older first, document order; locked leaves never.
+        let leaves = full.leaves
+        let keys = leaves.enumerated().compactMap { i, leaf in
+            leaf.locked ? nil : (rank: leaf.origin == .grown ? 0 : 1, updatedAt: leaf.updatedAt, index: i)
+        }
+        let order = keys.sorted { a, b in
+            if a.rank != b.rank { return a.rank < b.rank }
+            if a.updatedAt != b.updatedAt { return a.updatedAt < b.updatedAt }
+            return a.index < b.index
+        }.map(\.index)
+        // The rendered size only shrinks as more leaves are dropped: binary-search the fewest drops.
+        func attempt(_ k: Int) -> (String, Int) {
+            var keep = [Bool](repeating: true, count: leaves.count)
+            for i in order.prefix(k) { keep[i] = false }
+            let t = full.renderText(format, keep: keep)
+            return (t, counter(t))
+        }
+        var lo = 1
+        var hi = order.count
+        var best = attempt(order.count)
+        if best.1 > budget {
+            return TreeRender(text: best.0, tokens: best.1, droppedLeaves: order.count, withinBudget: false)
+        }
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let r = attempt(mid)
+            if r.1 <= budget {
+                hi = mid
+                best = r
+            } else {
+                lo = mid + 1
+            }
+        }
+        return TreeRender(text: best.0, tokens: best.1, droppedLeaves: hi, withinBudget: true)
+    }
+
+    /// Renders the tree, skipping leaves whose document-order index is false in `keep` and
+    /// branches left without leaves (no budget logic).
+    func renderText(_ format: TreeRenderFormat, keep: [Bool]? = nil) -> String {
+        var index = 0
+        /// Whether a subtree still has a kept leaf, advancing `index` over its leaves.
+        func hasKept(_ node: TreeNode, from start: Int) -> (Bool, Int) {
+            var i = start
+            var any = false
+            for child in node.children {
+                if child.isBranch {
+                    let (k, next) = hasKept(child, from: i)
+                    any = any || k
+                    i = next
+                } else {
+                    if keep?[i] ?? true { any = true }
+                    i += 1
+                }
+            }
+            return (any, i)
+        }
+        var out = ""
+        switch format {
+        case .json:
+            func write(_ node: TreeNode, indent: Int) {
+                var items: [(TreeNode, Int)] = []  // kept children with their first leaf index
+                for child in node.children {
+                    if child.isBranch {
+                        let (k, next) = hasKept(child, from: index)
+                        if k { items.append((child, index)) }
+                        index = next
+                    } else {
+                        if keep?[index] ?? true { items.append((child, index)) }
+                        index += 1
+                    }
+                }
+                if items.isEmpty {
+                    out += "{}"
+                    return
+                }
+                out += "{\n"
+                let pad = String(repeating: " ", count: indent + 2)
+                for (n, (child, first)) in items.enumerated() {
+                    out += pad + JSONText.quote(child.key) + ": "
+                    if let value = child.value {
+                        out += JSONText.quote(value)
+                    } else {
+                        let saved = index
+                        index = first
+                        write(child, indent: indent + 2)
+                        index = saved
+                    }
+                    out += n == items.count - 1 ? "\n" : ",\n"
+                }
+                out += String(repeating: " ", count: indent) + "}"
+            }
+            write(root, indent: 0)
+            return out
+        case .outline:
+            var first = true
+            func walk(_ node: TreeNode, _ prefix: String) {
+                for child in node.children {
+                    let label = prefix.isEmpty ? child.key : prefix + " > " + child.key
+                    if child.isBranch {
+                        walk(child, label)
+                    } else {
+                        if keep?[index] ?? true {
+                            if !first { out += "\n" }
+                            first = false
+                            out += label + ": " + (child.value ?? "").replacingNewlines()
+                        }
+                        index += 1
+                    }
+                }
+            }
+            walk(root, "")
+            return out
+        }
+    }
+
+    /// The full tree for the MemListener, empty slots included: one `path: "value"` line per leaf
+    /// (`[locked]` marks persona-core facts) and one `path.*` line per branch without children.
+    public func listenerView() -> String {
+        var lines: [String] = []
+        func walk(_ node: TreeNode, _ prefix: [String]) {
+            for child in node.children {
+                let keys = prefix + [child.key]
+                let path = keys.joined(separator: ".")
+                switch child {
+                case .branch(_, let children, _):
+                    if children.isEmpty { lines.append("\(path).*: (empty; add leaves here)") }
+                    walk(child, keys)
+                case .leaf(_, let value, _, let locked, _):
+                    lines.append("\(path): \(JSONText.quote(value))\(locked ? " [locked]" : "")")
+                }
+            }
+        }
+        walk(root, [])
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func replacingNewlines() -> String {
+        guard utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return self }
+        return String(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
+    }
+}

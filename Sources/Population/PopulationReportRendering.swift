@@ -1,0 +1,212 @@
+import Foundation
+public import Storage
+
+extension PopulationReport {
+    static func round(_ value: Double, _ digits: Int = 6) -> JSONValue {
+        guard value.isFinite else { return .null }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        return .number((value * scale).rounded() / scale)
+    }
+
+    /// The report as JSON with a stable key order.
+    public var json: JSONValue {
+        var root = JSONObject()
+        root["count"] = .integer(Int64(count))
+        root["targets"] = .array(
+            targets.map { target in
+                var object = JSONObject()
+                object["id"] = .string(target.id)
+                object["dims"] = .array(target.dimensions.map { .string($0) })
+                object["tae"] = .integer(Int64(target.tae))
+                object["maxDeviation"] = .integer(Int64(target.maxDeviation))
+                object["srmse"] = Self.round(target.srmse)
+                object["srmseFractional"] = Self.round(target.srmseFractional)
+                object["maxFractionalDeviation"] = Self.round(target.maxFractionalDeviation)
+                object["kl"] = Self.round(target.kl, 9)
+                object["js"] = Self.round(target.js, 9)
+                object["cells"] = .array(
+                    target.cells.indices.map { i in
+                        .object(
+                            JSONObject([
+                                ("cell", .string(target.cells[i])), ("target", .integer(Int64(target.targets[i]))),
+                                ("fractional", Self.round(target.fractional[i], 4)),
+                                ("realised", .integer(Int64(target.realised[i]))),
+                            ]))
+                    })
+                return .object(object)
+            })
+        var coverage = JSONObject()
+        coverage["leaf"] = Self.round(leafCoverage)
+        coverage["feasibleCells"] = feasibleCellCoverage.map { Self.round($0) } ?? .null
+        coverage["meanAttributesPerPersona"] = Self.round(meanAttributesPerPersona)
+        root["coverage"] = .object(coverage)
+        var entropy = JSONObject()
+        entropy["jointQuota"] = Self.round(jointQuotaEntropy)
+        entropy["meanPairwiseMutualInformation"] = Self.round(meanPairwiseMutualInformation)
+        entropy["attributes"] = .array(
+            attributes.map { attribute in
+                .object(
+                    JSONObject([
+                        ("id", .string(attribute.id)), ("kind", .string(attribute.kind)),
+                        ("present", .integer(Int64(attribute.present))),
+                        ("valueCoverage", Self.round(attribute.valueCoverage)),
+                        ("entropy", Self.round(attribute.entropy)),
+                        ("normalisedEntropy", Self.round(attribute.normalisedEntropy)),
+                    ]))
+            })
+        root["entropy"] = .object(entropy)
+        var uniqueness = JSONObject()
+        uniqueness["uniqueHashFraction"] = Self.round(uniqueHashFraction)
+        uniqueness["hashMismatches"] = .integer(Int64(hashMismatches))
+        uniqueness["kAnonymity"] = .object(
+            JSONObject([
+                ("minimum", .integer(Int64(kAnonymity.minimum))), ("classes", .integer(Int64(kAnonymity.classes))),
+                ("singletons", .integer(Int64(kAnonymity.singletons))),
+            ]))
+        uniqueness["meanNearestNeighbourJaccard"] = Self.round(meanNearestNeighbourJaccard)
+        uniqueness["meanPairwiseJaccardDistance"] = Self.round(meanPairwiseJaccardDistance)
+        root["uniqueness"] = .object(uniqueness)
+        if let text {
+            root["text"] = .object(
+                JSONObject([
+                    ("narratives", .integer(Int64(text.narratives))), ("failures", .integer(Int64(text.failures))),
+                    ("distinct1", Self.round(text.distinct1.perText)),
+                    ("distinct1Corpus", Self.round(text.distinct1.corpus)),
+                    ("distinct2", Self.round(text.distinct2.perText)),
+                    ("distinct2Corpus", Self.round(text.distinct2.corpus)), ("selfBLEU2", Self.round(text.selfBLEU2)),
+                    ("meanSimHashDistance", Self.round(text.meanSimHashDistance)),
+                    ("templateFlags", .integer(Int64(text.templateFlags))),
+                ]))
+        }
+        var validity = JSONObject()
+        validity["hardViolations"] = .integer(Int64(hardViolations))
+        validity["hardViolationRate"] = Self.round(count > 0 ? Double(hardViolations) / Double(count) : 0)
+        validity["softWarningRate"] = Self.round(softWarningRate)
+        validity["rejects"] = .object(JSONObject(rejects.map { ($0.reason, .integer(Int64($0.count))) }))
+        validity["meanAttempts"] = Self.round(meanAttempts)
+        validity["p99Attempts"] = .integer(Int64(p99Attempts))
+        validity["invalidValues"] = .array(invalidValues.map { .string($0) })
+        root["validity"] = .object(validity)
+        return .object(root)
+    }
+
+    private static func format(_ value: Double, _ digits: Int = 4) -> String {
+        String(format: "%.\(digits)f", value)
+    }
+
+    /// A plain-text table for terminals.
+    public var table: String {
+        var lines: [String] = []
+        lines.append("personas: \(count)")
+        if !targets.isEmpty {
+            lines.append("")
+            lines.append("target            cells    TAE  maxDev   SRMSE  maxFracDev        KL        JS")
+            for target in targets {
+                lines.append(
+                    target.id.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
+                        + String(target.cells.count).leftPadded(6) + " " + String(target.tae).leftPadded(6) + " "
+                        + String(target.maxDeviation).leftPadded(7) + " " + Self.format(target.srmse).leftPadded(7)
+                        + " " + Self.format(target.maxFractionalDeviation).leftPadded(11) + " "
+                        + Self.format(target.kl, 6).leftPadded(9) + " " + Self.format(target.js, 6).leftPadded(9))
+            }
+        }
+        lines.append("")
+        lines.append("coverage: leaf \(Self.format(leafCoverage))"
+            + (feasibleCellCoverage.map { ", feasible cells \(Self.format($0))" } ?? "")
+            + ", attributes per persona \(Self.format(meanAttributesPerPersona, 2))")
+        lines.append(
+            "entropy: joint quota \(Self.format(jointQuotaEntropy)), mean pairwise MI "
+                + Self.format(meanPairwiseMutualInformation))
+        lines.append(
+            "uniqueness: unique hashes \(Self.format(uniqueHashFraction)), hash mismatches \(hashMismatches), "
+                + "k-anonymity min \(kAnonymity.minimum) (\(kAnonymity.classes) classes, \(kAnonymity.singletons) singletons)")
+        lines.append(
+            "similarity: mean NN Jaccard \(Self.format(meanNearestNeighbourJaccard)), mean pairwise Jaccard distance "
+                + Self.format(meanPairwiseJaccardDistance))
+        if let text {
+            lines.append(
+                "text: \(text.narratives) narratives, \(text.failures) failures, distinct-1 "
+                    + "\(Self.format(text.distinct1.perText)), distinct-2 \(Self.format(text.distinct2.perText)), "
+                    + "self-BLEU-2 \(Self.format(text.selfBLEU2)), mean SimHash distance "
+                    + Self.format(text.meanSimHashDistance, 2))
+        }
+        lines.append(
+            "validity: hard violations \(hardViolations), soft warnings/persona \(Self.format(softWarningRate)), "
+                + "attempts mean \(Self.format(meanAttempts, 3)) p99 \(p99Attempts)")
+        lines.append("rejects: " + rejects.map { "\($0.reason) \($0.count)" }.joined(separator: ", "))
+        for problem in invalidValues { lines.append("invalid: \(problem)") }
+        if !attributes.isEmpty {
+            lines.append("")
+            lines.append("attribute                                 kind     present  coverage  H/ln k")
+            for attribute in attributes {
+                lines.append(
+                    attribute.id.padding(toLength: 41, withPad: " ", startingAt: 0) + " "
+                        + attribute.kind.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                        + String(attribute.present).leftPadded(7) + " "
+                        + Self.format(attribute.valueCoverage, 3).leftPadded(9) + " "
+                        + Self.format(attribute.normalisedEntropy, 3).leftPadded(7))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// A self-contained HTML fragment (no scripts, inline SVG): target vs realised bars per target, then the
+    /// headline metrics. Reusable inside the run report.
+    public var html: String {
+        var out = "<section class=\"population-report\">\n<h2>Population</h2>\n"
+        out += "<p>\(count) personas; unique hashes \(Self.format(uniqueHashFraction)); hard-rule violations "
+        out += "\(hardViolations); leaf coverage \(Self.format(leafCoverage)).</p>\n"
+        for target in targets {
+            let barHeight = 14
+            let gap = 6
+            let labelWidth = 160
+            let plotWidth = 360
+            let rowHeight = 2 * barHeight + gap
+            let height = target.cells.count * rowHeight + 20
+            let maximum = max(target.targets.max() ?? 1, target.realised.max() ?? 1, 1)
+            out += "<figure>\n<figcaption>\(Self.escape(target.id)) (\(Self.escape(target.dimensions.joined(separator: " × ")))): "
+            out += "TAE \(target.tae), SRMSE \(Self.format(target.srmse))</figcaption>\n"
+            out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + plotWidth + 80)\" height=\"\(height)\" "
+            out += "role=\"img\" aria-label=\"target versus realised counts for \(Self.escape(target.id))\">\n"
+            for (i, cell) in target.cells.enumerated() {
+                let y = i * rowHeight + 4
+                let targetWidth = Int(Double(plotWidth) * Double(target.targets[i]) / Double(maximum))
+                let realisedWidth = Int(Double(plotWidth) * Double(target.realised[i]) / Double(maximum))
+                out += "<text x=\"0\" y=\"\(y + barHeight)\" font-size=\"11\">\(Self.escape(cell))</text>\n"
+                out += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(targetWidth)\" height=\"\(barHeight - 2)\" fill=\"#bbbbbb\">"
+                out += "<title>target \(target.targets[i])</title></rect>\n"
+                out += "<rect x=\"\(labelWidth)\" y=\"\(y + barHeight)\" width=\"\(realisedWidth)\" height=\"\(barHeight - 2)\" fill=\"#3b6fb6\">"
+                out += "<title>realised \(target.realised[i])</title></rect>\n"
+                out += "<text x=\"\(labelWidth + max(targetWidth, realisedWidth) + 4)\" y=\"\(y + barHeight + 6)\" font-size=\"10\">"
+                out += "\(target.targets[i]) / \(target.realised[i])</text>\n"
+            }
+            out += "</svg>\n</figure>\n"
+        }
+        out += "<table>\n<tr><th>metric</th><th>value</th></tr>\n"
+        let rows: [(String, String)] = [
+            ("feasible-cell coverage", feasibleCellCoverage.map { Self.format($0) } ?? "n/a"),
+            ("attributes per persona", Self.format(meanAttributesPerPersona, 2)),
+            ("joint quota entropy", Self.format(jointQuotaEntropy)),
+            ("mean NN Jaccard", Self.format(meanNearestNeighbourJaccard)),
+            ("mean pairwise Jaccard distance", Self.format(meanPairwiseJaccardDistance)),
+            ("k-anonymity minimum", String(kAnonymity.minimum)),
+            ("soft warnings per persona", Self.format(softWarningRate)),
+            ("mean attempts per slot", Self.format(meanAttempts, 3)),
+        ] + rejects.map { ("rejects: \($0.reason)", String($0.count)) }
+        for (name, value) in rows { out += "<tr><td>\(Self.escape(name))</td><td>\(Self.escape(value))</td></tr>\n" }
+        out += "</table>\n</section>\n"
+        return out
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

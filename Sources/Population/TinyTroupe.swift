@@ -1,0 +1,80 @@
+import Foundation
+import Storage
+
+/// Import and export of TinyTroupe agent specs and population descriptions.
+public enum TinyTroupe {
+    /// Parses `"18.6%"`, `"18.6"` or a number into a percentage.
+    static func percent(_ value: JSONValue) -> Double? {
+        switch value {
+        case .integer(let number): return Double(number)
+        case .number(let number): return number
+        case .string(let text):
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasSuffix("%") else { return nil }
+            return Double(trimmed.dropLast().trimmingCharacters(in: .whitespaces))
+        default: return nil
+        }
+    }
+
+    /// Reads a group of percentages from a TinyTroupe population description, e.g. path
+    /// `Demographics/Gender Distribution`. A group that does not sum to 100% is renormalised with a warning.
+    /// - Returns: the (label, share) pairs in file order (shares sum to 1) and any warnings.
+    public static func group(file: String, path: [String]) throws(PopulationError) -> (
+        shares: [(String, Double)], warnings: [String]
+    ) {
+        let json = try DataFiles.json(file, code: .invalidSpec)
+        var cursor = JSONCursor(json, file: file)
+        if cursor["content"] != nil, path.first != "content", let content = cursor["content"] { cursor = content }
+        for key in path {
+            guard let next = cursor[key] else {
+                throw cursor.error("no key '\(key)' here (keys: \(cursor.keys.joined(separator: ", ")))")
+            }
+            cursor = next
+        }
+        var shares: [(String, Double)] = []
+        for (key, value) in try cursor.members(code: .invalidSpec) {
+            guard let share = percent(value.value) else { continue }
+            shares.append((key, share))
+        }
+        guard !shares.isEmpty else { throw cursor.error("no percentage values in this group") }
+        let sum = shares.reduce(0) { $0 + $1.1 }
+        var warnings: [String] = []
+        if abs(sum - 100) > 0.05 {
+            warnings.append(
+                "\(file): \(path.joined(separator: "/")) sums to \(QuotaPlan.formatNumber(sum))%, renormalised to 100%")
+        }
+        return (shares.map { ($0.0, sum > 0 ? $0.1 / sum : 0) }, warnings)
+    }
+
+    /// Quota rows for one dimension from `{"file": …, "path": [...] or "A/B", "map": {"label": "category"}}`.
+    static func quotaRows(_ cursor: JSONCursor, baseDirectory: String?, categories: [String], dimension: String)
+        throws(PopulationError) -> (rows: [(cell: Int, value: Double)], warnings: [String])
+    {
+        let code = PopulationError.Code.invalidSpec
+        try cursor.checkKeys(["file", "path", "map"], code: code)
+        let file = DataFiles.resolve(try cursor.required("file", code: code).string(code: code), against: baseDirectory)
+        let pathCursor = try cursor.required("path", code: code)
+        var path: [String] = []
+        if case .string(let text) = pathCursor.value {
+            path = text.split(separator: "/").map(String.init)
+        } else {
+            for item in try pathCursor.array(code: code) { path.append(try item.string(code: code)) }
+        }
+        var map: [(String, String)] = []
+        if let mapCursor = cursor["map"] {
+            for (key, value) in try mapCursor.members(code: code) { map.append((key, try value.string(code: code))) }
+        }
+        let group = try group(file: file, path: path)
+        var rows: [(cell: Int, value: Double)] = []
+        for (label, share) in group.shares {
+            let category = map.first(where: { $0.0 == label })?.1 ?? label
+            guard let index = categories.firstIndex(of: category) else {
+                throw cursor.error(
+                    "TinyTroupe group '\(label)' maps to '\(category)', which is not a category of '\(dimension)'; "
+                        + "add it to 'map'")
+            }
+            rows.append((index, share))
+        }
+        return (rows, group.warnings)
+    }
+}

@@ -1,0 +1,68 @@
+import AgoraTesting
+import Foundation
+import Storage
+import Testing
+
+/// The `agora` binary end to end, through `Process`.
+@Suite(.timeLimit(.minutes(2)))
+struct CommandLineTests {
+    @Test func helpListsEveryCommandAndExitsZero() async throws {
+        let result = try await CommandRunner.agora(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("model check"))
+        #expect(result.stdout.contains("bench"))
+    }
+
+    @Test func everyCommandHasHelp() async throws {
+        for command in [["model", "check"], ["model", "setup"], ["bench"]] {
+            let result = try await CommandRunner.agora(command + ["--help"])
+            #expect(result.status == 0, "\(command)")
+            #expect(result.stdout.contains("Usage: agora \(command.joined(separator: " "))"), "\(command)")
+        }
+    }
+
+    @Test(arguments: [
+        (["model", "check", "--frobnicate"], "unknown option --frobnicate"),
+        (["model", "check", "--model"], "--model needs a value"),
+        (["model", "check", "--model", "gopher:x"], "--model gopher:x"),
+        (["model", "check", "--timeout", "soon"], "--timeout expects a whole number"),
+        (["teleport"], "unknown command `teleport`"),
+        (["model", "fly"], "unknown command `model fly`"),
+        (["bench", "--only", "nothing"], "--only must be one of"),
+    ])
+    func badFlagsGiveOneLineAndExitTwo(arguments: [String], message: String) async throws {
+        let result = try await CommandRunner.agora(arguments)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func modelCheckAgainstAStubExitsZeroAndPrintsJSON() async throws {
+        let server = try StubServer(
+            configuration: .init(responder: { request in
+                if request.json?["response_format"] != nil { return .text(#"{"answer": "yes", "confidence": 5}"#) }
+                return .text("OK")
+            }))
+        defer { server.stop() }
+        let result = try await CommandRunner.agora([
+            "model", "check", "--model", server.baseURL.absoluteString, "--model-name", "stub-model", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["usable"] as? Bool == true)
+        #expect(report["structuredMode"] as? String == "json_schema")
+    }
+
+    @Test func modelCheckAgainstAClosedPortExitsThreeWithAClearMessage() async throws {
+        let result = try await CommandRunner.agora(["model", "check", "--model", "http://127.0.0.1:9/v1"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("cannot connect to http://127.0.0.1:9/v1"))
+    }
+
+    @Test func modelSetupPrintsTheBuildScriptWithThePins() async throws {
+        let result = try await CommandRunner.agora(["model", "setup", "--print"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("llama-cpp-python[server]==0.3.36"))
+        #expect(result.stdout.contains("a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"))
+    }
+}
