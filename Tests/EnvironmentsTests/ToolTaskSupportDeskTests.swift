@@ -210,7 +210,7 @@ struct ToolTaskSupportDeskTests {
     @Test("T13: stop tokens end the episode the right way; text before a token is kept; transfer ends after its result")
     func stopTokens() async throws {
         let task = try #require(try SupportDesk.load().task("sd-027"))
-        for (text, termination) in [("Thanks ###STOP###", Termination.userStop), ("###TRANSFER###", .userTransferred), ("###OUT-OF-SCOPE###", .userOutOfScope)] {
+        for (text, termination) in [("Thanks ###STOP###", EpisodeTermination.userStop), ("###TRANSFER###", .userTransferred), ("###OUT-OF-SCOPE###", .userOutOfScope)] {
             let (outcome, _, _) = try await SupportDesk.run(task, agent: NoOpAgent(), user: TranscriptUser(["hello", text]))
             #expect(outcome.termination == termination)
             #expect(outcome.transcript.last?.content == text)

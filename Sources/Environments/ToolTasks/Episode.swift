@@ -1,7 +1,7 @@
 public import Storage
 
 /// How an episode ended (spec §10.7).
-public enum Termination: String, Sendable, Hashable, Codable, CaseIterable {
+public enum EpisodeTermination: String, Sendable, Hashable, Codable, CaseIterable {
     /// The user emitted `###STOP###`.
     case userStop = "user_stop"
     /// The user emitted `###TRANSFER###`.
@@ -177,7 +177,7 @@ public struct EpisodeOutcome: Sendable {
     /// Every entry, in order.
     public var transcript: [TranscriptEntry]
     /// How it ended.
-    public var termination: Termination
+    public var termination: EpisodeTermination
     /// Tool errors counted.
     public var errors: Int
     /// Why the agent or user failed, if it did.
@@ -190,7 +190,7 @@ public struct EpisodeOutcome: Sendable {
 /// The stop tokens of the user simulator.
 public enum StopToken {
     /// The termination a text turn asks for, if it holds a token (detected anywhere in the text).
-    public static func termination(in text: String) -> Termination? {
+    public static func termination(in text: String) -> EpisodeTermination? {
         if text.contains("###STOP###") { return .userStop }
         if text.contains("###TRANSFER###") { return .userTransferred }
         if text.contains("###OUT-OF-SCOPE###") { return .userOutOfScope }
@@ -241,7 +241,7 @@ public enum EpisodeRunner {
         steps += 1
         var userTurn = true
         var failure: String? = nil
-        let termination: Termination
+        let termination: EpisodeTermination
         loop: while true {
             if steps >= maxSteps { termination = .maxSteps; break }
             if userTurn {

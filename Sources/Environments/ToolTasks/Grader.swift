@@ -8,7 +8,7 @@ public struct EvalResult: Sendable, Hashable {
     /// The components the reward multiplies.
     public var basis: [RewardComponent]
     /// How the episode ended.
-    public var termination: Termination
+    public var termination: EpisodeTermination
     /// Component scores in basis order; `nil` = skipped (NL without a judge).
     public var components: [(component: RewardComponent, score: Double?)]
     /// The DB check.

@@ -13,7 +13,7 @@ public struct TrialRecord: Sendable, Hashable {
     /// The splits the task belongs to.
     public var splits: [String]
     /// How the episode ended.
-    public var termination: Termination
+    public var termination: EpisodeTermination
     /// The reward.
     public var reward: Double
     /// Whether the task needs a judge (never counted as passed).
@@ -26,7 +26,7 @@ public struct TrialRecord: Sendable, Hashable {
     /// Creates a record.
     public init(
         taskID: String, trial: Int, personaID: String? = nil, personaLevels: [String] = [], splits: [String] = [],
-        termination: Termination, reward: Double, needsJudge: Bool = false, toolCalls: Int = 0, toolErrors: Int = 0
+        termination: EpisodeTermination, reward: Double, needsJudge: Bool = false, toolCalls: Int = 0, toolErrors: Int = 0
     ) {
         self.taskID = taskID
         self.trial = trial
