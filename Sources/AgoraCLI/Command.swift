@@ -19,6 +19,7 @@ enum CommandTable {
             BenchCommand.self,
             RunCommand.self,
             ReportCommand.self,
+            TasksImportCommand.self, TasksLintCommand.self, TasksRunCommand.self,
         ]
     }
 }
