@@ -20,6 +20,7 @@ enum CommandTable {
             BenchCommand.self,
             RunCommand.self,
             ReportCommand.self,
+            TasksImportCommand.self, TasksLintCommand.self, TasksRunCommand.self,
         ]
     }
 }

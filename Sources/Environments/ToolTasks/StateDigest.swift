@@ -9,12 +9,16 @@ public struct StateTable: Sendable, Hashable, Codable {
     public var primaryKey: [String]
     /// Columns holding JSON text, parsed and re-emitted canonically (document tables: `doc`).
     public var jsonColumns: [String]
+    /// Whether the JSON columns are known to hold canonical text already (imported document tables, which
+    /// only native tools write, always canonically): the digest then uses the text without re-parsing it.
+    public var trustedCanonical: Bool
 
     /// Creates a state table description.
-    public init(name: String, primaryKey: [String], jsonColumns: [String] = []) {
+    public init(name: String, primaryKey: [String], jsonColumns: [String] = [], trustedCanonical: Bool = false) {
         self.name = name
         self.primaryKey = primaryKey
         self.jsonColumns = jsonColumns
+        self.trustedCanonical = trustedCanonical
     }
 }
 
@@ -84,9 +88,9 @@ public enum StateSnapshot {
     }
 
     /// Every row of `table`, ordered by its primary key.
-    public static func rows(_ connection: Connection, _ table: StateTable) throws -> [CanonicalRow] {
+    public static func rows(_ connection: Connection, _ table: StateTable, filter: String? = nil) throws -> [CanonicalRow] {
         let order = table.primaryKey.map(quoteIdentifier).joined(separator: ", ")
-        let sql = "SELECT * FROM \(quoteIdentifier(table.name))" + (order.isEmpty ? "" : " ORDER BY \(order)")
+        let sql = "SELECT * FROM \(quoteIdentifier(table.name))" + (filter.map { " WHERE " + $0 } ?? "") + (order.isEmpty ? "" : " ORDER BY \(order)")
         let jsonColumns = Set(table.jsonColumns)
         return try connection.query(sql).map { row in
             var object = JSONObject()
@@ -100,6 +104,38 @@ public enum StateSnapshot {
         }
     }
 
+    /// The canonical text of every row of `table`, ordered by its primary key (or only the rows `filter` selects).
+    public static func rowTexts(_ connection: Connection, _ table: StateTable, filter: String? = nil) throws -> [String] {
+        guard table.trustedCanonical else {
+            return try rows(connection, table, filter: filter).map(\.text)
+        }
+        let order = table.primaryKey.map(quoteIdentifier).joined(separator: ", ")
+        let sql = "SELECT * FROM \(quoteIdentifier(table.name))" + (filter.map { " WHERE " + $0 } ?? "") + (order.isEmpty ? "" : " ORDER BY \(order)")
+        let jsonColumns = Set(table.jsonColumns)
+        var out: [String] = []
+        var sortedColumns: [(Int, String, String)]? = nil
+        for row in try connection.query(sql) {
+            if sortedColumns == nil {
+                sortedColumns = row.columns.enumerated().map { ($0.offset, $0.element, CanonicalJSON.string(.string($0.element))) }
+                    .sorted { Array($0.1.utf8).lexicographicallyPrecedes(Array($1.1.utf8)) }
+            }
+            var text = "{"
+            for (n, (index, column, quoted)) in (sortedColumns ?? []).enumerated() {
+                if n > 0 { text += "," }
+                text += quoted
+                text += ":"
+                if jsonColumns.contains(column), case .text(let raw) = row.values[index] {
+                    text += raw
+                } else {
+                    text += CanonicalJSON.string(canonicalValue(row.values[index], json: false))
+                }
+            }
+            text += "}"
+            out.append(text)
+        }
+        return out
+    }
+
     /// The digest of the given tables (visited in byte order of their names).
     public static func digest(_ connection: Connection, tables: [StateTable]) throws -> StateDigest {
         var whole = SHA256()
@@ -109,26 +145,48 @@ public enum StateSnapshot {
             let header = table.name + "\n"
             whole.update(header)
             part.update(header)
-            let rows = try rows(connection, table)
-            for row in rows {
-                let line = row.text + "\n"
-                whole.update(line)
-                part.update(line)
+            let texts = try rowTexts(connection, table)
+            var chunk = ""
+            chunk.reserveCapacity(1 << 16)
+            for text in texts {
+                chunk += text
+                chunk += "\n"
+                if chunk.utf8.count >= 1 << 16 {
+                    whole.update(chunk)
+                    part.update(chunk)
+                    chunk = ""
+                }
             }
-            perTable.append(.init(name: table.name, hex: SHA256.hex(part.finalize()), rows: rows.count))
+            whole.update(chunk)
+            part.update(chunk)
+            perTable.append(.init(name: table.name, hex: SHA256.hex(part.finalize()), rows: texts.count))
         }
         return StateDigest(hex: SHA256.hex(whole.finalize()), tables: perTable)
     }
 
     /// The rows that differ from `before` to `after`, table by table (byte order), key by key.
-    public static func diff(before: Connection, after: Connection, tables: [StateTable]) throws -> [RowChange] {
+    /// With `touched` (per table, SQL literals of the keys either side changed), only those rows are compared.
+    public static func diff(before: Connection, after: Connection, tables: [StateTable], touched: [String: [String]]? = nil) throws -> [RowChange] {
         var changes: [RowChange] = []
         for table in tables.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
-            let a = try rows(before, table)
-            let b = try rows(after, table)
+            var filter: String? = nil
+            if let touched {
+                let keys = touched[table.name] ?? []
+                if keys.isEmpty { continue }
+                filter = keyFilter(table, keys)
+            }
+            let a = try rows(before, table, filter: filter)
+            let b = try rows(after, table, filter: filter)
             changes += diffRows(table: table.name, a, b)
         }
         return changes
+    }
+
+    /// A WHERE clause selecting rows by key literals (as `_agora_touched` stores them: SQLite `quote()` output).
+    static func keyFilter(_ table: StateTable, _ literals: [String]) -> String {
+        let columns = table.primaryKey.map(quoteIdentifier)
+        if columns.count == 1 { return "\(columns[0]) IN (\(literals.joined(separator: ", ")))" }
+        return literals.map { "(" + $0 + ")" }.joined(separator: " OR ")
     }
 
     /// The differences between two canonical row lists of one table.
@@ -161,6 +219,32 @@ public enum StateSnapshot {
             changes.append(RowChange(table: table, key: key, kind: kind, columns: columnChanges))
         }
         return changes
+    }
+
+    /// The SQL expression a trigger uses to record a row's key (`quote(pk)`, or `"a" = quote(a) AND …`).
+    static func keyExpression(_ table: StateTable, _ alias: String) -> String {
+        if table.primaryKey.count == 1 { return "quote(\(alias).\(quoteIdentifier(table.primaryKey[0])))" }
+        return table.primaryKey.map { column in
+            "'" + quoteIdentifier(column).replacingOccurrences(of: "'", with: "''") + " = ' || quote(\(alias).\(quoteIdentifier(column)))"
+        }.joined(separator: " || ' AND ' || ")
+    }
+
+    /// SQL that creates `_agora_touched` and the triggers recording every changed key of the state tables.
+    static func touchTriggers(_ tables: [StateTable]) -> String {
+        var sql = "CREATE TABLE IF NOT EXISTS _agora_touched(tbl TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY(tbl, key));\n"
+        for (i, table) in tables.enumerated() {
+            let name = quoteIdentifier(table.name)
+            let literal = "'" + table.name.replacingOccurrences(of: "'", with: "''") + "'"
+            // `WHERE NOT EXISTS` rather than `OR IGNORE`: an outer UPSERT's conflict clause overrides a trigger's.
+            func record(_ alias: String) -> String {
+                let key = keyExpression(table, alias)
+                return "INSERT INTO _agora_touched(tbl, key) SELECT \(literal), \(key) WHERE NOT EXISTS (SELECT 1 FROM _agora_touched WHERE tbl = \(literal) AND key = \(key));"
+            }
+            sql += "CREATE TRIGGER _agora_touch_i\(i) AFTER INSERT ON \(name) BEGIN \(record("NEW")) END;\n"
+            sql += "CREATE TRIGGER _agora_touch_d\(i) AFTER DELETE ON \(name) BEGIN \(record("OLD")) END;\n"
+            sql += "CREATE TRIGGER _agora_touch_u\(i) AFTER UPDATE ON \(name) BEGIN \(record("OLD")) \(record("NEW")) END;\n"
+        }
+        return sql
     }
 
     /// `"name"` with embedded quotes doubled.

@@ -47,9 +47,11 @@ public final class ToolDomain: Sendable {
     /// `personas.json`, if present.
     public let personas: PersonaLibrary?
     private let validationSchemas: [String: JSONValue]
-    /// The pristine state; episodes clone it with the SQLite backup API. The lock serialises backups
-    /// (a `Connection` is single-threaded).
-    private let template: Mutex<Connection>
+    /// Digests of states already seen, keyed by the fingerprint of their changed rows (states cloned from
+    /// one template with the same changed rows are the same state).
+    func cachedDigest(_ key: String) -> StateDigest? { store.digestCache.withLock { $0[key] } }
+    func cacheDigest(_ key: String, _ digest: StateDigest) { store.digestCache.withLock { $0[key] = digest } }
+    private let store: StateTemplate
 
     /// The tool a side may call under `name`, if any.
     public func tool(named name: String, side: ToolSide) -> ToolSpec? {
@@ -72,13 +74,13 @@ public final class ToolDomain: Sendable {
     /// A new in-memory database holding the pristine state (SQLite backup API).
     public func makeConnection() throws -> Connection {
         let connection = try Connection(.memory)
-        try template.withLock { (source: inout Connection) throws in try source.backup(to: connection) }
+        try store.connection.withLock { (source: inout Connection) throws in try source.backup(to: connection) }
         return connection
     }
 
     init(
         directory: URL, manifest: DomainManifest, policy: String, tools: [ToolSpec], tasks: [ToolTask],
-        splits: [(name: String, ids: [String])], personas: PersonaLibrary?, template: consuming sending Connection
+        splits: [(name: String, ids: [String])], personas: PersonaLibrary?, store: StateTemplate
     ) {
         self.directory = directory
         self.manifest = manifest
@@ -90,7 +92,12 @@ public final class ToolDomain: Sendable {
         var schemas: [String: JSONValue] = [:]
         for tool in tools { schemas[tool.side.rawValue + ":" + tool.name] = tool.resolvedParameters }
         self.validationSchemas = schemas
-        self.template = Mutex(template)
+        self.store = store
+    }
+
+    /// The same domain (sharing its pristine state) with other tasks.
+    public func replacingTasks(_ tasks: [ToolTask]) -> ToolDomain {
+        ToolDomain(directory: directory, manifest: manifest, policy: policy, tools: tools, tasks: tasks, splits: splits, personas: personas, store: store)
     }
 
     /// Loads a domain package from a folder; every problem names the file and the JSON path.
@@ -103,6 +110,16 @@ public final class ToolDomain: Sendable {
             throw EnvironmentError(.io, "cannot load the domain at \(directory.path): \(error)", underlying: error)
         }
     }
+}
+
+/// The pristine state of a domain; episodes clone it with the SQLite backup API. The lock serialises
+/// backups (a `Connection` is single-threaded).
+final class StateTemplate: Sendable {
+    let connection: Mutex<Connection>
+    /// Digests of states already seen, keyed by the fingerprint of their changed rows.
+    let digestCache = Mutex<[String: StateDigest]>([:])
+
+    init(_ connection: consuming sending Connection) { self.connection = Mutex(connection) }
 }
 
 /// Reads a domain folder.
@@ -123,7 +140,7 @@ struct DomainLoader {
 
     func load() throws -> ToolDomain {
         let manifestJSON = try readJSON("domain.json")
-        let manifest = try parseManifest(manifestJSON)
+        var manifest = try parseManifest(manifestJSON)
         var tools: [ToolSpec] = []
         if let list = manifestJSON["tools"]?.arrayValue {
             for (i, t) in list.enumerated() { tools.append(try parseTool(t, file: "domain.json", path: "$.tools[\(i)]")) }
@@ -150,7 +167,7 @@ struct DomainLoader {
             throw EnvironmentError(.invalidInput, "transferTool names unknown tool \"\(transfer)\"", file: "domain.json", path: "$.transferTool.name")
         }
         let template = try Connection(.memory)
-        try buildState(template, manifest: manifest)
+        try buildState(template, manifest: &manifest)
         var policy = (try? String(contentsOf: file("policy.md"), encoding: .utf8)) ?? ""
         policy = policy.replacingOccurrences(of: "{{now}}", with: manifest.clock)
             .replacingOccurrences(of: "{{domain_name}}", with: manifest.name)
@@ -162,7 +179,7 @@ struct DomainLoader {
         }
         return ToolDomain(
             directory: directory, manifest: manifest, policy: policy, tools: tools, tasks: tasks, splits: splits,
-            personas: personas, template: template)
+            personas: personas, store: StateTemplate(template))
     }
 
     func parseManifest(_ json: JSONValue) throws -> DomainManifest {
@@ -181,6 +198,7 @@ struct DomainLoader {
                     throw fail("$.stateTables[\(i)]", "a state table needs \"name\" and a non-empty \"primaryKey\" list")
                 }
                 tables.append(StateTable(name: tn, primaryKey: pk, jsonColumns: t["jsonColumns"]?.arrayValue?.compactMap(\.stringValue) ?? []))
+                if o["seedFormat"]?.stringValue == "tau2-documents", pk == ["key"] { tables[tables.count - 1].trustedCanonical = true }
             }
         }
         let seedFormat = o["seedFormat"]?.stringValue ?? "rows"
@@ -234,7 +252,7 @@ struct DomainLoader {
             mutatesState: o["mutates_state"]?.boolValue, side: side, implementation: implementation)
     }
 
-    func buildState(_ connection: Connection, manifest: DomainManifest) throws {
+    func buildState(_ connection: Connection, manifest: inout DomainManifest) throws {
         try connection.execute("CREATE TABLE _agora_ids(name TEXT PRIMARY KEY, next INTEGER NOT NULL)")
         if let schema = manifest.schemaFile {
             guard let sql = try? String(contentsOf: file(schema), encoding: .utf8) else {
@@ -244,14 +262,19 @@ struct DomainLoader {
                 throw EnvironmentError(.invalidInput, "the schema does not run: \(error.message)", file: schema)
             }
         }
-        guard let seedName = manifest.seedFile, FileManager.default.fileExists(atPath: file(seedName).path) else { return }
+        guard let seedName = manifest.seedFile, FileManager.default.fileExists(atPath: file(seedName).path) else {
+            try connection.execute(StateSnapshot.touchTriggers(manifest.stateTables))
+            return
+        }
         let seed = try readJSON(seedName)
         guard case .object(let tables) = seed else {
             throw EnvironmentError(.invalidInput, "the seed must be an object of tables", file: seedName, path: "$")
         }
+        let documents = manifest.seedFormat == "tau2-documents"
+        let declared = !manifest.stateTables.isEmpty
         try connection.transaction {
             for (table, content) in tables {
-                if manifest.seedFormat == "tau2-documents" {
+                if documents {
                     guard case .object(let docs) = content else {
                         throw EnvironmentError(.invalidInput, "a tau2 collection must be an object of documents", file: seedName, path: "$.\(table)")
                     }
@@ -276,6 +299,10 @@ struct DomainLoader {
                 }
             }
         }
+        if documents, !declared {
+            manifest.stateTables = tables.keys.map { StateTable(name: $0, primaryKey: ["key"], jsonColumns: ["doc"], trustedCanonical: true) }
+        }
+        try connection.execute(StateSnapshot.touchTriggers(manifest.stateTables))
         for table in manifest.stateTables {
             guard (try? connection.query("SELECT 1 FROM \(StateSnapshot.quoteIdentifier(table.name)) LIMIT 1")) != nil else {
                 throw EnvironmentError(.invalidInput, "state table \(table.name) does not exist", file: "domain.json", path: "$.stateTables")

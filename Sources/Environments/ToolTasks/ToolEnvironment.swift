@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import Synchronization
 public import Storage
 
 /// What a native tool may use while it runs (spec §10.2).
@@ -158,9 +159,51 @@ public final class ToolEnvironment {
         return output.serialized()
     }
 
-    /// The canonical digest of the state tables.
+    /// The canonical digest of the state tables (spec §10.3), cached per distinct state.
     public func digest() throws -> StateDigest {
-        try StateSnapshot.digest(connection, tables: domain.manifest.stateTables)
+        let key = try fingerprint()
+        if let cached = domain.cachedDigest(key) { return cached }
+        let digest = try StateSnapshot.digest(connection, tables: domain.manifest.stateTables)
+        domain.cacheDigest(key, digest)
+        return digest
+    }
+
+    /// The keys of every state row changed since the pristine template, per table (SQL literals).
+    public func touched() throws -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for row in try connection.query("SELECT tbl, key FROM _agora_touched ORDER BY tbl, key") {
+            out[try row.string("tbl"), default: []].append(try row.string("key"))
+        }
+        return out
+    }
+
+    /// A fingerprint of the changed rows' current content: equal fingerprints mean equal states.
+    func fingerprint() throws -> String {
+        let touched = try touched()
+        var hasher = SHA256()
+        for table in domain.manifest.stateTables.sorted(by: { $0.name < $1.name }) {
+            guard let keys = touched[table.name], !keys.isEmpty else { continue }
+            hasher.update(table.name + "\n")
+            for key in keys.sorted() {
+                let texts = try StateSnapshot.rowTexts(connection, table, filter: StateSnapshot.keyFilter(table, [key]))
+                hasher.update(key + "\t" + (texts.first ?? "-") + "\n")
+            }
+        }
+        return SHA256.hex(hasher.finalize())
+    }
+
+    /// Whether this state equals another environment's of the same domain (compares only changed rows).
+    public func sameState(as other: ToolEnvironment) throws -> Bool {
+        try diff(from: other).isEmpty
+    }
+
+    /// The row-level differences from `other` (e.g. the gold target) to this state.
+    public func diff(from other: ToolEnvironment) throws -> [RowChange] {
+        var keys = try touched()
+        for (table, list) in try other.touched() {
+            keys[table] = Array(Set((keys[table] ?? []) + list)).sorted()
+        }
+        return try StateSnapshot.diff(before: other.connection, after: connection, tables: domain.manifest.stateTables, touched: keys)
     }
 
     /// Runs an assertion against the current state; returns whether it holds.

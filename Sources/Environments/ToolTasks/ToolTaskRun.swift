@@ -1,0 +1,379 @@
+public import Foundation
+public import Inference
+public import Storage
+
+/// Which agent a tool-task run tests.
+public enum ToolTaskAgentChoice: Sendable {
+    /// The gold-replay agent.
+    case gold
+    /// The do-nothing agent.
+    case noop
+    /// A language model (policy as system prompt, tools as functions).
+    case model(any LanguageModel)
+    /// An external agent speaking the webhook protocol (docs/agents.md).
+    case webhook(URL)
+
+    var label: String {
+        switch self {
+        case .gold: "gold"
+        case .noop: "noop"
+        case .model(let m): "model:" + m.identifier
+        case .webhook(let url): "http:" + url.absoluteString
+        }
+    }
+}
+
+/// Which simulated user a tool-task run uses.
+public enum ToolTaskUserChoice: Sendable {
+    /// The scripted user (deterministic).
+    case scripted
+    /// An LLM user.
+    case model(any LanguageModel)
+
+    var label: String {
+        switch self {
+        case .scripted: "scripted"
+        case .model(let m): "model:" + m.identifier
+        }
+    }
+}
+
+/// What to run: a domain, a task selection, an agent, a user, persona policies and trials.
+public struct ToolTaskRunConfig: Sendable {
+    /// The domain folder.
+    public var domain: URL
+    /// Task ids to run (nil: the split, else all).
+    public var taskIDs: [String]?
+    /// A split name.
+    public var split: String?
+    /// The agent under test.
+    public var agent: ToolTaskAgentChoice
+    /// The simulated user.
+    public var user: ToolTaskUserChoice
+    /// Sampled persona policies per task (0: the task's own preset, if any, else none).
+    public var personas: Int
+    /// Trials per (task, persona).
+    public var trials: Int
+    /// The run seed (persona sampling).
+    public var seed: UInt64
+    /// Episode limits (a task's `x_limits` win).
+    public var limits: EpisodeLimits
+    /// Where run folders are created.
+    public var outDirectory: URL
+    /// A run folder to resume.
+    public var resume: URL?
+    /// Units in flight at once.
+    public var concurrency: Int
+    /// The scenario file this came from, if any.
+    public var sourceFile: String?
+
+    /// Creates a configuration.
+    public init(
+        domain: URL, taskIDs: [String]? = nil, split: String? = nil, agent: ToolTaskAgentChoice, user: ToolTaskUserChoice = .scripted,
+        personas: Int = 0, trials: Int = 1, seed: UInt64 = 1, limits: EpisodeLimits = EpisodeLimits(maxSteps: 200),
+        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil
+    ) {
+        self.domain = domain
+        self.taskIDs = taskIDs
+        self.split = split
+        self.agent = agent
+        self.user = user
+        self.personas = personas
+        self.trials = trials
+        self.seed = seed
+        self.limits = limits
+        self.outDirectory = outDirectory
+        self.resume = resume
+        self.concurrency = concurrency
+        self.sourceFile = sourceFile
+    }
+
+    /// The configuration as JSON (part of the run id and the manifest; no wall-clock values).
+    public var json: JSONValue {
+        .object(JSONObject([
+            ("kind", "tool-tasks"), ("domain", .string(domain.standardizedFileURL.path)),
+            ("tasks", taskIDs.map { .array($0.map { .string($0) }) } ?? .null), ("split", split.map { .string($0) } ?? .null),
+            ("agent", .string(agent.label)), ("user", .string(user.label)), ("personas", .integer(Int64(personas))),
+            ("trials", .integer(Int64(trials))), ("seed", .integer(Int64(bitPattern: seed))),
+            ("maxSteps", .integer(Int64(limits.maxSteps))), ("maxErrors", .integer(Int64(limits.maxErrors))),
+        ]))
+    }
+}
+
+/// What a finished (or interrupted) run produced.
+public struct ToolTaskRunSummary: Sendable {
+    /// The run folder.
+    public var directory: URL
+    /// Units in the run.
+    public var unitsTotal: Int
+    /// Units done.
+    public var unitsDone: Int
+    /// Units failed (infrastructure).
+    public var unitsFailed: Int
+    /// `results.json`'s content.
+    public var results: JSONValue
+    /// Files written.
+    public var outputs: [URL]
+    /// A terminal table of the results.
+    public var table: String
+}
+
+/// Runs tool tasks on the run store: units are (task, persona, trial); each commits its transcript and
+/// grade in one transaction, so a killed run resumes where it stopped (spec §10.7).
+public enum ToolTaskRunner {
+    /// Runs (or resumes) and exports.
+    public static func run(_ config: ToolTaskRunConfig, monitor: RunMonitor? = nil) async throws -> ToolTaskRunSummary {
+        let domain = try ToolDomain.load(config.domain)
+        var tasks = domain.tasks
+        if let ids = config.taskIDs {
+            tasks = try ids.map { id in
+                guard let task = domain.task(id) else { throw EnvironmentError(.invalidInput, "unknown task id \"\(id)\"", path: "--tasks") }
+                return task
+            }
+        } else if let split = config.split {
+            guard let ids = domain.split(split) else {
+                throw EnvironmentError(.invalidInput, "unknown split \"\(split)\"; the domain has \(domain.splits.map(\.name).joined(separator: ", "))", path: "--split")
+            }
+            tasks = ids.compactMap(domain.task)
+        }
+        let library = domain.personas ?? PersonaLibrary.standard
+        let sampled = config.personas > 0 ? library.sample(count: config.personas, seed: config.seed) : []
+        var units: [UnitSpec] = []
+        for task in tasks {
+            var personas: [PersonaPolicy?] = sampled.map { $0 }
+            if personas.isEmpty {
+                let preset = task.personaPolicyRef.flatMap { $0.split(separator: "#").last.map(String.init) }.flatMap(library.preset)
+                personas = [preset]
+            }
+            for persona in personas {
+                for trial in 0..<max(1, config.trials) {
+                    let input = JSONValue.object(JSONObject([
+                        ("task", .string(task.id)), ("trial", .integer(Int64(trial))),
+                        ("persona", persona.map { .object(JSONObject([("id", .string($0.id)), ("levels", .array($0.levels.map { .string($0) }))])) } ?? .null),
+                    ]))
+                    units.append(UnitSpec(index: units.count, id: "\(task.id)/\(persona?.id ?? "default")/t\(trial)", kind: "tool-task", input: input))
+                }
+            }
+        }
+        let store: RunStore
+        let directory: URL
+        if let resume = config.resume {
+            store = try RunStore.open(resume)
+            directory = resume
+        } else {
+            let document = config.json
+            let runID = "tasks-" + domain.manifest.name + "-" + String(SHA256.hex(CanonicalJSON.string(document)).prefix(8))
+            directory = config.outDirectory.appendingPathComponent(runID)
+            let manifest = RunManifest(
+                runID: runID, kind: "tool-tasks", document: document, sourceFile: config.sourceFile, seed: config.seed,
+                model: config.agent.label)
+            store = try await RunStore.create(at: directory, manifest: manifest, personas: sampled.map { ($0.id, personaJSON($0)) }, units: units)
+        }
+        let records = try await store.units()
+        let pending = records.filter { $0.status != .done }.map(\.spec)
+        let byID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let personaByID = Dictionary(sampled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let width = max(1, config.concurrency)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func start() {
+                guard next < pending.count else { return }
+                let spec = pending[next]
+                next += 1
+                group.addTask {
+                    let outcome = await runUnit(spec, domain: domain, tasks: byID, personas: personaByID, library: library, config: config)
+                    try await store.commit(outcome)
+                }
+            }
+            for _ in 0..<width { start() }
+            while try await group.next() != nil {
+                try Task.checkCancellation()
+                start()
+            }
+        }
+        return try await export(store: store, directory: directory, domain: domain)
+    }
+
+    static func personaJSON(_ p: PersonaPolicy) -> JSONValue {
+        .object(JSONObject([("id", .string(p.id)), ("levels", .array(p.levels.map { .string($0) })), ("text", .string(p.text))]))
+    }
+
+    static func runUnit(
+        _ spec: UnitSpec, domain: ToolDomain, tasks: [String: ToolTask], personas: [String: PersonaPolicy], library: PersonaLibrary,
+        config: ToolTaskRunConfig
+    ) async -> UnitOutcome {
+        let taskID = spec.input["task"]?.stringValue ?? ""
+        guard let task = tasks[taskID] ?? domain.task(taskID) else {
+            return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "unknown task \(taskID)")
+        }
+        var persona: PersonaPolicy? = nil
+        if let id = spec.input["persona"]?["id"]?.stringValue {
+            persona = personas[id] ?? library.policy(spec.input["persona"]?["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        var recorded: [UnitModel] = []
+        let agent: any ToolTaskAgent
+        switch config.agent {
+        case .gold: agent = GoldReplayAgent()
+        case .noop: agent = NoOpAgent()
+        case .model(let m):
+            let wrapped = UnitModel(base: m)
+            recorded.append(wrapped)
+            agent = ModelToolAgent(model: wrapped)
+        case .webhook(let url): agent = WebhookAgent(url: url)
+        }
+        let user: any UserSimulator
+        switch config.user {
+        case .scripted: user = ScriptedUser()
+        case .model(let m):
+            let wrapped = UnitModel(base: m)
+            recorded.append(wrapped)
+            user = LLMUser(model: wrapped)
+        }
+        do {
+            let environment = try ToolEnvironment(domain: domain, task: task)
+            let outcome = await EpisodeRunner.run(task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
+            let (target, _) = try Grader.target(domain: domain, task: task)
+            let graded = try Grader.grade(task: task, outcome: outcome, final: environment, target: target)
+            let splits = domain.splits.filter { $0.ids.contains(task.id) }.map(\.name)
+            let calls = outcome.transcript.reduce(0) { $0 + $1.toolCalls.count }
+            let result = JSONValue.object(JSONObject([
+                ("unit", .string(spec.id)), ("task", .string(task.id)), ("trial", spec.input["trial"] ?? .integer(0)),
+                ("persona", persona.map { .string($0.id) } ?? .null), ("levels", .array((persona?.levels ?? []).map { .string($0) })),
+                ("splits", .array(splits.map { .string($0) })), ("termination", .string(outcome.termination.rawValue)),
+                ("reward", .number(graded.reward)), ("passed", .bool(graded.passed && !graded.needsJudge)),
+                ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
+                ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
+            ]))
+            let events = outcome.transcript.map { e in
+                RunEvent(
+                    seq: e.turn, kind: "tool-task." + e.role, speaker: e.side.rawValue,
+                    content: e.content ?? e.toolResult?.content ?? e.toolCalls.map { "\($0.name)(\($0.arguments))" }.joined(separator: "; "),
+                    data: e.json)
+            }
+            var modelCalls: [StoredModelCall] = []
+            for model in recorded { modelCalls += model.calls }
+            for i in modelCalls.indices { modelCalls[i].seq = i }
+            let infra = outcome.failure != nil && (outcome.termination == .agentError || outcome.termination == .userError)
+                && outcome.failure?.contains("endpoint") == true
+            return UnitOutcome(index: spec.index, status: infra ? .failed : .done, result: result, error: infra ? outcome.failure : nil, events: events, modelCalls: modelCalls)
+        } catch {
+            return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
+        }
+    }
+
+    /// Writes `transcripts.jsonl`, `results.json` and `report.md` from the store (unit order, so the
+    /// files do not depend on concurrency).
+    public static func export(store: RunStore, directory: URL, domain: ToolDomain) async throws -> ToolTaskRunSummary {
+        let units = try await store.units()
+        let events = try await store.events()
+        var transcript = ""
+        for (unit, list) in events {
+            let id = units.first { $0.spec.index == unit }?.spec.id ?? String(unit)
+            for event in list {
+                guard case .object(var o) = event.data else { continue }
+                o["unit"] = .string(id)
+                transcript += JSONValue.object(o).serialized() + "\n"
+            }
+        }
+        var records: [TrialRecord] = []
+        var trials: [JSONValue] = []
+        for unit in units where unit.status == .done {
+            let r = unit.result
+            trials.append(r)
+            records.append(TrialRecord(
+                taskID: r["task"]?.stringValue ?? "", trial: Int(r["trial"]?.intValue ?? 0), personaID: r["persona"]?.stringValue,
+                personaLevels: r["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [], splits: r["splits"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                termination: EpisodeTermination(rawValue: r["termination"]?.stringValue ?? "") ?? .infraError, reward: r["reward"]?.doubleValue ?? 0,
+                needsJudge: r["eval"]?["needsJudge"]?.boolValue ?? false, toolCalls: Int(r["toolCalls"]?.intValue ?? 0), toolErrors: Int(r["toolErrors"]?.intValue ?? 0)))
+        }
+        for unit in units where unit.status == .failed {
+            records.append(TrialRecord(taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
+        }
+        let summary = PassMetrics.summary(records)
+        let manifest = try await store.manifest()
+        let results = JSONValue.object(JSONObject([
+            ("kind", "tool-tasks"), ("runID", .string(manifest.runID)), ("domain", .string(domain.manifest.name)),
+            ("config", manifest.document), ("unitsTotal", .integer(Int64(units.count))),
+            ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))), ("summary", summary), ("trials", .array(trials)),
+        ]))
+        let files = [
+            ("transcripts.jsonl", transcript), ("results.json", results.serialized(pretty: true) + "\n"), ("report.md", report(results)),
+        ]
+        var outputs: [URL] = []
+        for (name, text) in files {
+            let url = directory.appendingPathComponent(name)
+            do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+                throw EnvironmentError(.io, "cannot write \(name)", file: url.path, underlying: error)
+            }
+            outputs.append(url)
+        }
+        return ToolTaskRunSummary(
+            directory: directory, unitsTotal: units.count, unitsDone: units.filter { $0.status == .done }.count,
+            unitsFailed: units.filter { $0.status == .failed }.count, results: results, outputs: outputs, table: table(results))
+    }
+
+    /// A terminal table: one row per task (trials passed, mean reward, terminations), then pass^k.
+    public static func table(_ results: JSONValue) -> String {
+        var order: [String] = []
+        var rows: [String: (n: Int, c: Int, reward: Double, terms: [String])] = [:]
+        for t in results["trials"]?.arrayValue ?? [] {
+            let id = t["task"]?.stringValue ?? ""
+            if rows[id] == nil { order.append(id) }
+            var row = rows[id] ?? (0, 0, 0, [])
+            row.n += 1
+            row.reward += t["reward"]?.doubleValue ?? 0
+            if t["passed"]?.boolValue == true { row.c += 1 }
+            let term = t["termination"]?.stringValue ?? ""
+            if !row.terms.contains(term) { row.terms.append(term) }
+            rows[id] = row
+        }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        var lines = [pad("task", 14) + pad("passed", 9) + pad("reward", 9) + "termination"]
+        for id in order {
+            let r = rows[id] ?? (0, 0, 0, [])
+            lines.append(pad(id, 14) + pad("\(r.c)/\(r.n)", 9) + pad(String(format: "%.2f", r.n == 0 ? 0 : r.reward / Double(r.n)), 9) + r.terms.joined(separator: ","))
+        }
+        let curve = (results["summary"]?["passHat"]?.arrayValue ?? []).enumerated().map { "pass^\($0.offset + 1) \(String(format: "%.3f", $0.element.doubleValue ?? 0))" }
+        lines.append("avg reward \(String(format: "%.3f", results["summary"]?["avgReward"]?.doubleValue ?? 0)) · " + curve.joined(separator: " · "))
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report section: pass^k curve (SVG), per-persona pass rates, failing tasks with their state diff.
+    public static func report(_ results: JSONValue) -> String {
+        let summary = results["summary"] ?? .null
+        var md = "# Tool tasks: \(results["domain"]?.stringValue ?? "")\n\n"
+        md += "Run `\(results["runID"]?.stringValue ?? "")` · agent `\(results["config"]?["agent"]?.stringValue ?? "")` · user `\(results["config"]?["user"]?.stringValue ?? "")`\n\n"
+        let curve = (summary["passHat"]?.arrayValue ?? []).compactMap(\.doubleValue)
+        md += "## pass^k\n\n| k | pass^k | pass@k |\n|---|---|---|\n"
+        let at = (summary["passAt"]?.arrayValue ?? []).compactMap(\.doubleValue)
+        for (i, v) in curve.enumerated() { md += "| \(i + 1) | \(String(format: "%.3f", v)) | \(String(format: "%.3f", i < at.count ? at[i] : 0)) |\n" }
+        if !curve.isEmpty {
+            let w = 320.0, h = 160.0
+            let points = curve.enumerated().map { i, v in
+                String(format: "%.1f,%.1f", 20 + (curve.count == 1 ? 0 : Double(i) / Double(curve.count - 1)) * (w - 40), h - 20 - v * (h - 40))
+            }
+            md += "\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\"><polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/></svg>\n"
+        }
+        md += "\n## By persona\n\n| persona | trials | pass rate |\n|---|---|---|\n"
+        for p in summary["byPersona"]?.arrayValue ?? [] {
+            let rate = p["passRate"]?.doubleValue ?? 0
+            md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(repeating: "█", count: Int((rate * 20).rounded()))) \(String(format: "%.2f", rate)) |\n"
+        }
+        md += "\n## By persona axis level\n\n| level | trials | pass rate |\n|---|---|---|\n"
+        for p in summary["byPersonaLevel"]?.arrayValue ?? [] {
+            md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(format: "%.2f", p["passRate"]?.doubleValue ?? 0)) |\n"
+        }
+        md += "\n## By termination\n\n"
+        for p in summary["byTermination"]?.arrayValue ?? [] { md += "- \(p["key"]?.stringValue ?? ""): \(p["trials"]?.intValue ?? 0)\n" }
+        md += "\n## Failing trials\n\n"
+        for t in results["trials"]?.arrayValue ?? [] where t["passed"]?.boolValue != true {
+            md += "### \(t["unit"]?.stringValue ?? "") — reward \(t["reward"]?.doubleValue ?? 0), \(t["termination"]?.stringValue ?? "")\n\n"
+            for c in t["eval"]?["db"]?["diff"]?.arrayValue ?? [] {
+                md += "- `\(c["table"]?.stringValue ?? "") \(c["key"]?.stringValue ?? "")` \(c["kind"]?.stringValue ?? ""): "
+                md += (c["columns"]?.arrayValue ?? []).map { "\($0["column"]?.stringValue ?? "") \(($0["before"] ?? .null).serialized()) → \(($0["after"] ?? .null).serialized())" }.joined(separator: "; ") + "\n"
+            }
+            md += "\n"
+        }
+        return md
+    }
+}
