@@ -24,32 +24,47 @@ private let session: URLSession = {
     return URLSession(configuration: configuration)
 }()
 
-private final class TaskBox: Sendable {
-    let task = Mutex<URLSessionDataTask?>(nil)
-}
-
 /// `dataTask(with:completionHandler:)` in a continuation: awaiting `data(for:)` can deadlock on
 /// cancellation in swift-corelibs-foundation 6.3 (#5412), see STYLE.md.
 private func fetch(_ request: URLRequest, in session: URLSession = session) async throws -> (Data, HTTPURLResponse) {
-    let box = TaskBox()
+    // No `URLSessionTask.cancel()`: racing the completion it traps in TaskRegistry on 6.3.1; a
+    // cancelled test resumes at once and abandons the task.
+    let once = FetchOnce()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) in
+            once.arm(continuation)
             let task = session.dataTask(with: request) { data, response, error in
                 if let error {
-                    continuation.resume(throwing: error)
+                    once.finish(.failure(error))
                 } else if let response = response as? HTTPURLResponse {
-                    continuation.resume(returning: (data ?? Data(), response))
+                    once.finish(.success((data ?? Data(), response)))
                 } else {
-                    continuation.resume(throwing: URLError(.badServerResponse))
+                    once.finish(.failure(URLError(.badServerResponse)))
                 }
             }
-            box.task.withLock { $0 = task }
             task.resume()
-            if Task.isCancelled { task.cancel() }
+            if Task.isCancelled { once.finish(.failure(URLError(.cancelled))) }
         }
     } onCancel: {
-        DispatchQueue.global().async { box.task.withLock { $0?.cancel() } }
+        once.finish(.failure(URLError(.cancelled)))
+    }
+}
+
+/// Resumes the fetch continuation exactly once.
+private final class FetchOnce: Sendable {
+    private let slot = Mutex<CheckedContinuation<(Data, HTTPURLResponse), any Error>?>(nil)
+
+    func arm(_ continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) {
+        slot.withLock { $0 = continuation }
+    }
+
+    func finish(_ result: Result<(Data, HTTPURLResponse), any Error>) {
+        let continuation = slot.withLock { c -> CheckedContinuation<(Data, HTTPURLResponse), any Error>? in
+            defer { c = nil }
+            return c
+        }
+        continuation?.resume(with: result)
     }
 }
 
