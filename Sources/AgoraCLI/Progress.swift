@@ -80,7 +80,9 @@ final class ProgressDisplay: Sendable {
     }
 
     static func compact(_ n: Int) -> String {
-        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
+        n >= 1_000_000
+            ? String(format: "%.1fM", Double(n) / 1e6)
+            : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
     }
 
     static func duration(_ seconds: Double) -> String {

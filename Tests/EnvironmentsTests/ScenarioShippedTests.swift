@@ -21,7 +21,9 @@ enum ShippedScenarios {
     /// The scenario shrunk to a tiny size: one phase of `turns` turns, or one question without follow-ups,
     /// and optionally tighter token budgets (structured answers `maxTokens`, turns half of it).
     static func tiny(_ name: String, turns: Int = 2, maxTokens: Int? = nil) throws -> Scenario {
-        guard case .object(var root) = try document(name) else { throw EnvironmentError(.invalidInput, "not an object") }
+        guard case .object(var root) = try document(name) else {
+            throw EnvironmentError(.invalidInput, "not an object")
+        }
         if let maxTokens, case .object(var generation) = root["generation"] ?? .object(JSONObject()) {
             generation["maxTokens"] = .integer(Int64(maxTokens))
             generation["turnMaxTokens"] = .integer(Int64(maxTokens / 2))
@@ -31,12 +33,16 @@ enum ShippedScenarios {
                 root["survey"] = .object(survey)
             }
         }
-        if case .object(var session) = root["session"] ?? .null, case .object(var phase) = session["phases"]?[0] ?? .null {
+        if case .object(var session) = root["session"] ?? .null,
+            case .object(var phase) = session["phases"]?[0] ?? .null
+        {
             phase["turns"] = .integer(Int64(turns))
             session["phases"] = [.object(phase)]
             root["session"] = .object(session)
         }
-        if case .object(var interview) = root["interview"] ?? .null, case .object(var question) = interview["questions"]?[0] ?? .null {
+        if case .object(var interview) = root["interview"] ?? .null,
+            case .object(var question) = interview["questions"]?[0] ?? .null
+        {
             question["followUps"] = 0
             interview["questions"] = [.object(question)]
             root["interview"] = .object(interview)
@@ -50,7 +56,8 @@ struct ScenarioShippedTests {
     @Test("every shipped scenario file loads", arguments: ShippedScenarios.names)
     func loads(name: String) throws {
         let scenario = try Scenario.parse(
-            try ShippedScenarios.document(name), file: ShippedScenarios.path(name), baseDirectory: ShippedScenarios.folder.path,
+            try ShippedScenarios.document(name), file: ShippedScenarios.path(name),
+            baseDirectory: ShippedScenarios.folder.path,
             checkFiles: true)
         #expect(scenario.id.isEmpty == false)
     }
@@ -78,10 +85,12 @@ struct ScenarioShippedTests {
         #expect(scenario.session?.participants.contains(scenario.session?.moderator ?? "") == true)
     }
 
-    @Test("each runnable shipped scenario runs scripted at a tiny size and writes valid outputs",
-          arguments: ["quick-survey", "consumer-survey", "interview", "focus-group", "brainstorm"])
+    @Test(
+        "each runnable shipped scenario runs scripted at a tiny size and writes valid outputs",
+        arguments: ["quick-survey", "consumer-survey", "interview", "focus-group", "brainstorm"])
     func runsScripted(name: String) async throws {
-        let summary = try await RunFixtures.run(try ShippedScenarios.tiny(name), model: RunConversationTests.model(), limit: 2)
+        let summary = try await RunFixtures.run(
+            try ShippedScenarios.tiny(name), model: RunConversationTests.model(), limit: 2)
         #expect(summary.unitsDone >= 1)
         #expect(summary.unitsFailed == 0)
         for line in try RunFixtures.read(summary.directory, "transcripts.jsonl").split(separator: "\n") {

@@ -24,7 +24,8 @@ enum RunBench: BenchSuite {
         let latency = 0.05
         let stub = try StubServer(configuration: .init(latency: latency, recording: .none))
         defer { stub.stop() }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agora-bench-run-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-bench-run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 
@@ -55,7 +56,8 @@ enum RunBench: BenchSuite {
             BenchFigure(
                 name: "\(label): efficiency vs 64 / 0.05 s", value: efficiency, unit: "ratio", target: "≥ 0.90",
                 met: efficiency >= 0.90),
-            BenchFigure(name: "\(label): peak in flight at the stub", value: Double(stub.peakInFlight), unit: "requests"),
+            BenchFigure(
+                name: "\(label): peak in flight at the stub", value: Double(stub.peakInFlight), unit: "requests"),
             BenchFigure(name: "\(label): writing the outputs", value: outputSeconds, unit: "s"),
             BenchFigure(
                 name: "\(label): efficiency of the units alone (wall − outputs)",
@@ -77,7 +79,8 @@ enum RunBench: BenchSuite {
         var total = 0
         for _ in 0..<2_000 { total &+= ResponseCache.key(for: request, model: "stub").utf8.count }
         let micros = BenchClock.seconds(clock.now - start) / 2_000 * 1e6
-        return BenchFigure(name: "response-cache key of a 1 KB request (\(total / 2_000) hex chars)", value: micros, unit: "µs")
+        return BenchFigure(
+            name: "response-cache key of a 1 KB request (\(total / 2_000) hex chars)", value: micros, unit: "µs")
     }
 
     /// Ten closed items (the stub's default reply is the smallest valid instance of each schema).
@@ -87,7 +90,8 @@ enum RunBench: BenchSuite {
             var attributes = JSONObject()
             attributes["age"] = .integer(Int64(18 + i % 60))
             attributes["sex"] = .string(i % 2 == 0 ? "female" : "male")
-            personas.append(.object(JSONObject([("id", .string(String(format: "p%06d", i))), ("attributes", .object(attributes))])))
+            personas.append(
+                .object(JSONObject([("id", .string(String(format: "p%06d", i))), ("attributes", .object(attributes))])))
         }
         var items: [JSONValue] = []
         for k in 0..<10 {

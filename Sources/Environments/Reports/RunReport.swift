@@ -25,7 +25,8 @@ public struct RunData: Sendable {
         var scenario: Scenario?
         if Scenario.Kind(rawValue: manifest.kind) != nil {
             let base = manifest.sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            scenario = try Scenario.parse(manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
+            scenario = try Scenario.parse(
+                manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
         }
         var events: [Int: [RunEvent]] = [:]
         for group in try await store.events() { events[group.unit] = group.events }
@@ -235,7 +236,8 @@ public enum RunReport {
             let asked = done.count * survey.items.count
             root["metrics"] = [
                 "itemFailureRate": .number(asked == 0 ? 0 : Statistics.round6(Double(failures) / Double(asked))),
-                "roleConfusionRate": .number(openAnswers == 0 ? 0 : Statistics.round6(Double(confused) / Double(openAnswers))),
+                "roleConfusionRate": .number(
+                    openAnswers == 0 ? 0 : Statistics.round6(Double(confused) / Double(openAnswers))),
                 "echoRate": .null,
             ]
         } else {
@@ -318,7 +320,8 @@ public enum RunReport {
                 })
             numericSummary(answered.compactMap(\.doubleValue))
         case .singleChoice(let options):
-            o["distribution"] = .array(options.map { option in bucket(.string(option), answered.filter { $0.stringValue == option }.count) })
+            o["distribution"] = .array(
+                options.map { option in bucket(.string(option), answered.filter { $0.stringValue == option }.count) })
         case .multipleChoice(let options, _, _):
             o["distribution"] = .array(
                 options.map { option in
@@ -328,7 +331,8 @@ public enum RunReport {
             numericSummary(answered.compactMap(\.doubleValue))
         case .open:
             let lengths = answered.compactMap { $0.stringValue?.count }
-            o["meanLength"] = .number(lengths.isEmpty ? 0 : Statistics.round6(Double(lengths.reduce(0, +)) / Double(lengths.count)))
+            o["meanLength"] = .number(
+                lengths.isEmpty ? 0 : Statistics.round6(Double(lengths.reduce(0, +)) / Double(lengths.count)))
         }
         return .object(o)
     }

@@ -125,7 +125,8 @@ public enum ScenarioRunner {
             store = try RunStore.open(resume)
             let manifest = try await store.manifest()
             let base = manifest.sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            scenario = try Scenario.parse(manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
+            scenario = try Scenario.parse(
+                manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
             if let given, given.digest != manifest.digest {
                 throw EnvironmentError(
                     .runStore,
@@ -142,7 +143,8 @@ public enum ScenarioRunner {
             let directory = freshDirectory(options.outDirectory, base: "\(scenario.id)-s\(seed)")
             let manifest = RunManifest(
                 runID: directory.lastPathComponent, kind: scenario.kind.rawValue, document: scenario.document,
-                sourceFile: scenario.file.map { URL(fileURLWithPath: $0).standardized.path }, seed: seed, model: model.identifier)
+                sourceFile: scenario.file.map { URL(fileURLWithPath: $0).standardized.path }, seed: seed,
+                model: model.identifier)
             store = try await RunStore.create(
                 at: directory, manifest: manifest, personas: personas.map { ($0.id, $0.json) }, units: units)
         }
@@ -183,8 +185,11 @@ public enum ScenarioRunner {
         let final = try await store.units()
         return RunSummary(
             directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: final.count,
-            unitsDone: final.filter { $0.status == .done }.count, unitsFailed: final.filter { $0.status == .failed }.count,
-            itemFailures: final.reduce(0) { $0 + ($1.status == .done ? $1.result["failures"]?.arrayValue?.count ?? 0 : 0) },
+            unitsDone: final.filter { $0.status == .done }.count,
+            unitsFailed: final.filter { $0.status == .failed }.count,
+            itemFailures: final.reduce(0) {
+                $0 + ($1.status == .done ? $1.result["failures"]?.arrayValue?.count ?? 0 : 0)
+            },
             outputs: outputs)
     }
 
@@ -197,7 +202,9 @@ public enum ScenarioRunner {
     }
 
     /// The people of a scenario, in population order.
-    public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws -> [ScenarioPersona] {
+    public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws
+        -> [ScenarioPersona]
+    {
         var personas: [ScenarioPersona] = []
         switch scenario.population.base {
         case nil:
@@ -219,7 +226,8 @@ public enum ScenarioRunner {
         for (index, extra) in scenario.population.inline.enumerated() {
             if personas.contains(where: { $0.id == extra.id }) {
                 throw EnvironmentError(
-                    .invalidInput, "the inline persona \"\(extra.id)\" has the id of a persona from the file; rename it",
+                    .invalidInput,
+                    "the inline persona \"\(extra.id)\" has the id of a persona from the file; rename it",
                     file: scenario.file, path: "$.population.inline[\(index)].id")
             }
             personas.append(extra)
@@ -243,11 +251,13 @@ public enum ScenarioRunner {
             do {
                 value = try JSONValue.parse(String(line))
             } catch {
-                throw EnvironmentError(.invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(number + 1)")
+                throw EnvironmentError(
+                    .invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(number + 1)")
             }
             let persona = try ScenarioPersona(json: value, file: file, path: "line \(number + 1)")
             guard seen.insert(persona.id).inserted else {
-                throw EnvironmentError(.invalidInput, "duplicate persona id \"\(persona.id)\"", file: file, path: "line \(number + 1)")
+                throw EnvironmentError(
+                    .invalidInput, "duplicate persona id \"\(persona.id)\"", file: file, path: "line \(number + 1)")
             }
             personas.append(persona)
         }
@@ -273,7 +283,8 @@ public enum ScenarioRunner {
             guard let session = scenario.session else { return [] }
             for (index, id) in session.participants.enumerated() where !personas.contains(where: { $0.id == id }) {
                 throw EnvironmentError(
-                    .invalidInput, "no persona \"\(id)\" in the population", file: scenario.file, path: "$.session.participants[\(index)]")
+                    .invalidInput, "no persona \"\(id)\" in the population", file: scenario.file,
+                    path: "$.session.participants[\(index)]")
             }
             return (0..<session.sessions).map { index in
                 UnitSpec(
@@ -337,10 +348,12 @@ struct UnitContext: Sendable {
                 let persona = try persona(unit.input["persona"]?.stringValue ?? "")
                 let respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
                 let (events, result, _) = try await respondent.run(model: model)
-                return UnitOutcome(index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
+                return UnitOutcome(
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
             case .interview, .focusGroup, .brainstorm:
                 let (events, result) = try await ConversationUnit(context: self, unit: unit).run(model: model)
-                return UnitOutcome(index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
+                return UnitOutcome(
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
             }
         } catch let error as InferenceError
             where error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
