@@ -8,4 +8,6 @@ bash scripts/system-deps.sh
 swift build --build-tests
 # The integration tests talk to the real local model; build it now (instant when cached).
 .build/debug/agora model setup >/dev/null
-swift test --skip-build "$@"
+# Serially: a few tests are long synchronous computations (population quotas at N = 10^4), and in
+# parallel they can starve the two-thread cooperative pool that the networked tests with time limits need.
+swift test --skip-build --no-parallel "$@"

@@ -23,12 +23,14 @@ public struct CachedModel: LanguageModel {
 
     /// Serves from the cache, or asks the base model and stores its answer.
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        var key: String?
+        var entry: (key: String, request: String)?
         if let cache, mode != .off {
-            let k = ResponseCache.key(for: request, model: base.identifier)
-            key = k
-            if let hit = try await cache.lookup(k) {
+            let e = ResponseCache.entry(for: request, model: base.identifier)
+            entry = e
+            let k = e.key
+            if var hit = try await cache.lookup(k) {
                 ledger.record(model: base.identifier, usage: hit.usage, latency: .zero, cached: true)
+                hit.cacheKey = k
                 return hit
             }
             if mode == .replayOnly {
@@ -40,7 +42,7 @@ public struct CachedModel: LanguageModel {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let response: ChatResponse
+        var response: ChatResponse
         do {
             response = try await base.complete(request)
         } catch {
@@ -48,8 +50,9 @@ public struct CachedModel: LanguageModel {
             throw error
         }
         ledger.record(model: base.identifier, usage: response.usage, latency: clock.now - start, cached: false)
-        if let cache, let key {
-            try await cache.store(response, key: key, request: request, model: base.identifier)
+        if let cache, let entry {
+            try await cache.store(response, key: entry.key, requestText: entry.request, model: base.identifier)
+            response.cacheKey = entry.key
         }
         return response
     }

@@ -226,6 +226,8 @@ public struct ChatResponse: Sendable, Hashable {
     public var usage: Usage
     /// Whether the answer came from the response cache rather than the endpoint.
     public var fromCache: Bool
+    /// The response-cache key of the request, when a ``CachedModel`` answered (hit or miss).
+    public var cacheKey: String?
 
     /// Creates a response.
     public init(
@@ -233,12 +235,14 @@ public struct ChatResponse: Sendable, Hashable {
         toolCalls: [ToolCall] = [],
         finishReason: FinishReason = .stop,
         usage: Usage = Usage(),
-        fromCache: Bool = false
+        fromCache: Bool = false,
+        cacheKey: String? = nil
     ) {
         self.content = content
         self.toolCalls = toolCalls
         self.finishReason = finishReason
         self.usage = usage
         self.fromCache = fromCache
+        self.cacheKey = cacheKey
     }
 }

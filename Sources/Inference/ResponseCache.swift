@@ -46,7 +46,14 @@ public final class ResponseCache: Sendable {
 
     /// The cache key of `request` sent to the model named `identifier`.
     public static func key(for request: ChatRequest, model identifier: String) -> String {
-        SHA256.hex(CanonicalJSON.string(keyDocument(for: request, model: identifier)))
+        entry(for: request, model: identifier).key
+    }
+
+    /// The key and the canonical request text it hashes (computed once per call: it is the
+    /// client's main CPU cost on a cache miss).
+    public static func entry(for request: ChatRequest, model identifier: String) -> (key: String, request: String) {
+        let text = CanonicalJSON.string(keyDocument(for: request, model: identifier))
+        return (SHA256.hex(text), text)
     }
 
     static func keyDocument(for request: ChatRequest, model identifier: String) -> JSONValue {
@@ -79,7 +86,14 @@ public final class ResponseCache: Sendable {
     public func store(_ response: ChatResponse, key: String, request: ChatRequest, model identifier: String)
         async throws(InferenceError)
     {
-        let requestText = CanonicalJSON.string(Self.keyDocument(for: request, model: identifier))
+        try await store(response, key: key, requestText: Self.entry(for: request, model: identifier).request,
+                        model: identifier)
+    }
+
+    /// Stores `response` under `key` with the canonical request text from ``entry(for:model:)``.
+    public func store(_ response: ChatResponse, key: String, requestText: String, model identifier: String)
+        async throws(InferenceError)
+    {
         let responseText = CanonicalJSON.string(Self.encode(response))
         do {
             try await database.write { connection in

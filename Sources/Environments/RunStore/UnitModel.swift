@@ -25,7 +25,6 @@ public final class UnitModel: LanguageModel {
 
     /// Forwards the call and records it.
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        let key = ResponseCache.key(for: request, model: base.identifier)
         var purpose = "text"
         if case .jsonSchema(let name, _, _) = request.responseFormat { purpose = name }
         let clock = ContinuousClock()
@@ -36,14 +35,17 @@ public final class UnitModel: LanguageModel {
             let seconds = response.fromCache ? 0 : Double(d.seconds) + Double(d.attoseconds) * 1e-18
             append(
                 StoredModelCall(
-                    seq: 0, model: base.identifier, cacheKey: key, purpose: purpose,
+                    seq: 0, model: base.identifier,
+                    cacheKey: response.cacheKey ?? ResponseCache.key(for: request, model: base.identifier),
+                    purpose: purpose,
                     promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens,
                     latencySeconds: seconds, cached: response.fromCache))
             return response
         } catch {
             append(
                 StoredModelCall(
-                    seq: 0, model: base.identifier, cacheKey: key, purpose: purpose, promptTokens: 0,
+                    seq: 0, model: base.identifier, cacheKey: ResponseCache.key(for: request, model: base.identifier),
+                    purpose: purpose, promptTokens: 0,
                     completionTokens: 0,
                     latencySeconds: 0, cached: false, error: String(describing: error).prefix(500).description))
             throw error
