@@ -35,6 +35,20 @@ enum InferenceBench: BenchSuite {
                 name: "client overhead per call, 0 ms stub, p99", value: BenchClock.quantile(samples, 0.99), unit: "µs")
         )
 
+        // Cache key of a ~1 KB request (canonical JSON + SHA-256), computed once per call.
+        let persona = String(repeating: "A nurse from Ohio who likes gardening and long walks. ", count: 12)
+        let keyed = ChatRequest(
+            messages: [.system(persona), .user("How interested are you in the SunBoil kettle?")], temperature: 0.7,
+            maxTokens: 48)
+        var keySamples: [Double] = []
+        for _ in 0..<(quick ? 500 : 3_000) {
+            let start = clock.now
+            _ = ResponseCache.key(for: keyed, model: "local/gemma-3-270m-q4_k_m")
+            keySamples.append(BenchClock.seconds(clock.now - start) * 1e6)
+        }
+        figures.append(
+            BenchFigure(name: "cache key of a 1 KB request, p50", value: BenchClock.quantile(keySamples, 0.5), unit: "µs"))
+
         // 2. Efficiency at 50 ms latency, concurrency 64: achieved calls/s ÷ (64 / 0.05 s).
         let latency = 0.05
         let width = 64
