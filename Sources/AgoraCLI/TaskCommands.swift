@@ -101,8 +101,10 @@ enum TasksRunCommand: AgoraCommand {
         var connected: [ConnectedModel] = []
         defer { for c in connected { c.close() } }
         var cache: ResponseCache? = nil
+        var models: [String: any LanguageModel] = [:]
         func model(_ text: String) async throws -> any LanguageModel {
             let specText = text.contains(":") ? String(text.split(separator: ":", maxSplits: 1)[1]) : (arguments.value("--model") ?? "local")
+            if let existing = models[specText] { return existing }  // one server/client per spec (agent and user may share)
             let spec = try ModelSpec.parse(specText, modelName: arguments.value("--model-name"))
             let c = try await ConnectedModel.connect(spec, concurrency: concurrency)
             connected.append(c)
@@ -111,7 +113,9 @@ enum TasksRunCommand: AgoraCommand {
                 try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
                 cache = try ResponseCache(.file(path))
             }
-            return CachedModel(base: c.client, cache: cache, mode: .readWrite, ledger: Ledger())
+            let cached = CachedModel(base: c.client, cache: cache, mode: .readWrite, ledger: Ledger())
+            models[specText] = cached
+            return cached
         }
         let agent: ToolTaskAgentChoice
         switch agentText {
