@@ -91,6 +91,13 @@ enum TasksRunCommand: AgoraCommand {
             sourceFile = path
         }
         let resume = arguments.value("--resume").map { URL(fileURLWithPath: $0) }
+        if domainPath == nil, let resume {
+            // Resume from the run's own manifest: same domain, selection, agent, user, personas, trials, seed.
+            let document = try await RunStore.open(resume).manifest().document
+            settings = document.objectValue ?? JSONObject()
+            domainPath = settings["domain"]?.stringValue
+            sourceFile = nil
+        }
         guard let domainPath else { throw UsageError("give a domain folder or scenario file; usage: \(spec.usage)") }
         func setting(_ flag: String, _ key: String) -> String? {
             arguments.value(flag) ?? settings[key].flatMap { $0.stringValue ?? ($0.intValue.map { String($0) }) }
