@@ -95,7 +95,8 @@ public struct Agent: Sendable {
             - leave: leave the conversation; "content" is an optional parting line.
             """
         if !tools.isEmpty {
-            text += "\n- call_tool: call the tool named in \"tool\" with JSON \"arguments\". Tools: "
+            text +=
+                "\n- call_tool: call the tool named in \"tool\" with JSON \"arguments\". Tools: "
                 + tools.map { "\($0.name) (\($0.description))" }.joined(separator: "; ") + "."
         }
         return text
@@ -244,7 +245,9 @@ public struct Agent: Sendable {
         case .think(let content):
             let clean = sanitizer.sanitize(content)
             if clean.text.isEmpty {
-                return .retry(TurnFailure(.emptyContent, "the thought was empty after sanitising"), roleConfusion: clean.roleConfusion)
+                return .retry(
+                    TurnFailure(.emptyContent, "the thought was empty after sanitising"),
+                    roleConfusion: clean.roleConfusion)
             }
             return .usable(.think(content: clean.text), roleConfusion: clean.roleConfusion, unknown: [])
         case .leave(let content):
@@ -293,7 +296,8 @@ public struct Agent: Sendable {
             ("type", "object"),
             (
                 "properties",
-                .object(JSONObject([("urge", .object(JSONObject([("type", "integer"), ("minimum", 0), ("maximum", 9)])))]))
+                .object(
+                    JSONObject([("urge", .object(JSONObject([("type", "integer"), ("minimum", 0), ("maximum", 9)])))]))
             ),
             ("required", ["urge"]), ("additionalProperties", false),
         ]))
@@ -311,7 +315,8 @@ public struct Agent: Sendable {
             messages: try messages(for: context, extraCue: Self.urgeQuestion), temperature: settings.temperature,
             maxTokens: settings.urgeMaxTokens, seed: Self.requestSeed(context.seed))
         do {
-            let result = try await StructuredGenerator(model: model).generate(request, schema: Self.urgeSchema, name: "urge")
+            let result = try await StructuredGenerator(model: model).generate(
+                request, schema: Self.urgeSchema, name: "urge")
             guard let score = result.value["urge"]?.intValue, (0...9).contains(score) else {
                 return UrgeResult(score: nil, failure: "urge out of range", usage: result.usage, calls: result.attempts)
             }

@@ -114,7 +114,8 @@ public enum AgentAction: Sendable, Hashable {
         var properties = JSONObject()
         var required: [JSONValue] = ["action", "to", "private", "content"]
         properties["action"] = .object(JSONObject([("type", "string"), ("enum", .array(kinds))]))
-        properties["to"] = .object(JSONObject([("type", "array"), ("items", .object(JSONObject([("type", "string")])))]))
+        properties["to"] = .object(
+            JSONObject([("type", "array"), ("items", .object(JSONObject([("type", "string")])))]))
         properties["private"] = .object(JSONObject([("type", "boolean")]))
         properties["content"] = .object(JSONObject([("type", "string")]))
         if !tools.isEmpty {

@@ -51,13 +51,15 @@ public struct NotesMemory: AgentMemory, Hashable {
 /// Updates an agent's memory from what it experienced: the MemListener seam (spec memory.md §B.2.4).
 ///
 /// The world engine calls it (when the world option is set) after each chunk of up to 3 exchanges
-/// involving the agent, and once at the end. Its input is the agent's own projection of the chunk
-/// only (invariant M1), so it can never learn what the agent did not see.
+/// involving the agent, and once at the end. The chunk is the slice of the perspective-free log
+/// since the agent's last update; an updater must read it only through the agent's visibility
+/// (Memory's `MemListener.chunkText` projects it), so it never learns what the agent did not see (M1).
+/// ``PersonaTreeUpdater`` wraps Memory's `MemListener`.
 public protocol MemoryUpdater: Sendable {
-    /// Returns the updated memory for `agent` after it experienced `chunk` (its projected messages,
-    /// system message excluded); `throughSeq` is the last log seq covered (for `updatedAt` stamps).
+    /// Returns the updated memory of `viewer` after the events of `chunk` (a slice of the log, in
+    /// seq order); `roster` is the world's roster with current membership.
     func update(
-        memory: (any AgentMemory)?, agent: AgentProfile, chunk: [ProjectedMessage], throughSeq: Int
+        memory: (any AgentMemory)?, agent: AgentProfile, viewer: ParticipantID, chunk: [Event], roster: [Participant]
     ) async throws -> MemoryUpdate
 }
 
@@ -65,18 +67,61 @@ public protocol MemoryUpdater: Sendable {
 public struct MemoryUpdate: Sendable {
     /// The new memory (or the old one when nothing changed).
     public var memory: (any AgentMemory)?
-    /// Tokens the update cost.
+    /// Tokens the update cost (zero when the updater cannot tell).
     public var usage: Usage
     /// Model calls the update made.
     public var calls: Int
-    /// A one-line account of what changed (e.g. `2 created, 1 rejected(locked)`), for the run store.
+    /// A one-line account of what changed (e.g. `created 2, rejected(locked) 1`), for the run store.
     public var note: String
+    /// The MemListener's full record (ops, outcomes, raw answers), when a `MemListener` ran.
+    public var record: MemListenerRecord?
 
     /// Creates an update.
-    public init(memory: (any AgentMemory)?, usage: Usage = Usage(), calls: Int = 0, note: String = "") {
+    public init(
+        memory: (any AgentMemory)?, usage: Usage = Usage(), calls: Int = 0, note: String = "",
+        record: MemListenerRecord? = nil
+    ) {
         self.memory = memory
         self.usage = usage
         self.calls = calls
         self.note = note
+        self.record = record
+    }
+}
+
+/// A PersonaTree renders as the compact outline within the budget (spec memory.md §B.2.5): oldest
+/// grown leaves dropped first, then schema leaves, never locked ones.
+extension PersonaTree: AgentMemory {
+    /// The outline render within `budgetTokens` (characters / 4).
+    public func render(budgetTokens: Int) -> RenderedMemory {
+        let render = render(.outline, budget: budgetTokens)
+        return RenderedMemory(text: render.text, dropped: render.droppedLeaves)
+    }
+}
+
+/// Updates an agent's `PersonaTree` with Memory's `MemListener`; any other memory is left as it is.
+public struct PersonaTreeUpdater: MemoryUpdater {
+    /// The listener (its model and limits).
+    public var listener: MemListener
+
+    /// Creates an updater.
+    public init(listener: MemListener) { self.listener = listener }
+
+    /// Runs one MemListener call on `chunk` and applies the ops strictly.
+    public func update(
+        memory: (any AgentMemory)?, agent: AgentProfile, viewer: ParticipantID, chunk: [Event], roster: [Participant]
+    ) async throws -> MemoryUpdate {
+        guard var tree = memory as? PersonaTree else {
+            return MemoryUpdate(memory: memory, note: "memory is not a PersonaTree; not updated")
+        }
+        let record = await listener.update(&tree, log: chunk, viewer: viewer, roster: roster)
+        var counts: [(String, Int)] = []
+        for outcome in record.outcomes {
+            let name = outcome.description
+            if let i = counts.firstIndex(where: { $0.0 == name }) { counts[i].1 += 1 } else { counts.append((name, 1)) }
+        }
+        var note = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        if let failure = record.failure { note += (note.isEmpty ? "" : "; ") + "failed: " + failure }
+        return MemoryUpdate(memory: tree, calls: max(1, record.raw.count), note: note, record: record)
     }
 }

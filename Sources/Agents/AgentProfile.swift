@@ -17,7 +17,9 @@ public struct AgentProfile: Sendable, Hashable {
     public var attributes: JSONObject
 
     /// Creates a profile.
-    public init(personaID: String? = nil, displayName: String, narrative: String? = nil, attributes: JSONObject = JSONObject()) {
+    public init(
+        personaID: String? = nil, displayName: String, narrative: String? = nil, attributes: JSONObject = JSONObject()
+    ) {
         self.personaID = personaID
         self.displayName = displayName
         self.narrative = narrative

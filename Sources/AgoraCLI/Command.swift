@@ -16,6 +16,7 @@ enum CommandTable {
             ModelCheckCommand.self,
             ModelSetupCommand.self,
             MemoryProjectCommand.self, MemoryTreeApplyCommand.self,
+            PopulationGenerateCommand.self, PopulationReportCommand.self,
             BenchCommand.self,
             RunCommand.self,
             ReportCommand.self,

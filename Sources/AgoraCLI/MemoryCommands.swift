@@ -32,7 +32,8 @@ enum MemoryProjectCommand: AgoraCommand {
         default: config.labelOthers = .whenMultiParty
         }
         config.backlog = try arguments.choice("--backlog", ["from-join", "full"]) == "full" ? .full : .fromJoin
-        config.kickoff = try arguments.choice("--kickoff", ["always", "when-needed"]) == "when-needed" ? .whenNeeded : .always
+        config.kickoff =
+            try arguments.choice("--kickoff", ["always", "when-needed"]) == "when-needed" ? .whenNeeded : .always
         switch try arguments.choice("--mode", ["egocentric", "concat", "fixed-roles"]) {
         case "concat": config.mode = .concatTranscript
         case "fixed-roles": config.mode = .fixedRoles
@@ -52,7 +53,8 @@ enum MemoryTreeApplyCommand: AgoraCommand {
         summary: "Apply PersonaTree operations to a tree or schema file; print each outcome and the tree.",
         positionals: [PositionalSpec(name: "TREE.json", help: "A PersonaTree schema or saved tree (docs/memory.md).")],
         options: [
-            .option("--ops", "OPS", "Operations: {\"ops\": [...]} JSON, or one ADD(path, \"value\") per line (required)."),
+            .option(
+                "--ops", "OPS", "Operations: {\"ops\": [...]} JSON, or one ADD(path, \"value\") per line (required)."),
             .option("--seq", "N", "The log seq stamped on written leaves (default 0)."),
             .option("--format", "FORMAT", "How to print the tree: json (default) or outline."),
             .option("--out", "PATH", "Also write the updated tree to PATH."),
@@ -67,7 +69,8 @@ enum MemoryTreeApplyCommand: AgoraCommand {
             throw UsageError("--ops OPS is required; usage: \(spec.usage)")
         }
         let seq = try arguments.int("--seq", range: 0...Int.max) ?? 0
-        let format: TreeRenderFormat = try arguments.choice("--format", ["json", "outline"]) == "outline" ? .outline : .json
+        let format: TreeRenderFormat =
+            try arguments.choice("--format", ["json", "outline"]) == "outline" ? .outline : .json
         let report = try TreeApplyReport.apply(treePath: arguments.positionals[0], opsPath: ops, seq: seq)
         Console.out(report.text(format: format))
         if let out = arguments.value("--out") {
@@ -75,7 +78,8 @@ enum MemoryTreeApplyCommand: AgoraCommand {
                 try (report.tree.jsonValue.serialized(pretty: true) + "\n").write(
                     toFile: out, atomically: true, encoding: .utf8)
             } catch {
-                throw MemoryError(.fileAccess, "\(out): cannot write the tree; check the folder exists", underlying: error)
+                throw MemoryError(
+                    .fileAccess, "\(out): cannot write the tree; check the folder exists", underlying: error)
             }
         }
         return report.parseErrors.isEmpty ? ExitCode.success : ExitCode.finishedWithFailures

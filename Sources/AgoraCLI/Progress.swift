@@ -9,6 +9,7 @@ final class ProgressDisplay: Sendable {
         var lastDraw: ContinuousClock.Instant?
         var drewInPlace = false
         var finished = false
+        var lastDrawn: RunMonitor.Counts?
     }
 
     private let clock = ContinuousClock()
@@ -33,6 +34,7 @@ final class ProgressDisplay: Sendable {
             let done = counts.unitsFinished == counts.unitsTotal
             if let last = s.lastDraw, now - last < interval, !done { return false }
             s.lastDraw = now
+            s.lastDrawn = counts
             if inPlace { s.drewInPlace = true }
             return true
         }
@@ -41,13 +43,13 @@ final class ProgressDisplay: Sendable {
 
     /// Draws the last line and ends the in-place line.
     func finish(_ counts: RunMonitor.Counts) {
-        let already = state.withLock { s -> Bool in
+        let (already, same) = state.withLock { s -> (Bool, Bool) in
             let was = s.finished
             s.finished = true
-            return was
+            return (was, s.lastDrawn == counts)
         }
         guard !already else { return }
-        draw(counts, now: clock.now)
+        if !same { draw(counts, now: clock.now) }
         if inPlace { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
@@ -78,7 +80,9 @@ final class ProgressDisplay: Sendable {
     }
 
     static func compact(_ n: Int) -> String {
-        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
+        n >= 1_000_000
+            ? String(format: "%.1fM", Double(n) / 1e6)
+            : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : String(n)
     }
 
     static func duration(_ seconds: Double) -> String {

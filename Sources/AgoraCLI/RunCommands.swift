@@ -8,7 +8,9 @@ enum RunCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["run"],
         summary: "Run a scenario (survey, interview, focus group, brainstorm) and write its outputs and report.",
-        positionals: [PositionalSpec(name: "SCENARIO.json", help: "The scenario file (docs/scenarios.md).", required: false)],
+        positionals: [
+            PositionalSpec(name: "SCENARIO.json", help: "The scenario file (docs/scenarios.md).", required: false)
+        ],
         options: ModelOptions.options + [
             .option("--out", "DIR", "Where run folders are created (default runs)."),
             .option("--limit", "N", "Run only the first N units (to try a scenario)."),
@@ -36,13 +38,17 @@ enum RunCommand: AgoraCommand {
         let concurrency = try arguments.int("--concurrency", range: 1...4096)
         let seed = try arguments.uint64("--seed")
         let replayOnly = arguments.flag("--replay-only")
-        if replayOnly, arguments.flag("--no-cache") { throw UsageError("--replay-only needs the cache; drop --no-cache") }
+        if replayOnly, arguments.flag("--no-cache") {
+            throw UsageError("--replay-only needs the cache; drop --no-cache")
+        }
         let modelSpec = try ModelOptions.spec(arguments)
 
         // The cache first: a bad --cache path is bad input, found before the model starts.
         var cache: ResponseCache?
         if !arguments.flag("--no-cache") {
-            let path = arguments.value("--cache") ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
+            let path =
+                arguments.value("--cache")
+                ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
             try? FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             cache = try ResponseCache(.file(path))
@@ -95,7 +101,10 @@ enum ReportCommand: AgoraCommand {
         discussion: "Rewrites transcripts.jsonl, responses.csv, results.json and report.html in RUN_DIR too.")
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
-        let format = RunReport.Format(rawValue: try arguments.choice("--format", RunReport.Format.allCases.map(\.rawValue)) ?? "html") ?? .html
+        let format =
+            RunReport.Format(
+                rawValue: try arguments.choice("--format", RunReport.Format.allCases.map(\.rawValue)) ?? "html")
+            ?? .html
         let text = try await RunReport.rebuild(URL(fileURLWithPath: arguments.positionals[0]), format: format)
         FileHandle.standardOutput.write(Data(text.utf8))
         return ExitCode.success

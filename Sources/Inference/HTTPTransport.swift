@@ -20,9 +20,11 @@ struct HTTPResult: Sendable {
 ///
 /// Why this file looks the way it does (STYLE.md, platform facts):
 /// - Cancelling a task that awaits `URLSession.data(for:)` can deadlock the whole process on
-///   Swift 6.3 (swift-corelibs-foundation #5412, fixed by #5417, which is not in 6.3.x). So we use
-///   `dataTask(with:completionHandler:)` inside a checked continuation, keep the task in a
-///   `Mutex` box, and on cancellation only *schedule* `task.cancel()` on a global queue.
+///   Swift 6.3 (swift-corelibs-foundation #5412, fixed by #5417, which is not in 6.3.x), and
+///   `URLSessionTask.cancel()` racing the task's completion traps in FoundationNetworking's
+///   TaskRegistry (seen under load on 6.3.1). So we use `dataTask(with:completionHandler:)` inside a
+///   checked continuation and, on cancellation, resume the caller at once and abandon the task
+///   (it ends on its own) instead of cancelling it.
 /// - A session allows 6 connections per host by default: we raise it to the endpoint's concurrency.
 /// - Sessions are never invalidated (teardown crashes on Linux): one per endpoint, for the process.
 ///
@@ -59,58 +61,57 @@ final class HTTPTransport: Sendable {
         var request = request
         // libcurl counts whole seconds: a timeout under 1 s would fire at once.
         request.timeoutInterval = max(1, request.timeoutInterval)
-        let box = TaskBox()
+        // On cancellation the caller gets `URLError(.cancelled)` at once and the URLSession task is
+        // abandoned (it finishes or times out on its own): calling `URLSessionTask.cancel()` is what
+        // deadlocks (#5412) or, when it races the task's completion, traps in TaskRegistry
+        // ("a task that is not in the registry"), both seen on Swift 6.3.1.
+        let once = ResumeOnce()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResult, any Error>) in
+                once.arm(continuation)
                 let task = session.dataTask(with: request) { data, response, error in
                     if let error {
-                        continuation.resume(throwing: error)
-                        return
+                        once.resume(throwing: error)
+                    } else if let http = response as? HTTPURLResponse {
+                        once.resume(
+                            returning: HTTPResult(
+                                status: http.statusCode,
+                                retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
+                                body: data ?? Data()))
+                    } else {
+                        once.resume(throwing: URLError(.badServerResponse))
                     }
-                    guard let http = response as? HTTPURLResponse else {
-                        continuation.resume(throwing: URLError(.badServerResponse))
-                        return
-                    }
-                    continuation.resume(
-                        returning: HTTPResult(
-                            status: http.statusCode,
-                            retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
-                            body: data ?? Data()
-                        )
-                    )
                 }
-                box.store(task)
                 task.resume()
-                // The cancellation handler may have run before the task was stored.
-                if Task.isCancelled { box.scheduleCancel() }
+                // The cancellation handler may have run before the continuation was armed.
+                if Task.isCancelled { once.resume(throwing: URLError(.cancelled)) }
             }
         } onCancel: {
-            box.scheduleCancel()
+            once.resume(throwing: URLError(.cancelled))
         }
     }
 }
 
-/// Holds the data task so the cancellation handler can reach it.
-///
-/// `@unchecked Sendable`: all access goes through the `Mutex`; `URLSessionDataTask.cancel()` is
-/// thread-safe and is only ever called from a global queue, never from the cancelling task.
-private final class TaskBox: @unchecked Sendable {
-    private let state = Mutex<(task: URLSessionDataTask?, cancelRequested: Bool)>((nil, false))
+/// Resumes a continuation exactly once, whichever of completion and cancellation comes first.
+private final class ResumeOnce: Sendable {
+    private let continuation = Mutex<CheckedContinuation<HTTPResult, any Error>?>(nil)
 
-    func store(_ task: URLSessionDataTask) {
-        let cancelNow = state.withLock { s -> Bool in
-            s.task = task
-            return s.cancelRequested
-        }
-        if cancelNow { scheduleCancel() }
+    func arm(_ c: CheckedContinuation<HTTPResult, any Error>) {
+        continuation.withLock { $0 = c }
     }
 
-    func scheduleCancel() {
-        let task = state.withLock { s -> URLSessionDataTask? in
-            s.cancelRequested = true
-            return s.task
+    func resume(returning value: HTTPResult) {
+        take()?.resume(returning: value)
+    }
+
+    func resume(throwing error: any Error) {
+        take()?.resume(throwing: error)
+    }
+
+    private func take() -> CheckedContinuation<HTTPResult, any Error>? {
+        continuation.withLock { c -> CheckedContinuation<HTTPResult, any Error>? in
+            defer { c = nil }
+            return c
         }
-        guard let task else { return }
-        DispatchQueue.global().async { task.cancel() }
     }
 }

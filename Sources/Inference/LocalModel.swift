@@ -1,3 +1,4 @@
+import Dispatch
 public import Foundation
 
 #if canImport(FoundationNetworking)
@@ -149,7 +150,7 @@ public struct LocalModel: Sendable {
 }
 
 /// A running local llama.cpp server. It stops when ``stop()`` is called or when the process that
-/// started it exits (a watchdog shell follows the parent's pid, so a killed `agora` leaves no orphan).
+/// started it exits (a watchdog thread in the server follows our pid, so a killed `agora` leaves no orphan).
 public final class LocalModelServer: Sendable {
     /// The server's OpenAI-compatible base URL.
     public let baseURL: URL
@@ -181,24 +182,22 @@ public final class LocalModelServer: Sendable {
             throw InferenceError(.localModelUnavailable, "cannot find a free port on 127.0.0.1: \(error)")
         }
         let logFile = local.cacheDirectory.appendingPathComponent("server-\(port).log")
-        let arguments = serverArguments(model: local.modelFile, port: port, contextSize: contextSize)
-        let quoted = ([local.python.path] + arguments).map(shellQuote).joined(separator: " ")
-        // The watchdog: run the server, and stop it when we get SIGTERM or when our parent dies.
-        let script = """
-            \(quoted) >\(shellQuote(logFile.path)) 2>&1 &
-            server=$!
-            trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; exit 0' TERM INT HUP
-            while kill -0 \(getpid()) 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
-            kill $server 2>/dev/null
-            wait $server 2>/dev/null
-            """
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
+        process.executableURL = local.python
+        process.arguments =
+            ["-c", serverBootstrap, String(getpid())]
+            + serverArguments(model: local.modelFile, port: port, contextSize: contextSize).dropFirst(2)
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch {
+        do {
+            guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+            let log = try FileHandle(forWritingTo: logFile)
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            try? log.close()  // the server has its own copy
+        } catch {
             throw InferenceError(.localModelUnavailable, "cannot start the local model server: \(error)")
         }
         guard let baseURL = URL(string: "http://127.0.0.1:\(port)/v1") else {
@@ -207,9 +206,10 @@ public final class LocalModelServer: Sendable {
         let server = LocalModelServer(baseURL: baseURL, logFile: logFile, process: process)
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(120)
+        let probe = HTTPTransport(maxConnections: 1, requestTimeout: 2)
         while clock.now < deadline {
             if !process.isRunning { break }
-            if await server.answers() { return server }
+            if await server.answers(probe) { return server }
             try? await Task.sleep(for: .milliseconds(250))
         }
         server.stop()
@@ -220,25 +220,47 @@ public final class LocalModelServer: Sendable {
                 + "Rebuild with `agora model setup --rebuild` if the cache looks broken.")
     }
 
-    /// Stops the server (idempotent).
+    /// Stops the server (idempotent): SIGTERM now, SIGKILL if it is still there 3 s later.
     public func stop() {
-        if process.isRunning { process.terminate() }
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        process.terminate()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3) { [process] in
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
     }
+
+    /// Runs llama_cpp.server inside a small Python prelude that
+    /// - unblocks every signal: a child of a Swift process inherits the spawning thread's signal mask,
+    ///   in which SIGTERM is blocked, and such a server would ignore `stop()`;
+    /// - exits when `agora` (pid in argv[1]) is gone, so a killed `agora` leaves no server behind.
+    static let serverBootstrap = """
+        import os, runpy, signal, sys, threading, time
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        parent = int(sys.argv[1])
+        def watch():
+            while True:
+                time.sleep(1)
+                try:
+                    os.kill(parent, 0)
+                except OSError:
+                    os._exit(0)
+                if os.getppid() != parent:
+                    os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
+        sys.argv = ["llama_cpp.server"] + sys.argv[2:]
+        runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+        """
 
     deinit {
         stop()
     }
 
-    private func answers() async -> Bool {
+    private func answers(_ transport: HTTPTransport) async -> Bool {
         var request = URLRequest(url: baseURL.appendingPathComponent("models"))
         request.timeoutInterval = 2
-        let transport = HTTPTransport(maxConnections: 1, requestTimeout: 2)
         guard let result = try? await transport.send(request) else { return false }
         return result.status == 200
-    }
-
-    private static func shellQuote(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// A port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).

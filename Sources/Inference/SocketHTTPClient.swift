@@ -110,6 +110,8 @@
         private var connections: [Int32: Connection] = [:]
         private var idle: [String: [Int32]] = [:]
         private var addresses: [String: [UInt8]] = [:]
+        /// Jobs cancelled before the loop saw them start (the cancel can overtake the start).
+        private var cancelledEarly: Set<UInt64> = []
         private var running = true
 
         init() throws {
@@ -222,11 +224,16 @@
                 finish(fd, with: .failure(URLError(.cancelled)), keepAlive: false)
                 return
             }
+            cancelledEarly.insert(id)
         }
 
         // MARK: Connections
 
         private func start(_ job: Job) {
+            if cancelledEarly.remove(job.id) != nil {
+                job.continuation.resume(throwing: URLError(.cancelled))
+                return
+            }
             // Reuse the most recently idle connection to the same host, if any.
             while var pool = idle[job.key], let fd = pool.popLast() {
                 idle[job.key] = pool

@@ -44,8 +44,10 @@ public struct MemoryError: Error, Sendable, CustomStringConvertible {
         self.underlying = underlying
     }
 
+    /// The message, followed by the underlying error except for file access and parse failures,
+    /// whose messages already name the file, line and column (the underlying text would repeat it).
     public var description: String {
-        if let underlying { return "\(message) (\(underlying))" }
+        if let underlying, code != .fileAccess, code != .parseFailure { return "\(message) (\(underlying))" }
         return message
     }
 }

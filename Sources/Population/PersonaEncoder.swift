@@ -4,6 +4,7 @@ import Storage
 /// using per-attribute byte strings computed once.
 struct PersonaEncoder: Sendable {
     let taxonomy: Taxonomy
+    let table: AttributeTable
     /// `"id":` for output, per attribute.
     let outputKeys: [[UInt8]]
     /// Output JSON of every option, per attribute.
@@ -22,6 +23,7 @@ struct PersonaEncoder: Sendable {
 
     init(taxonomy: Taxonomy) {
         self.taxonomy = taxonomy
+        table = AttributeTable(taxonomy)
         func bytes(_ value: JSONValue) -> [UInt8] { Array(CanonicalJSON.string(value).utf8) }
         outputKeys = taxonomy.attributes.map { bytes(.string($0.id)) + [UInt8(ascii: ":")] }
         optionOutput = taxonomy.attributes.map { attribute in
@@ -65,7 +67,7 @@ struct PersonaEncoder: Sendable {
     }
 
     private func numberBytes(_ attribute: Int, _ code: Int64, into out: inout [UInt8]) {
-        if taxonomy.attributes[attribute].kind == .int {
+        if table.kinds[attribute] == .int {
             out.append(contentsOf: String(code).utf8)
         } else {
             out.append(contentsOf: CanonicalJSON.numberText(Double(bitPattern: UInt64(bitPattern: code))).utf8)
@@ -81,7 +83,7 @@ struct PersonaEncoder: Sendable {
             first = false
             out.append(contentsOf: canonicalKeys[attribute])
             let code = values.codes[attribute]
-            switch taxonomy.attributes[attribute].kind {
+            switch table.kinds[attribute] {
             case .enumeration, .ordinal, .bool:
                 out.append(contentsOf: optionCanonical[attribute][Int(code)])
             case .int, .double:
@@ -128,16 +130,14 @@ struct PersonaEncoder: Sendable {
 
     /// Appends the sorted MinHash token ids of the structured attributes.
     func tokens(_ values: Assignment, into out: inout [UInt32]) {
-        for (attribute, info) in taxonomy.attributes.enumerated() where values.states[attribute] == Assignment.assigned {
+        for attribute in 0..<table.count where values.states[attribute] == Assignment.assigned {
             let code = values.codes[attribute]
             let base = tokenBase[attribute]
-            switch info.kind {
+            switch table.kinds[attribute] {
             case .enumeration, .ordinal, .bool: out.append(UInt32(base + Int(code)))
-            case .int: out.append(UInt32(base + info.category(ofNumber: Double(code))))
-            case .double:
-                out.append(UInt32(base + info.category(ofNumber: Double(bitPattern: UInt64(bitPattern: code)))))
+            case .int, .double: out.append(UInt32(base + table.category(attribute, code: code)))
             case .set:
-                for option in 0..<info.options.count where code & (1 << Int64(option)) != 0 {
+                for option in 0..<table.optionCounts[attribute] where code & (1 << Int64(option)) != 0 {
                     out.append(UInt32(base + option))
                 }
             case .text: break
@@ -149,18 +149,18 @@ struct PersonaEncoder: Sendable {
     func attributesJSON(_ values: Assignment, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         var first = true
-        for (attribute, info) in taxonomy.attributes.enumerated() where values.states[attribute] == Assignment.assigned {
+        for attribute in 0..<table.count where values.states[attribute] == Assignment.assigned {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             out.append(contentsOf: outputKeys[attribute])
             let code = values.codes[attribute]
-            switch info.kind {
+            switch table.kinds[attribute] {
             case .enumeration, .ordinal, .bool: out.append(contentsOf: optionOutput[attribute][Int(code)])
             case .int, .double: numberBytes(attribute, code, into: &out)
             case .set:
                 out.append(UInt8(ascii: "["))
                 var firstMember = true
-                for option in 0..<info.options.count where code & (1 << Int64(option)) != 0 {
+                for option in 0..<table.optionCounts[attribute] where code & (1 << Int64(option)) != 0 {
                     if !firstMember { out.append(UInt8(ascii: ",")) }
                     firstMember = false
                     out.append(contentsOf: optionOutput[attribute][option])

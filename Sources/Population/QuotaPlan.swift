@@ -216,7 +216,9 @@ public struct QuotaPlan: Sendable {
         } else {
             let result = ProportionalFitting.fit(
                 seed: seedTable, margins: margins, tolerance: max(1e-9 * Double(population), 1e-12))
-            if !result.converged {
+            // IPF converges slowly (sublinearly) when the targets are only just feasible on the structural zeros;
+            // an error below 0.001 person is accepted because the integer step below is exact on its own.
+            if !result.converged && result.maxError > 1e-3 {
                 let t = result.worst.margin
                 let message =
                     "the targets cannot be met (IPF stalled after \(result.sweeps) sweeps): target '\(targets[t].id)' "

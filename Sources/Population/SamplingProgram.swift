@@ -5,6 +5,7 @@ import Storage
 struct SamplingProgram: Sendable {
     let spec: PopulationSpec
     let taxonomy: Taxonomy
+    let table: AttributeTable
     let schema: RuleSchema
     let hardRules: [CompiledRule]
     let softRules: [CompiledRule]
@@ -23,6 +24,7 @@ struct SamplingProgram: Sendable {
     init(spec: PopulationSpec) throws(PopulationError) {
         self.spec = spec
         taxonomy = spec.taxonomy
+        table = AttributeTable(spec.taxonomy)
         schema = RuleSchema(taxonomy)
         attributeCount = taxonomy.attributes.count
         let compiler = spec.ruleCompiler()

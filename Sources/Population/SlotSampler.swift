@@ -9,6 +9,7 @@ enum RejectReason: String, Sendable, CaseIterable {
 /// forward checking and backjumping (spec §9.6). One instance per worker; reuses its scratch buffers.
 struct SlotSampler {
     let program: SamplingProgram
+    let table: AttributeTable
     let plan: QuotaPlan
     let seed: UInt64
     var values: Assignment
@@ -18,6 +19,7 @@ struct SlotSampler {
 
     init(program: SamplingProgram, plan: QuotaPlan, seed: UInt64) {
         self.program = program
+        self.table = program.table
         self.plan = plan
         self.seed = seed
         values = Assignment(count: program.attributeCount)
@@ -73,7 +75,7 @@ struct SlotSampler {
                 values.states[order[p]] = Assignment.unassigned
                 excluded[order[p]] = -1
             }
-            if program.taxonomy.attributes[jumpAttribute].kind.isCategorical { excluded[jumpAttribute] = previous }
+            if table.kinds[jumpAttribute].isCategorical { excluded[jumpAttribute] = previous }
             position = target
         }
         for a in 0..<count where values.states[a] == Assignment.unassigned { values.states[a] = Assignment.disabled }
@@ -100,12 +102,13 @@ struct SlotSampler {
     }
 
     private mutating func drawWithinBin(_ attribute: Int, _ stream: inout RandomStream) -> Bool {
-        let info = program.taxonomy.attributes[attribute]
-        let bin = info.bins[Int(values.codes[attribute])]
+        let bin = Int(values.codes[attribute])
+        let binLo = table.binLow[attribute][bin]
+        let binHi = table.binHigh[attribute][bin]
         failing.removeAll(keepingCapacity: true)
-        if info.kind == .int {
-            let lo = Int(bin.lo.rounded(.up))
-            let hi = Int(bin.hi.rounded(.down))
+        if table.kinds[attribute] == .int {
+            let lo = Int(binLo.rounded(.up))
+            let hi = Int(binHi.rounded(.down))
             guard lo <= hi else { return false }
             for _ in 0..<8 {
                 let candidate = Int64(stream.nextInt(in: lo...hi))
@@ -119,7 +122,7 @@ struct SlotSampler {
             return true
         }
         for _ in 0..<32 {
-            let value = roundTo(bin.lo + stream.nextDouble() * (bin.hi - bin.lo), info.precision)
+            let value = roundTo(binLo + stream.nextDouble() * (binHi - binLo), table.precision[attribute])
             if feasible(attribute, Int64(bitPattern: value.bitPattern)) { return true }
         }
         return false
@@ -133,43 +136,28 @@ struct SlotSampler {
 
     /// The prior weights of a categorical, set or binned attribute given its parents.
     private func priorWeights(_ attribute: Int, into weights: inout [Double]) {
-        let info = program.taxonomy.attributes[attribute]
-        let size = info.categoryCount
         weights.removeAll(keepingCapacity: true)
-        switch info.prior {
-        case .uniform:
-            weights.append(contentsOf: repeatElement(1.0, count: size))
-        case .weights(let fixed):
-            weights.append(contentsOf: fixed)
-        case .conditional(let conditional):
-            var key = 0
-            var known = true
-            for (position, parent) in conditional.parents.enumerated() {
-                let state = values.states[parent]
-                guard state == Assignment.assigned else {
-                    known = false
-                    break
-                }
-                let parentInfo = program.taxonomy.attributes[parent]
-                let category: Int
-                if parentInfo.kind == .int {
-                    category = parentInfo.category(ofNumber: Double(values.codes[parent]))
-                } else if parentInfo.kind == .double {
-                    category = parentInfo.category(
-                        ofNumber: Double(bitPattern: UInt64(bitPattern: values.codes[parent])))
-                } else {
-                    category = Int(values.codes[parent])
-                }
-                key = key * conditional.radix[position] + category
-            }
-            weights.append(contentsOf: (known ? conditional.rows[key] : nil) ?? conditional.defaultRow)
+        guard let conditional = table.conditional[attribute] else {
+            weights.append(contentsOf: table.fixedWeights[attribute])
+            return
         }
+        var key = 0
+        var known = true
+        for (position, parent) in conditional.parents.enumerated() {
+            guard values.states[parent] == Assignment.assigned else {
+                known = false
+                break
+            }
+            key = key * conditional.radix[position] + table.category(parent, code: values.codes[parent])
+        }
+        weights.append(contentsOf: (known ? conditional.rows[key] : nil) ?? conditional.defaultRow)
     }
 
     /// Draws one non-quota attribute (or disables it). Returns false on an empty domain.
     private mutating func draw(_ attribute: Int, depthMask: UInt64, _ stream: inout RandomStream) -> Bool {
-        let info = program.taxonomy.attributes[attribute]
-        if let group = info.optionalGroup, depthMask & (1 << UInt64(group)) == 0 {
+        let kind = table.kinds[attribute]
+        let group = table.groups[attribute]
+        if group >= 0, depthMask & (1 << UInt64(group)) == 0 {
             values.states[attribute] = Assignment.disabled
             return true
         }
@@ -182,7 +170,7 @@ struct SlotSampler {
         weights = []
         defer { weights = local }
         priorWeights(attribute, into: &local)
-        switch info.kind {
+        switch kind {
         case .enumeration, .ordinal, .bool:
             let mask = program.unaryMask[attribute]
             let check = !program.hardByAttribute[attribute].isEmpty
@@ -203,28 +191,30 @@ struct SlotSampler {
             values.set(attribute, Int64(choice))
             return true
         case .int, .double:
-            guard let range = info.range else { return false }
+            let rangeLo = table.rangeLow[attribute]
+            let rangeHi = table.rangeHigh[attribute]
+            let binned = !table.binLow[attribute].isEmpty
             for _ in 0..<16 {
-                var lo = range.lowerBound
-                var hi = range.upperBound
-                if !info.bins.isEmpty {
+                var lo = rangeLo
+                var hi = rangeHi
+                if binned {
                     guard let bin = stream.pickIndex(weights: local) else { break }
-                    lo = info.bins[bin].lo
-                    hi = info.bins[bin].hi
+                    lo = table.binLow[attribute][bin]
+                    hi = table.binHigh[attribute][bin]
                 }
                 let code: Int64
-                if info.kind == .int {
+                if kind == .int {
                     code = Int64(stream.nextInt(in: Int(lo.rounded(.up))...Int(hi.rounded(.down))))
                 } else {
-                    code = Int64(bitPattern: roundTo(lo + stream.nextDouble() * (hi - lo), info.precision).bitPattern)
+                    code = Int64(bitPattern: roundTo(lo + stream.nextDouble() * (hi - lo), table.precision[attribute]).bitPattern)
                 }
                 if feasible(attribute, code) { return true }
             }
-            if info.kind == .int, range.upperBound - range.lowerBound <= 2000 {
+            if kind == .int, rangeHi - rangeLo <= 2000 {
                 var options: [Int64] = []
                 var optionWeights: [Double] = []
-                for value in Int(range.lowerBound.rounded(.up))...Int(range.upperBound.rounded(.down)) {
-                    let weight = info.bins.isEmpty ? 1 : local[info.category(ofNumber: Double(value))]
+                for value in Int(rangeLo.rounded(.up))...Int(rangeHi.rounded(.down)) {
+                    let weight = binned ? local[table.category(attribute, number: Double(value))] : 1
                     if weight > 0, feasible(attribute, Int64(value)) {
                         options.append(Int64(value))
                         optionWeights.append(weight)
@@ -239,7 +229,7 @@ struct SlotSampler {
             return false
         case .set:
             for _ in 0..<16 {
-                let size = stream.nextInt(in: info.minCount...info.maxCount)
+                let size = stream.nextInt(in: table.minCount[attribute]...table.maxCount[attribute])
                 var available = local
                 var members: Int64 = 0
                 var chosen = 0

@@ -1,5 +1,5 @@
 import Foundation
-import Storage
+public import Storage
 
 /// Import and export of TinyTroupe agent specs and population descriptions.
 public enum TinyTroupe {
@@ -76,5 +76,66 @@ public enum TinyTroupe {
             rows.append((index, share))
         }
         return (rows, group.warnings)
+    }
+}
+
+extension TinyTroupe {
+    /// A TinyTroupe agent spec for a persona: `{"type": "TinyPerson", "persona": {"name": id, …attributes, "narrative"?}}`.
+    public static func agentSpec(_ persona: Persona) -> JSONValue {
+        var inner = JSONObject()
+        inner["name"] = .string(persona.id)
+        for (key, value) in persona.attributes { inner[key] = value }
+        if let narrative = persona.narrative { inner["narrative"] = .string(narrative) }
+        return .object(JSONObject([("type", "TinyPerson"), ("persona", .object(inner))]))
+    }
+
+    /// Reads a persona from a TinyTroupe agent spec; nested objects become dotted ids (`occupation.title`).
+    public static func persona(agentSpec json: JSONValue, slot: Int = 0, file: String? = nil) throws(PopulationError)
+        -> Persona
+    {
+        guard let object = json.objectValue, object["type"]?.stringValue == "TinyPerson",
+            let inner = object["persona"]?.objectValue
+        else {
+            throw PopulationError(
+                .invalidPersona, "expected {\"type\": \"TinyPerson\", \"persona\": {...}}", file: file, path: "$")
+        }
+        var attributes = JSONObject()
+        var narrative: String?
+        func flatten(_ prefix: String, _ value: JSONValue) {
+            if case .object(let nested) = value {
+                for (key, child) in nested { flatten(prefix.isEmpty ? key : "\(prefix).\(key)", child) }
+            } else {
+                attributes[prefix] = value
+            }
+        }
+        for (key, value) in inner where key != "name" {
+            if key == "narrative", let text = value.stringValue {
+                narrative = text
+                continue
+            }
+            flatten(key, value)
+        }
+        return Persona(
+            id: inner["name"]?.stringValue ?? Persona.id(slot: slot), slot: slot, attributes: attributes,
+            narrative: narrative)
+    }
+
+    /// Writes one `<id>.agent.json` TinyTroupe spec per persona into `directory`.
+    public static func exportAgentSpecs(_ personas: [Persona], directory: String) throws(PopulationError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for persona in personas {
+                try (agentSpec(persona).serialized(pretty: true) + "\n").write(
+                    toFile: DataFiles.resolve("\(persona.id).agent.json", against: directory), atomically: true,
+                    encoding: .utf8)
+            }
+        } catch {
+            throw PopulationError(.io, "cannot write agent specs", file: directory, underlying: error)
+        }
+    }
+
+    /// Reads a TinyTroupe agent spec file.
+    public static func importAgentSpec(file: String, slot: Int = 0) throws(PopulationError) -> Persona {
+        try persona(agentSpec: try DataFiles.json(file, code: .invalidPersona), slot: slot, file: file)
     }
 }

@@ -5,10 +5,12 @@ import Testing
 
 @Suite("AgentAction")
 struct ActionProtocolTests {
-    @Test("every action round-trips through its wire form", arguments: [
-        AgentAction.speak(content: "Hi", to: ["Bo"], isPrivate: true), .think(content: "hmm"), .pass,
-        .leave(content: "Bye"), .callTool(name: "lookup", arguments: ["id": 3], content: ""),
-    ])
+    @Test(
+        "every action round-trips through its wire form",
+        arguments: [
+            AgentAction.speak(content: "Hi", to: ["Bo"], isPrivate: true), .think(content: "hmm"), .pass,
+            .leave(content: "Bye"), .callTool(name: "lookup", arguments: ["id": 3], content: ""),
+        ])
     func roundTrip(_ action: AgentAction) throws {
         #expect(try AgentAction(json: action.json) == action)
     }
@@ -21,7 +23,9 @@ struct ActionProtocolTests {
 
     @Test("missing optional fields default, unknown actions throw")
     func decoding() throws {
-        #expect(try AgentAction(json: ["action": "speak", "content": "Hi"]) == .speak(content: "Hi", to: [], isPrivate: false))
+        #expect(
+            try AgentAction(json: ["action": "speak", "content": "Hi"])
+                == .speak(content: "Hi", to: [], isPrivate: false))
         #expect(throws: AgentError.self) { try AgentAction(json: ["action": "dance"]) }
         #expect(throws: AgentError.self) { try AgentAction(json: ["action": "call_tool"]) }
         #expect(throws: AgentError.self) { try AgentAction(json: "speak") }
@@ -31,7 +35,9 @@ struct ActionProtocolTests {
     func schema() {
         let schema = AgentAction.schema()
         #expect(SchemaValidator.validate(AgentAction.pass.json, against: schema).isEmpty)
-        #expect(!SchemaValidator.validate(["action": "shout", "to": [], "private": false, "content": ""], against: schema).isEmpty)
+        #expect(
+            !SchemaValidator.validate(["action": "shout", "to": [], "private": false, "content": ""], against: schema)
+                .isEmpty)
         #expect(!SchemaValidator.validate(["action": "speak"], against: schema).isEmpty)
         let tools = [ToolDefinition(name: "lookup", description: "Find an order", parameters: ["type": "object"])]
         let withTools = AgentAction.schema(tools: tools)

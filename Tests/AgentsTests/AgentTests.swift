@@ -1,5 +1,5 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Inference
 import Memory
 import Storage
@@ -7,7 +7,9 @@ import Testing
 
 @Suite("Agent")
 struct AgentTests {
-    @Test("the system message holds roster line, persona, instructions, memory and the action format; the body is the projection")
+    @Test(
+        "the system message holds roster line, persona, instructions, memory and the action format; the body is the projection"
+    )
     func promptAssembly() throws {
         let model = ScriptedModel(replies: [])
         let alex = Fixture.agent(
@@ -18,8 +20,10 @@ struct AgentTests {
         let system = try #require(request.messages.first)
         #expect(system.role == .system)
         #expect(system.content.hasPrefix("You are Alex. Also present: Bo, Chen."))
-        for part in ["Alex is a nurse from Leeds.", "- age: 34", "You take part in a focus group.", "Topic: bikes.",
-                     "- Likes cycling", ProjectionText.convention, #""action": "speak""#] {
+        for part in [
+            "Alex is a nurse from Leeds.", "- age: 34", "You take part in a focus group.", "Topic: bikes.",
+            "- Likes cycling", ProjectionText.convention, #""action": "speak""#,
+        ] {
             #expect(system.content.contains(part), "missing \(part)")
         }
         let body = Array(request.messages.dropFirst())
@@ -95,8 +99,10 @@ struct AgentTests {
 
     @Test("a private aside to no one present fails after regenerating")
     func privateWithoutAudience() async throws {
-        let model = ScriptedModel(replies: [Fixture.speak("secret", to: ["Zed"], isPrivate: true),
-                                            Fixture.speak("secret", to: [], isPrivate: true)])
+        let model = ScriptedModel(replies: [
+            Fixture.speak("secret", to: ["Zed"], isPrivate: true),
+            Fixture.speak("secret", to: [], isPrivate: true),
+        ])
         let alex = Fixture.agent(Fixture.alexID, "Alex", model: model)
         let turn = try await alex.act(in: TurnContext(transcript: try Fixture.transcript()))
         #expect(turn.failure?.kind == .noAudience)
@@ -127,7 +133,8 @@ struct AgentTests {
     @Test("own thoughts are surfaced in the system message, never in the body")
     func thoughts() throws {
         var t = try Fixture.transcript()
-        try t.append(speaker: Fixture.alexID, kind: .thought, audience: .only([Fixture.alexID]), content: "Bo seems nervous")
+        try t.append(
+            speaker: Fixture.alexID, kind: .thought, audience: .only([Fixture.alexID]), content: "Bo seems nervous")
         let alex = Fixture.agent(Fixture.alexID, "Alex", model: ScriptedModel(replies: []))
         let messages = try alex.messages(for: TurnContext(transcript: t))
         #expect(messages[0].content.contains("- Bo seems nervous"))
@@ -157,6 +164,9 @@ struct AgentTests {
         try t.append(speaker: Fixture.alexID, kind: .thought, audience: .only([Fixture.alexID]), content: "hidden")
         try t.append(speaker: Fixture.alexID, kind: .utterance, addressees: [Fixture.boID], content: "Why?")
         let lines = OmniscientTranscript.lines(t.events, roster: t.roster, numbered: true)
-        #expect(lines == ["[0] Bo: I like the blue one.", "[1] Chen (privately to Alex): Psst, Alex.", "[3] Alex (to Bo): Why?"])
+        #expect(
+            lines == [
+                "[0] Bo: I like the blue one.", "[1] Chen (privately to Alex): Psst, Alex.", "[3] Alex (to Bo): Why?",
+            ])
     }
 }

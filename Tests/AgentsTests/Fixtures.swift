@@ -1,5 +1,5 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Inference
 import Memory
 import Storage
@@ -34,7 +34,9 @@ enum Fixture {
     static func transcript() throws -> Transcript {
         var t = try Transcript(roster: roster())
         try t.append(speaker: boID, kind: .utterance, content: "I like the blue one.")
-        try t.append(speaker: chenID, kind: .utterance, audience: .only([chenID, alexID]), addressees: [alexID], content: "Psst, Alex.")
+        try t.append(
+            speaker: chenID, kind: .utterance, audience: .only([chenID, alexID]), addressees: [alexID],
+            content: "Psst, Alex.")
         return t
     }
 }

@@ -20,10 +20,22 @@ struct RunConversationTests {
             var o = JSONObject()
             let properties = schema["properties"]?.objectValue ?? JSONObject()
             for (index, (key, sub)) in properties.enumerated() {
-                if key == "action" { o[key] = "speak"; continue }
-                if key == "private" || key == "end" { o[key] = false; continue }
-                if key == "to" { o[key] = []; continue }
-                if key == "tool" { o[key] = ""; continue }
+                if key == "action" {
+                    o[key] = "speak"
+                    continue
+                }
+                if key == "private" || key == "end" {
+                    o[key] = false
+                    continue
+                }
+                if key == "to" {
+                    o[key] = []
+                    continue
+                }
+                if key == "tool" {
+                    o[key] = ""
+                    continue
+                }
                 o[key] = instance(sub, h: h &+ UInt64(index) &* 0x9E37_79B9)
             }
             return .object(o)
@@ -37,7 +49,9 @@ struct RunConversationTests {
         case "boolean":
             return false
         default:
-            if let options = schema["enum"]?.arrayValue, !options.isEmpty { return options[Int(h % UInt64(options.count))] }
+            if let options = schema["enum"]?.arrayValue, !options.isEmpty {
+                return options[Int(h % UInt64(options.count))]
+            }
             var x = h
             var picked: [String] = []
             for _ in 0..<6 {
@@ -94,7 +108,9 @@ struct RunConversationTests {
         let transcript = try JSONValue.parse(String(line[0]))
         let participants = transcript["participants"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
         #expect(participants.contains("Dana") && participants.contains("Alex"))
-        #expect(transcript["participants"]?.arrayValue?.first { $0["name"]?.stringValue == "Dana" }?["role"]?.stringValue == "moderator")
+        #expect(
+            transcript["participants"]?.arrayValue?.first { $0["name"]?.stringValue == "Dana" }?["role"]?.stringValue
+                == "moderator")
         let phases = transcript["result"]?["phases"]?.arrayValue ?? []
         #expect(phases.count == 2)
         #expect(phases.allSatisfy { $0["termination"]?.stringValue == "turnCap" })
@@ -132,14 +148,16 @@ struct RunConversationTests {
         let model = Self.model()
         let summary = try await RunFixtures.run(try Self.scenario(text), model: model, limit: 2)
         #expect(summary.unitsDone == 2)
-        let first = try JSONValue.parse(String(try RunFixtures.read(summary.directory, "transcripts.jsonl").split(separator: "\n")[0]))
+        let first = try JSONValue.parse(
+            String(try RunFixtures.read(summary.directory, "transcripts.jsonl").split(separator: "\n")[0]))
         let phases = first["result"]?["phases"]?.arrayValue ?? []
         #expect(phases.map { $0["name"]?.stringValue ?? "" } == ["commute", "change"])
         #expect(phases.map { $0["turn"]?.intValue ?? 0 } == [4, 6])
         let extracted = first["result"]?["extracted"]
         #expect(extracted?["commute"]?.stringValue != nil)
         #expect(extracted?["change"]?.stringValue != nil)
-        let interviewerRole = first["participants"]?.arrayValue?.first { $0["id"]?.stringValue == "interviewer" }?["role"]?.stringValue
+        let interviewerRole = first["participants"]?.arrayValue?.first { $0["id"]?.stringValue == "interviewer" }?[
+            "role"]?.stringValue
         #expect(interviewerRole == "interviewer")
     }
 }

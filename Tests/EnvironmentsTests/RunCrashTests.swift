@@ -35,10 +35,12 @@ struct RunCrashTests {
                 latency: latency, recording: .none,
                 responder: { request in
                     let schema = request.json?["response_format"]?["json_schema"]?["schema"]
-                    let messages = request.json?["messages"]?.arrayValue?.map {
-                        "\($0["role"]?.stringValue ?? ""):\($0["content"]?.stringValue ?? "")"
-                    }.joined(separator: "\n") ?? ""
-                    return .text(RunFixtures.answer(schema: schema, messages: messages), promptTokens: messages.utf8.count / 4)
+                    let messages =
+                        request.json?["messages"]?.arrayValue?.map {
+                            "\($0["role"]?.stringValue ?? ""):\($0["content"]?.stringValue ?? "")"
+                        }.joined(separator: "\n") ?? ""
+                    return .text(
+                        RunFixtures.answer(schema: schema, messages: messages), promptTokens: messages.utf8.count / 4)
                 }))
     }
 
@@ -48,7 +50,8 @@ struct RunCrashTests {
         var args = ["run"]
         if let scenario { args.append(scenario) }
         return args + [
-            "--model", stub.baseURL.absoluteString, "--model-name", "stub-model", "--out", out.path, "--cache", cache.path,
+            "--model", stub.baseURL.absoluteString, "--model-name", "stub-model", "--out", out.path, "--cache",
+            cache.path,
             "--concurrency", String(concurrency),
         ] + extra
     }
@@ -63,7 +66,8 @@ struct RunCrashTests {
         #expect(result.stderr.contains("bad.json: $.kind: unknown kind \"poll\""))
     }
 
-    @Test("a run killed with SIGKILL 5 times and resumed ends byte-identical, no unit run twice", .timeLimit(.minutes(5)))
+    @Test(
+        "a run killed with SIGKILL 5 times and resumed ends byte-identical, no unit run twice", .timeLimit(.minutes(5)))
     func crashAndResume() async throws {
         let folder = RunFixtures.temporaryDirectory("crash")
         let scenario = try Self.writeScenario(in: folder)
@@ -73,7 +77,8 @@ struct RunCrashTests {
         // The uninterrupted run.
         let baseOut = folder.appendingPathComponent("base")
         let base = try await AgoraBinary.run(
-            Self.arguments(scenario, stub: stub, out: baseOut, cache: folder.appendingPathComponent("base-cache.sqlite")),
+            Self.arguments(
+                scenario, stub: stub, out: baseOut, cache: folder.appendingPathComponent("base-cache.sqlite")),
             in: folder)
         #expect(base.status == 0, "\(base.stderr)")
         let baselineCalls = stub.requestCount
@@ -87,11 +92,14 @@ struct RunCrashTests {
         var stream = RandomStream(seed: 2026)
         var kills = 0
         for attempt in 0..<5 {
-            let args = attempt == 0 || !FileManager.default.fileExists(atPath: runDir.appendingPathComponent("run.sqlite").path)
+            let args =
+                attempt == 0
+                    || !FileManager.default.fileExists(atPath: runDir.appendingPathComponent("run.sqlite").path)
                 ? Self.arguments(scenario, stub: stub, out: out, cache: cache)
                 : Self.arguments(nil, stub: stub, out: out, cache: cache, extra: ["--resume", runDir.path])
             let delay = 0.1 + stream.nextDouble() * 0.3
-            let killed = try await AgoraBinary.run(args, in: folder, killAfter: delay, waitingFor: runDir.appendingPathComponent("run.sqlite"))
+            let killed = try await AgoraBinary.run(
+                args, in: folder, killAfter: delay, waitingFor: runDir.appendingPathComponent("run.sqlite"))
             if killed.status == -9 { kills += 1 }
         }
         let last = try await AgoraBinary.run(
@@ -125,7 +133,8 @@ struct RunCrashTests {
         defer { stub.stop() }
         let cache = folder.appendingPathComponent("cache.sqlite")
         let first = try await AgoraBinary.run(
-            Self.arguments(scenario, stub: stub, out: folder.appendingPathComponent("a"), cache: cache, extra: ["--limit", "3"]),
+            Self.arguments(
+                scenario, stub: stub, out: folder.appendingPathComponent("a"), cache: cache, extra: ["--limit", "3"]),
             in: folder)
         #expect(first.status == 0, "\(first.stderr)")
         let calls = stub.requestCount
@@ -157,7 +166,8 @@ final class EndFlag: Sendable {
 /// Runs the `agora` binary of this build.
 enum AgoraBinary {
     static let url: URL? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         for configuration in ["debug", "release"] {
             let candidate = root.appendingPathComponent(".build/\(configuration)/agora")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
@@ -174,7 +184,9 @@ enum AgoraBinary {
 
     /// Runs `agora arguments`; with `killAfter`, sends SIGKILL that many seconds after `waitingFor` exists
     /// (or after the start when it never appears within 10 s). Waits without blocking a thread.
-    static func run(_ arguments: [String], in folder: URL, killAfter: Double? = nil, waitingFor: URL? = nil) async throws -> Result {
+    static func run(_ arguments: [String], in folder: URL, killAfter: Double? = nil, waitingFor: URL? = nil)
+        async throws -> Result
+    {
         guard let url else { throw EnvironmentError(.io, "build agora first (swift build)") }
         let process = Process()
         process.executableURL = url
@@ -197,7 +209,8 @@ enum AgoraBinary {
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { p in
                 ended.set()
-                continuation.resume(returning: p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus)
+                continuation.resume(
+                    returning: p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus)
             }
             do {
                 try process.run()

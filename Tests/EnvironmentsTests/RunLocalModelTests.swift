@@ -9,11 +9,14 @@ import Testing
 /// here: about 15 calls in all).
 @Suite("Shipped scenarios on the local model", .serialized, .enabled(if: LocalModelFixture.isAvailable))
 struct RunLocalModelTests {
-    @Test("each shipped scenario runs on the local model at a tiny size and writes valid outputs",
-          .timeLimit(.minutes(10)), arguments: ["quick-survey", "interview", "focus-group", "brainstorm"])
+    @Test(
+        "each shipped scenario runs on the local model at a tiny size and writes valid outputs",
+        .timeLimit(.minutes(10)),
+        arguments: ["quick-survey", "consumer-survey", "interview", "focus-group", "brainstorm"])
     func runs(name: String) async throws {
         let model = try await LocalModelFixture.model()
-        let summary = try await RunFixtures.run(try ShippedScenarios.tiny(name, turns: 2), model: model, limit: 1)
+        let summary = try await RunFixtures.run(
+            try ShippedScenarios.tiny(name, turns: 2, maxTokens: 96), model: model, limit: 1)
         #expect(summary.unitsDone == 1, "unit failed: see \(summary.directory.path)")
         let transcripts = try RunFixtures.read(summary.directory, "transcripts.jsonl")
         let line = try JSONValue.parse(String(transcripts.split(separator: "\n").first ?? ""))

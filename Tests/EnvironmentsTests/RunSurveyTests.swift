@@ -48,7 +48,8 @@ struct RunSurveyTests {
         let ci = try #require(likes["distribution"]?[0]?["ci95"]?.arrayValue)
         #expect(ci.count == 2)
         #expect(results["splits"]?[0]?["attribute"]?.stringValue == "sex")
-        #expect(results["splits"]?[0]?["groups"]?.arrayValue?.map { $0["value"]?.stringValue ?? "" } == ["female", "male"])
+        #expect(
+            results["splits"]?[0]?["groups"]?.arrayValue?.map { $0["value"]?.stringValue ?? "" } == ["female", "male"])
         #expect(results["usage"]?["calls"]?.intValue == 30)
         #expect((results["usage"]?["promptTokens"]?.intValue ?? 0) >= 0)
         let html = try RunFixtures.read(summary.directory, "report.html")
@@ -64,7 +65,9 @@ struct RunSurveyTests {
         let store = try RunStore.open(a.directory)
         var orders: [[String]] = []
         for group in try await store.events() {
-            if let options = group.events.first(where: { $0.data["item"]?.stringValue == "features" })?.data["options"]?.arrayValue {
+            if let options = group.events.first(where: { $0.data["item"]?.stringValue == "features" })?.data["options"]?
+                .arrayValue
+            {
                 orders.append(options.compactMap(\.stringValue))
             }
         }
@@ -82,7 +85,9 @@ struct RunSurveyTests {
             }
             return "{\"answer\": 9}"
         })
-        let scenario = try onlyItem(["id": "likes", "type": "likert", "question": "Like it?", "scale": ["min": 1, "max": 5]])
+        let scenario = try onlyItem([
+            "id": "likes", "type": "likert", "question": "Like it?", "scale": ["min": 1, "max": 5],
+        ])
         let summary = try await RunFixtures.run(scenario, model: model, limit: 1)
         let results = try JSONValue.parse(try RunFixtures.read(summary.directory, "results.json"))
         #expect(results["items"]?[0]?["n"]?.intValue == 1)
@@ -93,7 +98,9 @@ struct RunSurveyTests {
     @Test("an answer still invalid after the repair is recorded as failed, never a default")
     func repairFails() async throws {
         let model = ScriptedModel(rule: { _ in "{\"answer\": 42}" })
-        let scenario = try onlyItem(["id": "likes", "type": "likert", "question": "Like it?", "scale": ["min": 1, "max": 5]])
+        let scenario = try onlyItem([
+            "id": "likes", "type": "likert", "question": "Like it?", "scale": ["min": 1, "max": 5],
+        ])
         let summary = try await RunFixtures.run(scenario, model: model, limit: 2)
         #expect(summary.itemFailures == 2)
         #expect(summary.unitsDone == 2)
@@ -115,7 +122,8 @@ struct RunSurveyTests {
         #expect(first.unitsDone == 2)
         #expect(model.requests.count == 10)
         let resumed = try await ScenarioRunner.run(
-            scenario: scenario, model: model, options: RunOptions(outDirectory: first.directory, resume: first.directory))
+            scenario: scenario, model: model,
+            options: RunOptions(outDirectory: first.directory, resume: first.directory))
         #expect(resumed.unitsDone == 6)
         #expect(model.requests.count == 30)
         let units = try await RunStore.open(first.directory).units()
@@ -143,9 +151,11 @@ struct RunSurveyTests {
         let scenario = try RunFixtures.surveyScenario()
         let cache = try ResponseCache(.memory)
         let scripted = RunFixtures.scriptedModel()
-        let first = try await RunFixtures.run(scenario, model: CachedModel(base: scripted, cache: cache, mode: .readWrite))
+        let first = try await RunFixtures.run(
+            scenario, model: CachedModel(base: scripted, cache: cache, mode: .readWrite))
         let silent = ScriptedModel(replies: [])
-        let replay = try await RunFixtures.run(scenario, model: CachedModel(base: silent, cache: cache, mode: .replayOnly))
+        let replay = try await RunFixtures.run(
+            scenario, model: CachedModel(base: silent, cache: cache, mode: .replayOnly))
         #expect(silent.requests.isEmpty)
         for name in ["transcripts.jsonl", "responses.csv", "results.json"] {
             #expect(try RunFixtures.read(first.directory, name) == RunFixtures.read(replay.directory, name), "\(name)")
@@ -153,7 +163,8 @@ struct RunSurveyTests {
     }
 
     func onlyItem(_ item: JSONValue) throws -> Scenario {
-        guard case .object(var root) = RunFixtures.surveyDocument, case .object(var survey) = root["survey"] ?? .null else {
+        guard case .object(var root) = RunFixtures.surveyDocument, case .object(var survey) = root["survey"] ?? .null
+        else {
             throw EnvironmentError(.invalidInput, "fixture")
         }
         survey["items"] = [item]

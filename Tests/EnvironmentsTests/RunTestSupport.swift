@@ -6,7 +6,8 @@ import Storage
 
 /// Shared helpers for the scenario and run tests.
 enum RunFixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/runs")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures/runs")
 
     /// A fresh temporary folder.
     static func temporaryDirectory(_ name: String = "run") -> URL {
@@ -85,7 +86,8 @@ enum RunFixtures {
         ScriptedModel(rule: { request in
             var schema: JSONValue?
             if case .jsonSchema(_, let s, _) = request.responseFormat { schema = s }
-            return answer(schema: schema, messages: request.messages.map { "\($0.role):\($0.content)" }.joined(separator: "\n"))
+            return answer(
+                schema: schema, messages: request.messages.map { "\($0.role):\($0.content)" }.joined(separator: "\n"))
         })
     }
 

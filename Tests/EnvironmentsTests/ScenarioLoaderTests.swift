@@ -24,7 +24,8 @@ struct ScenarioLoaderTests {
     func validSurvey() throws {
         let scenario = try RunFixtures.surveyScenario()
         #expect(scenario.kind == .survey)
-        #expect(scenario.survey?.items.map(\.typeName) == ["likert", "single-choice", "multiple-choice", "numeric", "open"])
+        #expect(
+            scenario.survey?.items.map(\.typeName) == ["likert", "single-choice", "multiple-choice", "numeric", "open"])
         #expect(scenario.seed == 11)
         #expect(scenario.splitBy == ["sex"])
         #expect(scenario.digest.count == 64)
@@ -70,7 +71,9 @@ struct ScenarioLoaderTests {
         let document: JSONValue = [
             "id": "fg", "kind": "focus-group",
             "population": ["inline": [["id": "mod"], ["id": "a"], ["id": "b"]]],
-            "session": ["moderator": "mod", "participants": ["a", "b"], "phases": [["name": "warm-up", "topic": "Kettles"]]],
+            "session": [
+                "moderator": "mod", "participants": ["a", "b"], "phases": [["name": "warm-up", "topic": "Kettles"]],
+            ],
         ]
         let e = try #require(error(document))
         #expect(e.path == "$.session.moderator")

@@ -1,9 +1,10 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Environments
 import Inference
 import Memory
 import Storage
+import Synchronization
 
 /// Builders shared by the world tests.
 enum WorldFixture {
@@ -47,7 +48,10 @@ enum WorldFixture {
 /// A thread-safe counter for rules.
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }
-
-import Synchronization

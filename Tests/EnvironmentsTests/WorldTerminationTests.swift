@@ -1,5 +1,5 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Environments
 import Inference
 import Memory
@@ -15,7 +15,8 @@ struct WorldTerminationTests {
         let (a, _) = F.talker("alex")
         let (b, _) = F.talker("bo")
         var world = try World(
-            agents: [a, b], options: WorldOptions(termination: TerminationRules(maxTurns: 100, maxTurnsPerAgent: 2, stall: nil)))
+            agents: [a, b],
+            options: WorldOptions(termination: TerminationRules(maxTurns: 100, maxTurnsPerAgent: 2, stall: nil)))
         let end = try await world.run()
         #expect(F.order(world) == ["alex", "bo", "alex", "bo"])
         #expect(end.reason == .turnCap)
@@ -61,7 +62,8 @@ struct WorldTerminationTests {
         var world = try World(
             agents: [dana, a, b],
             options: WorldOptions(
-                turnTaking: .moderated(ModeratedTurns(moderator: F.id("dana"))), termination: TerminationRules(stall: nil)))
+                turnTaking: .moderated(ModeratedTurns(moderator: F.id("dana"))),
+                termination: TerminationRules(stall: nil)))
         let end = try await world.run()
         #expect(end.reason == .moderatorClosed)
         #expect(F.order(world) == ["dana", "alex", "dana", "alex", "dana"])
@@ -71,7 +73,8 @@ struct WorldTerminationTests {
     func detector() async throws {
         let judge = ScriptedModel(identifier: "judge") { request in
             let text = request.messages.last?.content ?? ""
-            return text.contains("Bye") ? #"{"end": true, "reason": "they said goodbye"}"# : #"{"end": false, "reason": "still talking"}"#
+            return text.contains("Bye")
+                ? #"{"end": true, "reason": "they said goodbye"}"# : #"{"end": false, "reason": "still talking"}"#
         }
         let count = Counter()
         let (a, _) = F.agent("alex") { _ in
@@ -81,7 +84,8 @@ struct WorldTerminationTests {
         let (b, _) = F.agent("bo") { _ in F.speak("I see, tell me about colour") }
         var world = try World(
             agents: [a, b],
-            options: WorldOptions(termination: TerminationRules(maxTurns: 40, detector: TerminationDetector(model: judge), stall: nil)))
+            options: WorldOptions(
+                termination: TerminationRules(maxTurns: 40, detector: TerminationDetector(model: judge), stall: nil)))
         let end = try await world.run()
         #expect(end.reason == .detector)
         #expect(end.detail == "they said goodbye")
@@ -103,7 +107,8 @@ struct WorldTerminationTests {
             var world = try World(
                 agents: [a, b],
                 options: WorldOptions(
-                    termination: TerminationRules(maxTurns: cap, detector: TerminationDetector(model: judge), stall: nil)))
+                    termination: TerminationRules(
+                        maxTurns: cap, detector: TerminationDetector(model: judge), stall: nil)))
             #expect(try await world.run().reason == .turnCap)
             #expect(judge.requests.count == expected, "cap \(cap)")
         }
@@ -116,7 +121,8 @@ struct WorldTerminationTests {
         let (b, _) = F.agent("bo") { _ in F.speak("Thanks and goodbye") }
         var world = try World(
             agents: [a, b],
-            options: WorldOptions(termination: TerminationRules(maxTurns: 6, detector: TerminationDetector(model: judge), stall: nil)))
+            options: WorldOptions(
+                termination: TerminationRules(maxTurns: 6, detector: TerminationDetector(model: judge), stall: nil)))
         try await world.run()
         #expect(!judge.requests.isEmpty)
         #expect(!judge.requests.contains { $0.messages.contains { $0.content.contains("SECRET-ASIDE") } })
@@ -138,7 +144,8 @@ struct WorldTerminationTests {
         let count = Counter()
         let (a, am) = F.agent("alex") { _ in count.next() <= 2 ? "I refuse to write JSON" : F.speak("OK then") }
         let (b, _) = F.talker("bo")
-        var world = try World(agents: [a, b], options: WorldOptions(termination: TerminationRules(maxTurns: 3, stall: nil)))
+        var world = try World(
+            agents: [a, b], options: WorldOptions(termination: TerminationRules(maxTurns: 3, stall: nil)))
         try await world.run()
         #expect(world.failedTurns.count == 1)
         let failed = try #require(world.turns.first)
@@ -154,7 +161,8 @@ struct WorldTerminationTests {
     func failures() async throws {
         let (a, _) = F.agent("alex") { _ in "nope" }
         let (b, _) = F.agent("bo") { _ in "nope" }
-        var world = try World(agents: [a, b], options: WorldOptions(termination: TerminationRules(maxConsecutiveFailures: 4)))
+        var world = try World(
+            agents: [a, b], options: WorldOptions(termination: TerminationRules(maxConsecutiveFailures: 4)))
         #expect(try await world.run().reason == .failures)
         #expect(world.failedTurns.count == 4)
 
@@ -180,7 +188,8 @@ struct WorldTerminationTests {
     func phases() async throws {
         let (a, _) = F.talker("alex")
         let (b, _) = F.talker("bo")
-        var world = try World(agents: [a, b], options: WorldOptions(termination: TerminationRules(maxTurns: 2, stall: nil)))
+        var world = try World(
+            agents: [a, b], options: WorldOptions(termination: TerminationRules(maxTurns: 2, stall: nil)))
         #expect(try await world.run().reason == .turnCap)
         try world.beginPhase(termination: TerminationRules(maxTurns: 3, stall: nil), scenario: "Phase 2: price.")
         try world.narrate("Phase 2 begins.")

@@ -1,5 +1,5 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Environments
 import Inference
 import Memory
@@ -57,11 +57,45 @@ struct WorldTurnTakingTests {
         var world = try World(
             agents: [dana, a, b],
             options: WorldOptions(
-                turnTaking: .moderated(ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("bo"), F.id("alex")])),
+                turnTaking: .moderated(
+                    ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("bo"), F.id("alex")])),
                 termination: TerminationRules(maxTurns: 50, stall: nil)))
         let end = try await world.run()
         #expect(F.order(world) == ["dana", "bo", "dana", "bo", "dana", "alex", "dana"])
         #expect(end.reason == .scriptEnded)
+    }
+
+    @Test("moderated by a script: absent participants are skipped")
+    func moderatorScriptSkipsAbsent() async throws {
+        let (dana, _) = F.talker("dana", role: .moderator)
+        let (a, _) = F.talker("alex")
+        let (b, _) = F.talker("bo")
+        let (c, _) = F.talker("chen")
+        var world = try World(
+            agents: [dana, a, b, c],
+            options: WorldOptions(
+                turnTaking: .moderated(
+                    ModeratedTurns(moderator: F.id("dana"), script: [F.id("bo"), F.id("alex"), F.id("bo")])),
+                termination: TerminationRules(maxTurns: 50, stall: nil)))
+        try world.remove(F.id("bo"))
+        let end = try await world.run()
+        #expect(F.order(world) == ["dana", "alex", "dana"])
+        #expect(end.reason == .scriptEnded)
+    }
+
+    @Test("self-selection: a failed urge call counts as 0 and is recorded")
+    func failedUrge() async throws {
+        let (a, _) = F.agent("alex") { request in F.isUrge(request) ? "no idea" : F.speak("alex talks") }
+        let (b, _) = F.agent("bo") { request in F.isUrge(request) ? #"{"urge": 0}"# : F.speak("bo talks") }
+        let (c, _) = F.agent("chen") { request in F.isUrge(request) ? #"{"urge": 1}"# : F.speak("chen talks") }
+        var world = try World(
+            agents: [a, b, c],
+            options: WorldOptions(
+                turnTaking: .selfSelection(maxConsecutive: 3), termination: TerminationRules(maxTurns: 1, stall: nil)))
+        try await world.run()
+        #expect(F.order(world) == ["chen"])
+        #expect(world.turns[0].urges.map(\.score) == [nil, 0, 1])
+        #expect(world.modelCalls.first { $0.participant == F.id("alex") && $0.purpose == .urge }?.failure != nil)
     }
 
     @Test("self-selection: the highest urge speaks")
@@ -100,7 +134,8 @@ struct WorldTurnTakingTests {
             var world = try World(
                 agents: agents,
                 options: WorldOptions(
-                    turnTaking: .selfSelection(maxConsecutive: 1), termination: TerminationRules(maxTurns: 12, stall: nil),
+                    turnTaking: .selfSelection(maxConsecutive: 1),
+                    termination: TerminationRules(maxTurns: 12, stall: nil),
                     seed: seed))
             try await world.run()
             return F.order(world)
@@ -148,7 +183,8 @@ struct WorldTurnTakingTests {
             let (c, _) = F.talker("chen")
             var world = try World(
                 agents: [a, b, c],
-                options: WorldOptions(turnTaking: .simultaneous, termination: TerminationRules(maxTurns: 9, stall: nil), seed: 3))
+                options: WorldOptions(
+                    turnTaking: .simultaneous, termination: TerminationRules(maxTurns: 9, stall: nil), seed: 3))
             try await world.run()
             return world.transcript.events
         }
@@ -181,10 +217,12 @@ struct WorldTurnTakingTests {
         let (a, _) = F.talker("alex")
         let (o, _) = F.talker("olga", role: .observer)
         #expect(throws: EnvironmentError.self) {
-            try World(agents: [a], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("zed")))))
+            try World(
+                agents: [a], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("zed")))))
         }
         #expect(throws: EnvironmentError.self) {
-            try World(agents: [a, o], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("olga")))))
+            try World(
+                agents: [a, o], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("olga")))))
         }
         #expect(throws: EnvironmentError.self) {
             try World(agents: [a, a])

@@ -1,9 +1,10 @@
-import AgoraTesting
 import Agents
+import AgoraTesting
 import Environments
 import Inference
 import Memory
 import Storage
+import Synchronization
 import Testing
 
 @Suite("World visibility, membership, memory and tools")
@@ -15,7 +16,8 @@ struct WorldVisibilityTests {
         let (a, _) = F.agent("alex") { _ in F.speak("Between us, SECRET-WORD", to: ["Bo"], isPrivate: true) }
         let (b, bm) = F.talker("bo")
         let (c, cm) = F.talker("chen")
-        var world = try World(agents: [a, b, c], options: WorldOptions(termination: TerminationRules(maxTurns: 3, stall: nil)))
+        var world = try World(
+            agents: [a, b, c], options: WorldOptions(termination: TerminationRules(maxTurns: 3, stall: nil)))
         try await world.run()
         let aside = world.transcript.events[0]
         #expect(aside.audience == .only([F.id("alex"), F.id("bo")]))
@@ -51,7 +53,8 @@ struct WorldVisibilityTests {
         var world = try World(
             agents: [a, b, c],
             options: WorldOptions(
-                termination: TerminationRules(maxTurns: 5, stall: nil), arrivals: [Arrival(participant: F.id("chen"), beforeTurn: 2)]))
+                termination: TerminationRules(maxTurns: 5, stall: nil),
+                arrivals: [Arrival(participant: F.id("chen"), beforeTurn: 2)]))
         try await world.run()
         #expect(F.order(world) == ["alex", "bo", "chen", "alex", "bo"])
         #expect(world.transcript.events[2].kind == .join)
@@ -68,12 +71,16 @@ struct WorldVisibilityTests {
         let (a, _) = F.talker("alex")
         let (b, _) = F.talker("bo")
         let (c, _) = F.talker("chen")
-        var world = try World(agents: [a, b, c], options: WorldOptions(termination: TerminationRules(maxTurns: 4, stall: nil)))
+        var world = try World(
+            agents: [a, b, c], options: WorldOptions(termination: TerminationRules(maxTurns: 4, stall: nil)))
         try world.remove(F.id("bo"))
         try await world.run()
         #expect(F.order(world) == ["alex", "chen", "alex", "chen"])
         try world.join(F.id("bo"))
-        #expect(world.transcript.participant(F.id("bo"))?.membership == [Membership(start: 0, end: 1), Membership(start: 5)])
+        #expect(
+            world.transcript.participant(F.id("bo"))?.membership == [
+                Membership(start: 0, end: 1), Membership(start: 5),
+            ])
     }
 
     @Test("the memory updater gets each agent's own projection after 3 exchanges and at the end")
@@ -81,7 +88,9 @@ struct WorldVisibilityTests {
         let updater = RecordingUpdater()
         let count = Counter()
         let (a, _) = F.agent("alex") { _ in
-            count.next() == 1 ? F.speak("SECRET-ASIDE for Chen", to: ["Chen"], isPrivate: true) : F.speak("Alex talks \(count.next())")
+            count.next() == 1
+                ? F.speak("SECRET-ASIDE for Chen", to: ["Chen"], isPrivate: true)
+                : F.speak("Alex talks \(count.next())")
         }
         let (b, _) = F.talker("bo")
         let (c, _) = F.talker("chen")
@@ -124,24 +133,32 @@ struct WorldVisibilityTests {
 }
 
 struct EchoTool: ToolExecutor {
-    func execute(name: String, arguments: JSONValue, caller: ParticipantID, transcript: Transcript) async throws -> ToolExecution {
-        ToolExecution(result: "order \(arguments["order"]?.intValue ?? 0) shipped", narration: "A parcel is on its way.")
+    func execute(name: String, arguments: JSONValue, caller: ParticipantID, transcript: Transcript) async throws
+        -> ToolExecution
+    {
+        ToolExecution(
+            result: "order \(arguments["order"]?.intValue ?? 0) shipped", narration: "A parcel is on its way.")
     }
 }
 
 final class RecordingUpdater: MemoryUpdater {
-    struct Call: Sendable { var agent: String; var text: String; var through: Int }
+    struct Call: Sendable {
+        var agent: String
+        var text: String
+        var through: Int
+    }
     let calls = Mutex<[Call]>([])
 
-    func update(memory: (any AgentMemory)?, agent: AgentProfile, chunk: [ProjectedMessage], throughSeq: Int) async throws
-        -> MemoryUpdate
-    {
-        let text = chunk.map(\.content).joined(separator: "\n")
+    func update(
+        memory: (any AgentMemory)?, agent: AgentProfile, viewer: ParticipantID, chunk: [Event], roster: [Participant]
+    ) async throws -> MemoryUpdate {
+        // What the agent experienced: its own projection of the chunk.
+        let text = try MemListener.chunkText(log: chunk, viewer: viewer, roster: roster)
+        let throughSeq = chunk.last?.seq ?? -1
         calls.withLock { $0.append(Call(agent: agent.displayName, text: text, through: throughSeq)) }
         var notes = (memory as? NotesMemory)?.notes ?? []
         notes.append("chunk through \(throughSeq)")
-        return MemoryUpdate(memory: NotesMemory(notes: notes), usage: Usage(promptTokens: 1), calls: 1, note: "1 created")
+        return MemoryUpdate(
+            memory: NotesMemory(notes: notes), usage: Usage(promptTokens: 1), calls: 1, note: "1 created")
     }
 }
-
-import Synchronization

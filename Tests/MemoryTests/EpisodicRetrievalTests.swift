@@ -9,7 +9,9 @@ struct TopicEmbedder: EmbeddingModel {
     func embed(_ texts: [String]) async throws -> [[Double]] {
         texts.map { t in
             let tokens = ConversationMetrics.tokens(t)
-            return ["price", "colour", "weather"].map { w in Double(tokens.filter { $0 == w || $0.hasPrefix(String(w.prefix(4))) }.count) }
+            return ["price", "colour", "weather"].map { w in
+                Double(tokens.filter { $0 == w || $0.hasPrefix(String(w.prefix(4))) }.count)
+            }
         }
     }
 }
@@ -36,7 +38,11 @@ struct TopicEmbedder: EmbeddingModel {
     @Test func theStoreHoldsOnlyWhatTheViewerSaw() throws {
         let store = try EpisodicStore(log: f.focusLog, viewer: f.chen, roster: f.focusRoster)
         #expect(store.index.documents.map(\.seq) == [5, 8, 9, 10])
-        #expect(store.index.documents.map(\.text) == ["[Narrator] You joined.", "Dana (to you): …", "Chen: Version 2 is clearer.", "[Narrator] Ten minutes remain."])
+        #expect(
+            store.index.documents.map(\.text) == [
+                "[Narrator] You joined.", "Dana (to you): …", "Chen: Version 2 is clearer.",
+                "[Narrator] Ten minutes remain.",
+            ])
         for seed in 0..<60 {
             let world = RandomWorld.make(seed: UInt64(seed) &+ 777)
             for viewer in world.roster {
@@ -57,16 +63,20 @@ struct TopicEmbedder: EmbeddingModel {
             "The weather was awful on Monday.", "I paid a high price for the tickets.", "Blue is my favourite colour.",
             "The price of bread went up again.", "Nice weather for a walk.", "We talked about colour schemes.",
         ]
-        let log = texts.enumerated().map { i, t in Event(seq: i, speaker: i % 2 == 0 ? a : b, kind: .utterance, content: t) }
+        let log = texts.enumerated().map { i, t in
+            Event(seq: i, speaker: i % 2 == 0 ? a : b, kind: .utterance, content: t)
+        }
         let store = try EpisodicStore(log: log, viewer: a, roster: roster)
-        let hits = try await store.retrieve(queries: ["ticket price", "bread price"], question: "What did I pay?", limit: 4)
+        let hits = try await store.retrieve(
+            queries: ["ticket price", "bread price"], question: "What did I pay?", limit: 4)
         #expect(hits.count <= 4)
         #expect(hits.map(\.document.seq).contains(1))
         let withVectors = try await store.withEmbeddings(TopicEmbedder())
         let semantic = try await withVectors.retrieve(queries: ["colours"], question: "favourite colour", limit: 2)
         #expect(semantic.map(\.document.seq) == [2, 5])
         // deterministic
-        #expect(try await withVectors.retrieve(queries: ["colours"], question: "favourite colour", limit: 2) == semantic)
+        #expect(
+            try await withVectors.retrieve(queries: ["colours"], question: "favourite colour", limit: 2) == semantic)
     }
 
     @Test func agenticTriggers() {

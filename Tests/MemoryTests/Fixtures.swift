@@ -1,5 +1,6 @@
-@testable import Memory
 import Inference
+
+@testable import Memory
 
 /// The worked example of spec memory.md §A.5.4 and a two-party log.
 enum Fixtures {

@@ -20,7 +20,10 @@ struct MemListenerLocalModelTests {
     static func checkShortExchange(model: any LanguageModel) async throws {
         let ana = ParticipantID(unchecked: "ana")
         let interviewer = ParticipantID(unchecked: "interviewer")
-        let roster = [Participant(id: interviewer, displayName: "Interviewer", role: .moderator), Participant(id: ana, displayName: "Ana")]
+        let roster = [
+            Participant(id: interviewer, displayName: "Interviewer", role: .moderator),
+            Participant(id: ana, displayName: "Ana"),
+        ]
         let log = [
             Event(seq: 0, speaker: interviewer, kind: .utterance, content: "What do you usually eat for breakfast?"),
             Event(seq: 1, speaker: ana, kind: .utterance, content: "Coffee and a pastel de nata. I bake on Sundays."),
@@ -30,10 +33,13 @@ struct MemListenerLocalModelTests {
         var tree = smallTree()
         var config = MemListenerConfig()
         config.maxTokens = 160
-        let record = await MemListener(model: model, config: config).update(&tree, log: log, viewer: ana, roster: roster)
+        let record = await MemListener(model: model, config: config).update(
+            &tree, log: log, viewer: ana, roster: roster)
         #expect(record.outcomes.count == record.ops.count)
         #expect(record.wire != .none || record.failure != nil)
-        if record.wire == .lines { #expect(!record.ops.isEmpty || !record.parseErrors.isEmpty || record.raw.first?.isEmpty == true) }
+        if record.wire == .lines {
+            #expect(!record.ops.isEmpty || !record.parseErrors.isEmpty || record.raw.first?.isEmpty == true)
+        }
         #expect(tree.node(at: path("identity.name"))?.value == "Ana", "the locked leaf is untouched")
         print("MemListener local-model record: \(record.jsonValue.serialized())")
     }

@@ -27,7 +27,9 @@ import Testing
         #expect(record.toSeq == 10 && record.fromSeq == 0)
         #expect(tree.node(at: path("preferences.design"))?.updatedAt == 10)
         #expect(model.requests.count == 1)
-        if case .jsonSchema(let name, _, _) = model.requests[0].responseFormat { #expect(name == "memory_ops") } else {
+        if case .jsonSchema(let name, _, _) = model.requests[0].responseFormat {
+            #expect(name == "memory_ops")
+        } else {
             Issue.record("expected a JSON-schema request")
         }
     }
@@ -67,13 +69,16 @@ import Testing
                 var tree = smallTree()
                 for range in MemListenerSchedule.chunks(log: world.log, viewer: viewer, sessionEnded: true) {
                     let chunk = world.log.filter { range.contains($0.seq) }
-                    _ = await MemListener(model: model).update(&tree, log: chunk, viewer: viewer.id, roster: world.roster)
+                    _ = await MemListener(model: model).update(
+                        &tree, log: chunk, viewer: viewer.id, roster: world.roster)
                 }
                 let sent = model.requests.flatMap(\.messages).map(\.content).joined(separator: "\n")
                 for e in world.log {
                     let visible = e.kind != .thought && referenceVisible(e, viewer, .fromJoin)
                     if !visible {
-                        #expect(!sent.contains(RandomWorld.sentinel(e.seq)), "M1 seed \(seed) viewer \(viewer.id) seq \(e.seq)")
+                        #expect(
+                            !sent.contains(RandomWorld.sentinel(e.seq)),
+                            "M1 seed \(seed) viewer \(viewer.id) seq \(e.seq)")
                     }
                 }
                 #expect(!sent.contains("⟦P-"), "no persona text is sent")
@@ -88,13 +93,17 @@ import Testing
         var log: [Event] = []
         for i in 0..<14 { log.append(Event(seq: i, speaker: i % 2 == 0 ? b : a, kind: .utterance, content: "u\(i)")) }
         #expect(MemListenerSchedule.chunks(log: log, viewer: roster[0], sessionEnded: false) == [0...5, 6...11])
-        #expect(MemListenerSchedule.chunks(log: log, viewer: roster[0], sessionEnded: true) == [0...5, 6...11, 12...13])
+        #expect(
+            MemListenerSchedule.chunks(log: log, viewer: roster[0], sessionEnded: true) == [0...5, 6...11, 12...13])
         #expect(MemListenerSchedule.chunks(log: log, viewer: roster[0], after: 11, sessionEnded: true) == [12...13])
     }
 
     @Test func chunkTextIsTheViewersView() throws {
         let text = try MemListener.chunkText(log: f.focusLog, viewer: f.chen, roster: f.focusRoster)
-        #expect(text == "[Narrator] You joined.\nDana (to you): …\nYou (Chen): Version 2 is clearer.\n[Narrator] Ten minutes remain.")
+        #expect(
+            text
+                == "[Narrator] You joined.\nDana (to you): …\nYou (Chen): Version 2 is clearer.\n[Narrator] Ten minutes remain."
+        )
     }
 }
 
@@ -122,5 +131,24 @@ import Testing
         let stored = try MemoryStore.listenerRecords(owner: "bo", from: db)
         #expect(stored.count == 1)
         #expect(stored[0]["ops"]?[0]?["outcome"]?.stringValue == "rejected(trunkFixed)")
+    }
+}
+
+@Suite struct MemListenerProjectedSeamTests {
+    @Test func projectedMessagesBecomeTheSameChunkText() async throws {
+        let f = Fixtures.self
+        var config = ProjectionConfig()
+        config.labelOthers = .always
+        let messages = try project(log: f.focusLog, viewer: f.chen, roster: f.focusRoster, system: "", config: config)
+        let text = MemListener.chunkText(messages: messages, viewerName: "Chen")
+        #expect(text == (try MemListener.chunkText(log: f.focusLog, viewer: f.chen, roster: f.focusRoster)))
+        let model = ScriptedModel(replies: [
+            #"{"ops":[{"op":"ADD","path":"preferences.design","value":"prefers version 2"}]}"#
+        ])
+        var tree = smallTree()
+        let record = await MemListener(model: model).update(
+            &tree, chunk: messages, viewer: f.focusRoster[3], others: Array(f.focusRoster.prefix(3)), throughSeq: 10)
+        #expect(record.outcomes == [.created] && record.fromSeq == 5 && record.toSeq == 10)
+        #expect(model.requests[0].messages[1].content.contains("Dana (id dana), Alex (id alex), Bo (id bo)"))
     }
 }

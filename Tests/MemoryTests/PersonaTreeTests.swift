@@ -109,7 +109,10 @@ func smallTree() -> PersonaTree {
 
     @Test func deleteClearsSchemaLeavesAndRemovesGrownOnes() {
         var t = smallTree()
-        #expect(t.apply([.add(path("identity.age"), "34"), .add(path("beliefsAbout.bo.trust"), "high")], seq: 1) == [.set, .created])
+        #expect(
+            t.apply([.add(path("identity.age"), "34"), .add(path("beliefsAbout.bo.trust"), "high")], seq: 1) == [
+                .set, .created,
+            ])
         #expect(t.apply([.delete(path("identity.age"))], seq: 2) == [.cleared])
         #expect(t.node(at: path("identity.age"))?.value == "")
         #expect(t.apply([.delete(path("beliefsAbout.bo.trust"))], seq: 3) == [.removed])
@@ -131,7 +134,9 @@ func smallTree() -> PersonaTree {
         let outcomes = t.apply(
             [.add(path("identity.age"), "33"), .noop, .update(path("identity.age"), "34")], seq: 4)
         #expect(outcomes == [.dropped(.supersededInBatch), .noop, .set])
-        #expect(t.node(at: path("identity.age")) == .leaf(key: "age", value: "34", origin: .schema, locked: false, updatedAt: 4))
+        #expect(
+            t.node(at: path("identity.age"))
+                == .leaf(key: "age", value: "34", origin: .schema, locked: false, updatedAt: 4))
     }
 
     @Test func aBranchGainsAtMostSixteenGrownChildren() {
@@ -160,7 +165,9 @@ func smallTree() -> PersonaTree {
                 updatedAt: 0)
         }
         let top = (0..<rng.int(1...4)).map { _ in
-            TreeNode.branch(key: "c\(rng.int(0...999))", children: (0..<rng.int(0...4)).map { _ in node(depth: 2) }, origin: .schema)
+            TreeNode.branch(
+                key: "c\(rng.int(0...999))", children: (0..<rng.int(0...4)).map { _ in node(depth: 2) }, origin: .schema
+            )
         }
         var seen: Set<String> = []
         let unique = top.filter { seen.insert($0.key).inserted }
@@ -199,19 +206,27 @@ func smallTree() -> PersonaTree {
                 // P3 idempotence: the same batch again leaves the same render
                 var twice = tree
                 twice.apply(ops, seq: step + 1)
-                #expect(twice.render(.json).text == tree.render(.json).text, "P3 idempotence round \(round) ops \(ops) before \(replay.listenerView())")
+                #expect(
+                    twice.render(.json).text == tree.render(.json).text,
+                    "P3 idempotence round \(round) ops \(ops) before \(replay.listenerView())")
             }
             // P1 the trunk is constant
             #expect(tree.trunk == start.trunk, "P1 round \(round)")
             // P2 locked leaves never change
             for leaf in lockedBefore {
-                #expect(tree.node(at: leaf.path) == .leaf(key: leaf.path.keys.last!, value: leaf.value, origin: leaf.origin, locked: true, updatedAt: leaf.updatedAt), "P2 round \(round)")
+                #expect(
+                    tree.node(at: leaf.path)
+                        == .leaf(
+                            key: leaf.path.keys.last!, value: leaf.value, origin: leaf.origin, locked: true,
+                            updatedAt: leaf.updatedAt), "P2 round \(round)")
             }
             // P4 render of the pruned tree is stable and has no empty leaves or branches
             let pruned = tree.pruned()
             #expect(pruned.pruned() == pruned, "P4 round \(round)")
             #expect(pruned.leaves.allSatisfy { !$0.value.isEmpty }, "P4 round \(round)")
-            #expect(!pruned.render(.json).text.contains("\"\"") && !pruned.render(.json).text.contains("{}") || pruned.leaves.isEmpty, "P4 round \(round)")
+            #expect(
+                !pruned.render(.json).text.contains("\"\"") && !pruned.render(.json).text.contains("{}")
+                    || pruned.leaves.isEmpty, "P4 round \(round)")
             #expect(tree.render(.outline).text == pruned.render(.outline).text, "P4 round \(round)")
             // P6 the budgeted render is a subset of the full one and within budget
             let full = tree.render(.outline)
@@ -221,33 +236,34 @@ func smallTree() -> PersonaTree {
             #expect(small.text.split(separator: "\n").allSatisfy { fullLines.contains($0) }, "P6 round \(round)")
             if small.withinBudget { #expect(small.tokens <= budget, "P6 round \(round)") }
             let lockedLines = tree.leaves.filter { $0.locked && !$0.value.isEmpty }
-            for leaf in lockedLines { #expect(small.text.contains(leaf.path.keys.joined(separator: " > ") + ": "), "P6 locked round \(round)") }
+            for leaf in lockedLines {
+                #expect(small.text.contains(leaf.path.keys.joined(separator: " > ") + ": "), "P6 locked round \(round)")
+            }
             let jsonSmall = tree.render(.json, budget: max(tree.render(.json).tokens / 2, 1))
             if jsonSmall.withinBudget { #expect(jsonSmall.tokens <= max(tree.render(.json).tokens / 2, 1)) }
         }
     }
 
-    /// P5: equal trees built in different orders render identically.
+    /// P5: the same ops applied in different orders give equal trees with identical renders.
     @Test func renderIsIndependentOfBuildOrder() {
         var rng = SeededRNG(seed: 5)
-        for _ in 0..<200 {
-            let base = smallTree()
-            let ops: [MemoryOp] = [
-                .add(path("identity.age"), "34"), .add(path("preferences.food"), "pasta"),
-                .add(path("beliefsAbout.bo.trust"), "high"), .update(path("preferences.music"), "jazz"),
-            ]
-            var a = base
-            for op in ops { a.apply([op], seq: 1) }
+        for round in 0..<300 {
+            let base = Self.randomTree(&rng)
+            let targets = base.leaves.filter { !$0.locked }.map(\.path)
+            var ops = targets.filter { _ in rng.chance(0.6) }.map { MemoryOp.update($0, "value of \($0)") }
+            ops += targets.filter { _ in rng.chance(0.2) }.map { MemoryOp.delete($0) }.filter { op in
+                !ops.contains { $0.path == op.path }
+            }
             var shuffled = ops
             rng.stream.shuffle(&shuffled)
+            var a = base
+            for op in ops { a.apply([op], seq: 3) }
             var b = base
-            for op in shuffled { b.apply([op], seq: 1) }
-            // Grown siblings keep creation order, so compare the order-independent content first…
-            #expect(Set(a.leaves.map(\.path)) == Set(b.leaves.map(\.path)))
-            // …and the renders of trees that are equal as values.
-            if a == b { #expect(a.render(.json).text == b.render(.json).text) }
-            let c = a
-            #expect(a.render(.outline).text == c.render(.outline).text)
+            for op in shuffled { b.apply([op], seq: 3) }
+            var c = base
+            c.apply(shuffled, seq: 3)
+            #expect(a == b && b == c, "P5 round \(round)")
+            #expect(a.render(.json).text == b.render(.json).text && a.render(.outline).text == c.render(.outline).text)
         }
     }
 
@@ -257,7 +273,9 @@ func smallTree() -> PersonaTree {
         t.apply([.add(path("preferences.music"), "jazz")], seq: 2)
         t.apply([.add(path("preferences.sport"), "tennis")], seq: 3)
         let full = t.render(.outline)
-        #expect(full.text == "identity > name: Ana\nidentity > age: 34\npreferences > music: jazz\npreferences > sport: tennis")
+        #expect(
+            full.text
+                == "identity > name: Ana\nidentity > age: 34\npreferences > music: jazz\npreferences > sport: tennis")
         let r1 = t.render(.outline, budget: full.tokens - 1)
         #expect(r1.droppedLeaves == 1 && !r1.text.contains("music"))
         let r3 = t.render(.outline, budget: 1)
@@ -269,7 +287,8 @@ func smallTree() -> PersonaTree {
         t.apply([.add(path("preferences.food"), "pasta \"al dente\"")], seq: 1)
         #expect(
             t.render(.json).text
-                == "{\n  \"identity\": {\n    \"name\": \"Ana\"\n  },\n  \"preferences\": {\n    \"food\": \"pasta \\\"al dente\\\"\"\n  }\n}")
+                == "{\n  \"identity\": {\n    \"name\": \"Ana\"\n  },\n  \"preferences\": {\n    \"food\": \"pasta \\\"al dente\\\"\"\n  }\n}"
+        )
     }
 }
 
@@ -335,6 +354,22 @@ func smallTree() -> PersonaTree {
         }
         #expect { try TreeSchema.parse("{\"children\": [{\"children\": []}]}", file: "t.json") } throws: { e in
             (e as? MemoryError)?.message == "t.json: $.children[0]: missing \"key\""
+        }
+    }
+}
+
+@Suite struct ObjectKeyedImportTests {
+    @Test func insideOutStyleSchemasImportInKeyOrder() throws {
+        let text = #"{"Personality": {"Traits": {"openness": "", "humour": "dry"}}, "Lifestyle": {"sleep": null}}"#
+        let schema = try TreeSchema.importObjectKeyed(text, schemaID: "insideout")
+        #expect(schema.tree.root.children.map(\.key) == ["Personality", "Lifestyle"])
+        #expect(
+            schema.tree.leaves.map(\.path.description) == [
+                "Personality.Traits.openness", "Personality.Traits.humour", "Lifestyle.sleep",
+            ])
+        #expect(schema.tree.node(at: path("Personality.Traits.humour"))?.value == "dry")
+        #expect { try TreeSchema.importObjectKeyed(#"{"a.b": ""}"#, schemaID: "x") } throws: {
+            ($0 as? MemoryError)?.code == .invalidTree
         }
     }
 }

@@ -1,6 +1,7 @@
-import Testing
-@testable import Memory
 import Inference
+import Testing
+
+@testable import Memory
 
 @Suite struct ProjectionGoldenTests {
     let f = Fixtures.self
@@ -120,14 +121,16 @@ import Inference
         var concat = ProjectionConfig()
         concat.mode = .concatTranscript
         #expect(
-            try pairs(project(log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "S", config: concat))
+            try pairs(
+                project(log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "S", config: concat))
                 == [
                     "system: S",
                     "user: [Narrator] The conversation begins.\n\nMaria: Hi, my router keeps dropping the connection.\nAgent: Sorry to hear that. Since when?\nMaria: Since Monday.",
                 ])
         var fixed = ProjectionConfig()
         fixed.mode = .fixedRoles
-        let a = try project(log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "", config: fixed)
+        let a = try project(
+            log: f.twoPartyLog, viewer: f.responder, roster: f.twoPartyRoster, system: "", config: fixed)
         let b = try project(log: f.twoPartyLog, viewer: f.client, roster: f.twoPartyRoster, system: "", config: fixed)
         #expect(a == b)
         #expect(
@@ -206,5 +209,21 @@ import Inference
         } throws: { ($0 as? MemoryError)?.code == .orphanToolResult }
         for e in f.focusLog.dropFirst() { try t.append(e) }
         #expect(t.events.count == f.focusLog.count)
+    }
+}
+
+@Suite struct ProjectionWindowTests {
+    @Test func windowsKeepBothEndsAndToolPairsAndStillProject() throws {
+        for seed in 0..<300 {
+            let world = RandomWorld.make(seed: UInt64(seed) &+ 31_337)
+            for viewer in world.roster {
+                let window = ProjectionWindow.apply(world.log, viewer: viewer, first: 2, last: 3)
+                let p = try project(log: window, viewer: viewer.id, roster: world.roster, system: "S")
+                #expect(p.first?.role == .system && p.count >= 2)
+                let visible = world.log.filter { referenceVisible($0, viewer, .fromJoin) }
+                if visible.count <= 5 { #expect(window == visible) }
+                #expect(Array(window.suffix(3)).allSatisfy { e in visible.suffix(4).contains(e) })
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
-import Testing
 import Foundation
-@testable import Memory
 import Inference
+import Testing
+
+@testable import Memory
 
 /// Invariants I1–I11 of spec memory.md §A.8 over seeded random worlds.
 @Suite struct ProjectionInvariantTests {
@@ -45,7 +46,8 @@ import Inference
             for (ci, config) in Self.configs(seed: seed).enumerated() {
                 for (vi, viewer) in world.roster.enumerated() {
                     let system = world.personas[viewer.id]!
-                    let p = try project(log: world.log, viewer: viewer.id, roster: world.roster, system: system, config: config)
+                    let p = try project(
+                        log: world.log, viewer: viewer.id, roster: world.roster, system: system, config: config)
                     checkOwnership(p, world: world, viewer: viewer, w: w)
                     checkVisibility(p, world: world, viewer: viewer, config: config, w: w)
                     checkShape(p, w: w)
@@ -61,12 +63,58 @@ import Inference
                             log: renamed.log, viewer: other.id, roster: renamed.roster, system: system, config: config)
                         check(p == q, "I7 world \(w)")
                     }
-                    if ci == (w + 2 * vi) % 9 { try checkPrefixStability(p, world: world, viewer: viewer, config: config, w: w) }
+                    if ci == (w + 2 * vi) % 9 {
+                        try checkPrefixStability(p, world: world, viewer: viewer, config: config, w: w)
+                    }
                     checked += 1
                 }
             }
         }
         #expect(checked > 0)
+        let failureCount = failures.count
+        #expect(failureCount == 0, "\(failureCount) failures, first: \(failures.prefix(3))")
+    }
+
+    /// Every combination of all six projection switches (label × backlog × kickoff × own-turn
+    /// format × membership announcements × observer announcements: 144), on 20 worlds, for every
+    /// viewer: I2–I6, I8 and I11 (the 1,000-world test above covers I1, I7 and I9 too).
+    @Test func everyConfigurationCombinationHolds() throws {
+        var all: [ProjectionConfig] = []
+        for label in ProjectionConfig.LabelPolicy.allCases {
+            for backlog in ProjectionConfig.BacklogPolicy.allCases {
+                for kickoff in ProjectionConfig.KickoffPolicy.allCases {
+                    for own in ProjectionConfig.OwnTurnFormat.allCases {
+                        for announce in [true, false] {
+                            for observers in [true, false] {
+                                var c = ProjectionConfig()
+                                c.labelOthers = label
+                                c.backlog = backlog
+                                c.kickoff = kickoff
+                                c.ownTurnFormat = own
+                                c.announceMembership = announce
+                                c.announceObservers = observers
+                                all.append(c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(all.count == 144)
+        for w in 0..<20 {
+            let world = RandomWorld.make(seed: UInt64(w) &* 104_729 &+ 3)
+            for config in all {
+                for viewer in world.roster {
+                    let system = world.personas[viewer.id] ?? ""
+                    let p = try project(
+                        log: world.log, viewer: viewer.id, roster: world.roster, system: system, config: config)
+                    checkOwnership(p, world: world, viewer: viewer, w: w)
+                    checkVisibility(p, world: world, viewer: viewer, config: config, w: w)
+                    checkShape(p, w: w)
+                    checkPersonaIsolation(p, world: world, viewer: viewer, system: system, w: w)
+                }
+            }
+        }
         let failureCount = failures.count
         #expect(failureCount == 0, "\(failureCount) failures, first: \(failures.prefix(3))")
     }
@@ -107,7 +155,8 @@ import Inference
     }
 
     static func flat(_ p: [ProjectedMessage]) -> String {
-        p.map { m in ([m.content] + m.toolCalls.map(\.arguments)).joined(separator: "\u{1}") }.joined(separator: "\u{2}")
+        p.map { m in ([m.content] + m.toolCalls.map(\.arguments)).joined(separator: "\u{1}") }.joined(
+            separator: "\u{2}")
     }
 
     /// I4 and I5: a sentinel appears iff the event is visible (thoughts and membership notices
@@ -131,10 +180,16 @@ import Inference
         var value = 0
         while let c = scalars.next() {
             switch state {
-            case 1: state = c == "S" ? 2 : 0; value = 0
+            case 1:
+                state = c == "S" ? 2 : 0
+                value = 0
             case 2:
-                if c.value >= 48 && c.value <= 57 { value = value * 10 + Int(c.value - 48) }
-                else { if c == "⟧" { out.append(value) }; state = c == "⟦" ? 1 : 0 }
+                if c.value >= 48 && c.value <= 57 {
+                    value = value * 10 + Int(c.value - 48)
+                } else {
+                    if c == "⟧" { out.append(value) }
+                    state = c == "⟦" ? 1 : 0
+                }
             default: if c == "⟦" { state = 1 }
             }
         }
@@ -210,9 +265,12 @@ import Inference
             let world = RandomWorld.make(seed: UInt64(seed) &+ 99_000, twoPartyPublic: true)
             let a = try project(log: world.log, viewer: world.roster[0].id, roster: world.roster, system: "")
             let b = try project(log: world.log, viewer: world.roster[1].id, roster: world.roster, system: "")
-            let swapped = Self.withoutNarrator(b).map { (role: $0.role == .user ? ChatMessage.Role.assistant : .user, text: $0.text) }
+            let swapped = Self.withoutNarrator(b).map {
+                (role: $0.role == .user ? ChatMessage.Role.assistant : .user, text: $0.text)
+            }
             let left = Self.withoutNarrator(a)
-            #expect(left.map(\.role) == swapped.map(\.role) && left.map(\.text) == swapped.map(\.text), "I10 seed \(seed)")
+            #expect(
+                left.map(\.role) == swapped.map(\.role) && left.map(\.text) == swapped.map(\.text), "I10 seed \(seed)")
         }
     }
 

@@ -1,6 +1,7 @@
-@testable import Memory
 import Inference
 import Storage
+
+@testable import Memory
 
 /// A seeded generator for tests: Storage's RandomStream with small conveniences.
 struct SeededRNG: RandomNumberGenerator {
@@ -82,9 +83,12 @@ struct RandomWorld {
             case 12, 13:
                 guard seq + 1 < length else { continue }
                 let shared = subset()
-                let audience: Audience = rng.chance(0.5) ? .everyone : .only(ids.filter { $0 == speaker || shared.contains($0) })
-                let tool = ToolPayload(callID: "c\(seq)", name: "lookup", caller: speaker, arguments: "{\"q\":\"\(s)\"}")
-                log.append(Event(seq: seq, speaker: speaker, kind: .toolCall, audience: audience, content: "", tool: tool))
+                let audience: Audience =
+                    rng.chance(0.5) ? .everyone : .only(ids.filter { $0 == speaker || shared.contains($0) })
+                let tool = ToolPayload(
+                    callID: "c\(seq)", name: "lookup", caller: speaker, arguments: "{\"q\":\"\(s)\"}")
+                log.append(
+                    Event(seq: seq, speaker: speaker, kind: .toolCall, audience: audience, content: "", tool: tool))
                 seq += 1
                 log.append(
                     Event(
@@ -99,7 +103,8 @@ struct RandomWorld {
             case 17:
                 log.append(
                     Event(
-                        seq: seq, speaker: nil, kind: .narration, audience: .only([speaker]), content: "Private note \(s)"))
+                        seq: seq, speaker: nil, kind: .narration, audience: .only([speaker]),
+                        content: "Private note \(s)"))
             default:
                 log.append(
                     Event(
@@ -127,7 +132,9 @@ struct RandomWorld {
             Event(
                 seq: e.seq, id: e.id, speaker: e.speaker.map(r), kind: e.kind, audience: ra(e.audience),
                 addressees: e.addressees.map(r), content: e.content,
-                tool: e.tool.map { ToolPayload(callID: $0.callID, name: $0.name, caller: r($0.caller), arguments: $0.arguments) })
+                tool: e.tool.map {
+                    ToolPayload(callID: $0.callID, name: $0.name, caller: r($0.caller), arguments: $0.arguments)
+                })
         }
         var personas: [ParticipantID: String] = [:]
         for p in self.roster { personas[r(p.id)] = self.personas[p.id] }

@@ -32,15 +32,27 @@ import Testing
     @Test(arguments: [
         ("", "log.jsonl: empty file"),
         ("{\"people\": []}", "log.jsonl:1: the first line must be"),
-        ("{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, \"kind\": \"utterance\", \"speaker\": \"zed\"}",
-         "log.jsonl:2: event seq 0 (e0): unknown participant \"zed\""),
-        ("{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n\n{\"seq\": 0, \"kind\": \"utterance\", \"speaker\": \"a\"}\n{\"seq\": 0, \"kind\": \"utterance\", \"speaker\": \"a\"}",
-         "log.jsonl:4: event e0: seq 0 follows seq 0"),
-        ("{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, \"kind\": \"toolResult\", \"tool\": {\"callID\": \"c\", \"name\": \"t\", \"caller\": \"a\"}}",
-         "log.jsonl:2: event seq 0 (e0): tool result for call \"c\" must directly follow"),
-        ("{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, \"kind\": \"shout\"}", "log.jsonl:2: \"kind\" must be one of"),
+        (
+            "{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, \"kind\": \"utterance\", \"speaker\": \"zed\"}",
+            "log.jsonl:2: event seq 0 (e0): unknown participant \"zed\""
+        ),
+        (
+            "{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n\n{\"seq\": 0, \"kind\": \"utterance\", \"speaker\": \"a\"}\n{\"seq\": 0, \"kind\": \"utterance\", \"speaker\": \"a\"}",
+            "log.jsonl:4: event e0: seq 0 follows seq 0"
+        ),
+        (
+            "{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, \"kind\": \"toolResult\", \"tool\": {\"callID\": \"c\", \"name\": \"t\", \"caller\": \"a\"}}",
+            "log.jsonl:2: event seq 0 (e0): tool result for call \"c\" must directly follow"
+        ),
+        (
+            "{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, \"kind\": \"shout\"}",
+            "log.jsonl:2: \"kind\" must be one of"
+        ),
         ("{\"roster\": [{\"id\": \"a\", \"displayName\": \"A\"}]}\n{\"seq\": 0, ", "log.jsonl:2:"),
-        ("{\"roster\": [{\"id\": \"A B\", \"displayName\": \"A\"}]}", "log.jsonl:1: roster[0]: \"id\": participant id \"A B\" is invalid"),
+        (
+            "{\"roster\": [{\"id\": \"A B\", \"displayName\": \"A\"}]}",
+            "log.jsonl:1: roster[0]: \"id\": participant id \"A B\" is invalid"
+        ),
     ])
     func badFilesNameTheLine(text: String, prefix: String) {
         #expect {

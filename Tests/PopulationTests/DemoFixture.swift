@@ -5,7 +5,7 @@ import Storage
 
 /// The demo taxonomy of spec §7 plus three targets (age × sex joint, education, region).
 enum DemoFixture {
-    static let pinnedDigest = "unpinned"
+    static let pinnedDigest = "f022570dd49c048934470cdcd202b621134f3cf2b95b0aebf49ad1e5911cbf45"
     static let taxonomy: JSONValue = try! JSONValue.parse(
         #"""
         {

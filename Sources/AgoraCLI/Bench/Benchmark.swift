@@ -29,7 +29,9 @@ enum BenchTable {
         [
             InferenceBench.self,
             MemoryBench.self,
+            PopulationBench.self,
             AgentsBench.self,
+            RunBench.self,
         ]
     }
 }

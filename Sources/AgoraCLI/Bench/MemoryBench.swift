@@ -10,9 +10,14 @@ enum MemoryBench: BenchSuite {
         var figures: [BenchFigure] = []
         let clock = ContinuousClock()
 
-        // 1. project(viewer 1) on a 6-party log of 100, 1,000 and 10,000 events.
+        // 1. project(viewer 1) on a 6-party log of 100, 1,000 and 10,000 events (other sizes for
+        // scaling checks: AGORA_BENCH_SIZES=1000,2000,4000).
         var p50: [Int: Double] = [:]
-        for size in [100, 1_000, 10_000] {
+        for size
+            in (ProcessInfo.processInfo.environment["AGORA_BENCH_SIZES"].map {
+                $0.split(separator: ",").compactMap { Int($0) }
+            } ?? [100, 1_000, 10_000])
+        {
             let (roster, log) = try syntheticLog(events: size, seed: 42)
             let viewer = roster[1].id
             let repeats = quick ? max(5, 2_000 / size) : max(20, 50_000 / size)
@@ -64,7 +69,8 @@ enum MemoryBench: BenchSuite {
         }
         figures.append(
             BenchFigure(
-                name: "PersonaTree render, 300 leaves, outline, no budget, p50", value: BenchClock.quantile(unbudgeted, 0.5),
+                name: "PersonaTree render, 300 leaves, outline, no budget, p50",
+                value: BenchClock.quantile(unbudgeted, 0.5),
                 unit: "µs"))
         return figures
     }
@@ -79,7 +85,9 @@ enum MemoryBench: BenchSuite {
             let id = try ParticipantID("p\(i)")
             let role: ParticipantRole = i == 0 ? .moderator : i == 5 ? .observer : .speaker
             let membership: [Membership] =
-                i == 3 ? [Membership(start: count / 10)] : i == 4 ? [Membership(start: 0, end: count * 9 / 10)] : [Membership(start: 0)]
+                i == 3
+                ? [Membership(start: count / 10)]
+                : i == 4 ? [Membership(start: 0, end: count * 9 / 10)] : [Membership(start: 0)]
             roster.append(Participant(id: id, displayName: name, role: role, membership: membership))
         }
         let speakers = Array(roster.prefix(5)).map(\.id)
@@ -93,11 +101,14 @@ enum MemoryBench: BenchSuite {
                 let addressee = speakers[Int(rng.nextInt(below: UInt64(speakers.count)))]
                 log.append(
                     Event(
-                        seq: seq, speaker: speaker, kind: .utterance, addressees: addressee == speaker ? [] : [addressee],
+                        seq: seq, speaker: speaker, kind: .utterance,
+                        addressees: addressee == speaker ? [] : [addressee],
                         content: text))
             case 12, 13:
                 let other = speakers[Int(rng.nextInt(below: UInt64(speakers.count)))]
-                log.append(Event(seq: seq, speaker: speaker, kind: .utterance, audience: .only([speaker, other]), content: text))
+                log.append(
+                    Event(
+                        seq: seq, speaker: speaker, kind: .utterance, audience: .only([speaker, other]), content: text))
             case 14, 15:
                 log.append(Event(seq: seq, speaker: speaker, kind: .thought, content: text))
             case 16, 17:
@@ -106,7 +117,8 @@ enum MemoryBench: BenchSuite {
                 log.append(
                     Event(
                         seq: seq, speaker: speaker, kind: .toolCall, audience: audience, content: "",
-                        tool: ToolPayload(callID: "c\(seq)", name: "lookup", caller: speaker, arguments: "{\"q\":\"price\"}")))
+                        tool: ToolPayload(
+                            callID: "c\(seq)", name: "lookup", caller: speaker, arguments: "{\"q\":\"price\"}")))
                 seq += 1
                 log.append(
                     Event(
@@ -131,7 +143,8 @@ enum MemoryBench: BenchSuite {
                 for l in 0..<5 where made < leaves {
                     children.append(
                         .leaf(
-                            key: "leaf\(l)", value: "value \(made) with a few words of detail", origin: l % 3 == 0 ? .grown : .schema,
+                            key: "leaf\(l)", value: "value \(made) with a few words of detail",
+                            origin: l % 3 == 0 ? .grown : .schema,
                             locked: made % 50 == 0, updatedAt: made % 97))
                     made += 1
                 }

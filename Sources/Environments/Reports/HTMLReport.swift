@@ -79,7 +79,9 @@ enum HTMLReport {
         h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
         h.append(transcriptSection(data))
         h.append(costSection(results["usage"] ?? .null))
-        h.append("<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(escape(data.manifest.runID))</code>.</p>")
+        h.append(
+            "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(escape(data.manifest.runID))</code>.</p>"
+        )
         h.append("</body></html>")
         return h.joined(separator: "\n") + "\n"
     }
@@ -95,7 +97,8 @@ enum HTMLReport {
             var counts: [String: Int] = [:]
             for persona in data.personas {
                 let value = persona.attributes[key] ?? .null
-                counts[value == .null ? "(missing)" : (value.stringValue ?? CanonicalJSON.string(value)), default: 0] += 1
+                counts[value == .null ? "(missing)" : (value.stringValue ?? CanonicalJSON.string(value)), default: 0] +=
+                    1
             }
             let sorted = counts.keys.sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }
             if sorted.count > 12 && sorted.count > data.personas.count / 2 { continue }  // free text, not categories
@@ -103,7 +106,9 @@ enum HTMLReport {
             h.append(bars(sorted.prefix(15).map { ($0, counts[$0] ?? 0, nil) }, total: data.personas.count))
             h.append("</details>")
         }
-        if keys.count > shown.count { h.append("<p class=\"muted\">\(keys.count - shown.count) more attributes in the persona data.</p>") }
+        if keys.count > shown.count {
+            h.append("<p class=\"muted\">\(keys.count - shown.count) more attributes in the persona data.</p>")
+        }
         return h.joined(separator: "\n")
     }
 
@@ -113,7 +118,8 @@ enum HTMLReport {
         let labelWidth = 220.0
         let barArea = width - labelWidth - 90
         let rowHeight = 22.0
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(Double(rows.count) * rowHeight + 6))\" role=\"img\">"
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(Double(rows.count) * rowHeight + 6))\" role=\"img\">"
         for (index, row) in rows.enumerated() {
             let y = Double(index) * rowHeight + 3
             let share = total == 0 ? 0 : Double(row.1) / Double(total)
@@ -124,9 +130,11 @@ enum HTMLReport {
             if let ci = row.2 {
                 let x1 = labelWidth + barArea * ci.0
                 let x2 = labelWidth + barArea * ci.1
-                s += "<line x1=\"\(f(x1))\" x2=\"\(f(x2))\" y1=\"\(f(y + 10))\" y2=\"\(f(y + 10))\" stroke=\"#222\" stroke-width=\"1.5\"/>"
+                s +=
+                    "<line x1=\"\(f(x1))\" x2=\"\(f(x2))\" y1=\"\(f(y + 10))\" y2=\"\(f(y + 10))\" stroke=\"#222\" stroke-width=\"1.5\"/>"
             }
-            s += "<text x=\"\(f(labelWidth + barArea + 6))\" y=\"\(f(y + 14))\">\(row.1) (\(String(format: "%.0f", share * 100))%)</text>"
+            s +=
+                "<text x=\"\(f(labelWidth + barArea + 6))\" y=\"\(f(y + 14))\">\(row.1) (\(String(format: "%.0f", share * 100))%)</text>"
         }
         return s + "</svg>"
     }
@@ -134,15 +142,21 @@ enum HTMLReport {
     static func f(_ x: Double) -> String { String(format: "%.1f", x) }
 
     static func itemSection(_ item: JSONValue) -> String {
-        var h = ["<div class=\"item\"><h3>\(escape(item["id"]?.stringValue ?? "")) · \(escape(item["question"]?.stringValue ?? ""))</h3>"]
+        var h = [
+            "<div class=\"item\"><h3>\(escape(item["id"]?.stringValue ?? "")) · \(escape(item["question"]?.stringValue ?? ""))</h3>"
+        ]
         let n = Int(item["n"]?.intValue ?? 0)
-        h.append("<p class=\"muted\">\(escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(number(item["failed"]))</p>")
+        h.append(
+            "<p class=\"muted\">\(escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(number(item["failed"]))</p>"
+        )
         if let distribution = item["distribution"]?.arrayValue {
             let rows = distribution.map { b -> (String, Int, (Double, Double)?) in
                 var label = SurveyItem.text(of: b["value"] ?? .null)
                 if let l = b["label"]?.stringValue { label += " · " + l }
                 let ci = b["ci95"]?.arrayValue
-                return (label, Int(b["count"]?.intValue ?? 0), ci.map { ($0[0].doubleValue ?? 0, $0[1].doubleValue ?? 0) })
+                return (
+                    label, Int(b["count"]?.intValue ?? 0), ci.map { ($0[0].doubleValue ?? 0, $0[1].doubleValue ?? 0) }
+                )
             }
             h.append(bars(rows, total: n))
         }
@@ -152,7 +166,9 @@ enum HTMLReport {
                 "<p>mean \(number(mean)) (95% CI \(number(ci.first)) – \(number(ci.last))), median \(number(item["median"])), sd \(number(item["sd"])), range \(number(item["min"])) – \(number(item["max"]))</p>"
             )
         }
-        if let length = item["meanLength"] { h.append("<p>mean answer length \(number(length)) characters (answers in the transcripts)</p>") }
+        if let length = item["meanLength"] {
+            h.append("<p>mean answer length \(number(length)) characters (answers in the transcripts)</p>")
+        }
         h.append("</div>")
         return h.joined(separator: "\n")
     }
@@ -168,8 +184,10 @@ enum HTMLReport {
                 if let mean = item["mean"] {
                     cell = "mean \(number(mean))"
                 } else if let distribution = item["distribution"]?.arrayValue {
-                    cell = distribution.map { "\(SurveyItem.text(of: $0["value"] ?? .null)): \(String(format: "%.0f%%", ($0["share"]?.doubleValue ?? 0) * 100))" }
-                        .joined(separator: " · ")
+                    cell = distribution.map {
+                        "\(SurveyItem.text(of: $0["value"] ?? .null)): \(String(format: "%.0f%%", ($0["share"]?.doubleValue ?? 0) * 100))"
+                    }
+                    .joined(separator: " · ")
                 } else {
                     continue
                 }
@@ -199,15 +217,19 @@ enum HTMLReport {
         let done = data.doneUnits
         var h = ["<h2>Transcripts</h2>"]
         if done.count > transcriptLimit {
-            h.append("<p class=\"muted\">The first \(transcriptLimit) of \(done.count); all are in transcripts.jsonl.</p>")
+            h.append(
+                "<p class=\"muted\">The first \(transcriptLimit) of \(done.count); all are in transcripts.jsonl.</p>")
         }
         for unit in done.prefix(transcriptLimit) {
             let events = data.events[unit.spec.index] ?? []
-            h.append("<details><summary>\(escape(unit.spec.id)) · \(events.count) events · \(escape(unit.result["termination"]?.stringValue ?? ""))</summary>")
+            h.append(
+                "<details><summary>\(escape(unit.spec.id)) · \(events.count) events · \(escape(unit.result["termination"]?.stringValue ?? ""))</summary>"
+            )
             for e in events {
                 let who = e.speakerName ?? "Narrator"
                 let failed = e.data["failed"]?.stringValue
-                let body = failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
+                let body =
+                    failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
                     ?? escape(e.content).replacingOccurrences(of: "\n", with: "<br>")
                 h.append("<div class=\"ev\"><span class=\"sp\">\(escape(who)):</span> \(body)</div>")
             }
@@ -217,7 +239,9 @@ enum HTMLReport {
     }
 
     static func costSection(_ usage: JSONValue) -> String {
-        var h = ["<h2>Cost</h2><table><tr><th>model</th><th>calls</th><th>prompt tokens</th><th>completion tokens</th></tr>"]
+        var h = [
+            "<h2>Cost</h2><table><tr><th>model</th><th>calls</th><th>prompt tokens</th><th>completion tokens</th></tr>"
+        ]
         for model in usage["models"]?.arrayValue ?? [] {
             h.append(
                 "<tr><td>\(escape(model["model"]?.stringValue ?? ""))</td><td>\(number(model["calls"]))</td><td>\(number(model["promptTokens"]))</td><td>\(number(model["completionTokens"]))</td></tr>"
@@ -234,13 +258,19 @@ enum HTMLReport {
 enum MarkdownReport {
     static func render(_ data: RunData, results: JSONValue) -> String {
         var m = ["# \(results["title"]?.stringValue ?? data.manifest.runID)", ""]
-        m.append("\(data.manifest.kind) · run `\(data.manifest.runID)` · model `\(data.manifest.model)` · seed \(data.manifest.seed)")
+        m.append(
+            "\(data.manifest.kind) · run `\(data.manifest.runID)` · model `\(data.manifest.model)` · seed \(data.manifest.seed)"
+        )
         let units = results["units"]
         m.append("")
-        m.append("Units: \(HTMLReport.number(units?["done"])) done, \(HTMLReport.number(units?["failed"])) failed, \(HTMLReport.number(units?["pending"])) pending, of \(HTMLReport.number(units?["total"])).")
+        m.append(
+            "Units: \(HTMLReport.number(units?["done"])) done, \(HTMLReport.number(units?["failed"])) failed, \(HTMLReport.number(units?["pending"])) pending, of \(HTMLReport.number(units?["total"]))."
+        )
         for item in results["items"]?.arrayValue ?? [] {
             m += ["", "## \(item["id"]?.stringValue ?? ""): \(item["question"]?.stringValue ?? "")", ""]
-            m.append("\(item["type"]?.stringValue ?? ""), n = \(HTMLReport.number(item["n"])), failed \(HTMLReport.number(item["failed"]))")
+            m.append(
+                "\(item["type"]?.stringValue ?? ""), n = \(HTMLReport.number(item["n"])), failed \(HTMLReport.number(item["failed"]))"
+            )
             if let distribution = item["distribution"]?.arrayValue {
                 m += ["", "| answer | count | share | 95% CI |", "|---|---|---|---|"]
                 for b in distribution {
@@ -250,15 +280,23 @@ enum MarkdownReport {
                     )
                 }
             }
-            if let mean = item["mean"] { m += ["", "mean \(HTMLReport.number(mean)), median \(HTMLReport.number(item["median"]))"] }
+            if let mean = item["mean"] {
+                m += ["", "mean \(HTMLReport.number(mean)), median \(HTMLReport.number(item["median"]))"]
+            }
         }
         if let extracted = results["extracted"]?.arrayValue {
             for entry in extracted {
-                m += ["", "## \(entry["unit"]?.stringValue ?? "")", "", "```json", (entry["result"] ?? .null).serialized(pretty: true), "```"]
+                m += [
+                    "", "## \(entry["unit"]?.stringValue ?? "")", "", "```json",
+                    (entry["result"] ?? .null).serialized(pretty: true), "```",
+                ]
             }
         }
         let usage = results["usage"]
-        m += ["", "## Cost", "", "\(HTMLReport.number(usage?["calls"])) calls, \(HTMLReport.number(usage?["promptTokens"])) prompt tokens, \(HTMLReport.number(usage?["completionTokens"])) completion tokens."]
+        m += [
+            "", "## Cost", "",
+            "\(HTMLReport.number(usage?["calls"])) calls, \(HTMLReport.number(usage?["promptTokens"])) prompt tokens, \(HTMLReport.number(usage?["completionTokens"])) completion tokens.",
+        ]
         return m.joined(separator: "\n") + "\n"
     }
 }

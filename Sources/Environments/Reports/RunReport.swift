@@ -16,6 +16,8 @@ public struct RunData: Sendable {
     public var events: [Int: [RunEvent]]
     /// Token totals per model.
     public var usage: [UsageTotals]
+    /// Persona positions by id (lookups only).
+    var personaIndex: [String: Int] = [:]
 
     /// Reads a run.
     public static func load(_ store: RunStore) async throws -> RunData {
@@ -23,19 +25,23 @@ public struct RunData: Sendable {
         var scenario: Scenario?
         if Scenario.Kind(rawValue: manifest.kind) != nil {
             let base = manifest.sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            scenario = try Scenario.parse(manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
+            scenario = try Scenario.parse(
+                manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
         }
         var events: [Int: [RunEvent]] = [:]
         for group in try await store.events() { events[group.unit] = group.events }
+        let personas = try await ScenarioRunner.storedPersonas(store)
+        var index: [String: Int] = [:]
+        for (position, persona) in personas.enumerated() { index[persona.id] = position }
         return RunData(
-            manifest: manifest, scenario: scenario, personas: try await ScenarioRunner.storedPersonas(store),
-            units: try await store.units(), events: events, usage: try await store.usage())
+            manifest: manifest, scenario: scenario, personas: personas, units: try await store.units(), events: events,
+            usage: try await store.usage(), personaIndex: index)
     }
 
     /// The done units, in index order.
     public var doneUnits: [UnitRecord] { units.filter { $0.status == .done } }
 
-    func persona(_ id: String) -> ScenarioPersona? { personas.first { $0.id == id } }
+    func persona(_ id: String) -> ScenarioPersona? { personaIndex[id].map { personas[$0] } }
 }
 
 /// The outputs of a run: `transcripts.jsonl`, `responses.csv` (surveys), `results.json` and
@@ -230,7 +236,8 @@ public enum RunReport {
             let asked = done.count * survey.items.count
             root["metrics"] = [
                 "itemFailureRate": .number(asked == 0 ? 0 : Statistics.round6(Double(failures) / Double(asked))),
-                "roleConfusionRate": .number(openAnswers == 0 ? 0 : Statistics.round6(Double(confused) / Double(openAnswers))),
+                "roleConfusionRate": .number(
+                    openAnswers == 0 ? 0 : Statistics.round6(Double(confused) / Double(openAnswers))),
                 "echoRate": .null,
             ]
         } else {
@@ -313,7 +320,8 @@ public enum RunReport {
                 })
             numericSummary(answered.compactMap(\.doubleValue))
         case .singleChoice(let options):
-            o["distribution"] = .array(options.map { option in bucket(.string(option), answered.filter { $0.stringValue == option }.count) })
+            o["distribution"] = .array(
+                options.map { option in bucket(.string(option), answered.filter { $0.stringValue == option }.count) })
         case .multipleChoice(let options, _, _):
             o["distribution"] = .array(
                 options.map { option in
@@ -323,7 +331,8 @@ public enum RunReport {
             numericSummary(answered.compactMap(\.doubleValue))
         case .open:
             let lengths = answered.compactMap { $0.stringValue?.count }
-            o["meanLength"] = .number(lengths.isEmpty ? 0 : Statistics.round6(Double(lengths.reduce(0, +)) / Double(lengths.count)))
+            o["meanLength"] = .number(
+                lengths.isEmpty ? 0 : Statistics.round6(Double(lengths.reduce(0, +)) / Double(lengths.count)))
         }
         return .object(o)
     }

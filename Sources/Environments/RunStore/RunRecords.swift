@@ -75,7 +75,9 @@ public struct RunEvent: Sendable, Hashable {
     public var data: JSONValue
 
     /// Creates an event.
-    public init(seq: Int, kind: String, speaker: String?, speakerName: String? = nil, content: String, data: JSONValue = .null) {
+    public init(
+        seq: Int, kind: String, speaker: String?, speakerName: String? = nil, content: String, data: JSONValue = .null
+    ) {
         self.seq = seq
         self.kind = kind
         self.speaker = speaker

@@ -56,7 +56,8 @@ public final class RunStore: Sendable {
         let file = directory.appendingPathComponent(fileName).path
         if FileManager.default.fileExists(atPath: file) {
             throw EnvironmentError(
-                .runStore, "a run already exists here; continue it with --resume \(directory.path) or choose another --out",
+                .runStore,
+                "a run already exists here; continue it with --resume \(directory.path) or choose another --out",
                 file: file)
         }
         do {
@@ -78,7 +79,9 @@ public final class RunStore: Sendable {
                 try c.run("INSERT INTO manifest(key, value) VALUES (?, ?)", [.text(key), .text(value)])
             }
             for (index, (id, json)) in personaRows.enumerated() {
-                try c.run("INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)", [.integer(Int64(index)), .text(id), .text(json)])
+                try c.run(
+                    "INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)",
+                    [.integer(Int64(index)), .text(id), .text(json)])
             }
             for (index, id, kind, input) in unitRows {
                 try c.run(
@@ -93,7 +96,9 @@ public final class RunStore: Sendable {
     public static func open(_ directory: URL) throws(EnvironmentError) -> RunStore {
         let file = directory.appendingPathComponent(fileName).path
         guard FileManager.default.fileExists(atPath: file) else {
-            throw EnvironmentError(.runStore, "no run here (\(fileName) is missing); give the run folder that agora run printed", file: directory.path)
+            throw EnvironmentError(
+                .runStore, "no run here (\(fileName) is missing); give the run folder that agora run printed",
+                file: directory.path)
         }
         return try open(file: file, directory: directory)
     }
@@ -106,35 +111,47 @@ public final class RunStore: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T) async throws(EnvironmentError) -> T {
+    private func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+        async throws(EnvironmentError) -> T
+    {
         do {
             return try await database.write(body)
         } catch {
-            throw EnvironmentError(.runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path, underlying: error)
+            throw EnvironmentError(
+                .runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path,
+                underlying: error)
         }
     }
 
-    private func read<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T) async throws(EnvironmentError) -> T {
+    private func read<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+        async throws(EnvironmentError) -> T
+    {
         do {
             return try await database.read(body)
         } catch {
-            throw EnvironmentError(.runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path, underlying: error)
+            throw EnvironmentError(
+                .runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path,
+                underlying: error)
         }
     }
 
     /// The run's manifest.
     public func manifest() async throws(EnvironmentError) -> RunManifest {
         let rows: [(String, String)] = try await read("read the manifest") { c in
-            try c.query("SELECT key, value FROM manifest ORDER BY key").map { (try $0.string("key"), try $0.string("value")) }
+            try c.query("SELECT key, value FROM manifest ORDER BY key").map {
+                (try $0.string("key"), try $0.string("value"))
+            }
         }
         func value(_ key: String) -> String? { rows.first { $0.0 == key }?.1 }
-        guard let runID = value("run_id"), let kind = value("kind"), let text = value("document_pretty") ?? value("document"),
+        guard let runID = value("run_id"), let kind = value("kind"),
+            let text = value("document_pretty") ?? value("document"),
             let document = try? JSONValue.parse(text), let seed = value("seed").flatMap(UInt64.init)
         else {
             throw EnvironmentError(.runStore, "the run's manifest is damaged", file: directory.path)
         }
         let source = value("source_file").flatMap { $0.isEmpty ? nil : $0 }
-        var manifest = RunManifest(runID: runID, kind: kind, document: document, sourceFile: source, seed: seed, model: value("model") ?? "")
+        var manifest = RunManifest(
+            runID: runID, kind: kind, document: document, sourceFile: source, seed: seed, model: value("model") ?? "")
         manifest.digest = value("digest") ?? manifest.digest
         return manifest
     }
@@ -142,7 +159,9 @@ public final class RunStore: Sendable {
     /// The personas, in stored order.
     public func personas() async throws(EnvironmentError) -> [(id: String, json: JSONValue)] {
         let rows: [(String, String)] = try await read("read the personas") { c in
-            try c.query("SELECT id, json FROM personas ORDER BY idx").map { (try $0.string("id"), try $0.string("json")) }
+            try c.query("SELECT id, json FROM personas ORDER BY idx").map {
+                (try $0.string("id"), try $0.string("json"))
+            }
         }
         var result: [(id: String, json: JSONValue)] = []
         for (id, text) in rows {
@@ -156,10 +175,12 @@ public final class RunStore: Sendable {
 
     /// Every unit with its status and result, in index order.
     public func units() async throws(EnvironmentError) -> [UnitRecord] {
-        let rows: [(Int64, String, String, String, String, String?, String?, Int64)] = try await read("read the units") { c in
+        let rows: [(Int64, String, String, String, String, String?, String?, Int64)] = try await read("read the units")
+        { c in
             try c.query("SELECT idx, id, kind, input, status, result, error, commits FROM units ORDER BY idx").map {
                 (
-                    try $0.int("idx"), try $0.string("id"), try $0.string("kind"), try $0.string("input"), try $0.string("status"),
+                    try $0.int("idx"), try $0.string("id"), try $0.string("kind"), try $0.string("input"),
+                    try $0.string("status"),
                     $0.optionalString("result"), $0.optionalString("error"), try $0.int("commits")
                 )
             }
@@ -196,7 +217,9 @@ public final class RunStore: Sendable {
                 .integer(m.cached ? 1 : 0), m.error.map { .text($0) } ?? .null,
             ]
         }
-        let memory = outcome.memoryOperations.enumerated().map { [unit, .integer(Int64($0.offset)), .text($0.element.serialized())] }
+        let memory = outcome.memoryOperations.enumerated().map {
+            [unit, .integer(Int64($0.offset)), .text($0.element.serialized())]
+        }
         let status = SQLValue.text(outcome.status.rawValue)
         let result = SQLValue.text(outcome.result.serialized())
         let error = outcome.error.map { SQLValue.text($0) } ?? .null
@@ -204,7 +227,8 @@ public final class RunStore: Sendable {
             for table in ["events", "model_calls", "memory_operations"] {
                 try c.run("DELETE FROM \(table) WHERE unit = ?", [unit])
             }
-            let insertEvent = "INSERT INTO events(unit, seq, kind, speaker, speaker_name, content, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            let insertEvent =
+                "INSERT INTO events(unit, seq, kind, speaker, speaker_name, content, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
             for row in events { try c.run(insertEvent, row) }
             let insertCall = """
                 INSERT INTO model_calls(unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error)
@@ -222,15 +246,18 @@ public final class RunStore: Sendable {
     /// The events of every unit, grouped by unit index (ascending), each in `seq` order.
     public func events() async throws(EnvironmentError) -> [(unit: Int, events: [RunEvent])] {
         let rows: [(Int64, RunEvent)] = try await read("read the events") { c in
-            try c.query("SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq").map { row in
-                let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
-                return (
-                    try row.int("unit"),
-                    RunEvent(
-                        seq: Int(try row.int("seq")), kind: try row.string("kind"), speaker: row.optionalString("speaker"),
-                        speakerName: row.optionalString("speaker_name"), content: try row.string("content"), data: data)
-                )
-            }
+            try c.query("SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq")
+                .map { row in
+                    let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
+                    return (
+                        try row.int("unit"),
+                        RunEvent(
+                            seq: Int(try row.int("seq")), kind: try row.string("kind"),
+                            speaker: row.optionalString("speaker"),
+                            speakerName: row.optionalString("speaker_name"), content: try row.string("content"),
+                            data: data)
+                    )
+                }
         }
         var grouped: [(unit: Int, events: [RunEvent])] = []
         for (unit, event) in rows {

@@ -43,7 +43,8 @@ public final class UnitModel: LanguageModel {
         } catch {
             append(
                 StoredModelCall(
-                    seq: 0, model: base.identifier, cacheKey: key, purpose: purpose, promptTokens: 0, completionTokens: 0,
+                    seq: 0, model: base.identifier, cacheKey: key, purpose: purpose, promptTokens: 0,
+                    completionTokens: 0,
                     latencySeconds: 0, cached: false, error: String(describing: error).prefix(500).description))
             throw error
         }

@@ -17,17 +17,24 @@ struct ConversationUnit {
 
     /// A participant id the world accepts (`[a-z0-9_-]+`) for a persona id.
     static func participantID(_ personaID: String) -> ParticipantID {
-        let raw = String(personaID.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") ? $0 : "-" })
+        let raw = String(
+            personaID.lowercased().map {
+                $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") ? $0 : "-"
+            })
         return ParticipantID(unchecked: raw.isEmpty ? "x" : raw)
     }
 
-    func agent(_ persona: ScenarioPersona, role: ParticipantRole, instructions: String, model: any LanguageModel) -> Agent {
+    func agent(_ persona: ScenarioPersona, role: ParticipantRole, instructions: String, model: any LanguageModel)
+        -> Agent
+    {
         Agent(
             id: Self.participantID(persona.id),
             profile: AgentProfile(
-                personaID: persona.id, displayName: persona.name, narrative: persona.narrative, attributes: persona.attributes),
+                personaID: persona.id, displayName: persona.name, narrative: persona.narrative,
+                attributes: persona.attributes),
             role: role, instructions: instructions, model: model,
-            settings: AgentSettings(temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens))
+            settings: AgentSettings(
+                temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens))
     }
 
     func run(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue) {
@@ -49,13 +56,15 @@ struct ConversationUnit {
                 agents.append(
                     agent(
                         persona, role: .moderator,
-                        instructions: "You moderate \(what) (\(scenario.title)). Introduce each topic, invite participants by name, keep your turns short and neutral.",
+                        instructions:
+                            "You moderate \(what) (\(scenario.title)). Introduce each topic, invite participants by name, keep your turns short and neutral.",
                         model: model))
             } else {
                 agents.append(
                     agent(
                         persona, role: .speaker,
-                        instructions: "You take part in \(what) (\(scenario.title)). Speak as yourself, briefly (one to three sentences).",
+                        instructions:
+                            "You take part in \(what) (\(scenario.title)). Speak as yourself, briefly (one to three sentences).",
                         model: model))
             }
         }
@@ -70,7 +79,9 @@ struct ConversationUnit {
         var phases: [JSONValue] = []
         for (index, phase) in spec.phases.enumerated() {
             let rules = TerminationRules(maxTurns: phase.turns, maxTurnsPerAgent: nil)
-            let text = "Phase \(index + 1) of \(spec.phases.count), \(phase.name): \(phase.topic)" + (phase.instructions.isEmpty ? "" : " \(phase.instructions)")
+            let text =
+                "Phase \(index + 1) of \(spec.phases.count), \(phase.name): \(phase.topic)"
+                + (phase.instructions.isEmpty ? "" : " \(phase.instructions)")
             if world == nil {
                 world = try World(
                     agents: agents,
@@ -92,10 +103,14 @@ struct ConversationUnit {
         result["turns"] = .integer(Int64(world.turns.count))
         result["failedTurns"] = .integer(Int64(world.failedTurns.count))
         result["roleConfusions"] = .integer(Int64(world.turns.filter(\.roleConfusion).count))
-        let transcriptText = OmniscientTranscript.lines(world.transcript.events, roster: world.transcript.roster).joined(separator: "\n")
+        let transcriptText = OmniscientTranscript.lines(world.transcript.events, roster: world.transcript.roster)
+            .joined(separator: "\n")
         let extraction = try await extract(transcriptText, model: model)
         for (key, value) in extraction { result[key] = value }
-        result["failures"] = .array(world.failedTurns.map { ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")] })
+        result["failures"] = .array(
+            world.failedTurns.map {
+                ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")]
+            })
         return (events(world), .object(result))
     }
 
@@ -123,7 +138,10 @@ struct ConversationUnit {
                             "type": "array", "maxItems": 12,
                             "items": [
                                 "type": "object",
-                                "properties": ["idea": ["type": "string", "maxLength": 200], "by": ["type": "string", "maxLength": 60]],
+                                "properties": [
+                                    "idea": ["type": "string", "maxLength": 200],
+                                    "by": ["type": "string", "maxLength": 60],
+                                ],
                                 "required": ["idea", "by"], "additionalProperties": false,
                             ],
                         ],
@@ -141,7 +159,8 @@ struct ConversationUnit {
             return (
                 [
                     "type": "object", "properties": .object(properties),
-                    "required": .array((questions.map(\.id) + ["summary"]).map { .string($0) }), "additionalProperties": false,
+                    "required": .array((questions.map(\.id) + ["summary"]).map { .string($0) }),
+                    "additionalProperties": false,
                 ],
                 "For each question below, write the respondent's answer in one sentence, in their terms (empty if they did not answer); then summarise the interview in two sentences.\n"
                     + questions.map { "\($0.id): \($0.text)" }.joined(separator: "\n")
@@ -156,7 +175,8 @@ struct ConversationUnit {
                             "items": [
                                 "type": "object",
                                 "properties": [
-                                    "participant": ["type": "string", "maxLength": 60], "position": ["type": "string", "maxLength": 200],
+                                    "participant": ["type": "string", "maxLength": 60],
+                                    "position": ["type": "string", "maxLength": 200],
                                 ],
                                 "required": ["participant", "position"], "additionalProperties": false,
                             ],
@@ -178,9 +198,10 @@ struct ConversationUnit {
             messages: [
                 .system("You analyse research transcripts faithfully. Use only what the transcript says."),
                 .user("\(instruction)\n\nTranscript:\n\(transcript)\n\nReply with JSON only."),
-            ], temperature: 0, maxTokens: 600)
+            ], temperature: 0, maxTokens: scenario.generation.maxTokens)
         do {
-            let result = try await StructuredGenerator(model: model).generate(request, schema: schema, name: "extraction")
+            let result = try await StructuredGenerator(model: model).generate(
+                request, schema: schema, name: "extraction")
             return JSONObject([("extracted", result.value)])
         } catch {
             if Self.stopsRun(error) { throw error }
@@ -212,7 +233,8 @@ struct ConversationUnit {
         if let personaID = spec.interviewerPersona {
             interviewer = agent(
                 try context.persona(personaID), role: .moderator,
-                instructions: spec.instructions + " Cover these questions, one at a time, with a follow-up where useful:\n"
+                instructions: spec.instructions
+                    + " Cover these questions, one at a time, with a follow-up where useful:\n"
                     + spec.questions.map { "- \($0.text)" }.joined(separator: "\n"),
                 model: model)
         } else {
@@ -222,11 +244,13 @@ struct ConversationUnit {
                 instructions: spec.instructions
                     + " When the narrator gives you a question, ask it in your own words; otherwise ask one short follow-up about the last answer.",
                 model: model,
-                settings: AgentSettings(temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens))
+                settings: AgentSettings(
+                    temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens))
         }
         let person = agent(
             respondent, role: .speaker,
-            instructions: "You are being interviewed (\(scenario.title)). Answer as yourself, in a few sentences.", model: model)
+            instructions: "You are being interviewed (\(scenario.title)). Answer as yourself, in a few sentences.",
+            model: model)
         var world = try World(
             agents: [interviewer, person],
             options: WorldOptions(
@@ -240,7 +264,8 @@ struct ConversationUnit {
             phases.append(phaseRecord("interview", end))
         } else {
             for question in spec.questions {
-                try world.beginPhase(termination: TerminationRules(maxTurns: 2 * (1 + question.followUps), maxTurnsPerAgent: nil))
+                try world.beginPhase(
+                    termination: TerminationRules(maxTurns: 2 * (1 + question.followUps), maxTurnsPerAgent: nil))
                 try world.narrate("Ask now (\(question.id)): \(question.text)", to: .only([interviewer.id]))
                 let end = try await world.run()
                 phases.append(phaseRecord(question.id, end))
@@ -258,7 +283,10 @@ struct ConversationUnit {
         let publicEvents = world.transcript.events.filter { $0.audience == .everyone }
         let text = OmniscientTranscript.lines(publicEvents, roster: world.transcript.roster).joined(separator: "\n")
         for (key, value) in try await extract(text, model: model) { result[key] = value }
-        result["failures"] = .array(world.failedTurns.map { ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")] })
+        result["failures"] = .array(
+            world.failedTurns.map {
+                ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")]
+            })
         return (events(world), .object(result))
     }
 
@@ -269,7 +297,8 @@ struct ConversationUnit {
         return world.transcript.events.map { e in
             var data = JSONObject()
             if !e.addressees.isEmpty {
-                data["to"] = .array(e.addressees.map { id in .string(roster.first { $0.id == id }?.displayName ?? id.raw) })
+                data["to"] = .array(
+                    e.addressees.map { id in .string(roster.first { $0.id == id }?.displayName ?? id.raw) })
             }
             if case .only(let ids) = e.audience { data["audience"] = .array(ids.map { .string($0.raw) }) }
             let speaker = e.speaker.map { id in personaOf.first { $0.0 == id }?.1 ?? id.raw }

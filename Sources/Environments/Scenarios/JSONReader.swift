@@ -9,7 +9,8 @@ struct JSONReader {
 
     init(_ value: JSONValue, file: String?, path: String = "$") throws(EnvironmentError) {
         guard case .object(let object) = value else {
-            throw EnvironmentError(.invalidInput, "expected a JSON object, found \(JSONReader.describe(value))", file: file, path: path)
+            throw EnvironmentError(
+                .invalidInput, "expected a JSON object, found \(JSONReader.describe(value))", file: file, path: path)
         }
         self.file = file
         self.path = path
@@ -67,7 +68,9 @@ struct JSONReader {
         return number
     }
 
-    func optionalInt(_ key: String, range: ClosedRange<Int64> = Int64.min...Int64.max) throws(EnvironmentError) -> Int64? {
+    func optionalInt(_ key: String, range: ClosedRange<Int64> = Int64.min...Int64.max) throws(EnvironmentError)
+        -> Int64?
+    {
         has(key) ? try int(key, range: range) : nil
     }
 
@@ -85,7 +88,9 @@ struct JSONReader {
 
     func optionalBool(_ key: String) throws(EnvironmentError) -> Bool? {
         guard has(key), let value = object[key] else { return nil }
-        guard let flag = value.boolValue else { throw fail(key, "expected true or false, found \(JSONReader.describe(value))") }
+        guard let flag = value.boolValue else {
+            throw fail(key, "expected true or false, found \(JSONReader.describe(value))")
+        }
         return flag
     }
 
@@ -100,7 +105,9 @@ struct JSONReader {
 
     func array(_ key: String) throws(EnvironmentError) -> [JSONValue] {
         guard let value = object[key], value != .null else { throw fail(key, "missing; add an array \"\(key)\"") }
-        guard let items = value.arrayValue else { throw fail(key, "expected an array, found \(JSONReader.describe(value))") }
+        guard let items = value.arrayValue else {
+            throw fail(key, "expected an array, found \(JSONReader.describe(value))")
+        }
         return items
     }
 

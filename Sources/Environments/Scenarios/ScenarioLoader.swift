@@ -43,13 +43,18 @@ extension Scenario {
             throw root.fail("id", "\"\(id)\": use letters, digits, - and _ only (it names the run folder)")
         }
         guard root.has("kind") else {
-            throw root.fail("kind", "missing; add \"kind\": one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw root.fail(
+                "kind", "missing; add \"kind\": one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let kindName = try root.string("kind")
         guard let kind = Kind(rawValue: kindName) else {
-            let hint = JSONReader.closest(kindName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \"\($0)\"?)" } ?? ""
+            let hint =
+                JSONReader.closest(kindName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \"\($0)\"?)" }
+                ?? ""
             throw root.fail(
-                "kind", "unknown kind \"\(kindName)\"\(hint); use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                "kind",
+                "unknown kind \"\(kindName)\"\(hint); use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let seed = try root.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) } ?? 1
         guard root.has("population") else {
@@ -78,11 +83,14 @@ extension Scenario {
             document: document)
         let sections: [(String, Kind)] = [("survey", .survey), ("interview", .interview)]
         for (key, owner) in sections where root.has(key) && owner != kind {
-            throw root.fail(key, "a \"\(key)\" section belongs to kind \(owner.rawValue), not \(kind.rawValue); remove it")
+            throw root.fail(
+                key, "a \"\(key)\" section belongs to kind \(owner.rawValue), not \(kind.rawValue); remove it")
         }
         switch kind {
         case .survey:
-            guard root.has("survey") else { throw root.fail("survey", "missing; a survey needs \"survey\": {\"items\": [ … ]}") }
+            guard root.has("survey") else {
+                throw root.fail("survey", "missing; a survey needs \"survey\": {\"items\": [ … ]}")
+            }
             scenario.survey = try parseSurvey(try root.reader("survey"))
         case .interview:
             guard root.has("interview") else {
@@ -92,7 +100,8 @@ extension Scenario {
         case .focusGroup, .brainstorm:
             guard root.has("session") else {
                 throw root.fail(
-                    "session", "missing; a \(kind.rawValue) needs \"session\": {\"moderator\", \"participants\", \"phases\"}")
+                    "session",
+                    "missing; a \(kind.rawValue) needs \"session\": {\"moderator\", \"participants\", \"phases\"}")
             }
             scenario.session = try parseSession(try root.reader("session"), population: population)
         }
@@ -107,14 +116,18 @@ extension Scenario {
         guard given.count <= 1 else { throw reader.fail(nil, "give only one of personas, spec") }
         guard !given.isEmpty || reader.has("inline") else {
             throw reader.fail(
-                nil, "no population given; add \"personas\": \"FILE.jsonl\", \"spec\": \"POPULATION.json\" or \"inline\": [ … ]")
+                nil,
+                "no population given; add \"personas\": \"FILE.jsonl\", \"spec\": \"POPULATION.json\" or \"inline\": [ … ]"
+            )
         }
         for key in ["count", "seed"] where reader.has(key) && !reader.has("spec") {
             throw reader.fail(key, "\(key) applies to a generated population only; remove it or add \"spec\"")
         }
         func resolve(_ key: String) throws(EnvironmentError) -> String {
             let raw = try reader.nonEmptyString(key)
-            let path = raw.hasPrefix("/") ? raw : URL(fileURLWithPath: base ?? ".").appendingPathComponent(raw).standardized.path
+            let path =
+                raw.hasPrefix("/")
+                ? raw : URL(fileURLWithPath: base ?? ".").appendingPathComponent(raw).standardized.path
             if checkFiles, !FileManager.default.fileExists(atPath: path) {
                 throw reader.fail(key, "the file \(path) does not exist; fix the path (relative to the scenario file)")
             }
@@ -123,7 +136,8 @@ extension Scenario {
         var personas: [ScenarioPersona] = []
         if reader.has("inline") {
             for (index, item) in try reader.array("inline").enumerated() {
-                let persona = try ScenarioPersona(json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
+                let persona = try ScenarioPersona(
+                    json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
                 if personas.contains(where: { $0.id == persona.id }) {
                     throw EnvironmentError(
                         .invalidInput, "duplicate persona id \"\(persona.id)\"; ids must be unique", file: reader.file,
@@ -131,7 +145,9 @@ extension Scenario {
                 }
                 personas.append(persona)
             }
-            guard !personas.isEmpty || !given.isEmpty else { throw reader.fail("inline", "empty; add at least one persona") }
+            guard !personas.isEmpty || !given.isEmpty else {
+                throw reader.fail("inline", "empty; add at least one persona")
+            }
         }
         if reader.has("personas") {
             return PopulationSource(base: .personas(path: try resolve("personas")), inline: personas)
@@ -139,7 +155,8 @@ extension Scenario {
         if reader.has("spec") {
             return PopulationSource(
                 base: .spec(
-                    path: try resolve("spec"), count: try reader.optionalInt("count", range: 1...10_000_000).map { Int($0) },
+                    path: try resolve("spec"),
+                    count: try reader.optionalInt("count", range: 1...10_000_000).map { Int($0) },
                     seed: try reader.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) }),
                 inline: personas)
         }
@@ -161,7 +178,8 @@ extension Scenario {
         return SurveySpec(
             instructions: try reader.optionalString("instructions")
                 ?? "Answer each question honestly, as yourself, in the format asked.",
-            context: try reader.optionalString("context"), randomizeOptions: try reader.optionalBool("randomizeOptions") ?? false,
+            context: try reader.optionalString("context"),
+            randomizeOptions: try reader.optionalBool("randomizeOptions") ?? false,
             items: items)
     }
 
@@ -173,7 +191,8 @@ extension Scenario {
             "unit", "maxLength",
         ])
         let id = try item.nonEmptyString("id")
-        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }) else {
+        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") })
+        else {
             throw item.fail("id", "\"\(id)\": use letters, digits, _ - . only (it names a CSV column)")
         }
         let question = try item.nonEmptyString("question")
@@ -186,7 +205,8 @@ extension Scenario {
             guard list.count >= 2 else { throw item.fail("options", "give at least two options") }
             for (index, option) in list.enumerated() where list[..<index].contains(option) {
                 throw EnvironmentError(
-                    .invalidInput, "duplicate option \"\(option)\"", file: item.file, path: "\(item.child("options"))[\(index)]")
+                    .invalidInput, "duplicate option \"\(option)\"", file: item.file,
+                    path: "\(item.child("options"))[\(index)]")
             }
             return list
         }
@@ -223,12 +243,15 @@ extension Scenario {
             let low = try item.optionalDouble("min")
             let high = try item.optionalDouble("max")
             if let low, let high, high < low { throw item.fail("max", "must be at least min (\(low))") }
-            answer = .numeric(min: low, max: high, integer: try item.optionalBool("integer") ?? false, unit: try item.optionalString("unit"))
+            answer = .numeric(
+                min: low, max: high, integer: try item.optionalBool("integer") ?? false,
+                unit: try item.optionalString("unit"))
         case "open":
             answer = .open(maxLength: Int(try item.optionalInt("maxLength", range: 1...10_000) ?? 400))
         default:
             let hint = JSONReader.closest(type, in: itemTypes).map { " (did you mean \"\($0)\"?)" } ?? ""
-            throw item.fail("type", "unknown item type \"\(type)\"\(hint); use one of \(itemTypes.joined(separator: ", "))")
+            throw item.fail(
+                "type", "unknown item type \"\(type)\"\(hint); use one of \(itemTypes.joined(separator: ", "))")
         }
         for key in ["scale"] where item.has(key) && type != "likert" {
             throw item.fail(key, "only Likert items take a scale; remove it or set \"type\": \"likert\"")
@@ -258,7 +281,9 @@ extension Scenario {
             let id = try q.nonEmptyString("id")
             if questions.contains(where: { $0.id == id }) { throw q.fail("id", "duplicate question id \"\(id)\"") }
             questions.append(
-                .init(id: id, text: try q.nonEmptyString("text"), followUps: Int(try q.optionalInt("followUps", range: 0...5) ?? Int64(defaultFollowUps))))
+                .init(
+                    id: id, text: try q.nonEmptyString("text"),
+                    followUps: Int(try q.optionalInt("followUps", range: 0...5) ?? Int64(defaultFollowUps))))
         }
         guard !questions.isEmpty else { throw reader.fail("questions", "empty; add at least one question") }
         return InterviewSpec(
@@ -268,31 +293,40 @@ extension Scenario {
             questions: questions)
     }
 
-    static func parseSession(_ reader: JSONReader, population: PopulationSource) throws(EnvironmentError) -> SessionSpec {
+    static func parseSession(_ reader: JSONReader, population: PopulationSource) throws(EnvironmentError) -> SessionSpec
+    {
         try reader.allowOnly(["moderator", "participants", "turnTaking", "phases", "sessions"])
         let moderator = try reader.nonEmptyString("moderator")
         let participants = try reader.strings("participants")
-        guard participants.count >= 2 else { throw reader.fail("participants", "a session needs the moderator and at least one participant") }
+        guard participants.count >= 2 else {
+            throw reader.fail("participants", "a session needs the moderator and at least one participant")
+        }
         for (index, id) in participants.enumerated() where participants[..<index].contains(id) {
-            throw EnvironmentError(.invalidInput, "\"\(id)\" is listed twice", file: reader.file, path: "\(reader.child("participants"))[\(index)]")
+            throw EnvironmentError(
+                .invalidInput, "\"\(id)\" is listed twice", file: reader.file,
+                path: "\(reader.child("participants"))[\(index)]")
         }
         guard participants.contains(moderator) else {
             throw reader.fail(
                 "moderator",
-                "the moderator \"\(moderator)\" is not a participant; add it to \"participants\" (\(participants.joined(separator: ", ")))")
+                "the moderator \"\(moderator)\" is not a participant; add it to \"participants\" (\(participants.joined(separator: ", ")))"
+            )
         }
         if population.base == nil {
             let personas = population.inline
             for (index, id) in participants.enumerated() where !personas.contains(where: { $0.id == id }) {
                 throw EnvironmentError(
-                    .invalidInput, "no persona \"\(id)\" in the inline population; add it or fix the id", file: reader.file,
+                    .invalidInput, "no persona \"\(id)\" in the inline population; add it or fix the id",
+                    file: reader.file,
                     path: "\(reader.child("participants"))[\(index)]")
             }
         }
         let turnName = try reader.optionalString("turnTaking") ?? "round-robin"
         guard let turnTaking = SessionSpec.TurnTaking(rawValue: turnName) else {
             throw reader.fail(
-                "turnTaking", "unknown policy \"\(turnName)\"; use one of \(SessionSpec.TurnTaking.allCases.map(\.rawValue).joined(separator: ", "))")
+                "turnTaking",
+                "unknown policy \"\(turnName)\"; use one of \(SessionSpec.TurnTaking.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         var phases: [SessionSpec.Phase] = []
         for p in try reader.readers("phases") {
@@ -300,7 +334,8 @@ extension Scenario {
             phases.append(
                 .init(
                     name: try p.nonEmptyString("name"), topic: try p.nonEmptyString("topic"),
-                    instructions: try p.optionalString("instructions") ?? "", turns: Int(try p.optionalInt("turns", range: 1...1000) ?? 6)))
+                    instructions: try p.optionalString("instructions") ?? "",
+                    turns: Int(try p.optionalInt("turns", range: 1...1000) ?? 6)))
         }
         guard !phases.isEmpty else { throw reader.fail("phases", "empty; add at least one phase") }
         return SessionSpec(

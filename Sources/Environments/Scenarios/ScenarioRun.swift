@@ -1,5 +1,6 @@
 public import Foundation
 public import Inference
+import Population
 import Storage
 import Synchronization
 
@@ -115,7 +116,7 @@ public enum ScenarioRunner {
     ///   endpoint is unusable or a replay-only call misses the cache (the run stops; resume later).
     public static func run(
         scenario given: Scenario?, model: any LanguageModel, options: RunOptions,
-        populationGenerator: PopulationGenerator? = nil, monitor: RunMonitor = RunMonitor()
+        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory, monitor: RunMonitor = RunMonitor()
     ) async throws -> RunSummary {
         let store: RunStore
         let scenario: Scenario
@@ -124,7 +125,8 @@ public enum ScenarioRunner {
             store = try RunStore.open(resume)
             let manifest = try await store.manifest()
             let base = manifest.sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-            scenario = try Scenario.parse(manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
+            scenario = try Scenario.parse(
+                manifest.document, file: manifest.sourceFile, baseDirectory: base, checkFiles: false)
             if let given, given.digest != manifest.digest {
                 throw EnvironmentError(
                     .runStore,
@@ -141,7 +143,8 @@ public enum ScenarioRunner {
             let directory = freshDirectory(options.outDirectory, base: "\(scenario.id)-s\(seed)")
             let manifest = RunManifest(
                 runID: directory.lastPathComponent, kind: scenario.kind.rawValue, document: scenario.document,
-                sourceFile: scenario.file.map { URL(fileURLWithPath: $0).standardized.path }, seed: seed, model: model.identifier)
+                sourceFile: scenario.file.map { URL(fileURLWithPath: $0).standardized.path }, seed: seed,
+                model: model.identifier)
             store = try await RunStore.create(
                 at: directory, manifest: manifest, personas: personas.map { ($0.id, $0.json) }, units: units)
         }
@@ -155,38 +158,53 @@ public enum ScenarioRunner {
         }
         let context = UnitContext(scenario: scenario, seed: seed, personas: personas)
         let width = max(1, options.concurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // A sliding window of units; each child returns its outcome and the parent commits it (one
+        // transaction per unit) after topping the window up, so commits never hold a unit's slot.
+        try await withThrowingTaskGroup(of: UnitOutcome.self) { group in
             var next = 0
             func add() {
                 let unit = todo[next].spec
                 next += 1
                 group.addTask {
                     let recorder = UnitModel(base: model, observer: { monitor.record($0) })
-                    let outcome = try await context.run(unit, model: recorder)
-                    try await store.commit(outcome)
-                    monitor.update { c in
-                        c.unitsFinished += 1
-                        if outcome.status == .failed { c.unitsFailed += 1 }
-                        c.itemFailures += outcome.result["failures"]?.arrayValue?.count ?? 0
-                    }
+                    return try await context.run(unit, model: recorder)
                 }
             }
             while next < min(width, todo.count) { add() }
-            while try await group.next() != nil {
+            while let outcome = try await group.next() {
                 if next < todo.count { add() }
+                try await store.commit(outcome)
+                monitor.update { c in
+                    c.unitsFinished += 1
+                    if outcome.status == .failed { c.unitsFailed += 1 }
+                    c.itemFailures += outcome.result["failures"]?.arrayValue?.count ?? 0
+                }
             }
         }
         let outputs = try await RunReport.writeOutputs(store: store)
         let final = try await store.units()
         return RunSummary(
             directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: final.count,
-            unitsDone: final.filter { $0.status == .done }.count, unitsFailed: final.filter { $0.status == .failed }.count,
-            itemFailures: final.reduce(0) { $0 + ($1.status == .done ? $1.result["failures"]?.arrayValue?.count ?? 0 : 0) },
+            unitsDone: final.filter { $0.status == .done }.count,
+            unitsFailed: final.filter { $0.status == .failed }.count,
+            itemFailures: final.reduce(0) {
+                $0 + ($1.status == .done ? $1.result["failures"]?.arrayValue?.count ?? 0 : 0)
+            },
             outputs: outputs)
     }
 
+    /// Population's persona factory: loads the `POPULATION.json`, generates `count` personas with
+    /// exact quotas from `seed` (the spec's own when `nil`), in slot order.
+    public static let populationFactory: PopulationGenerator = { path, count, seed in
+        let spec = try PopulationSpec.load(file: path)
+        let (personas, _) = try await PersonaFactory.personas(spec: spec, count: count, seed: seed)
+        return personas.map { ScenarioPersona(id: $0.id, attributes: $0.attributes, narrative: $0.narrative) }
+    }
+
     /// The people of a scenario, in population order.
-    public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws -> [ScenarioPersona] {
+    public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws
+        -> [ScenarioPersona]
+    {
         var personas: [ScenarioPersona] = []
         switch scenario.population.base {
         case nil:
@@ -208,7 +226,8 @@ public enum ScenarioRunner {
         for (index, extra) in scenario.population.inline.enumerated() {
             if personas.contains(where: { $0.id == extra.id }) {
                 throw EnvironmentError(
-                    .invalidInput, "the inline persona \"\(extra.id)\" has the id of a persona from the file; rename it",
+                    .invalidInput,
+                    "the inline persona \"\(extra.id)\" has the id of a persona from the file; rename it",
                     file: scenario.file, path: "$.population.inline[\(index)].id")
             }
             personas.append(extra)
@@ -232,11 +251,13 @@ public enum ScenarioRunner {
             do {
                 value = try JSONValue.parse(String(line))
             } catch {
-                throw EnvironmentError(.invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(number + 1)")
+                throw EnvironmentError(
+                    .invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(number + 1)")
             }
             let persona = try ScenarioPersona(json: value, file: file, path: "line \(number + 1)")
             guard seen.insert(persona.id).inserted else {
-                throw EnvironmentError(.invalidInput, "duplicate persona id \"\(persona.id)\"", file: file, path: "line \(number + 1)")
+                throw EnvironmentError(
+                    .invalidInput, "duplicate persona id \"\(persona.id)\"", file: file, path: "line \(number + 1)")
             }
             personas.append(persona)
         }
@@ -262,7 +283,8 @@ public enum ScenarioRunner {
             guard let session = scenario.session else { return [] }
             for (index, id) in session.participants.enumerated() where !personas.contains(where: { $0.id == id }) {
                 throw EnvironmentError(
-                    .invalidInput, "no persona \"\(id)\" in the population", file: scenario.file, path: "$.session.participants[\(index)]")
+                    .invalidInput, "no persona \"\(id)\" in the population", file: scenario.file,
+                    path: "$.session.participants[\(index)]")
             }
             return (0..<session.sessions).map { index in
                 UnitSpec(
@@ -297,9 +319,20 @@ struct UnitContext: Sendable {
     let scenario: Scenario
     let seed: UInt64
     let personas: [ScenarioPersona]
+    /// Persona positions by id (lookups only).
+    let index: [String: Int]
+
+    init(scenario: Scenario, seed: UInt64, personas: [ScenarioPersona]) {
+        self.scenario = scenario
+        self.seed = seed
+        self.personas = personas
+        var index: [String: Int] = [:]
+        for (position, persona) in personas.enumerated() { index[persona.id] = position }
+        self.index = index
+    }
 
     func persona(_ id: String) throws(EnvironmentError) -> ScenarioPersona {
-        guard let persona = personas.first(where: { $0.id == id }) else {
+        guard let persona = index[id].map({ personas[$0] }) else {
             throw EnvironmentError(.runStore, "the run has no persona \"\(id)\"")
         }
         return persona
@@ -315,10 +348,12 @@ struct UnitContext: Sendable {
                 let persona = try persona(unit.input["persona"]?.stringValue ?? "")
                 let respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
                 let (events, result, _) = try await respondent.run(model: model)
-                return UnitOutcome(index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
+                return UnitOutcome(
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
             case .interview, .focusGroup, .brainstorm:
                 let (events, result) = try await ConversationUnit(context: self, unit: unit).run(model: model)
-                return UnitOutcome(index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
+                return UnitOutcome(
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
             }
         } catch let error as InferenceError
             where error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled

@@ -44,7 +44,8 @@ struct SurveyRespondent {
             if !shown.isEmpty { itemData["options"] = .array(shown.map { .string($0) }) }
             events.append(
                 RunEvent(
-                    seq: events.count, kind: "utterance", speaker: Self.interviewerID, speakerName: Self.interviewerName,
+                    seq: events.count, kind: "utterance", speaker: Self.interviewerID,
+                    speakerName: Self.interviewerName,
                     content: question, data: .object(itemData)))
             var user = question
             if let context = survey.context { user = "Please read this first:\n\(context)\n\n" + question }
@@ -53,7 +54,8 @@ struct SurveyRespondent {
                 maxTokens: item.answerTokens(scenario.generation.maxTokens))
             var data = JSONObject([("item", .string(item.id))])
             do {
-                let result = try await generator.generate(request, schema: item.schema(shown: shown), name: "survey_answer")
+                let result = try await generator.generate(
+                    request, schema: item.schema(shown: shown), name: "survey_answer")
                 guard var value = result.value["answer"] else {
                     throw InferenceError(.invalidStructuredOutput, "the answer has no \"answer\" field")
                 }
@@ -64,7 +66,8 @@ struct SurveyRespondent {
                         data["roleConfusion"] = true
                     }
                     guard !cleaned.needsRegeneration else {
-                        throw InferenceError(.invalidStructuredOutput, "the answer was empty once cleaned of other speakers' lines")
+                        throw InferenceError(
+                            .invalidStructuredOutput, "the answer was empty once cleaned of other speakers' lines")
                     }
                     value = .string(cleaned.text)
                 }

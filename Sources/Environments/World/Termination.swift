@@ -208,7 +208,8 @@ public struct StallDetector: Sendable, Hashable {
             return "echo share \(Self.format(echo)) ≥ \(Self.format(echoShare)) over the last \(window) utterances"
         }
         if repeats >= repeatShare {
-            return "repeat share \(Self.format(repeats)) ≥ \(Self.format(repeatShare)) over the last \(window) utterances"
+            return
+                "repeat share \(Self.format(repeats)) ≥ \(Self.format(repeatShare)) over the last \(window) utterances"
         }
         return nil
     }

@@ -99,13 +99,16 @@ public struct World: Sendable {
         switch turnTaking {
         case .moderated(let m):
             guard let index = ids.firstIndex(of: m.moderator) else {
-                throw EnvironmentError(.invalidInput, "the moderator \"\(m.moderator)\" is not a participant of the world")
+                throw EnvironmentError(
+                    .invalidInput, "the moderator \"\(m.moderator)\" is not a participant of the world")
             }
             guard agents[index].role != .observer else {
-                throw EnvironmentError(.invalidInput, "the moderator \"\(m.moderator)\" is an observer; observers never speak")
+                throw EnvironmentError(
+                    .invalidInput, "the moderator \"\(m.moderator)\" is an observer; observers never speak")
             }
             for id in m.script ?? [] where !ids.contains(id) {
-                throw EnvironmentError(.invalidInput, "the moderator's script names \"\(id)\", who is not a participant")
+                throw EnvironmentError(
+                    .invalidInput, "the moderator's script names \"\(id)\", who is not a participant")
             }
         case .selfSelection(let k):
             guard k >= 1 else { throw EnvironmentError(.invalidInput, "maxConsecutive must be at least 1, not \(k)") }
@@ -501,7 +504,8 @@ public struct World: Sendable {
                     let audience = transcript.roster.map(\.id).filter { $0 != id && !addressees.contains($0) }
                     if !audience.isEmpty {
                         let text = "\(name(id)) whispered something to \(to.joined(separator: ", "))."
-                        seqs.append(try append(speaker: nil, kind: .narration, audience: .only(audience), content: text).seq)
+                        seqs.append(
+                            try append(speaker: nil, kind: .narration, audience: .only(audience), content: text).seq)
                     }
                 }
                 return seqs
@@ -576,7 +580,8 @@ public struct World: Sendable {
             }
             return event
         } catch {
-            throw EnvironmentError(.world, "cannot append a \(kind.rawValue) event: \(error.message)", underlying: error)
+            throw EnvironmentError(
+                .world, "cannot append a \(kind.rawValue) event: \(error.message)", underlying: error)
         }
     }
 
@@ -653,10 +658,10 @@ public struct World: Sendable {
     }
 
     mutating func runDetector(_ detector: TerminationDetector) async throws {
-        let public_ = transcript.events.filter {
+        let publicEvents = transcript.events.filter {
             $0.audience == .everyone && ($0.kind == .utterance || $0.kind == .narration || $0.kind == .leave)
         }
-        let window = Array(public_.suffix(detector.window))
+        let window = Array(publicEvents.suffix(detector.window))
         guard !window.isEmpty else { return }
         let lines = OmniscientTranscript.lines(
             window, roster: transcript.roster, narratorLabel: options.projection.narratorLabel)
@@ -693,29 +698,22 @@ public struct World: Sendable {
 
     mutating func updateMemory(_ i: Int, updater: any MemoryUpdater) async throws {
         let agent = agents[i]
-        let projected: [ProjectedMessage]
-        do {
-            projected = try project(
-                log: transcript.events, viewer: agent.id, roster: transcript.roster, system: "",
-                config: options.projection)
-        } catch {
-            throw EnvironmentError(.world, "cannot project the log for \(agent.id)'s memory: \(error.message)")
-        }
         let since = memoryThrough[i]
-        let chunk = projected.filter { message in !message.sources.isEmpty && message.sources.allSatisfy { $0 > since } }
+        let chunk = transcript.events.filter { $0.seq > since }
         let through = transcript.events.last?.seq ?? since
         exchangesSinceUpdate[i] = 0
         memoryThrough[i] = through
         guard !chunk.isEmpty else { return }
         do {
             let update = try await updater.update(
-                memory: agent.memory, agent: agent.profile, chunk: chunk, throughSeq: through)
+                memory: agent.memory, agent: agent.profile, viewer: agent.id, chunk: chunk, roster: transcript.roster)
             agents[i].memory = update.memory
-            memoryNotes.append(MemoryNote(participant: agent.id, throughSeq: through, note: update.note))
+            memoryNotes.append(
+                MemoryNote(participant: agent.id, throughSeq: through, note: update.note, record: update.record))
             modelCalls.append(
                 ModelCallRecord(
                     purpose: .memory, participant: agent.id, turn: turns.count, model: agent.model.identifier,
-                    usage: update.usage, calls: update.calls, failure: nil))
+                    usage: update.usage, calls: update.calls, failure: update.record?.failure))
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -728,11 +726,13 @@ public struct World: Sendable {
 }
 
 /// One memory update made by the world's ``MemoryUpdater``.
-public struct MemoryNote: Sendable, Hashable {
+public struct MemoryNote: Sendable {
     /// Whose memory changed.
     public var participant: ParticipantID
     /// The last log seq the update covered.
     public var throughSeq: Int
     /// The updater's account of what changed.
     public var note: String
+    /// The MemListener's record (ops and outcomes), when one ran.
+    public var record: MemListenerRecord?
 }

@@ -86,7 +86,9 @@ public struct MemListener: Sendable {
 
     /// The chunk as the viewer experienced it: its visible events in `log` rendered from its
     /// projection, others labelled by name and its own turns as `You (Name): …`.
-    public static func chunkText(log: [Event], viewer: ParticipantID, roster: [Participant]) throws(MemoryError) -> String {
+    public static func chunkText(log: [Event], viewer: ParticipantID, roster: [Participant]) throws(MemoryError)
+        -> String
+    {
         var config = ProjectionConfig()
         config.labelOthers = .always
         let engine = try ProjectionEngine(roster: roster, viewer: viewer, config: config)
@@ -117,15 +119,56 @@ public struct MemListener: Sendable {
             throw MemoryError(.unknownParticipant, "unknown viewer \"\(viewer)\"")
         }
         let others = roster.filter { $0.id != viewer && $0.role != .observer }
-            .map { "\($0.displayName) (id \($0.id.raw))" }.joined(separator: ", ")
-        let system = Self.instructions(name: me.displayName, hasBeliefsAbout: tree.node(at: TreePath(trusted: ["beliefsAbout"])) != nil)
+        return request(tree: tree, chunkText: chunk, viewerName: me.displayName, others: others)
+    }
+
+    /// The chunk text from already projected messages (the viewer's own projection of the chunk,
+    /// system message excluded): user messages as they are, the viewer's own as `You (Name): …`,
+    /// tool results as `[Tool result] …`; kickoff and turn-cue lines are dropped.
+    public static func chunkText(
+        messages: [ProjectedMessage], viewerName: String, config: ProjectionConfig = ProjectionConfig()
+    ) -> String {
+        var lines: [String] = []
+        for m in messages {
+            switch m.role {
+            case .system:
+                continue
+            case .assistant:
+                if let call = m.toolCalls.first {
+                    lines.append("You (\(viewerName)) used tool \(call.name) with \(call.arguments)")
+                } else {
+                    // Merged own turns are separated by a blank line, as in the projection.
+                    for paragraph in m.content.split(separator: "\n\n", omittingEmptySubsequences: true) {
+                        lines.append("You (\(viewerName)): \(paragraph)")
+                    }
+                }
+            case .tool:
+                lines.append("[Tool result] \(m.content)")
+            case .user:
+                for paragraph in m.content.split(separator: "\n\n", omittingEmptySubsequences: true)
+                where paragraph != config.kickoffText && paragraph != config.turnCueText {
+                    lines.append(String(paragraph))
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The structured-output request for a chunk already rendered as text; `others` are the
+    /// participants named in the prompt (so beliefs about them use their ids).
+    public func request(tree: PersonaTree, chunkText chunk: String, viewerName name: String, others: [Participant])
+        -> ChatRequest
+    {
+        let list = others.map { "\($0.displayName) (id \($0.id.raw))" }.joined(separator: ", ")
+        let system = Self.instructions(
+            name: name, hasBeliefsAbout: tree.node(at: TreePath(trusted: ["beliefsAbout"])) != nil)
         let user = """
-            Memory tree of \(me.displayName):
+            Memory tree of \(name):
             \(tree.listenerView())
 
-            Other participants: \(others.isEmpty ? "none" : others)
+            Other participants: \(list.isEmpty ? "none" : list)
 
-            New part of the conversation, as \(me.displayName) experienced it:
+            New part of the conversation, as \(name) experienced it:
             \(chunk.isEmpty ? "(nothing new)" : chunk)
 
             Propose the operations.
@@ -146,9 +189,11 @@ public struct MemListener: Sendable {
             "If nothing changes, answer with a single NO_OP.",
         ]
         if hasBeliefsAbout {
-            rules.insert("What \(name) learned about another participant goes under beliefsAbout.<their id>.<aspect>.", at: 5)
+            rules.insert(
+                "What \(name) learned about another participant goes under beliefsAbout.<their id>.<aspect>.", at: 5)
         }
-        return "You keep the long-term memory of \(name), a person in a conversation. The memory is a tree of facts about \(name), shown as `path: \"value\"` lines (dotted paths). Read the new part of the conversation as \(name) experienced it and propose operations that keep the tree up to date.\nRules:\n"
+        return
+            "You keep the long-term memory of \(name), a person in a conversation. The memory is a tree of facts about \(name), shown as `path: \"value\"` lines (dotted paths). Read the new part of the conversation as \(name) experienced it and propose operations that keep the tree up to date.\nRules:\n"
             + rules.map { "- " + $0 }.joined(separator: "\n")
     }
 
@@ -167,17 +212,38 @@ public struct MemListener: Sendable {
     ) async -> MemListenerRecord {
         let fromSeq = log.first?.seq ?? 0
         let toSeq = log.last?.seq ?? 0
+        let request: ChatRequest
+        do { request = try self.request(tree: tree, log: log, viewer: viewer, roster: roster) } catch {
+            return MemListenerRecord(
+                viewer: viewer, fromSeq: fromSeq, toSeq: toSeq, wire: .none, raw: [], ops: [], outcomes: [],
+                parseErrors: [], failure: error.message)
+        }
+        return await run(request, tree: &tree, viewer: viewer, fromSeq: fromSeq, toSeq: toSeq)
+    }
+
+    /// Runs one MemListener call on a chunk given as the viewer's projected messages (the
+    /// Agents-side seam) and applies the ops, stamping `updatedAt = throughSeq`.
+    public func update(
+        _ tree: inout PersonaTree, chunk: [ProjectedMessage], viewer: Participant, others: [Participant],
+        throughSeq: Int
+    ) async -> MemListenerRecord {
+        let text = Self.chunkText(messages: chunk, viewerName: viewer.displayName)
+        let request = request(tree: tree, chunkText: text, viewerName: viewer.displayName, others: others)
+        let fromSeq = chunk.flatMap(\.sources).min() ?? throughSeq
+        return await run(request, tree: &tree, viewer: viewer.id, fromSeq: fromSeq, toSeq: throughSeq)
+    }
+
+    /// Asks for structured ops, falls back to the line grammar, applies what parsed; never throws.
+    func run(_ request: ChatRequest, tree: inout PersonaTree, viewer: ParticipantID, fromSeq: Int, toSeq: Int) async
+        -> MemListenerRecord
+    {
         func record(_ wire: MemListenerRecord.Wire, _ raw: [String], _ parsed: ParsedOps, failure: String?)
             -> MemListenerRecord
         {
             let outcomes = tree.apply(parsed.ops, seq: toSeq, limits: config.limits)
             return MemListenerRecord(
-                viewer: viewer, fromSeq: fromSeq, toSeq: toSeq, wire: wire, raw: raw, ops: parsed.ops, outcomes: outcomes,
-                parseErrors: parsed.errors, failure: failure)
-        }
-        let request: ChatRequest
-        do { request = try self.request(tree: tree, log: log, viewer: viewer, roster: roster) } catch {
-            return record(.none, [], ParsedOps(), failure: error.message)
+                viewer: viewer, fromSeq: fromSeq, toSeq: toSeq, wire: wire, raw: raw, ops: parsed.ops,
+                outcomes: outcomes, parseErrors: parsed.errors, failure: failure)
         }
         var raw: [String] = []
         var firstFailure: String

@@ -75,11 +75,13 @@ public enum OpParser {
                 let op = try MemoryOp(
                     name: name, path: item["path"]?.stringValue ?? "", value: item["value"]?.stringValue ?? "")
                 if case .add = op, item["value"]?.stringValue == nil {
-                    result.errors.append(OpParseError(line: i + 1, text: item.serialized(), reason: "missing \"value\""))
+                    result.errors.append(
+                        OpParseError(line: i + 1, text: item.serialized(), reason: "missing \"value\""))
                     continue
                 }
                 if case .update = op, item["value"]?.stringValue == nil {
-                    result.errors.append(OpParseError(line: i + 1, text: item.serialized(), reason: "missing \"value\""))
+                    result.errors.append(
+                        OpParseError(line: i + 1, text: item.serialized(), reason: "missing \"value\""))
                     continue
                 }
                 result.ops.append(op)
@@ -138,7 +140,13 @@ public enum OpParser {
         for s in scalars {
             if inString {
                 out.append(s)
-                if escaped { escaped = false } else if s == "\\" { escaped = true } else if s == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if s == "\\" {
+                    escaped = true
+                } else if s == "\"" {
+                    inString = false
+                }
             } else if s == "\"" {
                 inString = true
                 out.append(s)
@@ -248,7 +256,11 @@ struct LineScanner {
         var close: Int?
         while position < scalars.count {
             let c = scalars[position]
-            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" {
+            if escaped {
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == "\"" {
                 close = position
                 break
             }

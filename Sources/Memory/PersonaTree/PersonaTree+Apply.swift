@@ -22,7 +22,8 @@ extension PersonaTree {
                 kept.append(i)
             }
         }
-        let deletesFirst = kept.filter { if case .delete = ops[$0] { true } else { false } }
+        let deletesFirst =
+            kept.filter { if case .delete = ops[$0] { true } else { false } }
             + kept.filter { if case .delete = ops[$0] { false } else { true } }
         for i in deletesFirst {
             if let path = ops[i].path { outcomes[i] = applyOne(ops[i], path: path, seq: seq, limits: limits) }

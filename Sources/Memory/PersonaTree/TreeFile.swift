@@ -36,7 +36,8 @@ public struct TreeSchema: Hashable, Sendable {
                 underlying: error)
         }
         guard let object = json.objectValue else {
-            throw MemoryError(.parseFailure, "\(file): the top level must be an object with \"schemaID\" and \"children\"")
+            throw MemoryError(
+                .parseFailure, "\(file): the top level must be an object with \"schemaID\" and \"children\"")
         }
         let schemaID = object["schemaID"]?.stringValue ?? "unnamed"
         guard let children = object["children"]?.arrayValue else {
@@ -44,37 +45,37 @@ public struct TreeSchema: Hashable, Sendable {
         }
         var aliases: [(path: TreePath, names: [String])] = []
         var seen: Set<String> = []
-        func node(_ value: JSONValue, _ where_: String, _ prefix: [String]) throws(MemoryError) -> TreeNode {
+        func node(_ value: JSONValue, _ location: String, _ prefix: [String]) throws(MemoryError) -> TreeNode {
             guard let o = value.objectValue else {
-                throw MemoryError(.parseFailure, "\(file): \(where_): each node must be an object with a \"key\"")
+                throw MemoryError(.parseFailure, "\(file): \(location): each node must be an object with a \"key\"")
             }
             guard let key = o["key"]?.stringValue else {
-                throw MemoryError(.parseFailure, "\(file): \(where_): missing \"key\"")
+                throw MemoryError(.parseFailure, "\(file): \(location): missing \"key\"")
             }
             guard TreePath.isValidKey(key) else {
                 throw MemoryError(
                     .invalidTree,
-                    "\(file): \(where_): key \"\(key)\" is invalid; keys are non-empty without '.', ',', '(', ')', '\"' or newline"
+                    "\(file): \(location): key \"\(key)\" is invalid; keys are non-empty without '.', ',', '(', ')', '\"' or newline"
                 )
             }
             let keys = prefix + [key]
             guard seen.insert(keys.joined(separator: ".")).inserted else {
-                throw MemoryError(.invalidTree, "\(file): \(where_): duplicate key \"\(key)\" under the same branch")
+                throw MemoryError(.invalidTree, "\(file): \(location): duplicate key \"\(key)\" under the same branch")
             }
             var origin = Origin.schema
             if let raw = o["origin"]?.stringValue {
                 guard let o = Origin(rawValue: raw) else {
-                    throw MemoryError(.parseFailure, "\(file): \(where_): \"origin\" must be \"schema\" or \"grown\"")
+                    throw MemoryError(.parseFailure, "\(file): \(location): \"origin\" must be \"schema\" or \"grown\"")
                 }
                 origin = o
             }
             if let kids = o["children"] {
                 guard let array = kids.arrayValue else {
-                    throw MemoryError(.parseFailure, "\(file): \(where_).children: must be an array")
+                    throw MemoryError(.parseFailure, "\(file): \(location).children: must be an array")
                 }
                 var built: [TreeNode] = []
                 for (i, child) in array.enumerated() {
-                    built.append(try node(child, "\(where_).children[\(i)]", keys))
+                    built.append(try node(child, "\(location).children[\(i)]", keys))
                 }
                 return .branch(key: key, children: built, origin: origin)
             }
@@ -92,6 +93,43 @@ public struct TreeSchema: Hashable, Sendable {
             seedAliases: aliases)
     }
 
+    /// Imports an InsideOut-style object-keyed schema or profile (`{"Category": {"Branch":
+    /// {"leaf": "value" or ""}}}`), keeping key order: objects become branches, strings leaves, any
+    /// other value a leaf holding its JSON text. Keys with characters paths cannot hold are
+    /// rejected with their JSON path.
+    public static func importObjectKeyed(_ text: String, schemaID: String, file: String = "schema.json")
+        throws(MemoryError) -> TreeSchema
+    {
+        let json: JSONValue
+        do { json = try JSONValue.parse(text) } catch {
+            throw MemoryError(
+                .parseFailure, "\(file):\(error.line):\(error.column): \(error.message); fix the JSON syntax",
+                underlying: error)
+        }
+        guard let top = json.objectValue else {
+            throw MemoryError(.parseFailure, "\(file): the top level must be an object of categories")
+        }
+        func nodes(_ object: JSONObject, _ location: String) throws(MemoryError) -> [TreeNode] {
+            var out: [TreeNode] = []
+            for (key, value) in object {
+                guard TreePath.isValidKey(key) else {
+                    throw MemoryError(
+                        .invalidTree, "\(file): \(location).\(key): key is not usable in a tree path; rename it")
+                }
+                if let child = value.objectValue {
+                    out.append(.branch(key: key, children: try nodes(child, "\(location).\(key)"), origin: .schema))
+                } else {
+                    let v = value.stringValue ?? (value.isNull ? "" : value.serialized())
+                    out.append(.leaf(key: key, value: v, origin: .schema, locked: false, updatedAt: 0))
+                }
+            }
+            return out
+        }
+        let children = try nodes(top, "$")
+        return TreeSchema(
+            tree: PersonaTree(schemaID: schemaID, root: .branch(key: "", children: children, origin: .schema)))
+    }
+
     /// Reads a schema or tree file.
     public static func load(_ path: String) throws(MemoryError) -> TreeSchema {
         let text: String
@@ -107,7 +145,9 @@ public struct TreeSchema: Hashable, Sendable {
     /// `identity`); the narrative fills `identity.narrative` when present.
     public func seeded(with persona: PersonaSeed, seq: Int = 0) -> PersonaTree {
         var tree = tree
-        func norm(_ s: String) -> String { String(s.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }) }
+        func norm(_ s: String) -> String {
+            String(s.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
+        }
         let leafPaths = tree.leaves.map(\.path)
         var fills: [(TreePath, String)] = []
         var extra: [(String, String)] = []
@@ -142,7 +182,8 @@ public struct TreeSchema: Hashable, Sendable {
         for path in order { tree.setLocked(path, value: merged[path] ?? "", seq: seq) }
         if let home = tree.root.children.first(where: \.isBranch)?.key {
             for (name, value) in extra {
-                var key = String(name.unicodeScalars.map { ".,()\"\n\r".unicodeScalars.contains($0) ? "_" : Character($0) })
+                var key = String(
+                    name.unicodeScalars.map { ".,()\"\n\r".unicodeScalars.contains($0) ? "_" : Character($0) })
                 key = key.trimmingWhitespace()
                 if key.isEmpty { continue }
                 tree.addLocked(TreePath(trusted: [home, key]), value: value, seq: seq)
@@ -179,7 +220,8 @@ extension PersonaTree {
         else { return }
         if let j = children.firstIndex(where: { $0.key == path.keys[1] }) {
             guard case .leaf(let k, let old, let o, _, _) = children[j] else { return }
-            children[j] = .leaf(key: k, value: old.isEmpty ? value : old + "; " + value, origin: o, locked: true, updatedAt: seq)
+            children[j] = .leaf(
+                key: k, value: old.isEmpty ? value : old + "; " + value, origin: o, locked: true, updatedAt: seq)
         } else {
             children.append(.leaf(key: path.keys[1], value: value, origin: .grown, locked: true, updatedAt: seq))
         }

@@ -20,7 +20,8 @@ public struct TreePath: Hashable, Codable, Sendable, CustomStringConvertible {
             String($0).trimmingWhitespace()
         }
         guard !keys.contains(where: \.isEmpty) else {
-            throw MemoryError(.invalidTree, "tree path \"\(dotted)\" has an empty key; write keys separated by single dots")
+            throw MemoryError(
+                .invalidTree, "tree path \"\(dotted)\" has an empty key; write keys separated by single dots")
         }
         try self.init(keys: keys)
     }

@@ -64,7 +64,8 @@ extension PersonaTree {
         let text = full.renderText(format)
         let size = counter(text)
         guard let budget, size > budget else {
-            return TreeRender(text: text, tokens: size, droppedLeaves: 0, withinBudget: budget.map { size <= $0 } ?? true)
+            return TreeRender(
+                text: text, tokens: size, droppedLeaves: 0, withinBudget: budget.map { size <= $0 } ?? true)
         }
         // Drop order: grown before schema, older first, document order; locked leaves never.
         let leaves = full.leaves

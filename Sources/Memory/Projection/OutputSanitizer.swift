@@ -45,7 +45,9 @@ public struct OutputSanitizer: Hashable, Sendable {
         var text = input.trimmingWhitespace()
         while true {
             let before = text
-            if !selfName.isEmpty, let rest = dropLabel(selfName, from: text) { text = String(rest).trimmingWhitespace() }
+            if !selfName.isEmpty, let rest = dropLabel(selfName, from: text) {
+                text = String(rest).trimmingWhitespace()
+            }
             if text.hasPrefix("(privately"), let close = text.firstIndex(of: ")") {
                 text = String(text[text.index(after: close)...]).trimmingWhitespace()
             }

@@ -52,7 +52,8 @@ public enum ProjectionText {
         var line = "You are \(me.displayName)."
         if !present.isEmpty { line += " Also present: " + present.joined(separator: ", ") }
         if !later.isEmpty {
-            line += (present.isEmpty ? " " : "; ") + later.joined(separator: ", ")
+            line +=
+                (present.isEmpty ? " " : "; ") + later.joined(separator: ", ")
                 + (later.count == 1 ? " joins later" : " join later")
         }
         return line + "."
@@ -166,11 +167,13 @@ struct ProjectionEngine {
         switch e.kind {
         case .utterance, .thought, .toolCall, .join, .leave:
             if e.speaker == nil {
-                throw MemoryError(.invalidEvent, "event seq \(e.seq) (\(e.id)): a \(e.kind.rawValue) event needs a speaker")
+                throw MemoryError(
+                    .invalidEvent, "event seq \(e.seq) (\(e.id)): a \(e.kind.rawValue) event needs a speaker")
             }
         case .toolResult:
             if e.tool == nil {
-                throw MemoryError(.invalidEvent, "event seq \(e.seq) (\(e.id)): a toolResult event needs a \"tool\" object")
+                throw MemoryError(
+                    .invalidEvent, "event seq \(e.seq) (\(e.id)): a toolResult event needs a \"tool\" object")
             }
         case .narration, .summary:
             break
@@ -183,12 +186,15 @@ struct ProjectionEngine {
     func project(log: [Event], system: String) throws(MemoryError) -> [ProjectedMessage] {
         let visible = try visibleIndices(log)
         var out: [ProjectedMessage] = []
-        if !system.isEmpty { out.append(ProjectedMessage(message: ChatMessage(role: .system, content: system), sources: [])) }
+        if !system.isEmpty {
+            out.append(ProjectedMessage(message: ChatMessage(role: .system, content: system), sources: []))
+        }
         switch config.mode {
         case .egocentric:
-            out += assemble(visible.compactMap { egocentric(log[$0]) })
+            // Streamed: no intermediate array of rendered segments (it costs cache on long logs).
+            out += assemble(visible.lazy.compactMap { egocentric(log[$0]) })
         case .fixedRoles:
-            out += assemble(visible.compactMap { fixedRole(log[$0]) })
+            out += assemble(visible.lazy.compactMap { fixedRole(log[$0]) })
         case .concatTranscript:
             out.append(concat(visible.map { log[$0] }))
         }
@@ -196,11 +202,11 @@ struct ProjectionEngine {
     }
 
     /// The merged body with kickoff and turn cue.
-    func assemble(_ segments: [Segment]) -> [ProjectedMessage] {
+    func assemble<Segments: Sequence<Segment>>(_ segments: Segments) -> [ProjectedMessage] {
         var body: [ProjectedMessage] = []
-        body.reserveCapacity(segments.count + 2)
-        let needsKickoff =
-            config.kickoff == .always || segments.first.map { $0.role != .user } ?? true
+        var iterator = segments.makeIterator()
+        let first = iterator.next()
+        let needsKickoff = config.kickoff == .always || first.map { $0.role != .user } ?? true
         var pending: [String] = []
         var pendingRole: ChatMessage.Role?
         var pendingSources: [Int] = []
@@ -208,7 +214,8 @@ struct ProjectionEngine {
             guard let role = pendingRole else { return }
             body.append(
                 ProjectedMessage(
-                    message: ChatMessage(role: role, content: pending.joined(separator: "\n\n")), sources: pendingSources))
+                    message: ChatMessage(role: role, content: pending.joined(separator: "\n\n")),
+                    sources: pendingSources))
             pending = []
             pendingRole = nil
             pendingSources = []
@@ -217,7 +224,9 @@ struct ProjectionEngine {
             pending = [config.kickoffText]
             pendingRole = .user
         }
-        for s in segments {
+        var next = first
+        while let s = next {
+            next = iterator.next()
             let plain = s.role == .user || (s.role == .assistant && s.toolCalls.isEmpty)
             if plain && pendingRole == s.role {
                 pending.append(s.content)
@@ -343,7 +352,8 @@ struct ProjectionEngine {
         var parts: [String] = []
         if config.kickoff == .always || lines.isEmpty { parts.append(config.kickoffText) }
         if !lines.isEmpty { parts.append(lines.joined(separator: "\n")) }
-        return ProjectedMessage(message: ChatMessage(role: .user, content: parts.joined(separator: "\n\n")), sources: sources)
+        return ProjectedMessage(
+            message: ChatMessage(role: .user, content: parts.joined(separator: "\n\n")), sources: sources)
     }
 
     /// The omniscient third-person line of an event (`Name: text`), or nil when not rendered.
@@ -362,7 +372,9 @@ struct ProjectionEngine {
             return narrator(e.content)
         case .join, .leave:
             guard config.announceMembership, let s = e.speaker else { return nil }
-            if let i = position(s), roster[i].role == .observer, !config.announceObservers, s != viewer.id { return nil }
+            if let i = position(s), roster[i].role == .observer, !config.announceObservers, s != viewer.id {
+                return nil
+            }
             return narrator("\(name(s)) \(e.kind == .join ? "joined." : "left.")")
         case .toolCall:
             guard let t = e.tool else { return nil }

@@ -1,5 +1,5 @@
-public import Storage
 import Inference
+public import Storage
 
 /// What `agora memory project` needs: a transcript file, a viewer and the projection settings.
 public struct ProjectionCommandInput: Hashable, Sendable {
@@ -48,7 +48,8 @@ public struct ProjectionCommandInput: Hashable, Sendable {
                         m.toolCalls.map { c in
                             .object(
                                 JSONObject([
-                                    ("id", .string(c.id)), ("name", .string(c.name)), ("arguments", .string(c.arguments)),
+                                    ("id", .string(c.id)), ("name", .string(c.name)),
+                                    ("arguments", .string(c.arguments)),
                                 ]))
                         })
                 }

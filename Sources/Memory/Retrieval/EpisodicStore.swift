@@ -16,7 +16,9 @@ public struct EpisodicStore: Sendable {
     public private(set) var embedder: (any EmbeddingModel)?
 
     /// Builds the store for `viewer` from `log`.
-    public init(log: [Event], viewer: ParticipantID, roster: [Participant], backlog: ProjectionConfig.BacklogPolicy = .fromJoin)
+    public init(
+        log: [Event], viewer: ParticipantID, roster: [Participant], backlog: ProjectionConfig.BacklogPolicy = .fromJoin
+    )
         throws(MemoryError)
     {
         var config = ProjectionConfig()
@@ -30,7 +32,8 @@ public struct EpisodicStore: Sendable {
             let text: String
             switch s.role {
             case .assistant:
-                text = s.toolCalls.first.map { "\(me) used tool \($0.name) with \($0.arguments)" } ?? "\(me): \(s.content)"
+                text =
+                    s.toolCalls.first.map { "\(me) used tool \($0.name) with \($0.arguments)" } ?? "\(me): \(s.content)"
             case .tool: text = "[Tool result] \(s.content)"
             default: text = s.content
             }
@@ -46,7 +49,9 @@ public struct EpisodicStore: Sendable {
         let vectors = try await model.embed(index.documents.map(\.text))
         guard vectors.count == index.documents.count else {
             throw MemoryError(
-                .model, "embedding model \(model.identifier) returned \(vectors.count) vectors for \(index.documents.count) texts")
+                .model,
+                "embedding model \(model.identifier) returned \(vectors.count) vectors for \(index.documents.count) texts"
+            )
         }
         copy.vectors = vectors
         copy.embedder = model
@@ -63,7 +68,9 @@ public struct EpisodicStore: Sendable {
         var candidates = Set<Int>()
         for q in queries + [question] {
             let s = index.scores(q)
-            for i in docs.indices.filter({ s[$0] > 0 }).sorted(by: { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 }).prefix(perQuery) {
+            for i in docs.indices.filter({ s[$0] > 0 }).sorted(by: { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 }).prefix(
+                perQuery)
+            {
                 candidates.insert(i)
             }
         }

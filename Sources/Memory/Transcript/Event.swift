@@ -25,6 +25,12 @@ public enum Audience: Hashable, Codable, Sendable {
     /// Only the listed participants (kept in roster order, deduplicated).
     case only([ParticipantID])
 
+    /// The listed ids, or nil for `.everyone`.
+    public var listed: [ParticipantID]? {
+        if case .only(let ids) = self { return ids }
+        return nil
+    }
+
     /// Whether `id` is explicitly listed (`false` for `.everyone`).
     public func lists(_ id: ParticipantID) -> Bool {
         if case .only(let ids) = self { return ids.contains(id) }

@@ -63,7 +63,9 @@ public enum MemoryStore {
             events = try db.query("SELECT json FROM memory_events WHERE transcript = ? ORDER BY seq", [.text(id)])
         } catch { throw storageError("load transcript \"\(id)\"", error) }
         guard !participants.isEmpty else { return nil }
-        var lines = ["{\"roster\":[" + participants.map { $0.optionalString("json") ?? "" }.joined(separator: ",") + "]}"]
+        var lines = [
+            "{\"roster\":[" + participants.map { $0.optionalString("json") ?? "" }.joined(separator: ",") + "]}"
+        ]
         lines += events.map { $0.optionalString("json") ?? "" }
         return try TranscriptJSONL.parse(lines.joined(separator: "\n"), file: "memory_events[\(id)]")
     }

@@ -138,18 +138,19 @@ extension Participant {
     /// Checks that a roster is usable for projection: unique ids, sorted non-overlapping
     /// membership, unique display names that are not `you` or the narrator label and contain no
     /// `:` or newline.
-    public static func validateRoster(_ roster: [Participant], narratorLabel: String = "Narrator") throws(MemoryError)
-    {
+    public static func validateRoster(_ roster: [Participant], narratorLabel: String = "Narrator") throws(MemoryError) {
         var ids: Set<ParticipantID> = []
         var names: Set<String> = []
         for (index, p) in roster.enumerated() {
             guard ids.insert(p.id).inserted else {
                 throw MemoryError(
-                    .invalidRoster, "roster entry \(index + 1): duplicate participant id \"\(p.id)\"; ids must be unique")
+                    .invalidRoster,
+                    "roster entry \(index + 1): duplicate participant id \"\(p.id)\"; ids must be unique")
             }
             let name = p.displayName
             let lowered = name.lowercased()
-            if name.trimmingWhitespace().isEmpty || name.utf8.contains(where: { $0 == 0x3A || $0 == 0x0A || $0 == 0x0D })
+            if name.trimmingWhitespace().isEmpty
+                || name.utf8.contains(where: { $0 == 0x3A || $0 == 0x0A || $0 == 0x0D })
             {
                 throw MemoryError(
                     .invalidRoster,
@@ -169,7 +170,8 @@ extension Participant {
             }
             if p.membership.isEmpty {
                 throw MemoryError(
-                    .invalidRoster, "roster entry \(index + 1) (\(p.id)): membership is empty; give at least [[0, null]]")
+                    .invalidRoster,
+                    "roster entry \(index + 1) (\(p.id)): membership is empty; give at least [[0, null]]")
             }
             var previousEnd: Int? = Int.min
             for m in p.membership {

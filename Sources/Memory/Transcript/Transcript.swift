@@ -45,6 +45,14 @@ public struct Transcript: Hashable, Sendable {
                 "event seq \(event.seq) (\(event.id)): toolCall seq \(last.seq) has no result; write the toolResult right after its call"
             )
         }
+        if event.kind == .toolResult, let call = events.last,
+            Set(normalise(call.audience).listed ?? []) != Set(normalise(event.audience).listed ?? [])
+        {
+            throw MemoryError(
+                .invalidEvent,
+                "event seq \(event.seq) (\(event.id)): a tool result must have the same audience as its call (seq \(call.seq))"
+            )
+        }
         let normalised = Event(
             seq: event.seq, id: event.id, speaker: event.speaker, kind: event.kind,
             audience: normalise(event.audience), addressees: event.addressees, content: event.content,

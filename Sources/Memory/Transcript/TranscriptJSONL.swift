@@ -28,7 +28,9 @@ public enum TranscriptJSONL {
                         .parseFailure, "\(at): the first line must be {\"roster\": [participants…]}")
                 }
                 var parsed: [Participant] = []
-                for (i, entry) in entries.enumerated() { parsed.append(try participant(entry, at: "\(at): roster[\(i)]")) }
+                for (i, entry) in entries.enumerated() {
+                    parsed.append(try participant(entry, at: "\(at): roster[\(i)]"))
+                }
                 do { transcript = try Transcript(roster: parsed) } catch {
                     throw MemoryError(error.code, "\(at): \(error.message)")
                 }
@@ -39,7 +41,8 @@ public enum TranscriptJSONL {
             do { try transcript?.append(e) } catch { throw MemoryError(error.code, "\(at): \(error.message)") }
         }
         guard let transcript else {
-            throw MemoryError(.parseFailure, "\(file): empty file; the first line must be {\"roster\": [participants…]}")
+            throw MemoryError(
+                .parseFailure, "\(file): empty file; the first line must be {\"roster\": [participants…]}")
         }
         return transcript
     }
@@ -87,7 +90,8 @@ public enum TranscriptJSONL {
     /// An event as a JSON object (keys in the documented order; `tool` only when present).
     public static func json(_ e: Event) -> JSONValue {
         var o = JSONObject([
-            ("seq", .integer(Int64(e.seq))), ("id", .string(e.id)), ("speaker", e.speaker.map { .string($0.raw) } ?? .null),
+            ("seq", .integer(Int64(e.seq))), ("id", .string(e.id)),
+            ("speaker", e.speaker.map { .string($0.raw) } ?? .null),
             ("kind", .string(e.kind.rawValue)),
         ])
         switch e.audience {
@@ -110,7 +114,9 @@ public enum TranscriptJSONL {
         guard let raw = value?.stringValue else {
             throw MemoryError(.parseFailure, "\(at): \"\(field)\" must be a participant id string")
         }
-        do { return try ParticipantID(raw) } catch { throw MemoryError(error.code, "\(at): \"\(field)\": \(error.message)") }
+        do { return try ParticipantID(raw) } catch {
+            throw MemoryError(error.code, "\(at): \"\(field)\": \(error.message)")
+        }
     }
 
     static func participant(_ v: JSONValue, at: String) throws(MemoryError) -> Participant {
@@ -122,7 +128,8 @@ public enum TranscriptJSONL {
         var role = ParticipantRole.speaker
         if let raw = v["role"]?.stringValue {
             guard let r = ParticipantRole(rawValue: raw) else {
-                throw MemoryError(.parseFailure, "\(at): \"role\" must be speaker, moderator or observer, not \"\(raw)\"")
+                throw MemoryError(
+                    .parseFailure, "\(at): \"role\" must be speaker, moderator or observer, not \"\(raw)\"")
             }
             role = r
         }
@@ -138,7 +145,9 @@ public enum TranscriptJSONL {
                     throw MemoryError(.parseFailure, "\(at): each membership interval must be [start, end-or-null]")
                 }
                 let end: Int?
-                if pair.count == 2, let e = pair[1].intValue { end = Int(e) } else if pair.count == 1 || pair[1].isNull {
+                if pair.count == 2, let e = pair[1].intValue {
+                    end = Int(e)
+                } else if pair.count == 1 || pair[1].isNull {
                     end = nil
                 } else {
                     throw MemoryError(.parseFailure, "\(at): a membership end must be an integer or null")
