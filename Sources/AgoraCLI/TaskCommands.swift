@@ -91,6 +91,13 @@ enum TasksRunCommand: AgoraCommand {
             sourceFile = path
         }
         let resume = arguments.value("--resume").map { URL(fileURLWithPath: $0) }
+        if domainPath == nil, let resume {
+            // Resume from the run's own manifest: same domain, selection, agent, user, personas, trials, seed.
+            let document = try await RunStore.open(resume).manifest().document
+            settings = document.objectValue ?? JSONObject()
+            domainPath = settings["domain"]?.stringValue
+            sourceFile = nil
+        }
         guard let domainPath else { throw UsageError("give a domain folder or scenario file; usage: \(spec.usage)") }
         func setting(_ flag: String, _ key: String) -> String? {
             arguments.value(flag) ?? settings[key].flatMap { $0.stringValue ?? ($0.intValue.map { String($0) }) }
@@ -101,8 +108,10 @@ enum TasksRunCommand: AgoraCommand {
         var connected: [ConnectedModel] = []
         defer { for c in connected { c.close() } }
         var cache: ResponseCache? = nil
+        var models: [String: any LanguageModel] = [:]
         func model(_ text: String) async throws -> any LanguageModel {
             let specText = text.contains(":") ? String(text.split(separator: ":", maxSplits: 1)[1]) : (arguments.value("--model") ?? "local")
+            if let existing = models[specText] { return existing }  // one server/client per spec (agent and user may share)
             let spec = try ModelSpec.parse(specText, modelName: arguments.value("--model-name"))
             let c = try await ConnectedModel.connect(spec, concurrency: concurrency)
             connected.append(c)
@@ -111,7 +120,9 @@ enum TasksRunCommand: AgoraCommand {
                 try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
                 cache = try ResponseCache(.file(path))
             }
-            return CachedModel(base: c.client, cache: cache, mode: .readWrite, ledger: Ledger())
+            let cached = CachedModel(base: c.client, cache: cache, mode: .readWrite, ledger: Ledger())
+            models[specText] = cached
+            return cached
         }
         let agent: ToolTaskAgentChoice
         switch agentText {

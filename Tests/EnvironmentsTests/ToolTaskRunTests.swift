@@ -31,7 +31,7 @@ struct ToolTaskRunTests {
         for file in ["transcripts.jsonl", "results.json", "report.md"] {
             #expect(try Self.read(a.directory, file) == Self.read(b.directory, file), "\(file)")
         }
-        #expect(a.results["summary"]?["passHat"] == [1, 1, 1, 1])
+        #expect(a.results["summary"]?["passHat"]?.arrayValue?.compactMap(\.doubleValue) == [1, 1, 1, 1])
         // Simulate SIGKILL half way: units not committed are pending; their rows are gone.
         let store = try Connection(.file(b.directory.appendingPathComponent(RunStore.fileName).path))
         try store.execute("UPDATE units SET status = 'pending', result = NULL WHERE idx >= 17; DELETE FROM events WHERE unit >= 17;")
@@ -91,10 +91,10 @@ struct ToolTaskLocalModelTests {
         for id in ["sd-011", "sd-005", "sd-026"] {
             let task = try #require(domain.task(id))
             var capped = task
-            capped.maxSteps = 8
+            capped.maxSteps = 3  // greeting, one user turn, one agent turn: the local model is slow here
             let (outcome, result, _) = try await SupportDesk.run(
-                capped, agent: ModelToolAgent(model: model, maxTokens: 96), user: LLMUser(model: model, maxTokens: 48))
-            #expect(outcome.transcript.count >= 2)
+                capped, agent: ModelToolAgent(model: model, maxTokens: 48), user: LLMUser(model: model, maxTokens: 32))
+            #expect(outcome.transcript.count >= 2, "\(outcome.failure ?? "")")
             #expect(result.reward >= 0 && result.reward <= 1)
         }
     }

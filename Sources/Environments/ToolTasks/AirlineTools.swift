@@ -293,7 +293,16 @@ enum AirlineTools {
 
     static func direct(_ ctx: ToolContext, date: String, origin: String?, destination: String?, leaveAfter: String?) throws -> [JSONObject] {
         var out: [JSONObject] = []
-        for (_, f) in try DocumentStore.all(ctx.connection, table: "flights") {
+        // Filter in SQLite (JSON1) first, then decode only the matching documents, in insertion order.
+        guard !date.contains("\""), !date.contains("\\") else { return [] }
+        var sql = "SELECT doc FROM flights WHERE json_extract(doc, ?) = 'available'"
+        var bindings: [SQLValue] = [.text("$.dates.\"\(date)\".status")]
+        if let origin { sql += " AND json_extract(doc, '$.origin') = ?"; bindings.append(.text(origin)) }
+        if let destination { sql += " AND json_extract(doc, '$.destination') = ?"; bindings.append(.text(destination)) }
+        let documents = try ctx.connection.query(sql + " ORDER BY rowid", bindings).map { row in
+            try JSONValue.parse(try row.string("doc")).objectValue ?? JSONObject()
+        }
+        for f in documents {
             guard origin == nil || f["origin"]?.stringValue == origin,
                 destination == nil || f["destination"]?.stringValue == destination,
                 let status = f["dates"]?[date]?.objectValue, status["status"]?.stringValue == "available",
