@@ -7,7 +7,8 @@ import Storage
 enum RunCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["run"],
-        summary: "Run a scenario (survey, interview, focus group, brainstorm) and write its outputs and report.",
+        summary:
+            "Run a scenario (survey, interview, focus group, brainstorm, tool tasks) and write its outputs and report.",
         positionals: [
             PositionalSpec(name: "SCENARIO.json", help: "The scenario file (docs/scenarios.md).", required: false)
         ],
@@ -27,11 +28,35 @@ enum RunCommand: AgoraCommand {
             3 model endpoint unusable, 130 interrupted (resume with --resume RUN_DIR).
             """)
 
+    /// Whether `file` is a scenario with `"kind": "tool-tasks"` (those run on the tool-task runner).
+    static func isToolTaskScenario(_ file: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: file), let value = try? JSONValue.parse(data) else {
+            return false
+        }
+        return value["kind"]?.stringValue == "tool-tasks"
+    }
+
+    /// Hands a tool-task scenario to `agora tasks run` with the options both commands share.
+    static func runToolTasks(_ file: String, _ arguments: ParsedArguments) async throws -> Int32 {
+        for flag in ["--limit", "--replay-only", "--no-cache"]
+        where arguments.value(flag) != nil || arguments.flag(flag) {
+            throw UsageError("\(flag) is not available for tool-task scenarios; see `agora tasks run --help`")
+        }
+        var words = [file]
+        for option in ["--model", "--model-name", "--out", "--concurrency", "--seed", "--cache", "--resume"] {
+            if let value = arguments.value(option) { words += [option, value] }
+        }
+        return try await TasksRunCommand.run(try ParsedArguments.parse(words, spec: TasksRunCommand.spec))
+    }
+
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
         let resume = arguments.value("--resume").map { URL(fileURLWithPath: $0) }
         let scenarioFile = arguments.positionals.first
         guard scenarioFile != nil || resume != nil else {
             throw UsageError("give a scenario file, or --resume RUN_DIR; usage: \(spec.usage)")
+        }
+        if let scenarioFile, isToolTaskScenario(scenarioFile) {
+            return try await runToolTasks(scenarioFile, arguments)
         }
         let scenario = try scenarioFile.map { try Scenario.load(file: $0) }
         let limit = try arguments.int("--limit", range: 1...Int.max)

@@ -66,3 +66,26 @@ struct CommandLineTests {
         #expect(result.stdout.contains("a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"))
     }
 }
+
+/// `agora run` hands tool-task scenarios to the tool-task runner.
+@Suite(.timeLimit(.minutes(2)))
+struct RunToolTaskScenarioTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func aToolTaskScenarioRunsThroughAgoraRunAndGradesGoldAtOne() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-run-tasks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
+        let result = try await CommandRunner.agora(["run", scenario, "--out", out.path, "--concurrency", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("avg reward 1.000"))
+    }
+
+    @Test func runOnlyOptionsAreRefusedForToolTaskScenarios() async throws {
+        let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
+        let result = try await CommandRunner.agora(["run", scenario, "--limit", "2"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--limit is not available for tool-task scenarios"))
+    }
+}
