@@ -6,7 +6,14 @@ import Testing
 
 /// The imported tau2 airline domain, built once per test process (import + no-op marking).
 enum AirlineFixture {
-    static let source = URL(fileURLWithPath: "/work/shared/data/tau2-airline")
+    /// `shared/` beside the repository (as CI checks it out), else the developers' /work/shared.
+    static let source: URL = {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let beside = repository.deletingLastPathComponent().appendingPathComponent("shared/data/tau2-airline")
+        if FileManager.default.fileExists(atPath: beside.appendingPathComponent("db.json").path) { return beside }
+        return URL(fileURLWithPath: "/work/shared/data/tau2-airline")
+    }()
     static var isAvailable: Bool { FileManager.default.fileExists(atPath: source.appendingPathComponent("db.json").path) }
     static let domain: Task<ToolDomain?, Never> = Task {
         guard isAvailable else { return nil }
