@@ -70,7 +70,7 @@ struct CacheAndLedgerTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("cache.sqlite").path
-        let secret = "sk-never-store-this-0123456789"
+        let secret = "fake-never-store-this-0123456789"
         let server = try StubServer(configuration: .init(requiredAPIKey: secret))
         defer { server.stop() }
         let client = OpenAICompatibleModel(

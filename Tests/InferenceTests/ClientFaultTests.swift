@@ -162,23 +162,23 @@ struct ClientFaultTests {
     }
 
     @Test func theKeyIsSentButNeverAppearsInErrors() async throws {
-        let server = try StubServer(configuration: .init(requiredAPIKey: "sk-test-secret-0123456789abcdef"))
+        let server = try StubServer(configuration: .init(requiredAPIKey: "fake-test-secret-0123456789abcdef"))
         defer { server.stop() }
         let good = OpenAICompatibleModel(
             endpoint: Endpoint(
-                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("sk-test-secret-0123456789abcdef")
+                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("fake-test-secret-0123456789abcdef")
             ))
         _ = try await good.complete(Self.hello)
         let bad = OpenAICompatibleModel(
             endpoint: Endpoint(
-                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("sk-wrong-key-0123456789abcdef")))
+                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("fake-wrong-key-0123456789abcdef")))
         do {
             _ = try await bad.complete(Self.hello)
             Issue.record("a wrong key must fail")
         } catch let error as InferenceError {
             #expect(error.status == 401)
-            #expect(!String(describing: error).contains("sk-wrong"))
-            #expect(!bad.endpoint.description.contains("sk-wrong"))
+            #expect(!String(describing: error).contains("fake-wrong"))
+            #expect(!bad.endpoint.description.contains("fake-wrong"))
         }
     }
 
