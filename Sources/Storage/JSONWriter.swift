@@ -70,33 +70,37 @@ struct JSONWriter {
     /// Appends `string` as a JSON string literal, escaping only '"', '\' and U+0000–U+001F.
     static func writeString(_ string: String, into output: inout String) {
         output += "\""
-        var pendingStart = string.unicodeScalars.startIndex
-        var index = pendingStart
-        let scalars = string.unicodeScalars
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar.value {
-            case 0x22: escape = "\\\""
-            case 0x5C: escape = "\\\\"
-            case 0x08: escape = "\\b"
-            case 0x0C: escape = "\\f"
-            case 0x0A: escape = "\\n"
-            case 0x0D: escape = "\\r"
-            case 0x09: escape = "\\t"
-            case 0x00..<0x20:
-                let hex = String(scalar.value, radix: 16)
-                escape = "\\u00" + (hex.count < 2 ? "0" + hex : hex)
-            default: escape = nil
-            }
-            if let escape {
-                output.unicodeScalars.append(contentsOf: scalars[pendingStart..<index])
-                output += escape
-                pendingStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
+        // Escapes only ever replace ASCII bytes, so the work is done on UTF-8 bytes; most strings
+        // need no escape at all and are appended whole (this is on the cache-key hot path).
+        var needsEscape = false
+        for byte in string.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            needsEscape = true
+            break
         }
-        output.unicodeScalars.append(contentsOf: scalars[pendingStart..<scalars.endIndex])
+        guard needsEscape else {
+            output += string
+            output += "\""
+            return
+        }
+        let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(string.utf8.count + 16)
+        for byte in string.utf8 {
+            switch byte {
+            case 0x22: bytes += [0x5C, 0x22]
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x08: bytes += [0x5C, UInt8(ascii: "b")]
+            case 0x0C: bytes += [0x5C, UInt8(ascii: "f")]
+            case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
+            case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
+            case 0x00..<0x20:
+                bytes += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
+                bytes += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+            default: bytes.append(byte)
+            }
+        }
+        output += String(decoding: bytes, as: UTF8.self)
         output += "\""
     }
 }
