@@ -36,28 +36,14 @@ enum TolerantJSON {
     /// The index of the bracket closing the one at `open`, skipping brackets inside strings.
     private static func matchingClose(_ s: [Unicode.Scalar], from open: Int) -> Int? {
         var depth = 0
-        var inString = false
-        var escaped = false
-        var i = open
-        while i < s.count {
-            let c = s[i]
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if c == "\\" {
-                    escaped = true
-                } else if c == "\"" {
-                    inString = false
-                }
-            } else if c == "\"" {
-                inString = true
-            } else if c == "{" || c == "[" {
+        var scanner = StringScanner()
+        for i in open..<s.count where scanner.isStructural(s[i]) {
+            if s[i] == "{" || s[i] == "[" {
                 depth += 1
-            } else if c == "}" || c == "]" {
+            } else if s[i] == "}" || s[i] == "]" {
                 depth -= 1
                 if depth == 0 { return i }
             }
-            i += 1
         }
         return nil
     }
@@ -65,22 +51,9 @@ enum TolerantJSON {
     /// Removes commas that directly precede `}` or `]` outside strings.
     static func removingTrailingCommas(_ text: String) -> String {
         var out: [Unicode.Scalar] = []
-        var inString = false
-        var escaped = false
+        var scanner = StringScanner()
         for c in text.unicodeScalars {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if c == "\\" {
-                    escaped = true
-                } else if c == "\"" {
-                    inString = false
-                }
-                out.append(c)
-                continue
-            }
-            if c == "\"" { inString = true }
-            if c == "}" || c == "]" {
+            if scanner.isStructural(c), c == "}" || c == "]" {
                 while let last = out.last, last == " " || last == "\n" || last == "\t" || last == "\r" {
                     out.removeLast()
                 }
@@ -94,19 +67,10 @@ enum TolerantJSON {
     /// Closes open strings and brackets of a truncated document, dropping a dangling key or comma.
     private static func closeTruncated(_ text: String) -> JSONValue? {
         var stack: [Unicode.Scalar] = []
-        var inString = false
-        var escaped = false
+        var scanner = StringScanner()
         for c in text.unicodeScalars {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if c == "\\" {
-                    escaped = true
-                } else if c == "\"" {
-                    inString = false
-                }
-            } else if c == "\"" {
-                inString = true
+            if !scanner.isStructural(c) {
+                continue
             } else if c == "{" {
                 stack.append("}")
             } else if c == "[" {
@@ -116,11 +80,36 @@ enum TolerantJSON {
             }
         }
         var candidate = text
-        if inString { candidate += "\"" }
+        if scanner.inString { candidate += "\"" }
         let closing = String(String.UnicodeScalarView(stack.reversed()))
         for attempt in [candidate + closing, removingTrailingCommas(candidate + closing)] {
             if let value = try? JSONValue.parse(attempt), isContainer(value) { return value }
         }
         return nil
+    }
+}
+
+/// Tracks whether a scan through JSON text is inside a string literal (escapes included).
+struct StringScanner {
+    private(set) var inString = false
+    private var escaped = false
+
+    /// Feeds the next scalar; returns whether it is structural: outside a string and not a quote.
+    mutating func isStructural(_ c: Unicode.Scalar) -> Bool {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == "\"" {
+                inString = false
+            }
+            return false
+        }
+        if c == "\"" {
+            inString = true
+            return false
+        }
+        return true
     }
 }

@@ -75,7 +75,8 @@ public struct MinHasher: Sendable {
     }
 
     /// The signature as the element-wise minimum of precomputed per-token hash rows (`table[token·k ..< +k]`).
-    func signature(tokens: UnsafeBufferPointer<UInt32>, table: UnsafeBufferPointer<UInt64>, into result: inout [UInt64]) {
+    func signature(tokens: UnsafeBufferPointer<UInt32>, table: UnsafeBufferPointer<UInt64>, into result: inout [UInt64])
+    {
         let k = count
         result.withUnsafeMutableBufferPointer { out in
             for j in 0..<k { out[j] = .max }
@@ -87,6 +88,27 @@ public struct MinHasher: Sendable {
                 }
             }
         }
+    }
+
+    /// Exact Jaccard similarity of two sorted, duplicate-free token lists (the confirmation step
+    /// after an LSH candidate match); two empty lists count as identical.
+    public static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+        var common = 0
+        var i = 0
+        var j = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] {
+                common += 1
+                i += 1
+                j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        let union = a.count + b.count - common
+        return union == 0 ? 1 : Double(common) / Double(union)
     }
 
     /// One 64-bit key per band (a deterministic mix of the band's rows; the band index is mixed in).

@@ -106,18 +106,7 @@ struct TextDeduplicator: Sendable {
             let stored = shingles
             let tau = settings.textThreshold
             index.forEachCandidate(keys) { other in
-                let theirs = stored[other]
-                var common = 0
-                var i = 0
-                var j = 0
-                while i < mine.count && j < theirs.count {
-                    if mine[i] == theirs[j] {
-                        common += 1
-                        i += 1
-                        j += 1
-                    } else if mine[i] < theirs[j] { i += 1 } else { j += 1 }
-                }
-                let jaccard = Double(common) / Double(mine.count + theirs.count - common)
+                let jaccard = MinHasher.jaccard(mine, stored[other])
                 if jaccard >= tau {
                     found = other
                     return false

@@ -61,18 +61,7 @@ enum PopulationBench: BenchSuite {
             let keys = hasher.bandKeys(hasher.signature(of: tokens))
             var duplicate = false
             index.forEachCandidate(keys) { other in
-                let theirs = kept[other]
-                var common = 0
-                var i = 0
-                var j = 0
-                while i < tokens.count && j < theirs.count {
-                    if tokens[i] == theirs[j] {
-                        common += 1
-                        i += 1
-                        j += 1
-                    } else if tokens[i] < theirs[j] { i += 1 } else { j += 1 }
-                }
-                duplicate = Double(common) / Double(tokens.count + theirs.count - common) >= 0.9
+                duplicate = MinHasher.jaccard(tokens, kept[other]) >= 0.9
                 return !duplicate
             }
             if duplicate { duplicates += 1 }
