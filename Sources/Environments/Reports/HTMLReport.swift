@@ -171,7 +171,8 @@ enum HTMLReport {
         let n = xLabels.count
         func x(_ i: Int) -> Double { left + (n <= 1 ? plotWidth / 2 : Double(i) / Double(n - 1) * plotWidth) }
         func y(_ v: Double) -> Double { top + (1 - min(1, max(0, v))) * plotHeight }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
         for tick in [0.0, 0.5, 1.0] {
             s +=
                 "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" stroke=\"#ddd\"/>"
@@ -189,7 +190,8 @@ enum HTMLReport {
                     "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(v)))\" r=\"3\" fill=\"\(line.color)\"><title>\(escape(line.name)) k=\(i + 1): \(String(format: "%.3f", v))</title></circle>"
             }
             let legendY = top + 14 + Double(index) * 18
-            s += "<rect x=\"\(f(width - right + 12))\" y=\"\(f(legendY - 9))\" width=\"10\" height=\"10\" fill=\"\(line.color)\"/>"
+            s +=
+                "<rect x=\"\(f(width - right + 12))\" y=\"\(f(legendY - 9))\" width=\"10\" height=\"10\" fill=\"\(line.color)\"/>"
             s += "<text x=\"\(f(width - right + 28))\" y=\"\(f(legendY))\">\(escape(line.name))</text>"
         }
         return s + "</svg>"

@@ -12,7 +12,9 @@ enum ToolTaskReport {
     static func domainName(_ runID: String) -> String {
         var name = Substring(runID)
         if name.hasPrefix("tasks-") { name = name.dropFirst(6) }
-        if let dash = name.lastIndex(of: "-"), name.distance(from: dash, to: name.endIndex) == 9 { name = name[..<dash] }
+        if let dash = name.lastIndex(of: "-"), name.distance(from: dash, to: name.endIndex) == 9 {
+            name = name[..<dash]
+        }
         return String(name)
     }
 
@@ -29,7 +31,8 @@ enum ToolTaskReport {
             trials.append(r)
             records.append(
                 TrialRecord(
-                    taskID: r["task"]?.stringValue ?? "", trial: Int(r["trial"]?.intValue ?? 0), personaID: r["persona"]?.stringValue,
+                    taskID: r["task"]?.stringValue ?? "", trial: Int(r["trial"]?.intValue ?? 0),
+                    personaID: r["persona"]?.stringValue,
                     personaLevels: r["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                     splits: r["splits"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                     termination: EpisodeTermination(rawValue: r["termination"]?.stringValue ?? "") ?? .infraError,
@@ -37,13 +40,17 @@ enum ToolTaskReport {
                     toolCalls: Int(r["toolCalls"]?.intValue ?? 0), toolErrors: Int(r["toolErrors"]?.intValue ?? 0)))
         }
         for unit in units where unit.status == .failed {
-            records.append(TrialRecord(taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
+            records.append(
+                TrialRecord(
+                    taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
         }
         return .object(
             JSONObject([
-                ("kind", .string(kind)), ("runID", .string(data.manifest.runID)), ("domain", .string(domainName(data.manifest.runID))),
+                ("kind", .string(kind)), ("runID", .string(data.manifest.runID)),
+                ("domain", .string(domainName(data.manifest.runID))),
                 ("config", data.manifest.document), ("unitsTotal", .integer(Int64(units.count))),
-                ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))), ("summary", PassMetrics.summary(records)),
+                ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))),
+                ("summary", PassMetrics.summary(records)),
                 ("trials", .array(trials)),
             ]))
     }
@@ -90,15 +97,20 @@ enum ToolTaskReport {
         }
         md += "\n## By persona axis level\n\n| level | trials | pass rate |\n|---|---|---|\n"
         for p in summary["byPersonaLevel"]?.arrayValue ?? [] {
-            md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(format: "%.2f", p["passRate"]?.doubleValue ?? 0)) |\n"
+            md +=
+                "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(format: "%.2f", p["passRate"]?.doubleValue ?? 0)) |\n"
         }
         md += "\n## By termination\n\n"
-        for p in summary["byTermination"]?.arrayValue ?? [] { md += "- \(p["key"]?.stringValue ?? ""): \(p["trials"]?.intValue ?? 0)\n" }
+        for p in summary["byTermination"]?.arrayValue ?? [] {
+            md += "- \(p["key"]?.stringValue ?? ""): \(p["trials"]?.intValue ?? 0)\n"
+        }
         md += "\n## Failing trials\n\n"
         for t in results["trials"]?.arrayValue ?? [] where t["passed"]?.boolValue != true {
-            md += "### \(t["unit"]?.stringValue ?? "") — reward \(t["reward"]?.doubleValue ?? 0), \(t["termination"]?.stringValue ?? "")\n\n"
+            md +=
+                "### \(t["unit"]?.stringValue ?? "") — reward \(t["reward"]?.doubleValue ?? 0), \(t["termination"]?.stringValue ?? "")\n\n"
             for c in t["eval"]?["db"]?["diff"]?.arrayValue ?? [] {
-                md += "- `\(c["table"]?.stringValue ?? "") \(c["key"]?.stringValue ?? "")` \(c["kind"]?.stringValue ?? ""): "
+                md +=
+                    "- `\(c["table"]?.stringValue ?? "") \(c["key"]?.stringValue ?? "")` \(c["kind"]?.stringValue ?? ""): "
                 md +=
                     (c["columns"]?.arrayValue ?? []).map {
                         "\($0["column"]?.stringValue ?? "") \(($0["before"] ?? .null).serialized()) → \(($0["after"] ?? .null).serialized())"
@@ -113,7 +125,8 @@ enum ToolTaskReport {
     /// The pass^k (and pass@k) curve for k = 1…n as inline SVG.
     static func passCurve(_ passHat: [Double], _ passAt: [Double]) -> String {
         HTMLReport.lineChart(
-            [("pass^k", passHat, "#4c78a8"), ("pass@k", passAt, "#f58518")], xLabels: passHat.indices.map { "k=\($0 + 1)" })
+            [("pass^k", passHat, "#4c78a8"), ("pass@k", passAt, "#f58518")],
+            xLabels: passHat.indices.map { "k=\($0 + 1)" })
     }
 
     // MARK: report.html
@@ -129,7 +142,9 @@ enum ToolTaskReport {
             "<p class=\"muted\">\(e(data.manifest.kind)) · run \(e(data.manifest.runID)) · agent \(e(config["agent"]?.stringValue ?? "")) · user \(e(config["user"]?.stringValue ?? "")) · seed \(data.manifest.seed) · digest \(e(String(data.manifest.digest.prefix(16))))…</p>"
         )
         let count = { (status: UnitStatus) in data.units.filter { $0.status == status }.count }
-        h.append("<p>Units: \(count(.done)) done, \(count(.failed)) failed, \(count(.pending)) pending, of \(data.units.count).</p>")
+        h.append(
+            "<p>Units: \(count(.done)) done, \(count(.failed)) failed, \(count(.pending)) pending, of \(data.units.count).</p>"
+        )
         h.append(section(results))
         h.append(HTMLReport.transcriptSection(data))
         h.append(HTMLReport.costSection(RunReport.usage(data)))
@@ -160,7 +175,8 @@ enum ToolTaskReport {
         }
         h.append("</table>")
         for (key, heading) in [
-            ("byPersona", "pass^1 by persona policy"), ("byPersonaLevel", "pass^1 by persona axis level"), ("bySplit", "pass^1 by split"),
+            ("byPersona", "pass^1 by persona policy"), ("byPersonaLevel", "pass^1 by persona axis level"),
+            ("bySplit", "pass^1 by split"),
         ] {
             let groups = summary[key]?.arrayValue ?? []
             guard !groups.isEmpty else { continue }
@@ -170,7 +186,10 @@ enum ToolTaskReport {
                     groups.map { g in
                         let passed = Int(g["passed"]?.intValue ?? 0)
                         let n = Int(g["trials"]?.intValue ?? 0)
-                        return (g["key"]?.stringValue ?? "", g["passRate"]?.doubleValue ?? 0, "\(passed)/\(n) · \(f3(g["passRate"]?.doubleValue))", nil)
+                        return (
+                            g["key"]?.stringValue ?? "", g["passRate"]?.doubleValue ?? 0,
+                            "\(passed)/\(n) · \(f3(g["passRate"]?.doubleValue))", nil
+                        )
                     }))
         }
         let terminations = summary["byTermination"]?.arrayValue ?? []
@@ -181,7 +200,9 @@ enum ToolTaskReport {
                     terminations.map { ($0["key"]?.stringValue ?? "", Int($0["trials"]?.intValue ?? 0), nil) },
                     total: Int(summary["trials"]?.intValue ?? 0)))
         }
-        for (key, heading) in [("flakyTasks", "Flaky tasks (some trials pass, some fail)"), ("needsJudge", "Tasks that need a judge")] {
+        for (key, heading) in [
+            ("flakyTasks", "Flaky tasks (some trials pass, some fail)"), ("needsJudge", "Tasks that need a judge"),
+        ] {
             let ids = (summary[key]?.arrayValue ?? []).compactMap(\.stringValue)
             if !ids.isEmpty { h.append("<p>\(e(heading)): \(ids.map(e).joined(separator: ", "))</p>") }
         }
@@ -248,14 +269,17 @@ enum ToolTaskReport {
             unmet.append("output not matched: " + (o["pattern"]?.stringValue ?? ""))
         }
         if let transfer = eval["transfer"], transfer["expected"] != transfer["observed"] {
-            unmet.append("transfer expected \(transfer["expected"]?.boolValue == true), observed \(transfer["observed"]?.boolValue == true)")
+            unmet.append(
+                "transfer expected \(transfer["expected"]?.boolValue == true), observed \(transfer["observed"]?.boolValue == true)"
+            )
         }
         if !unmet.isEmpty { h.append("<ul>" + unmet.map { "<li>\(e($0))</li>" }.joined() + "</ul>") }
         let diff = eval["db"]?["diff"]?.arrayValue ?? []
         if diff.isEmpty {
             h.append("<p class=\"muted\">Final state matches the gold target.</p>")
         } else {
-            h.append("<table><tr><th>table</th><th>key</th><th>change</th><th>column</th><th>gold</th><th>final</th></tr>")
+            h.append(
+                "<table><tr><th>table</th><th>key</th><th>change</th><th>column</th><th>gold</th><th>final</th></tr>")
             for change in diff {
                 let columns = change["columns"]?.arrayValue ?? []
                 let cells = columns.isEmpty ? [JSONValue.null] : columns
