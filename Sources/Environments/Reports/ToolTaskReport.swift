@@ -65,7 +65,9 @@ enum ToolTaskReport {
         for unit in data.events.keys.sorted() {
             let id = data.units.first { $0.spec.index == unit }?.spec.id ?? String(unit)
             for event in data.events[unit] ?? [] {
-                guard case .object(var o) = event.data["tau2"] ?? .null else { continue }
+                // Runs stored before the Memory log kept one `tool-task.<role>` event per entry, the entry as data.
+                let entry = event.kind.hasPrefix("tool-task.") ? event.data : (event.data["tau2"] ?? .null)
+                guard case .object(var o) = entry else { continue }
                 o["unit"] = .string(id)
                 out += JSONValue.object(o).serialized() + "\n"
             }
