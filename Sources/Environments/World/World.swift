@@ -450,7 +450,7 @@ public struct World: Sendable {
             index: turns.count, round: round, phase: phase, participant: id, action: result.action,
             failure: result.failure, events: [], roleConfusion: result.roleConfusion,
             unknownAddressees: result.unknownAddressees, raw: result.raw, usage: result.usage, calls: result.calls,
-            urges: urges)
+            urges: urges, recall: result.recall)
         if result.calls > 0 || result.failure != nil {
             modelCalls.append(
                 ModelCallRecord(
