@@ -235,4 +235,19 @@ struct ToolTaskReportTests {
         }
         #expect(mine.joined() == outcome.jsonl)
     }
+
+    @Test("episodes.jsonl is rebuilt from runs stored before the Memory log too; the domain name comes from the run id")
+    func oldStores() throws {
+        let entry = TranscriptEntry(turn: 0, role: "assistant", side: .agent, content: "Hi!", toolCalls: [], toolResult: nil, error: false)
+        let manifest = RunManifest(runID: "tasks-my-domain-0123abcd", kind: "tool-tasks", document: [:], sourceFile: nil, seed: 1, model: "gold")
+        let unit = UnitRecord(spec: UnitSpec(index: 0, id: "t1/default/t0", kind: "tool-task", input: [:]), status: .done, result: .null, commits: 1)
+        let data = RunData(
+            manifest: manifest, scenario: nil, personas: [], units: [unit],
+            events: [0: [RunEvent(seq: 0, kind: "tool-task.assistant", speaker: "agent", content: "Hi!", data: entry.json)]], usage: [])
+        #expect(
+            ToolTaskReport.episodesJSONL(data)
+                == #"{"turn":0,"role":"assistant","content":"Hi!","side":"agent","error":false,"ts":0,"unit":"t1/default/t0"}"# + "\n")
+        #expect(ToolTaskReport.domainName("tasks-my-domain-0123abcd") == "my-domain")
+        #expect(ToolTaskReport.results(data)["domain"] == "my-domain")
+    }
 }
