@@ -66,12 +66,19 @@ public struct ToolTaskRunConfig: Sendable {
     public var concurrency: Int
     /// The scenario file this came from, if any.
     public var sourceFile: String?
+    /// A model that judges NL assertions (spec §10.8); `nil`: they are reported as needing a judge.
+    public var judge: (any LanguageModel)?
+    /// Population personas the LLM users carry (spec §10.6), assigned by ``UserPersona/assignment(pairs:population:seed:)``.
+    public var population: ToolTaskPopulation?
+    /// Persona attributes to break results down by (`age_band`), besides the persona-policy levels.
+    public var splitBy: [String]
 
     /// Creates a configuration.
     public init(
         domain: URL, taskIDs: [String]? = nil, split: String? = nil, agent: ToolTaskAgentChoice, user: ToolTaskUserChoice = .scripted,
         personas: Int = 0, trials: Int = 1, seed: UInt64 = 1, limits: EpisodeLimits = EpisodeLimits(maxSteps: 200),
-        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil
+        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil, judge: (any LanguageModel)? = nil,
+        population: ToolTaskPopulation? = nil, splitBy: [String] = []
     ) {
         self.domain = domain
         self.taskIDs = taskIDs
@@ -86,17 +93,25 @@ public struct ToolTaskRunConfig: Sendable {
         self.resume = resume
         self.concurrency = concurrency
         self.sourceFile = sourceFile
+        self.judge = judge
+        self.population = population
+        self.splitBy = splitBy
     }
 
     /// The configuration as JSON (part of the run id and the manifest; no wall-clock values).
     public var json: JSONValue {
-        .object(JSONObject([
+        var object = JSONObject([
             ("kind", "tool-tasks"), ("domain", .string(domain.standardizedFileURL.path)),
             ("tasks", taskIDs.map { .array($0.map { .string($0) }) } ?? .null), ("split", split.map { .string($0) } ?? .null),
             ("agent", .string(agent.label)), ("user", .string(user.label)), ("personas", .integer(Int64(personas))),
             ("trials", .integer(Int64(trials))), ("seed", .integer(Int64(bitPattern: seed))),
             ("maxSteps", .integer(Int64(limits.maxSteps))), ("maxErrors", .integer(Int64(limits.maxErrors))),
-        ]))
+        ])
+        // Only when set, so run ids of runs without them stay as they were.
+        if let judge { object["judge"] = .string("model:" + judge.identifier) }
+        if let population { object["population"] = population.json }
+        if !splitBy.isEmpty { object["splitBy"] = .array(splitBy.map { .string($0) }) }
+        return .object(object)
     }
 }
 
@@ -138,6 +153,10 @@ public enum ToolTaskRunner {
         }
         let library = domain.personas ?? PersonaLibrary.standard
         let sampled = config.personas > 0 ? library.sample(count: config.personas, seed: config.seed) : []
+        // Population personas are resolved only for a new run; a resumed run reads them from its units.
+        let people = config.resume == nil ? try await config.population?.resolve() ?? [] : []
+        let assigned = UserPersona.assignment(pairs: people.count, population: people.count, seed: config.seed)
+        var pairs = 0
         var units: [UnitSpec] = []
         for task in tasks {
             var personas: [PersonaPolicy?] = sampled.map { $0 }
@@ -146,12 +165,16 @@ public enum ToolTaskRunner {
                 personas = [preset]
             }
             for persona in personas {
+                let person = people.isEmpty ? nil : people[assigned[pairs % people.count]]
+                pairs += 1
                 for trial in 0..<max(1, config.trials) {
-                    let input = JSONValue.object(JSONObject([
+                    var input = JSONObject([
                         ("task", .string(task.id)), ("trial", .integer(Int64(trial))),
                         ("persona", persona.map { .object(JSONObject([("id", .string($0.id)), ("levels", .array($0.levels.map { .string($0) }))])) } ?? .null),
-                    ]))
-                    units.append(UnitSpec(index: units.count, id: "\(task.id)/\(persona?.id ?? "default")/t\(trial)", kind: "tool-task", input: input))
+                    ])
+                    if let person { input["population"] = person.json }
+                    let id = "\(task.id)/\(persona?.id ?? "default")/" + (person.map { $0.id + "/" } ?? "") + "t\(trial)"
+                    units.append(UnitSpec(index: units.count, id: id, kind: "tool-task", input: .object(input)))
                 }
             }
         }
@@ -167,7 +190,8 @@ public enum ToolTaskRunner {
             let manifest = RunManifest(
                 runID: runID, kind: "tool-tasks", document: document, sourceFile: config.sourceFile, seed: config.seed,
                 model: config.agent.label)
-            store = try await RunStore.create(at: directory, manifest: manifest, personas: sampled.map { ($0.id, personaJSON($0)) }, units: units)
+            let stored = sampled.map { ($0.id, personaJSON($0)) } + people.filter { p in !sampled.contains { $0.id == p.id } }.map { ($0.id, $0.json) }
+            store = try await RunStore.create(at: directory, manifest: manifest, personas: stored, units: units)
         }
         let records = try await store.units()
         let pending = records.filter { $0.status != .done }.map(\.spec)
@@ -194,6 +218,26 @@ public enum ToolTaskRunner {
         return try await export(store: store, directory: directory, domain: domain)
     }
 
+    /// Pass rates per value of each named population-persona attribute (`age_band=25-34`), computed by
+    /// ``PassMetrics`` over the done trials, in the order the attributes were named.
+    static func attributeBreakdown(units: [UnitRecord], records: [TrialRecord], attributes: [String]) -> JSONValue {
+        let done = units.filter { $0.status == .done }
+        var keyed: [TrialRecord] = []
+        for (unit, record) in zip(done, records) {
+            var r = record
+            let person = unit.spec.input["population"]?["attributes"]?.objectValue ?? JSONObject()
+            r.personaLevels = attributes.map { UserPersona.breakdownKey($0, in: person) }
+            keyed.append(r)
+        }
+        let groups = PassMetrics.summary(keyed)["byPersonaLevel"]?.arrayValue ?? []
+        return .array(attributes.map { attribute in
+            .object(JSONObject([
+                ("attribute", .string(attribute)),
+                ("groups", .array(groups.filter { $0["key"]?.stringValue?.hasPrefix(attribute + "=") == true })),
+            ]))
+        })
+    }
+
     static func personaJSON(_ p: PersonaPolicy) -> JSONValue {
         .object(JSONObject([("id", .string(p.id)), ("levels", .array(p.levels.map { .string($0) })), ("text", .string(p.text))]))
     }
@@ -210,6 +254,7 @@ public enum ToolTaskRunner {
         if let id = spec.input["persona"]?["id"]?.stringValue {
             persona = personas[id] ?? library.policy(spec.input["persona"]?["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
+        let population = spec.input["population"].flatMap { try? ScenarioPersona(json: $0, file: nil, path: "population") }
         var recorded: [UnitModel] = []
         let agent: any ToolTaskAgent
         switch config.agent {
@@ -227,23 +272,31 @@ public enum ToolTaskRunner {
         case .model(let m):
             let wrapped = UnitModel(base: m)
             recorded.append(wrapped)
-            user = LLMUser(model: wrapped)
+            user = LLMUser(model: wrapped, population: population.map(UserPersona.init))
+        }
+        var judge: (any Judge)? = nil
+        if let m = config.judge {
+            let wrapped = UnitModel(base: m)
+            recorded.append(wrapped)
+            judge = ModelJudge(model: wrapped)
         }
         do {
             let environment = try ToolEnvironment(domain: domain, task: task)
             let outcome = await EpisodeRunner.run(task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
             let (target, _) = try Grader.target(domain: domain, task: task)
-            let graded = try Grader.grade(task: task, outcome: outcome, final: environment, target: target)
+            let graded = try await Grader.grade(task: task, outcome: outcome, final: environment, target: target, judge: judge)
             let splits = domain.splits.filter { $0.ids.contains(task.id) }.map(\.name)
             let calls = outcome.transcript.reduce(0) { $0 + $1.toolCalls.count }
-            let result = JSONValue.object(JSONObject([
+            var fields = JSONObject([
                 ("unit", .string(spec.id)), ("task", .string(task.id)), ("trial", spec.input["trial"] ?? .integer(0)),
                 ("persona", persona.map { .string($0.id) } ?? .null), ("levels", .array((persona?.levels ?? []).map { .string($0) })),
                 ("splits", .array(splits.map { .string($0) })), ("termination", .string(outcome.termination.rawValue)),
                 ("reward", .number(graded.reward)), ("passed", .bool(graded.passed && !graded.needsJudge)),
                 ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
                 ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
-            ]))
+            ])
+            if let population { fields["userPersona"] = .string(population.id) }
+            let result = JSONValue.object(fields)
             let events = outcome.transcript.map { e in
                 RunEvent(
                     seq: e.turn, kind: "tool-task." + e.role, speaker: e.side.rawValue,
@@ -255,7 +308,11 @@ public enum ToolTaskRunner {
             for i in modelCalls.indices { modelCalls[i].seq = i }
             let infra = outcome.failure != nil && (outcome.termination == .agentError || outcome.termination == .userError)
                 && outcome.failure?.contains("endpoint") == true
-            return UnitOutcome(index: spec.index, status: infra ? .failed : .done, result: result, error: infra ? outcome.failure : nil, events: events, modelCalls: modelCalls)
+            // A judge whose endpoint is gone leaves the unit ungraded: failed, so --resume runs it again.
+            let judgeDown = graded.judgeUnavailable
+            let error = infra ? outcome.failure : judgeDown ? "judge: " + (graded.nl?.first { $0.infrastructure }?.error ?? "unavailable") : nil
+            return UnitOutcome(
+                index: spec.index, status: infra || judgeDown ? .failed : .done, result: result, error: error, events: events, modelCalls: modelCalls)
         } catch {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
         }
@@ -289,8 +346,13 @@ public enum ToolTaskRunner {
         for unit in units where unit.status == .failed {
             records.append(TrialRecord(taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
         }
-        let summary = PassMetrics.summary(records)
+        var summary = PassMetrics.summary(records)
         let manifest = try await store.manifest()
+        let splitBy = manifest.document["splitBy"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !splitBy.isEmpty, case .object(var o) = summary {
+            o["byPersonaAttribute"] = attributeBreakdown(units: units, records: records, attributes: splitBy)
+            summary = .object(o)
+        }
         let results = JSONValue.object(JSONObject([
             ("kind", "tool-tasks"), ("runID", .string(manifest.runID)), ("domain", .string(domain.manifest.name)),
             ("config", manifest.document), ("unitsTotal", .integer(Int64(units.count))),
@@ -363,6 +425,12 @@ public enum ToolTaskRunner {
         for p in summary["byPersonaLevel"]?.arrayValue ?? [] {
             md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(format: "%.2f", p["passRate"]?.doubleValue ?? 0)) |\n"
         }
+        for attribute in summary["byPersonaAttribute"]?.arrayValue ?? [] {
+            md += "\n## By persona attribute `\(attribute["attribute"]?.stringValue ?? "")`\n\n| value | trials | pass rate |\n|---|---|---|\n"
+            for g in attribute["groups"]?.arrayValue ?? [] {
+                md += "| \(g["key"]?.stringValue ?? "") | \(g["trials"]?.intValue ?? 0) | \(String(format: "%.2f", g["passRate"]?.doubleValue ?? 0)) |\n"
+            }
+        }
         md += "\n## By termination\n\n"
         for p in summary["byTermination"]?.arrayValue ?? [] { md += "- \(p["key"]?.stringValue ?? ""): \(p["trials"]?.intValue ?? 0)\n" }
         md += "\n## Failing trials\n\n"
@@ -371,6 +439,10 @@ public enum ToolTaskRunner {
             for c in t["eval"]?["db"]?["diff"]?.arrayValue ?? [] {
                 md += "- `\(c["table"]?.stringValue ?? "") \(c["key"]?.stringValue ?? "")` \(c["kind"]?.stringValue ?? ""): "
                 md += (c["columns"]?.arrayValue ?? []).map { "\($0["column"]?.stringValue ?? "") \(($0["before"] ?? .null).serialized()) → \(($0["after"] ?? .null).serialized())" }.joined(separator: "; ") + "\n"
+            }
+            for v in t["eval"]?["nl"]?.arrayValue ?? [] where v["met"]?.boolValue != true {
+                let why = v["error"]?.stringValue.map { "judge failed: " + $0 } ?? v["justification"]?.stringValue ?? ""
+                md += "- NL not met: \(v["assertion"]?.stringValue ?? "") — \(why)\n"
             }
             md += "\n"
         }
