@@ -7,7 +7,7 @@ public import Storage
 /// The persona only shapes how the user talks. Its text is made safe for a task before it reaches a
 /// prompt (invariant 2 of §10.6): the persona's own name becomes "the customer" (the task's user has
 /// a name of their own); tokens that mix letters and digits, emails, runs of four or more digits and
-/// `#` are removed; remaining numbers of one to three digits are written in words ("34" → "thirty-four",
+/// `#` references (`#12`) are removed; remaining numbers of one to three digits are written in words ("34" → "thirty-four",
 /// "25-34" → "twenty-five to thirty-four"), so no digit can be confused with an amount or id of the task.
 public struct UserPersona: Sendable, Hashable {
     /// The population persona's id (`p000042`).
@@ -68,7 +68,7 @@ public struct UserPersona: Sendable, Hashable {
             }
         }
         // Identifiers: emails, tokens mixing letters and digits, long digit runs, hashes.
-        let removals = ["[^\\s@]+@[^\\s@]+", "\\b(?=[A-Za-z_]*[0-9])(?=[0-9_]*[A-Za-z])[A-Za-z0-9_]+\\b", "[0-9]{4,}", "#+"]
+        let removals = ["[^\\s@]+@[^\\s@]+", "\\b(?=[A-Za-z_]*[0-9])(?=[0-9_]*[A-Za-z])[A-Za-z0-9_]+\\b", "[0-9]{4,}", "#+[A-Za-z0-9_-]*"]
         for pattern in removals {
             if let regex = try? NSRegularExpression(pattern: pattern) {
                 s = regex.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "")
