@@ -185,7 +185,7 @@ enum TasksRunCommand: AgoraCommand {
     static func splitAttributes(_ flag: String?, _ setting: JSONValue?) throws(UsageError) -> [String] {
         let items: [String]
         if let flag {
-            items = flag.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            items = flag.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         } else if let list = setting?.arrayValue {
             items = list.compactMap(\.stringValue)
         } else {
