@@ -161,6 +161,9 @@ enum TasksRunCommand: AgoraCommand {
         case let t where t == "model" || t.hasPrefix("model:"): user = .model(try await model(t))
         default: throw UsageError("--user must be scripted or model[:SPEC]")
         }
+        if population != nil, case .scripted = user {
+            Console.err("agora tasks run: note: population personas shape model users only; the scripted user ignores them")
+        }
         var judge: (any LanguageModel)? = nil
         if let judgeText { judge = try await model(judgeText) }
         let maxSteps = try arguments.int("--max-steps", range: 1...10_000) ?? Int(settings["maxSteps"]?.intValue ?? 200)

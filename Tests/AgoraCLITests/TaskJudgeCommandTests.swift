@@ -22,7 +22,8 @@ struct TaskJudgeCommandTests {
     func badFlagsExitTwoWithOneLine(flags: [String], message: String) async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-tasks-bad-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let result = try await CommandRunner.agora(["tasks", "run", Self.domain, "--tasks", "sd-001", "--out", out.path] + flags)
+        let result = try await CommandRunner.agora(
+            ["tasks", "run", Self.domain, "--tasks", "sd-001", "--out", out.path] + flags)
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
@@ -33,7 +34,8 @@ struct TaskJudgeCommandTests {
         defer { try? FileManager.default.removeItem(at: out) }
         let people = Self.repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path
         let result = try await CommandRunner.agora([
-            "tasks", "run", Self.domain, "--tasks", "sd-001,sd-002,sd-003", "--population", people, "--split-by", "region,sex",
+            "tasks", "run", Self.domain, "--tasks", "sd-001,sd-002,sd-003", "--population", people, "--split-by",
+            "region,sex",
             "--out", out.path, "--json",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -42,7 +44,10 @@ struct TaskJudgeCommandTests {
         #expect(trials.count == 3 && trials.allSatisfy { $0["userPersona"]?.stringValue?.hasPrefix("p0000") == true })
         let breakdown = try #require(json["summary"]?["byPersonaAttribute"]?.arrayValue)
         #expect(breakdown.compactMap { $0["attribute"]?.stringValue } == ["region", "sex"])
-        #expect(breakdown.allSatisfy { ($0["groups"]?.arrayValue ?? []).reduce(0) { $0 + ($1["trials"]?.intValue ?? 0) } == 3 })
+        #expect(
+            breakdown.allSatisfy {
+                ($0["groups"]?.arrayValue ?? []).reduce(0) { $0 + ($1["trials"]?.intValue ?? 0) } == 3
+            })
         #expect(json["config"]?["population"]?["personas"]?.stringValue?.hasSuffix("sample-people.jsonl") == true)
     }
 }

@@ -40,8 +40,15 @@ struct ToolTaskJudgeTests {
         let model = ScriptedModel(replies: [NLTask.verdict(true)])
         let result = await Grader.judge(plain, task: task, outcome: outcome, judge: ModelJudge(model: model))
         #expect(result.reward == 1 && result.passed && !result.needsJudge)
-        #expect(result.nl == [NLAssertionResult(assertion: NLTask.assertion, verdict: JudgeVerdict(met: true, justification: "The log shows it."))])
-        #expect(result.json["nl"] == [["assertion": .string(NLTask.assertion), "met": true, "justification": "The log shows it."]])
+        #expect(
+            result.nl == [
+                NLAssertionResult(
+                    assertion: NLTask.assertion, verdict: JudgeVerdict(met: true, justification: "The log shows it."))
+            ])
+        #expect(
+            result.json["nl"] == [
+                ["assertion": .string(NLTask.assertion), "met": true, "justification": "The log shows it."]
+            ])
         // One call, temperature 0, the assertion and the transcript (text and tool calls) in the prompt.
         let request = try #require(model.requests.first)
         #expect(model.requests.count == 1 && request.temperature == 0)
@@ -52,7 +59,8 @@ struct ToolTaskJudgeTests {
         // The async grade entry point gives the same result.
         let (target, _) = try Grader.target(domain: try SupportDesk.load(), task: task)
         let again = try await Grader.grade(
-            task: task, outcome: outcome, final: env, target: target, judge: ModelJudge(model: ScriptedModel(replies: [NLTask.verdict(true)])))
+            task: task, outcome: outcome, final: env, target: target,
+            judge: ModelJudge(model: ScriptedModel(replies: [NLTask.verdict(true)])))
         #expect(again == result)
     }
 
@@ -60,7 +68,9 @@ struct ToolTaskJudgeTests {
     func notMet() async throws {
         let task = try NLTask.make()
         let (outcome, plain, _) = try await SupportDesk.run(task, agent: GoldReplayAgent())
-        let result = await Grader.judge(plain, task: task, outcome: outcome, judge: ModelJudge(model: ScriptedModel(replies: [NLTask.verdict(false)])))
+        let result = await Grader.judge(
+            plain, task: task, outcome: outcome,
+            judge: ModelJudge(model: ScriptedModel(replies: [NLTask.verdict(false)])))
         #expect(result.reward == 0 && !result.passed && !result.needsJudge)
         #expect(result.components.last?.score == 0)
         #expect(result.nl?.first?.met == false && result.nl?.first?.error == nil)
@@ -75,7 +85,8 @@ struct ToolTaskJudgeTests {
         #expect(result.reward == 0 && !result.passed)
         #expect(result.components.last?.score == nil)
         let entry = try #require(result.nl?.first)
-        #expect(entry.verdict == nil && entry.error?.contains("invalidStructuredOutput") == true && !entry.infrastructure)
+        #expect(
+            entry.verdict == nil && entry.error?.contains("invalidStructuredOutput") == true && !entry.infrastructure)
         #expect(result.json["nl"]?[0]?["met"] == .null && result.json["nl"]?[0]?["error"] != nil)
         #expect(!result.judgeUnavailable)
     }
@@ -109,12 +120,15 @@ struct ToolTaskJudgeTests {
     @Test("the judge's transcript cuts long tool results and shows user tool calls")
     func transcriptText() {
         let entries = [
-            TranscriptEntry(turn: 0, role: "assistant", side: .agent, content: "Hi", toolCalls: [], toolResult: nil, error: false),
+            TranscriptEntry(
+                turn: 0, role: "assistant", side: .agent, content: "Hi", toolCalls: [], toolResult: nil, error: false),
             TranscriptEntry(
                 turn: 1, role: "user", side: .user, content: nil,
-                toolCalls: [ToolInvocation(id: "u1", name: "toggle", arguments: "{}", side: .user)], toolResult: nil, error: false),
+                toolCalls: [ToolInvocation(id: "u1", name: "toggle", arguments: "{}", side: .user)], toolResult: nil,
+                error: false),
             TranscriptEntry(
-                turn: 2, role: "tool", side: .user, content: nil, toolCalls: [], toolResult: (id: "u1", name: "toggle", content: String(repeating: "x", count: 50)),
+                turn: 2, role: "tool", side: .user, content: nil, toolCalls: [],
+                toolResult: (id: "u1", name: "toggle", content: String(repeating: "x", count: 50)),
                 error: true),
         ]
         let text = ModelJudge.transcriptText(entries, maxToolResultCharacters: 10)
@@ -126,7 +140,8 @@ struct ToolTaskJudgeTests {
         let domain = try Self.domainWithNL()
         let out = ToolTaskRunTests.temp("judge")
         let judge = ScriptedModel(rule: { _ in NLTask.verdict(true) })
-        let config = ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004", "sd-001"], agent: .gold, outDirectory: out, judge: judge)
+        let config = ToolTaskRunConfig(
+            domain: domain, taskIDs: ["sd-004", "sd-001"], agent: .gold, outDirectory: out, judge: judge)
         let summary = try await ToolTaskRunner.run(config)
         let trials = try #require(summary.results["trials"]?.arrayValue)
         #expect(trials.map { $0["passed"]?.boolValue } == [true, true])
@@ -137,7 +152,8 @@ struct ToolTaskJudgeTests {
         let calls = try await store.modelCalls(unit: 0)
         #expect(calls.count == 1 && calls.first?.purpose == "nl_assertion")
         // Without the judge the same task is needs-judge and not passed.
-        let plain = try await ToolTaskRunner.run(ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out))
+        let plain = try await ToolTaskRunner.run(
+            ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out))
         #expect(plain.results["trials"]?[0]?["passed"] == false)
         #expect(plain.results["summary"]?["needsJudge"] == ["sd-004"])
     }
@@ -155,7 +171,10 @@ struct ToolTaskJudgeTests {
         }
         criteria["nl_assertions"] = [.string(NLTask.assertion)]
         task["evaluation_criteria"] = .object(criteria)
-        let basis = (task["x_reward_basis"]?.arrayValue ?? criteria["reward_basis"]?.arrayValue ?? ["DB", "COMMUNICATE"]) + ["NL_ASSERTION"]
+        let basis =
+            (task["x_reward_basis"]?.arrayValue ?? criteria["reward_basis"]?.arrayValue ?? ["DB", "COMMUNICATE"]) + [
+                "NL_ASSERTION"
+            ]
         task["x_reward_basis"] = .array(basis)
         tasks[index] = .object(task)
         try Data(JSONValue.array(tasks).serialized(pretty: true).utf8).write(to: file)
@@ -163,14 +182,16 @@ struct ToolTaskJudgeTests {
     }
 }
 
-@Suite("The judge with the local model", .enabled(if: LocalModelFixture.isAvailable), .serialized, .timeLimit(.minutes(5)))
+@Suite(
+    "The judge with the local model", .enabled(if: LocalModelFixture.isAvailable), .serialized, .timeLimit(.minutes(5)))
 struct ToolTaskJudgeLocalModelTests {
     @Test("the local model judges one NL assertion: a parsed verdict or a recorded failure, never a crash")
     func localJudge() async throws {
         let model = try await LocalModelFixture.model()
         let task = try NLTask.make()
         let (outcome, plain, _) = try await SupportDesk.run(task, agent: GoldReplayAgent())
-        let result = await Grader.judge(plain, task: task, outcome: outcome, judge: ModelJudge(model: model, maxTokens: 96))
+        let result = await Grader.judge(
+            plain, task: task, outcome: outcome, judge: ModelJudge(model: model, maxTokens: 96))
         let entry = try #require(result.nl?.first)
         #expect(entry.verdict != nil || entry.error != nil)
         if let verdict = entry.verdict {

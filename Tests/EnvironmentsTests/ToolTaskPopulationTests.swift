@@ -11,24 +11,37 @@ struct ToolTaskPopulationTests {
     static let maria = ScenarioPersona(
         id: "p000001",
         attributes: JSONObject([
-            ("name", "Maria Lopez"), ("age", 34), ("age_band", "25-34"), ("occupation", "nurse"), ("email", "maria.lopez@example.com"),
+            ("name", "Maria Lopez"), ("age", 34), ("age_band", "25-34"), ("occupation", "nurse"),
+            ("email", "maria.lopez@example.com"),
         ]),
-        narrative: "Maria is a night-shift nurse in Phoenix who commutes 25 minutes by car; Maria's badge is RN4471 and she was born in 1991.")
+        narrative:
+            "Maria is a night-shift nurse in Phoenix who commutes 25 minutes by car; Maria's badge is RN4471 and she was born in 1991."
+    )
 
     static let people = [
         maria,
-        ScenarioPersona(id: "p2", attributes: JSONObject([("name", "Linda Schmidt"), ("age_band", "65+"), ("occupation", "retired teacher")])),
-        ScenarioPersona(id: "p3", attributes: JSONObject([("name", "Aisha Rahman"), ("age_band", "25-34"), ("occupation", "developer")])),
+        ScenarioPersona(
+            id: "p2",
+            attributes: JSONObject([("name", "Linda Schmidt"), ("age_band", "65+"), ("occupation", "retired teacher")])),
+        ScenarioPersona(
+            id: "p3",
+            attributes: JSONObject([("name", "Aisha Rahman"), ("age_band", "25-34"), ("occupation", "developer")])),
     ]
 
     @Test("persona text is made task-safe: name replaced, ids, emails and long numbers removed, short numbers in words")
     func sanitised() {
         let persona = UserPersona(Self.maria)
-        #expect(persona.narrative == "The customer is a night-shift nurse in Phoenix who commutes twenty-five minutes by car; the customer's badge is and she was born in.")
+        #expect(
+            persona.narrative
+                == "The customer is a night-shift nurse in Phoenix who commutes twenty-five minutes by car; the customer's badge is and she was born in."
+        )
         #expect(persona.facts == ["age: thirty-four", "age band: twenty-five to thirty-four", "occupation: nurse"])
-        #expect(!persona.text.contains(where: \.isNumber) && !persona.text.contains("@") && !persona.text.contains("Maria"))
+        #expect(
+            !persona.text.contains(where: \.isNumber) && !persona.text.contains("@") && !persona.text.contains("Maria"))
         #expect(PersonaLibrary.lintText(persona.text).isEmpty)
-        #expect(UserPersona.sanitize("65+ and 105, id C1006, ORDER #12", names: []) == "sixty-five or more and one hundred and five, id, ORDER")
+        #expect(
+            UserPersona.sanitize("65+ and 105, id C1006, ORDER #12", names: [])
+                == "sixty-five or more and one hundred and five, id, ORDER")
     }
 
     @Test("the LLM user's prompt gets a <persona> block; the <scenario> block is byte-identical with and without it")
@@ -37,7 +50,9 @@ struct ToolTaskPopulationTests {
         let policy = PersonaLibrary.standard.preset("impatient_guarded")
         let persona = UserPersona(Self.maria)
         func scenario(_ prompt: String) -> Substring? {
-            guard let start = prompt.range(of: "<scenario>"), let end = prompt.range(of: "</scenario>") else { return nil }
+            guard let start = prompt.range(of: "<scenario>"), let end = prompt.range(of: "</scenario>") else {
+                return nil
+            }
             return prompt[start.lowerBound..<end.upperBound]
         }
         for behaviour in [nil, policy] {
@@ -47,7 +62,10 @@ struct ToolTaskPopulationTests {
             #expect(!without.contains("<persona>"))
             #expect(with.contains("<persona>\n" + LLMUser.personaPreamble + "\n" + persona.text + "\n</persona>"))
             // The persona block comes after the scenario and before any behaviour block; nothing else changes.
-            #expect(with.replacingOccurrences(of: "\n\n<persona>\n" + LLMUser.personaPreamble + "\n" + persona.text + "\n</persona>", with: "") == without)
+            #expect(
+                with.replacingOccurrences(
+                    of: "\n\n<persona>\n" + LLMUser.personaPreamble + "\n" + persona.text + "\n</persona>", with: "")
+                    == without)
         }
         // The preamble keeps goal and stop rules, and holds no stop token.
         #expect(LLMUser.personaPreamble.contains("not WHAT you want") && !LLMUser.personaPreamble.contains("###"))
@@ -74,7 +92,9 @@ struct ToolTaskPopulationTests {
         #expect(UserPersona.assignment(pairs: 4, population: 0, seed: 1).isEmpty)
     }
 
-    @Test("a run with a population records the persona per episode, shows it to the LLM user and breaks results down by attribute")
+    @Test(
+        "a run with a population records the persona per episode, shows it to the LLM user and breaks results down by attribute"
+    )
     func run() async throws {
         // The user stops at once when it plays the retired teacher (those episodes fail); otherwise it asks once, then stops.
         let user = ScriptedModel(rule: { request in
@@ -84,14 +104,19 @@ struct ToolTaskPopulationTests {
         })
         let config = ToolTaskRunConfig(
             domain: SupportDesk.directory, split: "test", agent: .gold, user: .model(user), seed: 11,
-            outDirectory: ToolTaskRunTests.temp("population"), population: .inline(Self.people), splitBy: ["age_band", "occupation", "missing"])
+            outDirectory: ToolTaskRunTests.temp("population"), population: .inline(Self.people),
+            splitBy: ["age_band", "occupation", "missing"])
         let summary = try await ToolTaskRunner.run(config)
         let trials = try #require(summary.results["trials"]?.arrayValue)
         #expect(trials.count == 10)
         // Deterministic assignment: pair i gets people[order[i % 3]].
         let order = UserPersona.assignment(pairs: 3, population: 3, seed: 11)
-        #expect(trials.enumerated().allSatisfy { i, t in t["userPersona"]?.stringValue == Self.people[order[i % 3]].id })
-        #expect(trials.allSatisfy { ($0["unit"]?.stringValue ?? "").contains("/" + ($0["userPersona"]?.stringValue ?? "?") + "/t0") })
+        #expect(
+            trials.enumerated().allSatisfy { i, t in t["userPersona"]?.stringValue == Self.people[order[i % 3]].id })
+        #expect(
+            trials.allSatisfy {
+                ($0["unit"]?.stringValue ?? "").contains("/" + ($0["userPersona"]?.stringValue ?? "?") + "/t0")
+            })
         #expect(trials.filter { $0["userPersona"] == "p2" }.allSatisfy { $0["passed"] == false })
         // The breakdown equals a count made here from the trials.
         let attributes = Dictionary(uniqueKeysWithValues: Self.people.map { ($0.id, $0.attributes) })
@@ -112,7 +137,9 @@ struct ToolTaskPopulationTests {
                 #expect(g["trials"]?.intValue == e?.n && g["passed"]?.intValue == e?.c, "\(g)")
             }
         }
-        #expect(breakdown[1]["groups"]?.arrayValue?.first { $0["key"] == "occupation=retired teacher" }?["passRate"]?.doubleValue == 0)
+        #expect(
+            breakdown[1]["groups"]?.arrayValue?.first { $0["key"] == "occupation=retired teacher" }?["passRate"]?
+                .doubleValue == 0)
         // The persona reached the user model, and the store has the people and each unit's persona.
         #expect(user.requests.contains { $0.messages.first?.content.contains("<persona>") == true })
         let store = try RunStore.open(summary.directory)

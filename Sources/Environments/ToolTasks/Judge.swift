@@ -131,9 +131,13 @@ public struct ModelJudge: Judge {
     /// The request for one assertion.
     public func request(assertion: String, task: ToolTask, transcript: [TranscriptEntry]) -> ChatRequest {
         var context: [String] = []
-        if let reason = task.scenario.reasonForCall { context.append("Customer's reason for contacting support: \(reason)") }
+        if let reason = task.scenario.reasonForCall {
+            context.append("Customer's reason for contacting support: \(reason)")
+        }
         if let plain = task.scenario.plainInstructions { context.append("Customer's instructions: \(plain)") }
-        if let instructions = task.scenario.taskInstructions { context.append("Customer's instructions: \(instructions)") }
+        if let instructions = task.scenario.taskInstructions {
+            context.append("Customer's instructions: \(instructions)")
+        }
         let body =
             (context.isEmpty ? "" : context.joined(separator: "\n") + "\n\n")
             + "Assertion:\n\(assertion)\n\nConversation log:\n"
@@ -143,11 +147,15 @@ public struct ModelJudge: Judge {
     }
 
     /// Asks the model (structured output with one repair round).
-    public func verdict(on assertion: String, task: ToolTask, transcript: [TranscriptEntry]) async throws -> JudgeVerdict {
+    public func verdict(on assertion: String, task: ToolTask, transcript: [TranscriptEntry]) async throws
+        -> JudgeVerdict
+    {
         let result = try await StructuredGenerator(model: model).generate(
-            request(assertion: assertion, task: task, transcript: transcript), schema: Self.schema, name: "nl_assertion")
+            request(assertion: assertion, task: task, transcript: transcript), schema: Self.schema, name: "nl_assertion"
+        )
         guard let met = result.value["met"]?.boolValue else {
-            throw InferenceError(.invalidStructuredOutput, "the judge answer has no boolean \"met\"", model: model.identifier)
+            throw InferenceError(
+                .invalidStructuredOutput, "the judge answer has no boolean \"met\"", model: model.identifier)
         }
         return JudgeVerdict(met: met, justification: result.value["justification"]?.stringValue ?? "")
     }

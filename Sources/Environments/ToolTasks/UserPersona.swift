@@ -25,7 +25,9 @@ public struct UserPersona: Sendable, Hashable {
         attributes = persona.attributes
         var names: [String] = []
         if persona.name != persona.id { names.append(persona.name) }
-        names += persona.name.split(separator: " ").map(String.init).filter { $0.count >= 2 && persona.name != persona.id }
+        names += persona.name.split(separator: " ").map(String.init).filter {
+            $0.count >= 2 && persona.name != persona.id
+        }
         narrative = persona.narrative.map { Self.sanitize($0, names: names) }.flatMap { $0.isEmpty ? nil : $0 }
         facts = persona.attributes.compactMap { key, value -> String? in
             if key == "name" || key == "id" { return nil }
@@ -68,7 +70,10 @@ public struct UserPersona: Sendable, Hashable {
             }
         }
         // Identifiers: emails, tokens mixing letters and digits, long digit runs, hashes.
-        let removals = ["[^\\s@]+@[^\\s@]+", "\\b(?=[A-Za-z_]*[0-9])(?=[0-9_]*[A-Za-z])[A-Za-z0-9_]+\\b", "[0-9]{4,}", "#+[A-Za-z0-9_-]*"]
+        let removals = [
+            "[^\\s@]+@[^\\s@]+", "\\b(?=[A-Za-z_]*[0-9])(?=[0-9_]*[A-Za-z])[A-Za-z0-9_]+\\b", "[0-9]{4,}",
+            "#+[A-Za-z0-9_-]*",
+        ]
         for pattern in removals {
             if let regex = try? NSRegularExpression(pattern: pattern) {
                 s = regex.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "")
@@ -171,11 +176,15 @@ public enum ToolTaskPopulation: Sendable, Hashable {
 
     /// The personas, in population order, through the scenario layer's loaders (the same JSONL reader
     /// and population factory that `agora run` uses).
-    public func resolve(generator: PopulationGenerator? = ScenarioRunner.populationFactory) async throws -> [ScenarioPersona] {
+    public func resolve(generator: PopulationGenerator? = ScenarioRunner.populationFactory) async throws
+        -> [ScenarioPersona]
+    {
         switch self {
         case .personas(let path): return try ScenarioRunner.readPersonas(file: path)
         case .inline(let personas):
-            guard !personas.isEmpty else { throw EnvironmentError(.invalidInput, "the population is empty", path: "population") }
+            guard !personas.isEmpty else {
+                throw EnvironmentError(.invalidInput, "the population is empty", path: "population")
+            }
             return personas
         case .spec(let path, let count, let seed):
             guard let generator else {
@@ -185,7 +194,9 @@ public enum ToolTaskPopulation: Sendable, Hashable {
                     file: path)
             }
             let personas = try await generator(path, count, seed)
-            guard !personas.isEmpty else { throw EnvironmentError(.invalidInput, "the population is empty", file: path) }
+            guard !personas.isEmpty else {
+                throw EnvironmentError(.invalidInput, "the population is empty", file: path)
+            }
             return personas
         }
     }
