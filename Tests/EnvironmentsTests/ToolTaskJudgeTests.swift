@@ -151,6 +151,15 @@ struct ToolTaskJudgeTests {
         let store = try RunStore.open(summary.directory)
         let calls = try await store.modelCalls(unit: 0)
         #expect(calls.count == 1 && calls.first?.purpose == "nl_assertion")
+        // A judge that says no: the trial fails and report.md lists the assertion with the judge's reason.
+        let strict = try await ToolTaskRunner.run(
+            ToolTaskRunConfig(
+                domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out,
+                judge: ScriptedModel(identifier: "strict", rule: { _ in NLTask.verdict(false) })))
+        #expect(strict.results["trials"]?[0]?["passed"] == false)
+        let report = try String(contentsOf: strict.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(
+            report.contains("## NL assertions not met\n\n- `sd-004/pp-803ef1e86a/t0` \(NLTask.assertion): The log shows it."))
         // Without the judge the same task is needs-judge and not passed.
         let plain = try await ToolTaskRunner.run(
             ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out))

@@ -118,6 +118,11 @@ struct ToolTaskPopulationTests {
                 ($0["unit"]?.stringValue ?? "").contains("/" + ($0["userPersona"]?.stringValue ?? "?") + "/t0")
             })
         #expect(trials.filter { $0["userPersona"] == "p2" }.allSatisfy { $0["passed"] == false })
+        #expect(
+            trials.allSatisfy { t in
+                t["userAttributes"]
+                    == Self.people.first { $0.id == t["userPersona"]?.stringValue }.map { .object($0.attributes) }
+            })
         // The breakdown equals a count made here from the trials.
         let attributes = Dictionary(uniqueKeysWithValues: Self.people.map { ($0.id, $0.attributes) })
         let breakdown = try #require(summary.results["summary"]?["byPersonaAttribute"]?.arrayValue)

@@ -218,26 +218,6 @@ public enum ToolTaskRunner {
         return try await export(store: store, directory: directory, domain: domain)
     }
 
-    /// Pass rates per value of each named population-persona attribute (`age_band=25-34`), computed by
-    /// ``PassMetrics`` over the done trials, in the order the attributes were named.
-    static func attributeBreakdown(units: [UnitRecord], records: [TrialRecord], attributes: [String]) -> JSONValue {
-        let done = units.filter { $0.status == .done }
-        var keyed: [TrialRecord] = []
-        for (unit, record) in zip(done, records) {
-            var r = record
-            let person = unit.spec.input["population"]?["attributes"]?.objectValue ?? JSONObject()
-            r.personaLevels = attributes.map { UserPersona.breakdownKey($0, in: person) }
-            keyed.append(r)
-        }
-        let groups = PassMetrics.summary(keyed)["byPersonaLevel"]?.arrayValue ?? []
-        return .array(attributes.map { attribute in
-            .object(JSONObject([
-                ("attribute", .string(attribute)),
-                ("groups", .array(groups.filter { $0["key"]?.stringValue?.hasPrefix(attribute + "=") == true })),
-            ]))
-        })
-    }
-
     static func personaJSON(_ p: PersonaPolicy) -> JSONValue {
         .object(JSONObject([("id", .string(p.id)), ("levels", .array(p.levels.map { .string($0) })), ("text", .string(p.text))]))
     }
@@ -295,7 +275,10 @@ public enum ToolTaskRunner {
                 ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
                 ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
             ])
-            if let population { fields["userPersona"] = .string(population.id) }
+            if let population {
+                fields["userPersona"] = .string(population.id)
+                fields["userAttributes"] = .object(population.attributes)
+            }
             let result = JSONValue.object(fields)
             let events = outcome.transcript.map { e in
                 RunEvent(
@@ -346,20 +329,15 @@ public enum ToolTaskRunner {
         for unit in units where unit.status == .failed {
             records.append(TrialRecord(taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
         }
-        var summary = PassMetrics.summary(records)
+        let summary = PassMetrics.summary(records)
         let manifest = try await store.manifest()
-        let splitBy = manifest.document["splitBy"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        if !splitBy.isEmpty, case .object(var o) = summary {
-            o["byPersonaAttribute"] = attributeBreakdown(units: units, records: records, attributes: splitBy)
-            summary = .object(o)
-        }
-        let results = JSONValue.object(JSONObject([
+        let results = addingAttributeBreakdown(JSONValue.object(JSONObject([
             ("kind", "tool-tasks"), ("runID", .string(manifest.runID)), ("domain", .string(domain.manifest.name)),
             ("config", manifest.document), ("unitsTotal", .integer(Int64(units.count))),
             ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))), ("summary", summary), ("trials", .array(trials)),
-        ]))
+        ])))
         let files = [
-            ("transcripts.jsonl", transcript), ("results.json", results.serialized(pretty: true) + "\n"), ("report.md", report(results)),
+            ("transcripts.jsonl", transcript), ("results.json", results.serialized(pretty: true) + "\n"), ("report.md", report(results) + judgeAndPopulationMarkdown(results)),
         ]
         var outputs: [URL] = []
         for (name, text) in files {
@@ -425,12 +403,6 @@ public enum ToolTaskRunner {
         for p in summary["byPersonaLevel"]?.arrayValue ?? [] {
             md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(format: "%.2f", p["passRate"]?.doubleValue ?? 0)) |\n"
         }
-        for attribute in summary["byPersonaAttribute"]?.arrayValue ?? [] {
-            md += "\n## By persona attribute `\(attribute["attribute"]?.stringValue ?? "")`\n\n| value | trials | pass rate |\n|---|---|---|\n"
-            for g in attribute["groups"]?.arrayValue ?? [] {
-                md += "| \(g["key"]?.stringValue ?? "") | \(g["trials"]?.intValue ?? 0) | \(String(format: "%.2f", g["passRate"]?.doubleValue ?? 0)) |\n"
-            }
-        }
         md += "\n## By termination\n\n"
         for p in summary["byTermination"]?.arrayValue ?? [] { md += "- \(p["key"]?.stringValue ?? ""): \(p["trials"]?.intValue ?? 0)\n" }
         md += "\n## Failing trials\n\n"
@@ -439,10 +411,6 @@ public enum ToolTaskRunner {
             for c in t["eval"]?["db"]?["diff"]?.arrayValue ?? [] {
                 md += "- `\(c["table"]?.stringValue ?? "") \(c["key"]?.stringValue ?? "")` \(c["kind"]?.stringValue ?? ""): "
                 md += (c["columns"]?.arrayValue ?? []).map { "\($0["column"]?.stringValue ?? "") \(($0["before"] ?? .null).serialized()) → \(($0["after"] ?? .null).serialized())" }.joined(separator: "; ") + "\n"
-            }
-            for v in t["eval"]?["nl"]?.arrayValue ?? [] where v["met"]?.boolValue != true {
-                let why = v["error"]?.stringValue.map { "judge failed: " + $0 } ?? v["justification"]?.stringValue ?? ""
-                md += "- NL not met: \(v["assertion"]?.stringValue ?? "") — \(why)\n"
             }
             md += "\n"
         }
