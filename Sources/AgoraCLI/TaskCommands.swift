@@ -72,9 +72,7 @@ enum TasksRunCommand: AgoraCommand {
         discussion: """
             Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, results.json and report.md. A model agent gets the policy
             as system prompt and the tools as functions; http:URL ending in /v1 is an OpenAI-compatible endpoint
-            (--model-name), any other URL the webhook protocol of docs/agents.md. --judge model:SPEC grades NL assertions
-            (SPEC as for --agent). --population gives each (task, persona policy) pair a population persona (seeded);
-            LLM users carry it as a <persona> block. Exit 0 when every trial passed, 1 otherwise.
+            (--model-name), any other URL the webhook protocol of docs/agents.md. Exit 0 when every trial passed, 1 otherwise.
             """)
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {

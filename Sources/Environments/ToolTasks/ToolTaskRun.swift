@@ -267,19 +267,14 @@ public enum ToolTaskRunner {
             let graded = try await Grader.grade(task: task, outcome: outcome, final: environment, target: target, judge: judge)
             let splits = domain.splits.filter { $0.ids.contains(task.id) }.map(\.name)
             let calls = outcome.transcript.reduce(0) { $0 + $1.toolCalls.count }
-            var fields = JSONObject([
+            let result = JSONValue.object(JSONObject([
                 ("unit", .string(spec.id)), ("task", .string(task.id)), ("trial", spec.input["trial"] ?? .integer(0)),
                 ("persona", persona.map { .string($0.id) } ?? .null), ("levels", .array((persona?.levels ?? []).map { .string($0) })),
                 ("splits", .array(splits.map { .string($0) })), ("termination", .string(outcome.termination.rawValue)),
                 ("reward", .number(graded.reward)), ("passed", .bool(graded.passed && !graded.needsJudge)),
                 ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
                 ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
-            ])
-            if let population {
-                fields["userPersona"] = .string(population.id)
-                fields["userAttributes"] = .object(population.attributes)
-            }
-            let result = JSONValue.object(fields)
+            ]))
             let events = outcome.transcript.map { e in
                 RunEvent(
                     seq: e.turn, kind: "tool-task." + e.role, speaker: e.side.rawValue,
@@ -295,7 +290,8 @@ public enum ToolTaskRunner {
             let judgeDown = graded.judgeUnavailable
             let error = infra ? outcome.failure : judgeDown ? "judge: " + (graded.nl?.first { $0.infrastructure }?.error ?? "unavailable") : nil
             return UnitOutcome(
-                index: spec.index, status: infra || judgeDown ? .failed : .done, result: result, error: error, events: events, modelCalls: modelCalls)
+                index: spec.index, status: infra || judgeDown ? .failed : .done, result: withUserPersona(result, population), error: error,
+                events: events, modelCalls: modelCalls)
         } catch {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
         }

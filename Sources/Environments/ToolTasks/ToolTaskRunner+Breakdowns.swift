@@ -2,6 +2,15 @@ import Foundation
 public import Storage
 
 extension ToolTaskRunner {
+    /// A trial result with the population persona its user carried: `userPersona` (the id) and
+    /// `userAttributes` (the attributes as read). Unchanged without a persona.
+    static func withUserPersona(_ result: JSONValue, _ persona: ScenarioPersona?) -> JSONValue {
+        guard let persona, case .object(var object) = result else { return result }
+        object["userPersona"] = .string(persona.id)
+        object["userAttributes"] = .object(persona.attributes)
+        return .object(object)
+    }
+
     /// `results.json` with `summary.byPersonaAttribute` added when the run names attributes
     /// (`config.splitBy`): for each attribute, in the order named, the pass rates per value of the
     /// population persona each trial's user carried (`trials[].userAttributes`), computed with
