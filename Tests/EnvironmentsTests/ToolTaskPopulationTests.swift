@@ -80,6 +80,21 @@ struct ToolTaskPopulationTests {
         #expect(model.requests.first?.messages.first?.content.contains("night-shift nurse") == true)
     }
 
+    @Test("a POPULATION.json spec is generated on the fly by the population factory; a JSONL file is read as is")
+    func sources() async throws {
+        let root = SupportDesk.directory.deletingLastPathComponent().deletingLastPathComponent()
+        let spec = root.appendingPathComponent("populations/students.json").path
+        let generated = try await ToolTaskPopulation(file: spec, count: 4).resolve()
+        #expect(generated.count == 4)
+        #expect(try await ToolTaskPopulation(file: spec, count: 4).resolve().map(\.json) == generated.map(\.json))
+        let file = root.appendingPathComponent("personas/sample-people.jsonl").path
+        let read = try await ToolTaskPopulation(file: file).resolve()
+        let direct = try ScenarioRunner.readPersonas(file: file)
+        #expect(read.first?.id == "p000001" && read.count == direct.count)
+        #expect(ToolTaskPopulation(file: file).json["personas"]?.stringValue?.hasPrefix("/") == true)
+        await #expect(throws: EnvironmentError.self) { try await ToolTaskPopulation.inline([]).resolve() }
+    }
+
     @Test("assignment is a seeded permutation cycled over (task, policy) pairs: deterministic and balanced")
     func assignment() {
         let a = UserPersona.assignment(pairs: 10, population: 3, seed: 7)
