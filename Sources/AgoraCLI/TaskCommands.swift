@@ -113,6 +113,9 @@ enum TasksRunCommand: AgoraCommand {
                 throw UsageError("--judge \(judgeText): use model or model:SPEC (SPEC: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL)")
             }
             if judgeText.hasPrefix("model:") {
+                if resume != nil, arguments.value("--judge") == nil, (try? ModelSpec.parse(String(judgeText.dropFirst("model:".count)))) == nil {
+                    throw UsageError("this run was judged by \(judgeText); pass the judge again on --resume, e.g. --judge model:local")
+                }
                 do { _ = try ModelSpec.parse(String(judgeText.dropFirst("model:".count)), modelName: arguments.value("--model-name")) } catch {
                     throw UsageError("--judge \(judgeText): " + error.message.replacingOccurrences(of: "--model \(judgeText.dropFirst("model:".count)): ", with: ""))
                 }

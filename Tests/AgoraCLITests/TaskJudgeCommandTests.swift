@@ -99,5 +99,12 @@ struct TaskJudgeCommandTests {
         #expect(trials.allSatisfy { $0["userPersona"]?.stringValue != nil })
         #expect(results["summary"]?["byPersonaAttribute"]?[0]?["attribute"] == "sex")
         #expect(server.requests.count == 1)
+        // Resuming the finished run re-exports it without asking the judge again.
+        let resumed = try await CommandRunner.agora([
+            "tasks", "run", "--resume", work.appendingPathComponent("runs/\(try #require(runs.first))").path,
+            "--cache", work.appendingPathComponent("cache.sqlite").path,
+        ])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(server.requests.count == 1)
     }
 }
