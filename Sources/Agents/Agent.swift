@@ -17,11 +17,16 @@ public struct AgentSettings: Sendable, Hashable {
     public var regenerations: Int
     /// How many of the agent's latest thoughts are shown in its system message.
     public var recentThoughts: Int
+    /// The part of the history shown verbatim (`nil`: everything the agent saw).
+    public var historyWindow: HistoryWindow?
+    /// The agentic recall path (`nil`: off). It only runs when the window hides events.
+    public var recall: RecallSettings?
 
     /// Creates settings.
     public init(
         temperature: Double? = 0.7, maxTokens: Int? = 300, urgeMaxTokens: Int? = 16, memoryBudgetTokens: Int = 400,
-        regenerations: Int = 1, recentThoughts: Int = 3
+        regenerations: Int = 1, recentThoughts: Int = 3, historyWindow: HistoryWindow? = nil,
+        recall: RecallSettings? = nil
     ) {
         self.temperature = temperature
         self.maxTokens = maxTokens
@@ -29,6 +34,8 @@ public struct AgentSettings: Sendable, Hashable {
         self.memoryBudgetTokens = memoryBudgetTokens
         self.regenerations = regenerations
         self.recentThoughts = recentThoughts
+        self.historyWindow = historyWindow
+        self.recall = recall
     }
 }
 
@@ -103,8 +110,9 @@ public struct Agent: Sendable {
     }
 
     /// The system message for a turn in `context`: roster line, persona, instructions, memory,
-    /// recent thoughts, the convention, behaviour guidance and the action format.
-    public func systemMessage(for context: TurnContext) -> String {
+    /// moments recalled by the agentic path, recent thoughts, the convention, behaviour guidance and
+    /// the action format.
+    public func systemMessage(for context: TurnContext, recalled: [EpisodicDocument] = []) -> String {
         var sections: [String] = []
         let rosterLine = ProjectionText.rosterLine(for: id, roster: context.transcript.roster)
         sections.append(rosterLine.isEmpty ? "You are \(profile.displayName)." : rosterLine)
@@ -115,6 +123,11 @@ public struct Agent: Sendable {
         if let memory {
             let rendered = memory.render(budgetTokens: settings.memoryBudgetTokens)
             if !rendered.text.isEmpty { sections.append("What you remember about yourself:\n" + rendered.text) }
+        }
+        if !recalled.isEmpty {
+            sections.append(
+                "Earlier moments you recall (older than the conversation shown):\n"
+                    + recalled.map { "- " + $0.text }.joined(separator: "\n"))
         }
         if settings.recentThoughts > 0 {
             var thoughts: [String] = []
@@ -135,14 +148,18 @@ public struct Agent: Sendable {
         return sections.joined(separator: "\n\n")
     }
 
-    /// The messages of a turn: the system message, then the agent's projection of the log, with the
-    /// context's cue appended to the last user message.
-    public func messages(for context: TurnContext, extraCue: String? = nil) throws(AgentError) -> [ChatMessage] {
+    /// The messages of a turn: the system message, then the agent's projection of the log (only the
+    /// ``AgentSettings/historyWindow`` when one is set), with the context's cue appended to the last
+    /// user message.
+    public func messages(
+        for context: TurnContext, extraCue: String? = nil, recalled: [EpisodicDocument] = []
+    ) throws(AgentError) -> [ChatMessage] {
         let projected: [ProjectedMessage]
         do {
+            let log = settings.historyWindow == nil ? context.transcript.events : shownEvents(context)
             projected = try project(
-                log: context.transcript.events, viewer: id, roster: context.transcript.roster,
-                system: systemMessage(for: context), config: context.projection)
+                log: log, viewer: id, roster: context.transcript.roster,
+                system: systemMessage(for: context, recalled: recalled), config: context.projection)
         } catch {
             throw AgentError(.projection, "cannot project the log for \(id): \(error.message)", underlying: error)
         }
@@ -160,9 +177,10 @@ public struct Agent: Sendable {
     }
 
     /// The complete request of a turn (before the structured-output chain adds its format).
-    public func prompt(for context: TurnContext) throws(AgentError) -> ChatRequest {
+    public func prompt(for context: TurnContext, recalled: [EpisodicDocument] = []) throws(AgentError) -> ChatRequest {
         ChatRequest(
-            messages: try messages(for: context), temperature: settings.temperature, maxTokens: settings.maxTokens,
+            messages: try messages(for: context, recalled: recalled), temperature: settings.temperature,
+            maxTokens: settings.maxTokens,
             seed: Self.requestSeed(context.seed))
     }
 
@@ -183,12 +201,21 @@ public struct Agent: Sendable {
         if let forced = behaviour?.override(for: behaviourState(context)) {
             return AgentTurn(outcome: .action(forced))
         }
-        let request = try prompt(for: context)
+        var recallResult: RecallResult?
+        if settings.recall != nil, settings.historyWindow != nil {
+            recallResult = try await recall(in: context, shown: Set(shownEvents(context).map(\.seq)))
+        }
+        let request = try prompt(for: context, recalled: recallResult?.moments ?? [])
         let generator = StructuredGenerator(model: model)
         let schema = AgentAction.schema(tools: tools)
         let sanitizer = OutputSanitizer(
             viewer: id, roster: context.transcript.roster, narratorLabel: context.projection.narratorLabel)
         var turn = AgentTurn(outcome: .failed(TurnFailure(.emptyContent, "no generation")))
+        if let recallResult {
+            turn.recall = recallResult.record
+            turn.calls = recallResult.calls
+            turn.usage = recallResult.usage
+        }
         for attempt in 0...max(0, settings.regenerations) {
             var attemptRequest = request
             if attempt > 0 {

@@ -60,11 +60,13 @@ public struct AgentTurn: Sendable {
     public var calls: Int
     /// Generations beyond the first (sanitiser regenerations).
     public var regenerations: Int
+    /// What the agentic recall path did before the turn, if it ran.
+    public var recall: RecallRecord?
 
     /// Creates a turn result.
     public init(
         outcome: Outcome, raw: [String] = [], roleConfusion: Bool = false, unknownAddressees: [String] = [],
-        usage: Usage = Usage(), calls: Int = 0, regenerations: Int = 0
+        usage: Usage = Usage(), calls: Int = 0, regenerations: Int = 0, recall: RecallRecord? = nil
     ) {
         self.outcome = outcome
         self.raw = raw
@@ -73,6 +75,7 @@ public struct AgentTurn: Sendable {
         self.usage = usage
         self.calls = calls
         self.regenerations = regenerations
+        self.recall = recall
     }
 
     /// The action, if the turn did not fail.

@@ -70,9 +70,10 @@ enum TasksRunCommand: AgoraCommand {
             .flag("--json", "Print results.json instead of the table."),
         ],
         discussion: """
-            Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, results.json and report.md. A model agent gets the policy
-            as system prompt and the tools as functions; http:URL ending in /v1 is an OpenAI-compatible endpoint
-            (--model-name), any other URL the webhook protocol of docs/agents.md. Exit 0 when every trial passed, 1 otherwise.
+            Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, episodes.jsonl (tau2-style), results.json, report.md
+            and report.html. A model agent gets the policy as system prompt and the tools as functions; http:URL
+            ending in /v1 is an OpenAI-compatible endpoint (--model-name), any other URL the webhook protocol of
+            docs/agents.md. Exit 0 when every trial passed, 1 otherwise.
             """)
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {

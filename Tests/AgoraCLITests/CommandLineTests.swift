@@ -82,6 +82,31 @@ struct RunToolTaskScenarioTests {
         #expect(result.stdout.contains("avg reward 1.000"))
     }
 
+    @Test func agoraReportRebuildsAToolTaskRunByteForByteInEveryFormat() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-report-tasks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
+        let run = try await CommandRunner.agora(["run", scenario, "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let line = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("run: ") })
+        let directory = URL(fileURLWithPath: String(line.dropFirst(5)))
+        func read(_ name: String) throws -> String {
+            try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        }
+        let html = try read("report.html")
+        #expect(html.contains("<h2 id=\"tool-tasks\">Tool tasks</h2>"))
+        #expect(html.contains("<tr><td>1</td><td>1.000</td><td>1.000</td></tr>"))
+        let files = ["transcripts.jsonl", "episodes.jsonl", "results.json", "report.md", "report.html"]
+        var before: [String: String] = [:]
+        for name in files { before[name] = try read(name) }
+        for (format, file) in [("html", "report.html"), ("json", "results.json"), ("md", "report.md")] {
+            let report = try await CommandRunner.agora(["report", directory.path, "--format", format])
+            #expect(report.status == 0, "\(report.stderr)")
+            #expect(report.stdout == before[file], "agora report --format \(format)")
+        }
+        for name in files { #expect(try read(name) == before[name], "\(name)") }
+    }
+
     @Test func runOnlyOptionsAreRefusedForToolTaskScenarios() async throws {
         let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
         let result = try await CommandRunner.agora(["run", scenario, "--limit", "2"])

@@ -76,7 +76,7 @@ struct ToolTaskPopulationTests {
         let task = try #require(try SupportDesk.load().task("sd-004"))
         let model = ScriptedModel(replies: ["###STOP###"])
         let user = LLMUser(model: model, population: UserPersona(Self.maria))
-        _ = try await user.next(UserView(task: task, persona: nil, entries: [], tools: []))
+        _ = try await user.next(UserView(task: task, persona: nil, log: EpisodeLog(), tools: []))
         #expect(model.requests.first?.messages.first?.content.contains("night-shift nurse") == true)
     }
 

@@ -14,6 +14,9 @@ struct ToolTaskRunTests {
         return url
     }
 
+    /// The files a tool-task run writes besides its store.
+    static let outputs = ["transcripts.jsonl", "episodes.jsonl", "results.json", "report.md", "report.html"]
+
     static func read(_ url: URL, _ file: String) throws -> String {
         try String(contentsOf: url.appendingPathComponent(file), encoding: .utf8)
     }
@@ -28,19 +31,19 @@ struct ToolTaskRunTests {
         four.concurrency = 4
         let b = try await ToolTaskRunner.run(four)
         #expect(a.unitsDone == 40 && a.unitsTotal == 40)
-        for file in ["transcripts.jsonl", "results.json", "report.md"] {
+        for file in Self.outputs {
             #expect(try Self.read(a.directory, file) == Self.read(b.directory, file), "\(file)")
         }
         #expect(a.results["summary"]?["passHat"]?.arrayValue?.compactMap(\.doubleValue) == [1, 1, 1, 1])
         // Simulate SIGKILL half way: units not committed are pending; their rows are gone.
         let store = try Connection(.file(b.directory.appendingPathComponent(RunStore.fileName).path))
         try store.execute("UPDATE units SET status = 'pending', result = NULL WHERE idx >= 17; DELETE FROM events WHERE unit >= 17;")
-        for file in ["transcripts.jsonl", "results.json", "report.md"] { try FileManager.default.removeItem(at: b.directory.appendingPathComponent(file)) }
+        for file in Self.outputs { try FileManager.default.removeItem(at: b.directory.appendingPathComponent(file)) }
         var resume = four
         resume.resume = b.directory
         let c = try await ToolTaskRunner.run(resume)
         #expect(c.unitsDone == 40)
-        for file in ["transcripts.jsonl", "results.json", "report.md"] {
+        for file in Self.outputs {
             #expect(try Self.read(a.directory, file) == Self.read(c.directory, file), "\(file)")
         }
     }
@@ -70,15 +73,18 @@ struct ToolTaskRunTests {
     func webhookBody() throws {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-001"))
-        let view = AgentView(
-            task: task, policy: domain.policy, tools: domain.tools(for: .agent),
-            entries: [TranscriptEntry(turn: 0, role: "assistant", side: .agent, content: "Hi! How can I help you today?", toolCalls: [], toolResult: nil, error: false)],
-            transferTool: "escalate_to_human")
-        let body = WebhookAgent.body(view)
+        let log = try EpisodeLog(entries: [
+            TranscriptEntry(turn: 0, role: "assistant", side: .agent, content: "Hi! How can I help you today?", toolCalls: [], toolResult: nil, error: false),
+            TranscriptEntry(turn: 1, role: "user", side: .user, content: "My invoice is wrong.", toolCalls: [], toolResult: nil, error: false),
+        ])
+        let view = AgentView(task: task, policy: domain.policy, tools: domain.tools(for: .agent), log: log, transferTool: "escalate_to_human")
+        let body = try WebhookAgent.body(view)
         #expect(body["task_id"] == "sd-001")
         #expect(body["tools"]?.arrayValue?.count == 13)
         #expect(body["tools"]?[0]?["function"]?["name"] != nil)
-        #expect(body["messages"]?.arrayValue?.map { $0["role"]?.stringValue ?? "" } == ["system", "assistant"])
+        // The agent's projection: the kickoff narration opens the chat (the greeting is the agent's own).
+        #expect(body["messages"]?.arrayValue?.map { $0["role"]?.stringValue ?? "" } == ["system", "user", "assistant", "user"])
+        #expect(body["messages"]?[1]?["content"] == "[Narrator] The conversation begins.")
     }
 }
 

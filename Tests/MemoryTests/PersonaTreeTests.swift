@@ -316,6 +316,12 @@ func smallTree() -> PersonaTree {
     static let schemaPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Scenarios/memory/persona-tree.json").path
 
+    @Test func builtInSchemaIsTheShippedFile() throws {
+        let file = try String(contentsOfFile: Self.schemaPath, encoding: .utf8)
+        #expect(TreeSchema.defaultPersonaText + "\n" == file)
+        #expect(try TreeSchema.defaultPersona() == TreeSchema.load(Self.schemaPath))
+    }
+
     @Test func defaultSchemaLoadsInOrder() throws {
         let schema = try TreeSchema.load(Self.schemaPath)
         #expect(schema.tree.schemaID == "agora.person.v1")

@@ -28,9 +28,9 @@ enum HTMLReport {
     /// The most transcripts shown in full (the rest are in transcripts.jsonl).
     static let transcriptLimit = 100
 
-    static func render(_ data: RunData, results: JSONValue) -> String {
+    /// The document head (inline CSS) and the opening of the body.
+    static func head(title: String) -> [String] {
         var h: [String] = []
-        let title = results["title"]?.stringValue ?? data.manifest.runID
         h.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">")
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         h.append("<title>\(escape(title)) — Agora report</title>")
@@ -44,6 +44,18 @@ enum HTMLReport {
             .ev{margin:.2em 0 .2em 1em}.sp{font-weight:600}.failed{color:#b00}svg text{font-size:12px;font-family:inherit}
             </style></head><body>
             """)
+        return h
+    }
+
+    /// The closing note and the end of the document.
+    static func foot(_ data: RunData) -> String {
+        "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(escape(data.manifest.runID))</code>.</p>\n</body></html>"
+    }
+
+    static func render(_ data: RunData, results: JSONValue) -> String {
+        if data.manifest.kind == ToolTaskReport.kind { return ToolTaskReport.html(data, results: results) }
+        let title = results["title"]?.stringValue ?? data.manifest.runID
+        var h = head(title: title)
         h.append("<h1>\(escape(title))</h1>")
         let units = results["units"]
         h.append(
@@ -79,10 +91,7 @@ enum HTMLReport {
         h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
         h.append(transcriptSection(data))
         h.append(costSection(results["usage"] ?? .null))
-        h.append(
-            "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(escape(data.manifest.runID))</code>.</p>"
-        )
-        h.append("</body></html>")
+        h.append(foot(data))
         return h.joined(separator: "\n") + "\n"
     }
 
@@ -114,6 +123,16 @@ enum HTMLReport {
 
     /// Horizontal bars (label, count, 95% interval of the share) as inline SVG.
     static func bars(_ rows: [(String, Int, (Double, Double)?)], total: Int) -> String {
+        shareBars(
+            rows.map { row in
+                let share = total == 0 ? 0 : Double(row.1) / Double(total)
+                return (row.0, share, "\(row.1) (\(String(format: "%.0f", share * 100))%)", row.2)
+            })
+    }
+
+    /// Horizontal bars of shares in [0, 1] (label, share, the note written after the bar, 95% interval)
+    /// as inline SVG.
+    static func shareBars(_ rows: [(label: String, share: Double, note: String, ci: (Double, Double)?)]) -> String {
         let width = 640.0
         let labelWidth = 220.0
         let barArea = width - labelWidth - 90
@@ -122,19 +141,58 @@ enum HTMLReport {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(Double(rows.count) * rowHeight + 6))\" role=\"img\">"
         for (index, row) in rows.enumerated() {
             let y = Double(index) * rowHeight + 3
-            let share = total == 0 ? 0 : Double(row.1) / Double(total)
-            let w = barArea * share
-            let label = row.0.count > 34 ? String(row.0.prefix(33)) + "…" : row.0
+            let w = barArea * min(1, max(0, row.share))
+            let label = row.label.count > 34 ? String(row.label.prefix(33)) + "…" : row.label
             s += "<text x=\"0\" y=\"\(f(y + 14))\">\(escape(label))</text>"
             s += "<rect x=\"\(f(labelWidth))\" y=\"\(f(y + 3))\" width=\"\(f(w))\" height=\"14\" fill=\"#4c78a8\"/>"
-            if let ci = row.2 {
+            if let ci = row.ci {
                 let x1 = labelWidth + barArea * ci.0
                 let x2 = labelWidth + barArea * ci.1
                 s +=
                     "<line x1=\"\(f(x1))\" x2=\"\(f(x2))\" y1=\"\(f(y + 10))\" y2=\"\(f(y + 10))\" stroke=\"#222\" stroke-width=\"1.5\"/>"
             }
+            s += "<text x=\"\(f(labelWidth + barArea + 6))\" y=\"\(f(y + 14))\">\(escape(row.note))</text>"
+        }
+        return s + "</svg>"
+    }
+
+    /// A line chart of series with values in [0, 1] over labelled x positions, as inline SVG: grid
+    /// lines at 0, 0.5 and 1, one polyline and one dot (with its value as a tooltip) per point, and a
+    /// legend on the right.
+    static func lineChart(_ series: [(name: String, values: [Double], color: String)], xLabels: [String]) -> String {
+        let width = 640.0
+        let height = 220.0
+        let left = 44.0
+        let right = 110.0
+        let top = 12.0
+        let bottom = 30.0
+        let plotWidth = width - left - right
+        let plotHeight = height - top - bottom
+        let n = xLabels.count
+        func x(_ i: Int) -> Double { left + (n <= 1 ? plotWidth / 2 : Double(i) / Double(n - 1) * plotWidth) }
+        func y(_ v: Double) -> Double { top + (1 - min(1, max(0, v))) * plotHeight }
+        var s =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+        for tick in [0.0, 0.5, 1.0] {
             s +=
-                "<text x=\"\(f(labelWidth + barArea + 6))\" y=\"\(f(y + 14))\">\(row.1) (\(String(format: "%.0f", share * 100))%)</text>"
+                "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" stroke=\"#ddd\"/>"
+            s += "<text x=\"0\" y=\"\(f(y(tick) + 4))\">\(String(format: "%.1f", tick))</text>"
+        }
+        for (i, label) in xLabels.enumerated() {
+            s += "<text x=\"\(f(x(i) - 12))\" y=\"\(f(height - 8))\">\(escape(label))</text>"
+        }
+        for (index, line) in series.enumerated() {
+            let points = line.values.prefix(n).enumerated().map { "\(f(x($0.offset))),\(f(y($0.element)))" }
+            s +=
+                "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
+            for (i, v) in line.values.prefix(n).enumerated() {
+                s +=
+                    "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(v)))\" r=\"3\" fill=\"\(line.color)\"><title>\(escape(line.name)) k=\(i + 1): \(String(format: "%.3f", v))</title></circle>"
+            }
+            let legendY = top + 14 + Double(index) * 18
+            s +=
+                "<rect x=\"\(f(width - right + 12))\" y=\"\(f(legendY - 9))\" width=\"10\" height=\"10\" fill=\"\(line.color)\"/>"
+            s += "<text x=\"\(f(width - right + 28))\" y=\"\(f(legendY))\">\(escape(line.name))</text>"
         }
         return s + "</svg>"
     }
@@ -228,9 +286,16 @@ enum HTMLReport {
             for e in events {
                 let who = e.speakerName ?? "Narrator"
                 let failed = e.data["failed"]?.stringValue
+                var text = e.content
+                if let tool = e.data["tool"], let name = tool["name"]?.stringValue {
+                    // Tool events carry their payload (tool-task episodes): `name(arguments)` / `name → result`.
+                    text =
+                        e.kind == "toolCall"
+                        ? "\(name)(\(tool["arguments"]?.stringValue ?? ""))" : "\(name) → \(e.content)"
+                }
                 let body =
                     failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
-                    ?? escape(e.content).replacingOccurrences(of: "\n", with: "<br>")
+                    ?? escape(text).replacingOccurrences(of: "\n", with: "<br>")
                 h.append("<div class=\"ev\"><span class=\"sp\">\(escape(who)):</span> \(body)</div>")
             }
             h.append("</details>")

@@ -30,7 +30,8 @@ public struct RunData: Sendable {
         }
         var events: [Int: [RunEvent]] = [:]
         for group in try await store.events() { events[group.unit] = group.events }
-        let personas = try await ScenarioRunner.storedPersonas(store)
+        // Tool-task runs store persona *policies* (id, levels, text), not scenario personas.
+        let personas = manifest.kind == ToolTaskReport.kind ? [] : try await ScenarioRunner.storedPersonas(store)
         var index: [String: Int] = [:]
         for (position, persona) in personas.enumerated() { index[persona.id] = position }
         return RunData(
@@ -45,7 +46,8 @@ public struct RunData: Sendable {
 }
 
 /// The outputs of a run: `transcripts.jsonl`, `responses.csv` (surveys), `results.json` and
-/// `report.html`, each a pure function of the run store's contents.
+/// `report.html` (tool-task runs: also `episodes.jsonl` and `report.md`), each a pure function of
+/// the run store's contents.
 public enum RunReport {
     /// A format of `agora report`.
     public enum Format: String, Sendable, CaseIterable {
@@ -61,10 +63,20 @@ public enum RunReport {
     public static func writeOutputs(store: RunStore) async throws -> [URL] {
         let data = try await RunData.load(store)
         var files: [(String, String)] = [("transcripts.jsonl", transcripts(data))]
-        if let csv = responsesCSV(data) { files.append(("responses.csv", csv)) }
-        let results = results(data)
-        files.append(("results.json", results.serialized(pretty: true) + "\n"))
-        files.append(("report.html", HTMLReport.render(data, results: results)))
+        if data.manifest.kind == ToolTaskReport.kind {
+            let results = ToolTaskReport.results(data)
+            files += [
+                ("episodes.jsonl", ToolTaskReport.episodesJSONL(data)),
+                ("results.json", results.serialized(pretty: true) + "\n"),
+                ("report.md", ToolTaskReport.markdown(results)),
+                ("report.html", HTMLReport.render(data, results: results)),
+            ]
+        } else {
+            if let csv = responsesCSV(data) { files.append(("responses.csv", csv)) }
+            let results = results(data)
+            files.append(("results.json", results.serialized(pretty: true) + "\n"))
+            files.append(("report.html", HTMLReport.render(data, results: results)))
+        }
         var written: [URL] = []
         for (name, text) in files {
             let url = store.directory.appendingPathComponent(name)
@@ -83,11 +95,12 @@ public enum RunReport {
         let store = try RunStore.open(directory)
         _ = try await writeOutputs(store: store)
         let data = try await RunData.load(store)
-        let results = results(data)
+        let toolTasks = data.manifest.kind == ToolTaskReport.kind
+        let results = toolTasks ? ToolTaskReport.results(data) : results(data)
         switch format {
         case .html: return HTMLReport.render(data, results: results)
         case .json: return results.serialized(pretty: true) + "\n"
-        case .md: return MarkdownReport.render(data, results: results)
+        case .md: return toolTasks ? ToolTaskReport.markdown(results) : MarkdownReport.render(data, results: results)
         }
     }
 
@@ -133,6 +146,7 @@ public enum RunReport {
     }
 
     static func role(of speaker: String, in data: RunData) -> String {
+        if data.manifest.kind == ToolTaskReport.kind { return speaker }  // `agent` or `user`
         guard let scenario = data.scenario else { return "participant" }
         switch scenario.kind {
         case .survey: return speaker == SurveyRespondent.interviewerID ? "interviewer" : "respondent"
@@ -244,13 +258,19 @@ public enum RunReport {
             root["extracted"] = .array(done.map { ["unit": .string($0.spec.id), "result": $0.result] })
             root["metrics"] = conversationMetrics(data)
         }
+        root["usage"] = usage(data)
+        return .object(root)
+    }
+
+    /// Calls, tokens and cost per model (cost 0 for local and scripted models, else unknown).
+    static func usage(_ data: RunData) -> JSONValue {
         let totalPrompt = data.usage.reduce(0) { $0 + $1.promptTokens }
         let totalCompletion = data.usage.reduce(0) { $0 + $1.completionTokens }
         var cost: JSONValue = .null
         if !data.usage.isEmpty, data.usage.allSatisfy({ $0.model.hasPrefix("local/") || $0.model == "scripted" }) {
             cost = .number(0)
         }
-        root["usage"] = [
+        return [
             "calls": .integer(Int64(data.usage.reduce(0) { $0 + $1.calls })),
             "promptTokens": .integer(Int64(totalPrompt)), "completionTokens": .integer(Int64(totalCompletion)),
             "cost": cost,
@@ -263,7 +283,6 @@ public enum RunReport {
                     ]
                 }),
         ]
-        return .object(root)
     }
 
     static func conversationMetrics(_ data: RunData) -> JSONValue {

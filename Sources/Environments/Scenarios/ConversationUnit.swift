@@ -27,17 +27,100 @@ struct ConversationUnit {
     func agent(_ persona: ScenarioPersona, role: ParticipantRole, instructions: String, model: any LanguageModel)
         -> Agent
     {
-        Agent(
+        var settings = AgentSettings(
+            temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens)
+        var tree: PersonaTree?
+        if let memory = scenario.memory {
+            settings.memoryBudgetTokens = memory.budgetTokens
+            settings.historyWindow = memory.window
+            settings.recall = memory.recall ? RecallSettings() : nil
+            tree = memory.schema.seeded(with: Self.seed(persona))
+        }
+        return Agent(
             id: Self.participantID(persona.id),
             profile: AgentProfile(
                 personaID: persona.id, displayName: persona.name, narrative: persona.narrative,
                 attributes: persona.attributes),
-            role: role, instructions: instructions, model: model,
-            settings: AgentSettings(
-                temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens))
+            role: role, instructions: instructions, model: model, memory: tree, settings: settings)
     }
 
-    func run(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue) {
+    /// The PersonaTree seed of a persona: its name, then its attributes in file order (values as
+    /// text), and its narrative.
+    static func seed(_ persona: ScenarioPersona) -> PersonaSeed {
+        var attributes = [PersonaSeed.Attribute(name: "name", value: persona.name)]
+        for (key, value) in persona.attributes {
+            let text = value.stringValue ?? (value.isNull ? "" : CanonicalJSON.string(value))
+            attributes.append(PersonaSeed.Attribute(name: key, value: text))
+        }
+        return PersonaSeed(attributes: attributes, narrative: persona.narrative)
+    }
+
+    /// The world options' memory part: the MemListener on the unit's model when memory is on.
+    func memoryOptions(_ options: inout WorldOptions, model: any LanguageModel) {
+        guard let memory = scenario.memory else { return }
+        var config = MemListenerConfig()
+        config.exchangesPerChunk = memory.updateEvery
+        options.memoryUpdater = PersonaTreeUpdater(listener: MemListener(model: model, config: config))
+        options.memoryChunk = memory.updateEvery
+    }
+
+    /// The memory operations of a finished world for the run store: one entry per MemListener
+    /// update (its ops and outcomes) and per recall, in the order they happened.
+    func memoryRecords(_ world: World) -> [JSONValue] {
+        guard scenario.memory != nil else { return [] }
+        let personaOf: [(ParticipantID, String)] = world.agents.map { ($0.id, $0.profile.personaID ?? $0.id.raw) }
+        func persona(_ id: ParticipantID) -> String { personaOf.first { $0.0 == id }?.1 ?? id.raw }
+        var records: [JSONValue] = []
+        for note in world.memoryNotes where note.record != nil {
+            var object = JSONObject([
+                ("kind", "update"), ("participant", .string(persona(note.participant))),
+                ("throughSeq", .integer(Int64(note.throughSeq))), ("note", .string(note.note)),
+            ])
+            if let record = note.record { object["record"] = record.jsonValue }
+            records.append(.object(object))
+        }
+        for turn in world.turns {
+            guard let recall = turn.recall else { continue }
+            records.append(
+                .object(
+                    JSONObject([
+                        ("kind", "recall"), ("participant", .string(persona(turn.participant))),
+                        ("turn", .integer(Int64(turn.index))), ("recall", recall.jsonValue),
+                    ])))
+        }
+        return records
+    }
+
+    /// The unit result's memory summary: updates, op outcomes by kind, parse errors, recalls.
+    func memorySummary(_ world: World) -> JSONValue? {
+        guard scenario.memory != nil else { return nil }
+        var applied = 0
+        var rejected = 0
+        var unchanged = 0
+        var parseErrors = 0
+        var failures = 0
+        for note in world.memoryNotes {
+            guard let record = note.record else { continue }
+            for outcome in record.outcomes {
+                switch outcome {
+                case .rejected, .dropped: rejected += 1
+                case .unchanged, .noop: unchanged += 1
+                default: applied += 1
+                }
+            }
+            parseErrors += record.parseErrors.count
+            if record.failure != nil { failures += 1 }
+        }
+        return .object(
+            JSONObject([
+                ("updates", .integer(Int64(world.memoryNotes.filter { $0.record != nil }.count))), ("applied", .integer(Int64(applied))),
+                ("rejected", .integer(Int64(rejected))), ("unchanged", .integer(Int64(unchanged))),
+                ("parseErrors", .integer(Int64(parseErrors))), ("failedUpdates", .integer(Int64(failures))),
+                ("recalls", .integer(Int64(world.turns.filter { $0.recall != nil }.count))),
+            ]))
+    }
+
+    func run(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue]) {
         switch scenario.kind {
         case .interview: return try await interview(model: model)
         default: return try await session(model: model)
@@ -46,7 +129,7 @@ struct ConversationUnit {
 
     // MARK: group sessions
 
-    func session(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue) {
+    func session(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue]) {
         guard let spec = scenario.session else { throw EnvironmentError(.invalidInput, "no session section") }
         let what = scenario.kind == .brainstorm ? "a brainstorm" : "a focus group"
         var agents: [Agent] = []
@@ -83,10 +166,10 @@ struct ConversationUnit {
                 "Phase \(index + 1) of \(spec.phases.count), \(phase.name): \(phase.topic)"
                 + (phase.instructions.isEmpty ? "" : " \(phase.instructions)")
             if world == nil {
-                world = try World(
-                    agents: agents,
-                    options: WorldOptions(
-                        turnTaking: turnTaking, termination: rules, scenario: text, seed: unitSeed, concurrency: 4))
+                var options = WorldOptions(
+                    turnTaking: turnTaking, termination: rules, scenario: text, seed: unitSeed, concurrency: 4)
+                memoryOptions(&options, model: model)
+                world = try World(agents: agents, options: options)
             } else {
                 try world?.beginPhase(termination: rules, scenario: text)
             }
@@ -111,7 +194,8 @@ struct ConversationUnit {
             world.failedTurns.map {
                 ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")]
             })
-        return (events(world), .object(result))
+        if let summary = memorySummary(world) { result["memory"] = summary }
+        return (events(world), .object(result), memoryRecords(world))
     }
 
     var unitSeed: UInt64 {
@@ -226,7 +310,7 @@ struct ConversationUnit {
 
     // MARK: interviews
 
-    func interview(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue) {
+    func interview(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue]) {
         guard let spec = scenario.interview else { throw EnvironmentError(.invalidInput, "no interview section") }
         let respondent = try context.persona(unit.input["persona"]?.stringValue ?? "")
         let interviewer: Agent
@@ -251,11 +335,11 @@ struct ConversationUnit {
             respondent, role: .speaker,
             instructions: "You are being interviewed (\(scenario.title)). Answer as yourself, in a few sentences.",
             model: model)
-        var world = try World(
-            agents: [interviewer, person],
-            options: WorldOptions(
-                turnTaking: .roundRobin, termination: TerminationRules(maxTurns: 2, maxTurnsPerAgent: nil),
-                scenario: "An interview: \(scenario.title).", seed: unitSeed))
+        var options = WorldOptions(
+            turnTaking: .roundRobin, termination: TerminationRules(maxTurns: 2, maxTurnsPerAgent: nil),
+            scenario: "An interview: \(scenario.title).", seed: unitSeed)
+        memoryOptions(&options, model: model)
+        var world = try World(agents: [interviewer, person], options: options)
         var phases: [JSONValue] = []
         if spec.interviewerPersona != nil {
             let turns = spec.questions.reduce(0) { $0 + 2 * (1 + $1.followUps) }
@@ -287,7 +371,8 @@ struct ConversationUnit {
             world.failedTurns.map {
                 ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")]
             })
-        return (events(world), .object(result))
+        if let summary = memorySummary(world) { result["memory"] = summary }
+        return (events(world), .object(result), memoryRecords(world))
     }
 
     /// The world's log as run events: speakers as persona ids (or `interviewer`), with display names.

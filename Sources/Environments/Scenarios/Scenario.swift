@@ -1,3 +1,5 @@
+public import Agents
+public import Memory
 public import Storage
 
 /// A declarative scenario file (`Scenarios/*.json`, documented in docs/scenarios.md): what kind of
@@ -35,6 +37,8 @@ public struct Scenario: Sendable {
     public var interview: InterviewSpec?
     /// The group session (`focus-group`, `brainstorm`).
     public var session: SessionSpec?
+    /// Long-term memory of the agents (conversation kinds; `nil`: none).
+    public var memory: ScenarioMemory? = nil
     /// The file it was loaded from, if any.
     public var file: String?
     /// The scenario document as written (key order kept); the run store keeps a copy.
@@ -247,4 +251,23 @@ public struct SessionSpec: Sendable {
     public var phases: [Phase]
     /// How many independent sessions (units) to run.
     public var sessions: Int
+}
+
+/// The `"memory"` section of a conversation scenario: each persona-backed agent gets a PersonaTree
+/// seeded from its persona (persona-core leaves locked), updated by the MemListener after every
+/// `updateEvery` exchanges involving it and at the end; optionally only a window of the history is
+/// shown verbatim and older moments are recalled by the agentic path (spec memory.md §B.2.4–§B.2.5).
+public struct ScenarioMemory: Sendable {
+    /// The self-schema (the built-in `agora.person.v1` unless the scenario names a file).
+    public var schema: TreeSchema
+    /// The schema file, when the scenario names one.
+    public var schemaFile: String?
+    /// Token budget of the tree in each turn's system message (characters / 4).
+    public var budgetTokens: Int = 400
+    /// Exchanges involving an agent per MemListener update (1–3).
+    public var updateEvery: Int = 3
+    /// The part of the history shown verbatim (`nil`: all of it).
+    public var window: HistoryWindow?
+    /// Whether the agentic recall path runs (needs a window).
+    public var recall: Bool = false
 }

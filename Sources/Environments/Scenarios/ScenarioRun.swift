@@ -351,9 +351,10 @@ struct UnitContext: Sendable {
                 return UnitOutcome(
                     index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
             case .interview, .focusGroup, .brainstorm:
-                let (events, result) = try await ConversationUnit(context: self, unit: unit).run(model: model)
+                let (events, result, memory) = try await ConversationUnit(context: self, unit: unit).run(model: model)
                 return UnitOutcome(
-                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls,
+                    memoryOperations: memory)
             }
         } catch let error as InferenceError
             where error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled

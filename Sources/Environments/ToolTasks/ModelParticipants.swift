@@ -1,5 +1,6 @@
 public import Foundation
 public import Inference
+public import Memory
 public import Storage
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -22,24 +23,11 @@ public struct ModelToolAgent: ToolTaskAgent {
         self.maxTokens = maxTokens
     }
 
-    /// The chat messages of an agent view (policy as system prompt; own messages as `assistant`).
-    public static func messages(_ view: AgentView) -> [ChatMessage] {
-        var out: [ChatMessage] = [.system(view.policy)]
-        for entry in view.entries {
-            switch entry.role {
-            case "assistant":
-                if !entry.toolCalls.isEmpty {
-                    out.append(.assistant(entry.content ?? "", toolCalls: entry.toolCalls.map { ToolCall(id: $0.id, name: $0.name, arguments: $0.arguments) }))
-                } else {
-                    out.append(.assistant(entry.content ?? ""))
-                }
-            case "tool":
-                if let result = entry.toolResult { out.append(.tool(callID: result.id, content: result.content)) }
-            default:
-                if let content = entry.content { out.append(.user(content)) }
-            }
-        }
-        return out
+    /// The chat messages of an agent view: the policy as system prompt, then the Egocentric Context
+    /// Projection of the episode log for the agent (its own text and tool calls `assistant`, its tool
+    /// results `tool`, the user's text `user`; the user's tool calls are not in its audience).
+    public static func messages(_ view: AgentView) throws(MemoryError) -> [ChatMessage] {
+        try view.messages()
     }
 
     /// The tool definitions of a view.
@@ -50,7 +38,7 @@ public struct ModelToolAgent: ToolTaskAgent {
     /// Asks the model for the next message.
     public func next(_ view: AgentView) async throws -> AgentMessage {
         let request = ChatRequest(
-            messages: Self.messages(view), temperature: temperature, maxTokens: maxTokens, tools: Self.definitions(view.tools),
+            messages: try Self.messages(view), temperature: temperature, maxTokens: maxTokens, tools: Self.definitions(view.tools),
             toolChoice: view.tools.isEmpty ? nil : .auto)
         let response = try await model.complete(request)
         if !response.toolCalls.isEmpty {
@@ -119,11 +107,8 @@ public struct LLMUser: UserSimulator {
 
     /// Asks the model for the user's next message.
     public func next(_ view: UserView) async throws -> AgentMessage {
-        var messages: [ChatMessage] = [.system(Self.systemPrompt(task: view.task, persona: view.persona, population: population))]
-        for entry in view.entries {
-            guard let content = entry.content else { continue }
-            messages.append(entry.role == "user" ? .assistant(content) : .user(content))
-        }
+        // The projection of the log for the user: its own messages `assistant`, the agent's `user`.
+        let messages = try view.messages(system: Self.systemPrompt(task: view.task, persona: view.persona, population: population))
         let response = try await model.complete(ChatRequest(messages: messages, temperature: temperature, maxTokens: maxTokens))
         let text = response.content.trimmingCharacters(in: .whitespacesAndNewlines)
         return .text(text.isEmpty ? "###STOP###" : text)
@@ -145,8 +130,8 @@ public struct WebhookAgent: ToolTaskAgent {
     }
 
     /// The JSON body of one turn.
-    public static func body(_ view: AgentView) -> JSONValue {
-        let messages: [JSONValue] = ModelToolAgent.messages(view).map { m in
+    public static func body(_ view: AgentView) throws(MemoryError) -> JSONValue {
+        let messages: [JSONValue] = try ModelToolAgent.messages(view).map { m in
             var o = JSONObject([("role", .string(m.role.rawValue)), ("content", .string(m.content))])
             if !m.toolCalls.isEmpty {
                 o["tool_calls"] = .array(m.toolCalls.map { .object(JSONObject([("id", .string($0.id)), ("name", .string($0.name)), ("arguments", .string($0.arguments))])) })
@@ -165,7 +150,7 @@ public struct WebhookAgent: ToolTaskAgent {
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(Self.body(view).serialized().utf8)
+        request.httpBody = Data(try Self.body(view).serialized().utf8)
         let session = URLSession.shared
         let (data, status): (Data, Int) = try await withCheckedThrowingContinuation { continuation in
             // dataTask + continuation, not `data(for:)` (swift-corelibs-foundation #5412, see STYLE.md).

@@ -275,12 +275,7 @@ public enum ToolTaskRunner {
                 ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
                 ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
             ]))
-            let events = outcome.transcript.map { e in
-                RunEvent(
-                    seq: e.turn, kind: "tool-task." + e.role, speaker: e.side.rawValue,
-                    content: e.content ?? e.toolResult?.content ?? e.toolCalls.map { "\($0.name)(\($0.arguments))" }.joined(separator: "; "),
-                    data: e.json)
-            }
+            let events = outcome.log.runEvents()
             var modelCalls: [StoredModelCall] = []
             for model in recorded { modelCalls += model.calls }
             for i in modelCalls.indices { modelCalls[i].seq = i }
@@ -297,52 +292,14 @@ public enum ToolTaskRunner {
         }
     }
 
-    /// Writes `transcripts.jsonl`, `results.json` and `report.md` from the store (unit order, so the
-    /// files do not depend on concurrency).
+    /// Writes the run's outputs from the store with ``RunReport/writeOutputs(store:)`` (the code
+    /// `agora report` runs): `transcripts.jsonl` (one conversation per line), `episodes.jsonl`
+    /// (tau2-style lines), `results.json`, `report.md` and `report.html`, in unit order, so the files
+    /// do not depend on concurrency.
     public static func export(store: RunStore, directory: URL, domain: ToolDomain) async throws -> ToolTaskRunSummary {
+        let outputs = try await RunReport.writeOutputs(store: store)
         let units = try await store.units()
-        let events = try await store.events()
-        var transcript = ""
-        for (unit, list) in events {
-            let id = units.first { $0.spec.index == unit }?.spec.id ?? String(unit)
-            for event in list {
-                guard case .object(var o) = event.data else { continue }
-                o["unit"] = .string(id)
-                transcript += JSONValue.object(o).serialized() + "\n"
-            }
-        }
-        var records: [TrialRecord] = []
-        var trials: [JSONValue] = []
-        for unit in units where unit.status == .done {
-            let r = unit.result
-            trials.append(r)
-            records.append(TrialRecord(
-                taskID: r["task"]?.stringValue ?? "", trial: Int(r["trial"]?.intValue ?? 0), personaID: r["persona"]?.stringValue,
-                personaLevels: r["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [], splits: r["splits"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                termination: EpisodeTermination(rawValue: r["termination"]?.stringValue ?? "") ?? .infraError, reward: r["reward"]?.doubleValue ?? 0,
-                needsJudge: r["eval"]?["needsJudge"]?.boolValue ?? false, toolCalls: Int(r["toolCalls"]?.intValue ?? 0), toolErrors: Int(r["toolErrors"]?.intValue ?? 0)))
-        }
-        for unit in units where unit.status == .failed {
-            records.append(TrialRecord(taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
-        }
-        let summary = PassMetrics.summary(records)
-        let manifest = try await store.manifest()
-        let results = addingAttributeBreakdown(JSONValue.object(JSONObject([
-            ("kind", "tool-tasks"), ("runID", .string(manifest.runID)), ("domain", .string(domain.manifest.name)),
-            ("config", manifest.document), ("unitsTotal", .integer(Int64(units.count))),
-            ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))), ("summary", summary), ("trials", .array(trials)),
-        ])))
-        let files = [
-            ("transcripts.jsonl", transcript), ("results.json", results.serialized(pretty: true) + "\n"), ("report.md", report(results) + judgeAndPopulationMarkdown(results)),
-        ]
-        var outputs: [URL] = []
-        for (name, text) in files {
-            let url = directory.appendingPathComponent(name)
-            do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-                throw EnvironmentError(.io, "cannot write \(name)", file: url.path, underlying: error)
-            }
-            outputs.append(url)
-        }
+        let results = ToolTaskReport.results(try await RunData.load(store))
         return ToolTaskRunSummary(
             directory: directory, unitsTotal: units.count, unitsDone: units.filter { $0.status == .done }.count,
             unitsFailed: units.filter { $0.status == .failed }.count, results: results, outputs: outputs, table: table(results))
@@ -374,42 +331,6 @@ public enum ToolTaskRunner {
         return lines.joined(separator: "\n")
     }
 
-    /// The report section: pass^k curve (SVG), per-persona pass rates, failing tasks with their state diff.
-    public static func report(_ results: JSONValue) -> String {
-        let summary = results["summary"] ?? .null
-        var md = "# Tool tasks: \(results["domain"]?.stringValue ?? "")\n\n"
-        md += "Run `\(results["runID"]?.stringValue ?? "")` · agent `\(results["config"]?["agent"]?.stringValue ?? "")` · user `\(results["config"]?["user"]?.stringValue ?? "")`\n\n"
-        let curve = (summary["passHat"]?.arrayValue ?? []).compactMap(\.doubleValue)
-        md += "## pass^k\n\n| k | pass^k | pass@k |\n|---|---|---|\n"
-        let at = (summary["passAt"]?.arrayValue ?? []).compactMap(\.doubleValue)
-        for (i, v) in curve.enumerated() { md += "| \(i + 1) | \(String(format: "%.3f", v)) | \(String(format: "%.3f", i < at.count ? at[i] : 0)) |\n" }
-        if !curve.isEmpty {
-            let w = 320.0, h = 160.0
-            let points = curve.enumerated().map { i, v in
-                String(format: "%.1f,%.1f", 20 + (curve.count == 1 ? 0 : Double(i) / Double(curve.count - 1)) * (w - 40), h - 20 - v * (h - 40))
-            }
-            md += "\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\"><polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/></svg>\n"
-        }
-        md += "\n## By persona\n\n| persona | trials | pass rate |\n|---|---|---|\n"
-        for p in summary["byPersona"]?.arrayValue ?? [] {
-            let rate = p["passRate"]?.doubleValue ?? 0
-            md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(repeating: "█", count: Int((rate * 20).rounded()))) \(String(format: "%.2f", rate)) |\n"
-        }
-        md += "\n## By persona axis level\n\n| level | trials | pass rate |\n|---|---|---|\n"
-        for p in summary["byPersonaLevel"]?.arrayValue ?? [] {
-            md += "| \(p["key"]?.stringValue ?? "") | \(p["trials"]?.intValue ?? 0) | \(String(format: "%.2f", p["passRate"]?.doubleValue ?? 0)) |\n"
-        }
-        md += "\n## By termination\n\n"
-        for p in summary["byTermination"]?.arrayValue ?? [] { md += "- \(p["key"]?.stringValue ?? ""): \(p["trials"]?.intValue ?? 0)\n" }
-        md += "\n## Failing trials\n\n"
-        for t in results["trials"]?.arrayValue ?? [] where t["passed"]?.boolValue != true {
-            md += "### \(t["unit"]?.stringValue ?? "") — reward \(t["reward"]?.doubleValue ?? 0), \(t["termination"]?.stringValue ?? "")\n\n"
-            for c in t["eval"]?["db"]?["diff"]?.arrayValue ?? [] {
-                md += "- `\(c["table"]?.stringValue ?? "") \(c["key"]?.stringValue ?? "")` \(c["kind"]?.stringValue ?? ""): "
-                md += (c["columns"]?.arrayValue ?? []).map { "\($0["column"]?.stringValue ?? "") \(($0["before"] ?? .null).serialized()) → \(($0["after"] ?? .null).serialized())" }.joined(separator: "; ") + "\n"
-            }
-            md += "\n"
-        }
-        return md
-    }
+    /// `report.md`: pass^k table and curve, per-persona pass rates, failing trials with their state diff.
+    public static func report(_ results: JSONValue) -> String { ToolTaskReport.markdown(results) }
 }

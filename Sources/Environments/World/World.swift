@@ -450,7 +450,7 @@ public struct World: Sendable {
             index: turns.count, round: round, phase: phase, participant: id, action: result.action,
             failure: result.failure, events: [], roleConfusion: result.roleConfusion,
             unknownAddressees: result.unknownAddressees, raw: result.raw, usage: result.usage, calls: result.calls,
-            urges: urges)
+            urges: urges, recall: result.recall)
         if result.calls > 0 || result.failure != nil {
             modelCalls.append(
                 ModelCallRecord(
@@ -688,11 +688,22 @@ public struct World: Sendable {
 
     // MARK: Memory
 
-    /// Runs the pending memory updates of every agent (the end-of-session chunk). `run()` calls it.
+    /// Runs the pending memory updates (the end-of-session chunk, as `MemListenerSchedule` ends it):
+    /// every agent that spoke, or saw anything other than a thought, since its last update — a
+    /// listener learns about the others too. `run()` calls it at the end of each phase.
     public mutating func flushMemory() async throws {
         guard let updater = options.memoryUpdater else { return }
-        for i in agents.indices where exchangesSinceUpdate[i] > 0 {
+        for i in agents.indices where exchangesSinceUpdate[i] > 0 || sawSinceUpdate(i) {
             try await updateMemory(i, updater: updater)
+        }
+    }
+
+    /// Whether agent `i` saw an event other than a thought since its last memory update.
+    func sawSinceUpdate(_ i: Int) -> Bool {
+        guard let me = transcript.roster.first(where: { $0.id == agents[i].id }) else { return false }
+        let since = memoryThrough[i]
+        return transcript.events.contains {
+            $0.seq > since && $0.kind != .thought && isVisible($0, to: me, backlog: options.projection.backlog)
         }
     }
 

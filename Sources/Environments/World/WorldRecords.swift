@@ -30,6 +30,8 @@ public struct TurnRecord: Sendable {
     public var calls: Int
     /// For self-selected turns: every candidate's urge (roster order; `nil` = the call failed).
     public var urges: [Urge]
+    /// What the agentic recall path did before the turn, if it ran (its calls are in ``calls``).
+    public var recall: RecallRecord? = nil
 
     /// One candidate's urge.
     public struct Urge: Sendable, Hashable {

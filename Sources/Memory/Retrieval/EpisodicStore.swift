@@ -15,9 +15,11 @@ public struct EpisodicStore: Sendable {
     /// The embedding model the vectors came from.
     public private(set) var embedder: (any EmbeddingModel)?
 
-    /// Builds the store for `viewer` from `log`.
+    /// Builds the store for `viewer` from `log`; events whose seq is in `excluding` are left out
+    /// (e.g. the ones already shown in the prompt's history window).
     public init(
-        log: [Event], viewer: ParticipantID, roster: [Participant], backlog: ProjectionConfig.BacklogPolicy = .fromJoin
+        log: [Event], viewer: ParticipantID, roster: [Participant], backlog: ProjectionConfig.BacklogPolicy = .fromJoin,
+        excluding: Set<Int> = []
     )
         throws(MemoryError)
     {
@@ -27,7 +29,7 @@ public struct EpisodicStore: Sendable {
         let engine = try ProjectionEngine(roster: roster, viewer: viewer, config: config)
         let me = engine.viewer.displayName
         var documents: [EpisodicDocument] = []
-        for e in try engine.visibleEvents(log) {
+        for e in try engine.visibleEvents(log) where !excluding.contains(e.seq) {
             guard let s = engine.egocentric(e) else { continue }
             let text: String
             switch s.role {

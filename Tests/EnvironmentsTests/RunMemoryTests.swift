@@ -1,0 +1,176 @@
+import Agents
+import AgoraTesting
+import Environments
+import Foundation
+import Inference
+import Memory
+import Storage
+import Testing
+
+@Suite("Conversation runs with PersonaTree memory")
+struct RunMemoryTests {
+    /// The focus group of RunConversationTests with a `memory` section.
+    static func focusGroup(memory: String) -> String {
+        RunConversationTests.focusGroup.replacingOccurrences(
+            of: "\"generation\"", with: "\"memory\": \(memory),\n \"generation\"")
+    }
+
+    /// Answers MemListener calls with one ADD about transport, recall rewrites with two queries, and
+    /// everything else like RunConversationTests' model.
+    static func model() -> ScriptedModel {
+        ScriptedModel(rule: { request in
+            if case .jsonSchema(let name, _, _) = request.responseFormat {
+                if name == "memory_ops" {
+                    return #"{"ops": [{"op": "ADD", "path": "preferences.transport", "value": "rides an e-bike"}]}"#
+                }
+                if name == "recall_queries" { return #"{"queries": ["work commute", "e-bike"]}"# }
+            }
+            guard case .jsonSchema(_, let schema, _) = request.responseFormat else { return "Fine." }
+            let text = request.messages.map(\.content).joined(separator: "\n")
+            let h = SHA256.digest(Array(text.utf8)).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            return RunConversationTests.instance(schema, h: h).serialized()
+        })
+    }
+
+    static func memoryRows(_ directory: URL) throws -> [JSONValue] {
+        let connection = try Connection(.file(directory.appendingPathComponent("run.sqlite").path), readOnly: true)
+        return try connection.query("SELECT json FROM memory_operations ORDER BY unit, seq").map {
+            try JSONValue.parse(try $0.string("json"))
+        }
+    }
+
+    @Test("each persona gets a seeded tree; MemListener updates land in the run store and in later prompts")
+    func updatesRecorded() async throws {
+        let model = Self.model()
+        let scenario = try Scenario.parse(
+            try JSONValue.parse(Self.focusGroup(memory: #"{"type": "persona-tree", "updateEvery": 1}"#)))
+        let summary = try await RunFixtures.run(scenario, model: model)
+        #expect(summary.unitsDone == 1)
+        let rows = try Self.memoryRows(summary.directory)
+        let updates = rows.filter { $0["kind"]?.stringValue == "update" }
+        #expect(!updates.isEmpty)
+        // Every persona-backed agent (moderator included) is updated at least once.
+        let who = Set(updates.compactMap { $0["participant"]?.stringValue })
+        #expect(who == ["mod", "a1", "b2", "c3"])
+        // The first update of each agent creates the leaf; later identical ADDs change nothing.
+        let outcomes = updates.compactMap { $0["record"]?["ops"]?[0]?["outcome"]?.stringValue }
+        #expect(outcomes.contains("created"))
+        #expect(outcomes.allSatisfy { $0 == "created" || $0 == "unchanged" })
+        let transcript = try JSONValue.parse(
+            String(try RunFixtures.read(summary.directory, "transcripts.jsonl").split(separator: "\n")[0]))
+        let memory = try #require(transcript["result"]?["memory"])
+        #expect(memory["updates"]?.intValue == Int64(updates.count))
+        #expect(memory["applied"]?.intValue == 4)
+        #expect(memory["failedUpdates"]?.intValue == 0)
+        // Seeded persona core and the learned leaf reach later turn prompts.
+        let turnSystems = model.requests.filter {
+            if case .jsonSchema(let name, _, _) = $0.responseFormat { return name == "action" }
+            return false
+        }.map { $0.messages[0].content }
+        #expect(turnSystems.contains { $0.contains("What you remember about yourself:") && $0.contains("Alex") })
+        #expect(turnSystems.contains { $0.contains("transport: rides an e-bike") })
+        #expect(turnSystems.allSatisfy { !$0.contains("Earlier moments you recall") })
+    }
+
+    @Test("with a window and recall, hidden moments are recalled and recorded; outputs do not depend on concurrency")
+    func windowAndRecall() async throws {
+        let text = Self.focusGroup(
+            memory: #"{"type": "persona-tree", "window": {"first": 1, "last": 3}, "recall": true}"#
+        ).replacingOccurrences(of: "\"phases\"", with: "\"sessions\": 2, \"phases\"")
+        let one = try await RunFixtures.run(try Scenario.parse(try JSONValue.parse(text)), model: Self.model())
+        let two = try await RunFixtures.run(
+            try Scenario.parse(try JSONValue.parse(text)), model: Self.model(), concurrency: 2)
+        for name in ["transcripts.jsonl", "results.json"] {
+            #expect(try RunFixtures.read(one.directory, name) == RunFixtures.read(two.directory, name), "\(name)")
+        }
+        #expect(try Self.memoryRows(one.directory) == Self.memoryRows(two.directory))
+        let recalls = try Self.memoryRows(one.directory).filter { $0["kind"]?.stringValue == "recall" }
+        #expect(!recalls.isEmpty)
+        for recall in recalls {
+            #expect(recall["recall"]?["queries"] == ["work commute", "e-bike"])
+            #expect(recall["recall"]?["recalled"]?.arrayValue?.isEmpty == false)
+        }
+    }
+
+    @Test("memory is off unless the scenario asks for it: no rows, no summary")
+    func offByDefault() async throws {
+        let summary = try await RunFixtures.run(
+            try Scenario.parse(try JSONValue.parse(RunConversationTests.focusGroup)), model: Self.model())
+        #expect(try Self.memoryRows(summary.directory).isEmpty)
+        #expect(!(try RunFixtures.read(summary.directory, "transcripts.jsonl")).contains("\"memory\""))
+    }
+
+    func error(_ memory: String, kind: String = "focus-group") -> EnvironmentError? {
+        var text = Self.focusGroup(memory: memory)
+        if kind == "survey" {
+            guard case .object(var o) = RunFixtures.surveyDocument else { return nil }
+            o["memory"] = try? JSONValue.parse(memory)
+            text = JSONValue.object(o).serialized()
+        }
+        do {
+            _ = try Scenario.parse(try JSONValue.parse(text), file: "study.json")
+            return nil
+        } catch let error as EnvironmentError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("bad memory sections name the path and the fix")
+    func badSections() throws {
+        let survey = try #require(error(#"{"type": "persona-tree"}"#, kind: "survey"))
+        #expect(survey.path == "$.memory")
+        #expect(survey.message.contains("remove it"))
+        let type = try #require(error(#"{"type": "vector-db"}"#))
+        #expect(type.path == "$.memory.type")
+        #expect(type.message.contains("\"persona-tree\""))
+        let recall = try #require(error(#"{"recall": true}"#))
+        #expect(recall.path == "$.memory.recall")
+        #expect(recall.message.contains("\"window\""))
+        let schema = try #require(error(#"{"schema": "/nonexistent/tree.json"}"#))
+        #expect(schema.path == "$.memory.schema")
+        #expect(schema.message.contains("/nonexistent/tree.json"))
+        let every = try #require(error(#"{"updateEvery": 5}"#))
+        #expect(every.path == "$.memory.updateEvery")
+        let extra = try #require(error(#"{"budget": 5}"#))
+        #expect(extra.message.contains("budget"))
+    }
+}
+
+@Suite("World memory schedule")
+struct WorldMemoryScheduleTests {
+    /// Records who was updated with which chunk, without a model.
+    struct RecordingUpdater: MemoryUpdater {
+        func update(
+            memory: (any AgentMemory)?, agent: AgentProfile, viewer: ParticipantID, chunk: [Event],
+            roster: [Participant]
+        ) async throws -> MemoryUpdate {
+            MemoryUpdate(
+                memory: NotesMemory(notes: chunk.map { "\($0.seq):\($0.content)" }), note: "chunk \(chunk.count)")
+        }
+    }
+
+    @Test("speakers are updated every `memoryChunk` utterances; at the end, listeners who saw something too")
+    func schedule() async throws {
+        let (alex, _) = WorldFixture.talker("alex")
+        let (bo, _) = WorldFixture.talker("bo")
+        let (chen, _) = WorldFixture.talker("chen")
+        var world = try World(
+            agents: [alex, bo, chen],
+            options: WorldOptions(
+                turnTaking: .roundRobin, termination: TerminationRules(maxTurns: 4, maxTurnsPerAgent: nil),
+                memoryUpdater: RecordingUpdater(), memoryChunk: 2))
+        try await world.run()
+        // Alex speaks at turns 0 and 3: updated after its 2nd utterance (seq 3); Bo and Chen spoke
+        // once each and are flushed at the end; Alex has nothing new after seq 3.
+        #expect(world.memoryNotes.map(\.participant.raw) == ["alex", "bo", "chen"])
+        #expect(world.memoryNotes.map(\.throughSeq) == [3, 3, 3])
+
+        // A phase where only Alex speaks: Bo and Chen only listen, and are still updated.
+        try world.beginPhase(termination: TerminationRules(maxTurns: 1, maxTurnsPerAgent: nil))
+        try await world.run()
+        #expect(world.memoryNotes.suffix(3).map(\.participant.raw) == ["alex", "bo", "chen"])
+        #expect(world.memoryNotes.suffix(3).allSatisfy { $0.throughSeq == 4 })
+    }
+}
