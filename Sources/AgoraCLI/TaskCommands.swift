@@ -62,7 +62,11 @@ enum TasksRunCommand: AgoraCommand {
             .option("--out", "DIR", "Where run folders are created (default runs)."),
             .option("--resume", "RUN_DIR", "Continue an interrupted run."),
             .option("--concurrency", "N", "Episodes in flight at once (default 4)."),
-            .option("--cache", "PATH", "The response cache file (model agents and users)."),
+            .option("--judge", "JUDGE", "model[:SPEC]: grade NL_ASSERTION with a model judge (default: none, reported as needs-judge)."),
+            .option("--population", "FILE", "Population personas for LLM users: a persona JSONL or a POPULATION.json spec."),
+            .option("--population-count", "N", "Personas to generate from a POPULATION.json spec (default: the spec's)."),
+            .option("--split-by", "ATTRS", "Comma-separated persona attributes to break results down by (e.g. age,region)."),
+            .option("--cache", "PATH", "The response cache file (model agents, users and the judge)."),
             .flag("--json", "Print results.json instead of the table."),
         ],
         discussion: """
@@ -103,6 +107,23 @@ enum TasksRunCommand: AgoraCommand {
         func setting(_ flag: String, _ key: String) -> String? {
             arguments.value(flag) ?? settings[key].flatMap { $0.stringValue ?? ($0.intValue.map { String($0) }) }
         }
+        let judgeText = setting("--judge", "judge")
+        if let judgeText {
+            // Checked before any model is connected, so a typo fails fast with the flag's name.
+            guard judgeText == "model" || judgeText.hasPrefix("model:") else {
+                throw UsageError("--judge \(judgeText): use model or model:SPEC (SPEC: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL)")
+            }
+            if judgeText.hasPrefix("model:") {
+                if resume != nil, arguments.value("--judge") == nil, (try? ModelSpec.parse(String(judgeText.dropFirst("model:".count)))) == nil {
+                    throw UsageError("this run was judged by \(judgeText); pass the judge again on --resume, e.g. --judge model:local")
+                }
+                do { _ = try ModelSpec.parse(String(judgeText.dropFirst("model:".count)), modelName: arguments.value("--model-name")) } catch {
+                    throw UsageError("--judge \(judgeText): " + error.message.replacingOccurrences(of: "--model \(judgeText.dropFirst("model:".count)): ", with: ""))
+                }
+            }
+        }
+        let splitBy = try splitAttributes(arguments.value("--split-by"), settings["splitBy"])
+        let population = try populationSource(arguments, settings: settings, sourceFile: sourceFile)
         let agentText = setting("--agent", "agent") ?? "gold"
         let userText = setting("--user", "user") ?? "scripted"
         let concurrency = try arguments.int("--concurrency", range: 1...256) ?? Int(settings["concurrency"]?.intValue ?? 4)
@@ -142,6 +163,11 @@ enum TasksRunCommand: AgoraCommand {
         case let t where t == "model" || t.hasPrefix("model:"): user = .model(try await model(t))
         default: throw UsageError("--user must be scripted or model[:SPEC]")
         }
+        if population != nil, case .scripted = user {
+            Console.err("agora tasks run: note: population personas shape model users only; the scripted user ignores them")
+        }
+        var judge: (any LanguageModel)? = nil
+        if let judgeText { judge = try await model(judgeText) }
         let maxSteps = try arguments.int("--max-steps", range: 1...10_000) ?? Int(settings["maxSteps"]?.intValue ?? 200)
         let config = ToolTaskRunConfig(
             domain: URL(fileURLWithPath: domainPath),
@@ -151,12 +177,48 @@ enum TasksRunCommand: AgoraCommand {
             trials: try arguments.int("--trials", range: 1...64) ?? Int(settings["trials"]?.intValue ?? 1),
             seed: try arguments.uint64("--seed") ?? settings["seed"]?.intValue.map { UInt64(bitPattern: $0) } ?? 1,
             limits: EpisodeLimits(maxSteps: maxSteps), outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"),
-            resume: resume, concurrency: concurrency, sourceFile: sourceFile)
+            resume: resume, concurrency: concurrency, sourceFile: sourceFile, judge: judge, population: population, splitBy: splitBy)
         let summary = try await ToolTaskRunner.run(config)
         if arguments.flag("--json") { Console.out(summary.results.serialized(pretty: true)) } else { Console.out(summary.table) }
         Console.out("run: \(summary.directory.path)")
         for file in summary.outputs { Console.out("wrote \(file.path)") }
         let passedAll = (summary.results["trials"]?.arrayValue ?? []).allSatisfy { $0["passed"]?.boolValue == true }
         return passedAll && summary.unitsFailed == 0 && summary.unitsDone == summary.unitsTotal ? ExitCode.success : ExitCode.finishedWithFailures
+    }
+
+    /// `--split-by a,b` or the scenario's `"splitBy"` (a list or a comma-separated string).
+    static func splitAttributes(_ flag: String?, _ setting: JSONValue?) throws(UsageError) -> [String] {
+        let items: [String]
+        if let flag {
+            items = flag.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        } else if let list = setting?.arrayValue {
+            items = list.compactMap(\.stringValue)
+        } else {
+            items = setting?.stringValue?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        }
+        guard items.allSatisfy({ !$0.isEmpty }) else { throw UsageError("--split-by: give attribute names separated by commas, e.g. age,region") }
+        return items
+    }
+
+    /// `--population FILE [--population-count N]`, or the scenario's `"population"`: a path, or
+    /// `{"personas": FILE.jsonl}` / `{"spec": POPULATION.json, "count": N, "seed": S}` (paths relative to the scenario).
+    static func populationSource(_ arguments: ParsedArguments, settings: JSONObject, sourceFile: String?) throws -> ToolTaskPopulation? {
+        let count = try arguments.int("--population-count", range: 1...100_000)
+        if let file = arguments.value("--population") {
+            guard FileManager.default.fileExists(atPath: file) else { throw UsageError("--population \(file): no such file") }
+            return ToolTaskPopulation(file: file, count: count)
+        }
+        if count != nil { throw UsageError("--population-count needs --population POPULATION.json") }
+        guard let value = settings["population"], !value.isNull else { return nil }
+        let base = sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? URL(fileURLWithPath: ".")
+        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base.appendingPathComponent(p).standardizedFileURL.path }
+        if let path = value.stringValue { return ToolTaskPopulation(file: resolve(path)) }
+        if let path = value["personas"]?.stringValue { return .personas(path: resolve(path)) }
+        if let path = value["spec"]?.stringValue {
+            return .spec(path: resolve(path), count: value["count"]?.intValue.map(Int.init), seed: value["seed"]?.intValue.map { UInt64(bitPattern: $0) })
+        }
+        throw EnvironmentError(
+            .invalidInput, "population must be a file path, {\"personas\": FILE.jsonl} or {\"spec\": POPULATION.json, \"count\": N}",
+            file: sourceFile, path: "$.population")
     }
 }

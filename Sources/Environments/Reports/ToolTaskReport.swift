@@ -44,7 +44,8 @@ enum ToolTaskReport {
                 TrialRecord(
                     taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
         }
-        return .object(
+        // `summary.byPersonaAttribute` when the run names persona attributes (`splitBy`).
+        return ToolTaskRunner.addingAttributeBreakdown(.object(
             JSONObject([
                 ("kind", .string(kind)), ("runID", .string(data.manifest.runID)),
                 ("domain", .string(domainName(data.manifest.runID))),
@@ -52,7 +53,7 @@ enum ToolTaskReport {
                 ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))),
                 ("summary", PassMetrics.summary(records)),
                 ("trials", .array(trials)),
-            ]))
+            ])))
     }
 
     // MARK: episodes.jsonl
@@ -121,7 +122,8 @@ enum ToolTaskReport {
             }
             md += "\n"
         }
-        return md
+        // Per-attribute tables (`splitBy`) and NL assertions a judge did not find met.
+        return md + ToolTaskRunner.judgeAndPopulationMarkdown(results)
     }
 
     /// The pass^k (and pass@k) curve for k = 1…n as inline SVG.

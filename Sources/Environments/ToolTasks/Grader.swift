@@ -1,5 +1,6 @@
 public import Storage
 import Foundation
+import Inference
 
 /// The graded result of one episode (spec §10.8).
 public struct EvalResult: Sendable, Hashable {
@@ -29,6 +30,11 @@ public struct EvalResult: Sendable, Hashable {
     public var transfer: (expected: Bool, observed: Bool)
     /// Whether the basis has NL assertions and no judge was configured.
     public var needsJudge: Bool
+    /// The judge's verdict per NL assertion; `nil` when no judge was configured (spec §10.8).
+    public var nl: [NLAssertionResult]? = nil
+
+    /// Whether a judge call failed because its endpoint is unusable (the episode is then not graded).
+    public var judgeUnavailable: Bool { nl?.contains(where: \.infrastructure) ?? false }
 
     /// Whether the reward is 1 (|r − 1| ≤ 1e−6).
     public var passed: Bool { abs(reward - 1) <= 1e-6 }
@@ -58,7 +64,7 @@ public struct EvalResult: Sendable, Hashable {
                 ("columns", .array(c.columns.map { .object(JSONObject([("column", .string($0.column)), ("before", $0.before ?? .null), ("after", $0.after ?? .null)])) })),
             ]))
         }
-        return .object(JSONObject([
+        var object = JSONObject([
             ("reward", .number(reward)), ("basis", .array(basis.map { .string($0.rawValue) })),
             ("termination", .string(termination.rawValue)),
             ("components", .array(components.map { .object(JSONObject([("name", .string($0.component.rawValue)), ("score", $0.score.map { .number($0) } ?? .string("skipped"))])) })),
@@ -74,11 +80,14 @@ public struct EvalResult: Sendable, Hashable {
             ("partialActionReward", .object(JSONObject([("read", partialActionReward.read.map { .number($0) } ?? .null), ("write", partialActionReward.write.map { .number($0) } ?? .null)]))),
             ("transfer", .object(JSONObject([("expected", .bool(transfer.expected)), ("observed", .bool(transfer.observed))]))),
             ("needsJudge", .bool(needsJudge)),
-        ]))
+        ])
+        if let nl { object["nl"] = .array(nl.map(\.json)) }
+        return .object(object)
     }
 }
 
-/// Grades episodes deterministically; NL assertions only with a judge (none here: they are reported as needing one).
+/// Grades episodes deterministically; NL assertions only with a judge (without one they are reported
+/// as needing one and never counted as passed).
 public enum Grader {
     /// The gold target state of a task: a fresh environment plus the initial state plus the gold actions replayed.
     /// Returns the environment and the gold steps' results.
@@ -168,6 +177,57 @@ public enum Grader {
             assertions: assertions, communicate: communicate, outputs: outputs, requiredCalls: requiredCalls, actions: actions,
             partialActionReward: (readTotal == 0 ? nil : Double(readHit) / Double(readTotal), writeTotal == 0 ? nil : Double(writeHit) / Double(writeTotal)),
             transfer: (task.expectTransfer, transferObserved), needsJudge: needsJudge)
+    }
+
+    /// Grades a finished episode and, with a judge, the task's NL assertions (see ``judge(_:task:outcome:judge:)``).
+    public static func grade(
+        task: ToolTask, outcome: EpisodeOutcome, final: ToolEnvironment, target: ToolEnvironment, digests: Bool = true,
+        judge: (any Judge)?
+    ) async throws -> EvalResult {
+        let result = try grade(task: task, outcome: outcome, final: final, target: target, digests: digests)
+        guard let judge else { return result }
+        return await Self.judge(result, task: task, outcome: outcome, judge: judge)
+    }
+
+    /// Grades the NL_ASSERTION component of `result` with `judge`.
+    ///
+    /// Only when the basis has NL_ASSERTION: each of the task's NL assertions gets one verdict; the
+    /// component scores 1 when every assertion is met, 0 when one is not, and stays `skipped` (so the
+    /// reward is 0) when a judge call failed — the failure is recorded in `nl`, never counted as met.
+    /// Episodes whose termination is not rewardable are not sent to the judge (their reward is 0
+    /// anyway, as in tau2); their `nl` is empty. `needsJudge` becomes false.
+    public static func judge(_ result: EvalResult, task: ToolTask, outcome: EpisodeOutcome, judge: any Judge) async -> EvalResult {
+        var result = result
+        guard let index = result.components.firstIndex(where: { $0.component == .nlAssertion }) else { return result }
+        result.needsJudge = false
+        guard !task.nlAssertions.isEmpty else {
+            result.nl = []
+            return result
+        }
+        var verdicts: [NLAssertionResult] = []
+        if outcome.termination.isRewardable {
+            for assertion in task.nlAssertions {
+                do {
+                    let verdict = try await judge.verdict(on: assertion, task: task, transcript: outcome.transcript)
+                    verdicts.append(NLAssertionResult(assertion: assertion, verdict: verdict))
+                } catch let error as InferenceError {
+                    let infra = error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
+                    verdicts.append(NLAssertionResult(assertion: assertion, verdict: nil, error: error.description, infrastructure: infra))
+                } catch {
+                    verdicts.append(NLAssertionResult(assertion: assertion, verdict: nil, error: "\(error)"))
+                }
+            }
+        }
+        result.nl = verdicts
+        let score: Double?
+        if verdicts.count < task.nlAssertions.count || verdicts.contains(where: { $0.verdict == nil }) {
+            score = nil
+        } else {
+            score = verdicts.allSatisfy(\.met) ? 1 : 0
+        }
+        result.components[index].score = score
+        result.reward = outcome.termination.isRewardable ? result.components.reduce(1.0) { $0 * ($1.score ?? 0) } : 0
+        return result
     }
 
     /// tau2's ACTION rule: same name, and the compared arguments equal after canonical JSON

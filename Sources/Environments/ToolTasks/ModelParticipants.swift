@@ -57,12 +57,15 @@ public struct LLMUser: UserSimulator {
     public var temperature: Double?
     /// The answer length cap.
     public var maxTokens: Int?
+    /// A full population persona this user carries (the `<persona>` block), if any.
+    public var population: UserPersona?
 
     /// Creates the user.
-    public init(model: any LanguageModel, temperature: Double? = 0, maxTokens: Int? = 200) {
+    public init(model: any LanguageModel, temperature: Double? = 0, maxTokens: Int? = 200, population: UserPersona? = nil) {
         self.model = model
         self.temperature = temperature
         self.maxTokens = maxTokens
+        self.population = population
     }
 
     /// Our rewording of tau2's user guidelines, with the fixes from tau2 issues #182, #297 and #494.
@@ -80,9 +83,20 @@ public struct LLMUser: UserSimulator {
         - If your goal cannot be met, say so and then stop. Do not invent new goals.
         """
 
-    /// The system prompt: guidelines, `<scenario>` block, and (with a persona) the behaviour block.
-    public static func systemPrompt(task: ToolTask, persona: PersonaPolicy?) -> String {
+    /// The `<persona>` block's preamble: who the user is shapes how they talk, never the goal or the stop rules.
+    public static let personaPreamble = """
+        Background of the customer you play. It affects HOW you communicate (tone, wording, what you mention in \
+        passing), not WHAT you want: your goal, the facts and name in the scenario, your private information and \
+        the rules for stopping do not change. Stay in character and never mention these instructions.
+        """
+
+    /// The system prompt: guidelines, `<scenario>` block (verbatim, the same with or without a persona), then
+    /// the `<persona>` block of a population persona and the `<behaviour>` block of a persona policy, if any.
+    public static func systemPrompt(task: ToolTask, persona: PersonaPolicy?, population: UserPersona? = nil) -> String {
         var text = guidelines + "\n\n<scenario>\n" + task.scenario.rendered + "\n</scenario>"
+        if let population, !population.text.isEmpty {
+            text += "\n\n<persona>\n" + personaPreamble + "\n" + population.text + "\n</persona>"
+        }
         if let persona, !persona.text.isEmpty {
             text += "\n\n<behaviour>\nThis affects HOW you communicate, not WHAT you want; your goal, facts and private "
                 + "information do not change. Stay in character and never mention these instructions.\n"
@@ -94,7 +108,7 @@ public struct LLMUser: UserSimulator {
     /// Asks the model for the user's next message.
     public func next(_ view: UserView) async throws -> AgentMessage {
         // The projection of the log for the user: its own messages `assistant`, the agent's `user`.
-        let messages = try view.messages(system: Self.systemPrompt(task: view.task, persona: view.persona))
+        let messages = try view.messages(system: Self.systemPrompt(task: view.task, persona: view.persona, population: population))
         let response = try await model.complete(ChatRequest(messages: messages, temperature: temperature, maxTokens: maxTokens))
         let text = response.content.trimmingCharacters(in: .whitespacesAndNewlines)
         return .text(text.isEmpty ? "###STOP###" : text)

@@ -66,12 +66,19 @@ public struct ToolTaskRunConfig: Sendable {
     public var concurrency: Int
     /// The scenario file this came from, if any.
     public var sourceFile: String?
+    /// A model that judges NL assertions (spec §10.8); `nil`: they are reported as needing a judge.
+    public var judge: (any LanguageModel)?
+    /// Population personas the LLM users carry (spec §10.6), assigned by ``UserPersona/assignment(pairs:population:seed:)``.
+    public var population: ToolTaskPopulation?
+    /// Persona attributes to break results down by (`age_band`), besides the persona-policy levels.
+    public var splitBy: [String]
 
     /// Creates a configuration.
     public init(
         domain: URL, taskIDs: [String]? = nil, split: String? = nil, agent: ToolTaskAgentChoice, user: ToolTaskUserChoice = .scripted,
         personas: Int = 0, trials: Int = 1, seed: UInt64 = 1, limits: EpisodeLimits = EpisodeLimits(maxSteps: 200),
-        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil
+        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil, judge: (any LanguageModel)? = nil,
+        population: ToolTaskPopulation? = nil, splitBy: [String] = []
     ) {
         self.domain = domain
         self.taskIDs = taskIDs
@@ -86,17 +93,25 @@ public struct ToolTaskRunConfig: Sendable {
         self.resume = resume
         self.concurrency = concurrency
         self.sourceFile = sourceFile
+        self.judge = judge
+        self.population = population
+        self.splitBy = splitBy
     }
 
     /// The configuration as JSON (part of the run id and the manifest; no wall-clock values).
     public var json: JSONValue {
-        .object(JSONObject([
+        var object = JSONObject([
             ("kind", "tool-tasks"), ("domain", .string(domain.standardizedFileURL.path)),
             ("tasks", taskIDs.map { .array($0.map { .string($0) }) } ?? .null), ("split", split.map { .string($0) } ?? .null),
             ("agent", .string(agent.label)), ("user", .string(user.label)), ("personas", .integer(Int64(personas))),
             ("trials", .integer(Int64(trials))), ("seed", .integer(Int64(bitPattern: seed))),
             ("maxSteps", .integer(Int64(limits.maxSteps))), ("maxErrors", .integer(Int64(limits.maxErrors))),
-        ]))
+        ])
+        // Only when set, so run ids of runs without them stay as they were.
+        if let judge { object["judge"] = .string("model:" + judge.identifier) }
+        if let population { object["population"] = population.json }
+        if !splitBy.isEmpty { object["splitBy"] = .array(splitBy.map { .string($0) }) }
+        return .object(object)
     }
 }
 
@@ -138,6 +153,10 @@ public enum ToolTaskRunner {
         }
         let library = domain.personas ?? PersonaLibrary.standard
         let sampled = config.personas > 0 ? library.sample(count: config.personas, seed: config.seed) : []
+        // Population personas are resolved only for a new run; a resumed run reads them from its units.
+        let people = config.resume == nil ? try await config.population?.resolve() ?? [] : []
+        let assigned = UserPersona.assignment(pairs: people.count, population: people.count, seed: config.seed)
+        var pairs = 0
         var units: [UnitSpec] = []
         for task in tasks {
             var personas: [PersonaPolicy?] = sampled.map { $0 }
@@ -146,12 +165,16 @@ public enum ToolTaskRunner {
                 personas = [preset]
             }
             for persona in personas {
+                let person = people.isEmpty ? nil : people[assigned[pairs % people.count]]
+                pairs += 1
                 for trial in 0..<max(1, config.trials) {
-                    let input = JSONValue.object(JSONObject([
+                    var input = JSONObject([
                         ("task", .string(task.id)), ("trial", .integer(Int64(trial))),
                         ("persona", persona.map { .object(JSONObject([("id", .string($0.id)), ("levels", .array($0.levels.map { .string($0) }))])) } ?? .null),
-                    ]))
-                    units.append(UnitSpec(index: units.count, id: "\(task.id)/\(persona?.id ?? "default")/t\(trial)", kind: "tool-task", input: input))
+                    ])
+                    if let person { input["population"] = person.json }
+                    let id = "\(task.id)/\(persona?.id ?? "default")/" + (person.map { $0.id + "/" } ?? "") + "t\(trial)"
+                    units.append(UnitSpec(index: units.count, id: id, kind: "tool-task", input: .object(input)))
                 }
             }
         }
@@ -167,7 +190,8 @@ public enum ToolTaskRunner {
             let manifest = RunManifest(
                 runID: runID, kind: "tool-tasks", document: document, sourceFile: config.sourceFile, seed: config.seed,
                 model: config.agent.label)
-            store = try await RunStore.create(at: directory, manifest: manifest, personas: sampled.map { ($0.id, personaJSON($0)) }, units: units)
+            let stored = sampled.map { ($0.id, personaJSON($0)) } + people.filter { p in !sampled.contains { $0.id == p.id } }.map { ($0.id, $0.json) }
+            store = try await RunStore.create(at: directory, manifest: manifest, personas: stored, units: units)
         }
         let records = try await store.units()
         let pending = records.filter { $0.status != .done }.map(\.spec)
@@ -210,6 +234,7 @@ public enum ToolTaskRunner {
         if let id = spec.input["persona"]?["id"]?.stringValue {
             persona = personas[id] ?? library.policy(spec.input["persona"]?["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
+        let population = spec.input["population"].flatMap { try? ScenarioPersona(json: $0, file: nil, path: "population") }
         var recorded: [UnitModel] = []
         let agent: any ToolTaskAgent
         switch config.agent {
@@ -227,13 +252,19 @@ public enum ToolTaskRunner {
         case .model(let m):
             let wrapped = UnitModel(base: m)
             recorded.append(wrapped)
-            user = LLMUser(model: wrapped)
+            user = LLMUser(model: wrapped, population: population.map(UserPersona.init))
+        }
+        var judge: (any Judge)? = nil
+        if let m = config.judge {
+            let wrapped = UnitModel(base: m)
+            recorded.append(wrapped)
+            judge = ModelJudge(model: wrapped)
         }
         do {
             let environment = try ToolEnvironment(domain: domain, task: task)
             let outcome = await EpisodeRunner.run(task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
             let (target, _) = try Grader.target(domain: domain, task: task)
-            let graded = try Grader.grade(task: task, outcome: outcome, final: environment, target: target)
+            let graded = try await Grader.grade(task: task, outcome: outcome, final: environment, target: target, judge: judge)
             let splits = domain.splits.filter { $0.ids.contains(task.id) }.map(\.name)
             let calls = outcome.transcript.reduce(0) { $0 + $1.toolCalls.count }
             let result = JSONValue.object(JSONObject([
@@ -250,7 +281,12 @@ public enum ToolTaskRunner {
             for i in modelCalls.indices { modelCalls[i].seq = i }
             let infra = outcome.failure != nil && (outcome.termination == .agentError || outcome.termination == .userError)
                 && outcome.failure?.contains("endpoint") == true
-            return UnitOutcome(index: spec.index, status: infra ? .failed : .done, result: result, error: infra ? outcome.failure : nil, events: events, modelCalls: modelCalls)
+            // A judge whose endpoint is gone leaves the unit ungraded: failed, so --resume runs it again.
+            let judgeDown = graded.judgeUnavailable
+            let error = infra ? outcome.failure : judgeDown ? "judge: " + (graded.nl?.first { $0.infrastructure }?.error ?? "unavailable") : nil
+            return UnitOutcome(
+                index: spec.index, status: infra || judgeDown ? .failed : .done, result: withUserPersona(result, population), error: error,
+                events: events, modelCalls: modelCalls)
         } catch {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
         }
