@@ -160,6 +160,8 @@ struct ToolTaskJudgeTests {
         let report = try String(contentsOf: strict.directory.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(
             report.contains("## NL assertions not met\n\n- `sd-004/pp-803ef1e86a/t0` \(NLTask.assertion): The log shows it."))
+        let html = try String(contentsOf: strict.directory.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<li>NL assertion not met: \(HTMLReport.escape(NLTask.assertion)) (The log shows it.)</li>"))
         // Without the judge the same task is needs-judge and not passed.
         let plain = try await ToolTaskRunner.run(
             ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out))

@@ -167,6 +167,9 @@ struct ToolTaskPopulationTests {
         #expect(try await store.units().allSatisfy { $0.spec.input["population"]?["id"] != nil })
         let report = try String(contentsOf: summary.directory.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("## By persona attribute `occupation`"))
+        let html = try String(contentsOf: summary.directory.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<h3>pass^1 by user persona attribute occupation</h3>"))
+        #expect(html.contains("occupation=retired teacher"))
         // Same seed, same files.
         var again = config
         again.outDirectory = ToolTaskRunTests.temp("population-2")

@@ -186,15 +186,14 @@ enum ToolTaskReport {
             guard !groups.isEmpty else { continue }
             h.append("<h3>\(e(heading))</h3>")
             h.append(
-                HTMLReport.shareBars(
-                    groups.map { g in
-                        let passed = Int(g["passed"]?.intValue ?? 0)
-                        let n = Int(g["trials"]?.intValue ?? 0)
-                        return (
-                            g["key"]?.stringValue ?? "", g["passRate"]?.doubleValue ?? 0,
-                            "\(passed)/\(n) · \(f3(g["passRate"]?.doubleValue))", nil
-                        )
-                    }))
+                groupBars(groups))
+        }
+        for attribute in summary["byPersonaAttribute"]?.arrayValue ?? [] {
+            let groups = attribute["groups"]?.arrayValue ?? []
+            guard !groups.isEmpty else { continue }
+            h.append("<h3>pass^1 by user persona attribute \(e(attribute["attribute"]?.stringValue ?? ""))</h3>")
+            h.append(
+                groupBars(groups))
         }
         let terminations = summary["byTermination"]?.arrayValue ?? []
         if !terminations.isEmpty {
@@ -212,6 +211,19 @@ enum ToolTaskReport {
         }
         h.append(failingSection(results["trials"]?.arrayValue ?? []))
         return h.joined(separator: "\n")
+    }
+
+    /// Pass-rate bars of breakdown groups (`{key, trials, passed, passRate}`).
+    static func groupBars(_ groups: [JSONValue]) -> String {
+        HTMLReport.shareBars(
+            groups.map { g in
+                let passed = Int(g["passed"]?.intValue ?? 0)
+                let n = Int(g["trials"]?.intValue ?? 0)
+                return (
+                    g["key"]?.stringValue ?? "", g["passRate"]?.doubleValue ?? 0,
+                    "\(passed)/\(n) · \(f3(g["passRate"]?.doubleValue))", nil
+                )
+            })
     }
 
     static func failingSection(_ trials: [JSONValue]) -> String {
@@ -271,6 +283,10 @@ enum ToolTaskReport {
         }
         for o in eval["outputs"]?.arrayValue ?? [] where o["met"]?.boolValue == false {
             unmet.append("output not matched: " + (o["pattern"]?.stringValue ?? ""))
+        }
+        for v in eval["nl"]?.arrayValue ?? [] where v["met"]?.boolValue != true {
+            let why = v["error"]?.stringValue.map { "judge failed: " + $0 } ?? v["justification"]?.stringValue ?? ""
+            unmet.append("NL assertion not met: " + (v["assertion"]?.stringValue ?? "") + (why.isEmpty ? "" : " (\(why))"))
         }
         if let transfer = eval["transfer"], transfer["expected"] != transfer["observed"] {
             unmet.append(
