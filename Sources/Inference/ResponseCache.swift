@@ -1,4 +1,5 @@
 public import Storage
+import Synchronization
 
 /// Record and replay of model answers in SQLite.
 ///
@@ -18,6 +19,18 @@ public final class ResponseCache: Sendable {
     }
 
     private let database: Database
+    /// Rows handed to ``store(_:key:requestText:model:)`` and not yet written. Each store writes
+    /// every pending row in one transaction, so the 64 stores of a burst share a few transactions
+    /// (group commit) instead of paying one each; a store still returns only once its row is
+    /// committed.
+    private let pending = Mutex<[PendingRow]>([])
+
+    private struct PendingRow: Sendable {
+        var key: String
+        var model: String
+        var request: String
+        var response: String
+    }
 
     static let migrations = [
         Migration(
@@ -95,14 +108,37 @@ public final class ResponseCache: Sendable {
         async throws(InferenceError)
     {
         let responseText = CanonicalJSON.string(Self.encode(response))
+        pending.withLock {
+            $0.append(PendingRow(key: key, model: identifier, request: requestText, response: responseText))
+        }
         do {
-            try await database.write { connection in
-                try connection.run(
-                    "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
-                    [.text(key), .text(identifier), .text(requestText), .text(responseText)])
-            }
+            // Runs on the database's queue after every earlier store's job: if one of them took this
+            // row, it is committed by now and there may be nothing left to write.
+            try await database.read { connection in try self.writePending(connection) }
         } catch {
             throw InferenceError(.cacheFailure, "cannot write the response cache: \(error)", underlying: error)
+        }
+    }
+
+    /// Writes every pending row in one transaction; on failure the rows go back to be retried by
+    /// the next store (whose row may be among them) and the error is thrown.
+    private func writePending(_ connection: Connection) throws {
+        let rows = pending.withLock { rows -> [PendingRow] in
+            defer { rows.removeAll() }
+            return rows
+        }
+        guard !rows.isEmpty else { return }
+        do {
+            try connection.transaction {
+                for row in rows {
+                    try connection.run(
+                        "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
+                        [.text(row.key), .text(row.model), .text(row.request), .text(row.response)])
+                }
+            }
+        } catch {
+            pending.withLock { $0.insert(contentsOf: rows, at: 0) }
+            throw error
         }
     }
 

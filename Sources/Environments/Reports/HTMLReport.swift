@@ -5,6 +5,25 @@ import Storage
 /// the population, the distributions, browsable transcripts, and the cost.
 enum HTMLReport {
     static func escape(_ text: String) -> String {
+        // Most texts hold none of the four characters: return them as they are.
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) else {
+            return text
+        }
+        // ASCII text: its Characters are its bytes (CR LF, one Character, holds none of the four).
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count + 16)
+            for byte in text.utf8 {
+                switch byte {
+                case 0x26: bytes += Array("&amp;".utf8)
+                case 0x3C: bytes += Array("&lt;".utf8)
+                case 0x3E: bytes += Array("&gt;".utf8)
+                case 0x22: bytes += Array("&quot;".utf8)
+                default: bytes.append(byte)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for ch in text {
@@ -17,6 +36,21 @@ enum HTMLReport {
             }
         }
         return out
+    }
+
+    /// `text` with each "\n" as `<br>` (Foundation's replacement only when there is one).
+    static func lineBreaks(_ text: String) -> String {
+        guard text.utf8.contains(0x0A) else { return text }
+        // ASCII without CR: a plain byte replacement does exactly what Foundation's search does.
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count + 32)
+            for byte in text.utf8 {
+                if byte == 0x0A { bytes += Array("<br>".utf8) } else { bytes.append(byte) }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return text.replacingOccurrences(of: "\n", with: "<br>")
     }
 
     static func number(_ value: JSONValue?) -> String {
@@ -230,7 +264,7 @@ enum HTMLReport {
                 let failed = e.data["failed"]?.stringValue
                 let body =
                     failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
-                    ?? escape(e.content).replacingOccurrences(of: "\n", with: "<br>")
+                    ?? lineBreaks(escape(e.content))
                 h.append("<div class=\"ev\"><span class=\"sp\">\(escape(who)):</span> \(body)</div>")
             }
             h.append("</details>")

@@ -173,6 +173,8 @@ public enum RunReport {
     }
 
     static func csvField(_ text: String) -> String {
+        // Most fields hold none of the four characters (checked on bytes, without Character breaking).
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
