@@ -19,17 +19,26 @@ public final class ResponseCache: Sendable {
     }
 
     private let database: Database
-    /// Rows handed to ``store(_:key:requestText:model:)`` and not yet written. Each store writes
-    /// every pending row in one transaction, so the 64 stores of a burst share a few transactions
-    /// (group commit) instead of paying one each; a store still returns only once its row is
-    /// committed.
-    private let pending = Mutex<[PendingRow]>([])
+    /// A read-only connection to the same file for lookups on the caller's thread (see
+    /// ``lookup(_:)``); `nil` for in-memory caches, whose data only the main connection sees.
+    private let reader: Mutex<Connection?>
+    /// Answers stored and not yet written (write-behind, see ``store(_:key:requestText:model:)``).
+    private let pending = Mutex(Pending())
 
     private struct PendingRow: Sendable {
         var key: String
         var model: String
         var request: String
         var response: String
+    }
+
+    private struct Pending: Sendable {
+        /// In store order; rows leave only once committed, so lookups always see them.
+        var rows: [PendingRow] = []
+        /// Whether a write of the pending rows is queued.
+        var scheduled = false
+        /// Why the last background write failed, until a write succeeds.
+        var failure: String?
     }
 
     static let migrations = [
@@ -55,6 +64,13 @@ public final class ResponseCache: Sendable {
                 "cannot open the response cache: \(error). Choose another file with --cache PATH.",
                 underlying: error)
         }
+        var reader: Connection?
+        if case .file(let path) = location, let connection = try? Connection(.file(path), readOnly: true) {
+            // A lookup that would have to wait for a lock goes through the queue instead.
+            connection.setBusyTimeout(milliseconds: 0)
+            reader = connection
+        }
+        self.reader = Mutex(reader)
     }
 
     /// The cache key of `request` sent to the model named `identifier`.
@@ -76,15 +92,39 @@ public final class ResponseCache: Sendable {
     }
 
     /// The stored answer for `key`, if any.
+    ///
+    /// Answers not yet written are served from memory. File caches are then read on the caller's
+    /// thread through a read-only connection that never waits for a lock (WAL readers do not block
+    /// on the writer; a point lookup takes microseconds): two hops through the database's queue per
+    /// call were the largest delay of a run at 64 calls in flight. Anything unusual (a lock, an
+    /// error) falls back to the queue.
     public func lookup(_ key: String) async throws(InferenceError) -> ChatResponse? {
-        let text: String?
-        do {
-            text = try await database.read { connection in
-                try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string(
-                    "response")
+        var text: String?
+        var known = false
+        if let row = pending.withLock({ $0.rows.last { $0.key == key } }) {
+            text = row.response
+            known = true
+        } else {
+            let quick: (known: Bool, text: String?) = reader.withLock { connection in
+                guard let connection else { return (false, nil) }
+                do {
+                    let row = try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])
+                    return (true, try row?.string("response"))
+                } catch {
+                    return (false, nil)
+                }
             }
-        } catch {
-            throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)
+            (known, text) = quick
+        }
+        if !known {
+            do {
+                text = try await database.read { connection in
+                    try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string(
+                        "response")
+                }
+            } catch {
+                throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)
+            }
         }
         guard let text else { return nil }
         guard let value = try? JSONValue.parse(text), let response = Self.decode(value) else {
@@ -104,46 +144,71 @@ public final class ResponseCache: Sendable {
     }
 
     /// Stores `response` under `key` with the canonical request text from ``entry(for:model:)``.
+    ///
+    /// Write-behind: the row is kept in memory (``lookup(_:)`` serves it at once) and written on the
+    /// database's queue together with every other pending row, in one transaction, without the
+    /// caller waiting. ``flush()`` waits until everything stored so far is committed; a run calls
+    /// it before committing a unit, so a committed unit's answers are always in the cache. A crash
+    /// before that loses only uncommitted units' rows, which costs a repeated call on resume.
+    ///
+    /// - Throws: `cacheFailure` when an earlier background write failed (the rows stay pending and
+    ///   are retried).
     public func store(_ response: ChatResponse, key: String, requestText: String, model identifier: String)
         async throws(InferenceError)
     {
         let responseText = CanonicalJSON.string(Self.encode(response))
-        pending.withLock {
-            $0.append(PendingRow(key: key, model: identifier, request: requestText, response: responseText))
+        let (schedule, failure) = pending.withLock { state -> (Bool, String?) in
+            state.rows.append(PendingRow(key: key, model: identifier, request: requestText, response: responseText))
+            let schedule = !state.scheduled
+            state.scheduled = true
+            return (schedule, state.failure)
         }
+        if schedule {
+            database.enqueue { connection in
+                self.pending.withLock { $0.scheduled = false }
+                do {
+                    try self.writePending(connection)
+                } catch {
+                    self.pending.withLock { $0.failure = "\(error)" }
+                }
+            }
+        }
+        if let failure {
+            throw InferenceError(.cacheFailure, "cannot write the response cache: \(failure)")
+        }
+    }
+
+    /// Waits until every answer stored so far is committed to the file.
+    public func flush() async throws(InferenceError) {
         do {
-            // Runs on the database's queue after every earlier store's job: if one of them took this
-            // row, it is committed by now and there may be nothing left to write.
             try await database.read { connection in try self.writePending(connection) }
         } catch {
             throw InferenceError(.cacheFailure, "cannot write the response cache: \(error)", underlying: error)
         }
     }
 
-    /// Writes every pending row in one transaction; on failure the rows go back to be retried by
-    /// the next store (whose row may be among them) and the error is thrown.
+    /// Writes the pending rows in one transaction (on the database's queue), then drops them from
+    /// memory; on failure they stay pending.
     private func writePending(_ connection: Connection) throws {
-        let rows = pending.withLock { rows -> [PendingRow] in
-            defer { rows.removeAll() }
-            return rows
-        }
+        let rows = pending.withLock { $0.rows }
         guard !rows.isEmpty else { return }
-        do {
-            try connection.transaction {
-                for row in rows {
-                    try connection.run(
-                        "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
-                        [.text(row.key), .text(row.model), .text(row.request), .text(row.response)])
-                }
+        try connection.transaction {
+            for row in rows {
+                try connection.run(
+                    "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
+                    [.text(row.key), .text(row.model), .text(row.request), .text(row.response)])
             }
-        } catch {
-            pending.withLock { $0.insert(contentsOf: rows, at: 0) }
-            throw error
+        }
+        // Only this queue removes rows and stores only append, so the first rows are these.
+        pending.withLock { state in
+            state.rows.removeFirst(rows.count)
+            state.failure = nil
         }
     }
 
     /// Entries stored.
     public func count() async throws(InferenceError) -> Int {
+        try await flush()
         do {
             return try await database.read { connection in
                 Int(try connection.queryOne("SELECT count(*) AS n FROM responses")?.int("n") ?? 0)
