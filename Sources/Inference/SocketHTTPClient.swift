@@ -97,6 +97,8 @@
         var job: Job?
         var buffer: [UInt8] = []
         var reused = false
+        /// Whether epoll watches the socket for writability (`nil`: not registered yet).
+        var watchedWritable: Bool?
 
         init(fd: Int32, key: String, phase: Phase, job: Job?) {
             self.fd = fd
@@ -272,7 +274,9 @@
                 connection.reused = true
                 connection.buffer.removeAll(keepingCapacity: true)
                 connection.phase = .writing(offset: 0)
-                watch(fd, writable: true, modify: true)
+                // Write at once: a request fits the socket buffer, so the connection goes straight to
+                // reading and its epoll registration (readable, as when idle) never changes.
+                handle(fd: fd, flags: 0)
                 return
             }
             open(job)
@@ -334,6 +338,10 @@
         }
 
         private func watch(_ fd: Int32, writable: Bool, modify: Bool) {
+            if let connection = connections[fd] {
+                if modify, connection.watchedWritable == writable { return }
+                connection.watchedWritable = writable
+            }
             var event = epoll_event()
             event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (writable ? EPOLLOUT.rawValue : 0)
             event.data.fd = fd
@@ -366,6 +374,7 @@
                         offset += sent
                     } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                         connection.phase = .writing(offset: offset)
+                        watch(fd, writable: true, modify: true)
                         return
                     } else {
                         return connectionLost(fd)
@@ -380,6 +389,13 @@
                     if received > 0 {
                         chunk.withUnsafeBufferPointer {
                             connection.buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<received]))
+                        }
+                        // A short read most likely drained the socket: if the response is complete,
+                        // skip the read that would only say EAGAIN.
+                        if received < chunk.count,
+                            case .complete = HTTPResponseParser.parse(connection.buffer, connectionClosed: false)
+                        {
+                            break
                         }
                     } else if received == 0 {
                         closed = true

@@ -124,6 +124,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return writer.output
     }
 
+    /// Appends the UTF-8 bytes of ``serialized(pretty:)`` to `bytes` (JSON Lines files).
+    public func serialize(appendingTo bytes: inout [UInt8], pretty: Bool = false) {
+        var writer = JSONWriter(pretty: pretty)
+        swap(&writer.bytes, &bytes)
+        writer.write(self)
+        swap(&writer.bytes, &bytes)
+    }
+
     /// The UTF-8 bytes of ``serialized(pretty:)`` (without building a `String`: request bodies).
     public func serializedBytes(pretty: Bool = false) -> [UInt8] {
         var writer = JSONWriter(pretty: pretty)

@@ -5,7 +5,7 @@
 /// small pieces to a `String` cost more than the JSON itself (this is on every model call's path:
 /// the request body, the cache key, the run store's rows).
 struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []
     private let pretty: Bool
     private let canonical: Bool
 

@@ -96,7 +96,8 @@ public enum RunReport {
     /// One conversation per line: scenario, unit, participants (with persona ids), events with
     /// speaker names, and the unit's result.
     public static func transcripts(_ data: RunData) -> String {
-        var out = ""
+        // One byte buffer for the whole file: concatenating a String per line copied it twice.
+        var out: [UInt8] = []
         for unit in data.doneUnits {
             let events = data.events[unit.spec.index] ?? []
             var participants: [JSONValue] = []
@@ -127,9 +128,10 @@ public enum RunReport {
                     ("events", .array(lines)), ("termination", unit.result["termination"] ?? .null),
                     ("result", unit.result),
                 ]))
-            out += line.serialized() + "\n"
+            line.serialize(appendingTo: &out)
+            out.append(0x0A)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func role(of speaker: String, in data: RunData) -> String {
