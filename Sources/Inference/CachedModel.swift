@@ -21,12 +21,6 @@ public struct CachedModel: LanguageModel {
     /// The base model's identifier (a cache does not change what is answered).
     public var identifier: String { base.identifier }
 
-    /// Waits until every answer stored so far is in the cache file (and the base model's own writes).
-    public func flushPendingWrites() async throws {
-        try await cache?.flush()
-        try await base.flushPendingWrites()
-    }
-
     /// Serves from the cache, or asks the base model and stores its answer.
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
         var entry: (key: String, request: String)?

@@ -7,14 +7,6 @@ public protocol LanguageModel: Sendable {
     var identifier: String { get }
     /// Answers one request.
     func complete(_ request: ChatRequest) async throws -> ChatResponse
-    /// Waits until everything this model recorded so far (cached answers) is durable; a run calls
-    /// it before committing a unit. Models that record nothing return at once.
-    func flushPendingWrites() async throws
-}
-
-extension LanguageModel {
-    /// Nothing to flush.
-    public func flushPendingWrites() async throws {}
 }
 
 /// Something that turns texts into embedding vectors.

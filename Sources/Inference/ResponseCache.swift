@@ -22,7 +22,7 @@ public final class ResponseCache: Sendable {
     /// A read-only connection to the same file for lookups on the caller's thread (see
     /// ``lookup(_:)``); `nil` for in-memory caches, whose data only the main connection sees.
     private let reader: Mutex<Connection?>
-    /// Answers stored and not yet written (write-behind, see ``store(_:key:requestText:model:)``).
+    /// Answers being stored and not yet committed (see ``store(_:key:requestText:model:)``).
     private let pending = Mutex(Pending())
 
     private struct PendingRow: Sendable {
@@ -35,10 +35,6 @@ public final class ResponseCache: Sendable {
     private struct Pending: Sendable {
         /// In store order; rows leave only once committed, so lookups always see them.
         var rows: [PendingRow] = []
-        /// Whether a write of the pending rows is queued.
-        var scheduled = false
-        /// Why the last background write failed, until a write succeeds.
-        var failure: String?
     }
 
     static let migrations = [
@@ -145,41 +141,24 @@ public final class ResponseCache: Sendable {
 
     /// Stores `response` under `key` with the canonical request text from ``entry(for:model:)``.
     ///
-    /// Write-behind: the row is kept in memory (``lookup(_:)`` serves it at once) and written on the
-    /// database's queue together with every other pending row, in one transaction, without the
-    /// caller waiting. ``flush()`` waits until everything stored so far is committed; a run calls
-    /// it before committing a unit, so a committed unit's answers are always in the cache. A crash
-    /// before that loses only uncommitted units' rows, which costs a repeated call on resume.
-    ///
-    /// - Throws: `cacheFailure` when an earlier background write failed (the rows stay pending and
-    ///   are retried).
+    /// Group commit: the row joins the pending rows and the first store to reach the database's
+    /// queue writes them all in one transaction, so the 64 stores of a burst share a few
+    /// transactions instead of paying one each. A store returns only once its row is committed
+    /// (a run killed at any moment re-asks at most the calls in flight).
     public func store(_ response: ChatResponse, key: String, requestText: String, model identifier: String)
         async throws(InferenceError)
     {
         let responseText = CanonicalJSON.string(Self.encode(response))
-        let (schedule, failure) = pending.withLock { state -> (Bool, String?) in
-            state.rows.append(PendingRow(key: key, model: identifier, request: requestText, response: responseText))
-            let schedule = !state.scheduled
-            state.scheduled = true
-            return (schedule, state.failure)
+        pending.withLock {
+            $0.rows.append(PendingRow(key: key, model: identifier, request: requestText, response: responseText))
         }
-        if schedule {
-            database.enqueue { connection in
-                self.pending.withLock { $0.scheduled = false }
-                do {
-                    try self.writePending(connection)
-                } catch {
-                    self.pending.withLock { $0.failure = "\(error)" }
-                }
-            }
-        }
-        if let failure {
-            throw InferenceError(.cacheFailure, "cannot write the response cache: \(failure)")
-        }
+        try await flush()
     }
 
     /// Waits until every answer stored so far is committed to the file.
     public func flush() async throws(InferenceError) {
+        // Rows leave `pending` only once committed: empty means there is nothing to wait for.
+        guard !pending.withLock({ $0.rows.isEmpty }) else { return }
         do {
             try await database.read { connection in try self.writePending(connection) }
         } catch {
@@ -188,7 +167,7 @@ public final class ResponseCache: Sendable {
     }
 
     /// Writes the pending rows in one transaction (on the database's queue), then drops them from
-    /// memory; on failure they stay pending.
+    /// memory; on failure they stay pending (the next store retries them).
     private func writePending(_ connection: Connection) throws {
         let rows = pending.withLock { $0.rows }
         guard !rows.isEmpty else { return }
@@ -200,10 +179,7 @@ public final class ResponseCache: Sendable {
             }
         }
         // Only this queue removes rows and stores only append, so the first rows are these.
-        pending.withLock { state in
-            state.rows.removeFirst(rows.count)
-            state.failure = nil
-        }
+        pending.withLock { $0.rows.removeFirst(rows.count) }
     }
 
     /// Entries stored.

@@ -14,8 +14,6 @@ import Dispatch
 public actor Database {
     private let executor: DispatchQueueExecutor
     private let connection: Connection
-    /// The same connection for ``enqueue(_:)``, which runs on the queue outside the actor's jobs.
-    private nonisolated let queueConnection: QueueConfinedConnection
 
     /// Runs the actor's jobs on its private queue.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -29,16 +27,7 @@ public actor Database {
         let connection = try Connection(location)
         try connection.migrate(migrations)
         self.connection = connection
-        queueConnection = QueueConfinedConnection(connection: connection)
         executor = DispatchQueueExecutor(label: "agora.storage.database")
-    }
-
-    /// Runs `body` with the connection on the database's queue without waiting for it (write-behind
-    /// buffers). The queue is serial, so `body` never overlaps ``read(_:)``, ``write(_:)`` or another
-    /// enqueued body, and a call of either that starts after this one runs after `body`.
-    public nonisolated func enqueue(_ body: @escaping @Sendable (Connection) -> Void) {
-        let shared = queueConnection
-        executor.queue.async { body(shared.connection) }
     }
 
     /// Runs `body` with the connection, without opening a transaction.
@@ -51,14 +40,6 @@ public actor Database {
     public func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
         try connection.transaction { try body(connection) }
     }
-}
-
-/// The actor's connection, handed to blocks that run on the actor's serial queue.
-///
-/// `@unchecked Sendable`: the connection is only ever used on that one serial queue (by the
-/// actor's jobs or by ``Database/enqueue(_:)``), never from two threads at once.
-struct QueueConfinedConnection: @unchecked Sendable {
-    let connection: Connection
 }
 
 /// A serial executor that runs jobs on a private `DispatchQueue`.

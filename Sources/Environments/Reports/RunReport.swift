@@ -60,11 +60,17 @@ public enum RunReport {
     /// Writes every output into the run folder; returns the files in order.
     public static func writeOutputs(store: RunStore) async throws -> [URL] {
         let data = try await RunData.load(store)
-        var files: [(String, String)] = [("transcripts.jsonl", transcripts(data))]
-        if let csv = responsesCSV(data) { files.append(("responses.csv", csv)) }
+        // The texts are independent pure functions of `data`: transcripts (the largest) and the CSV
+        // are built beside the results and the report, on both cores.
+        async let transcriptsText = transcripts(data)
+        async let csvText = responsesCSV(data)
         let results = results(data)
-        files.append(("results.json", results.serialized(pretty: true) + "\n"))
-        files.append(("report.html", HTMLReport.render(data, results: results)))
+        let resultsText = results.serialized(pretty: true) + "\n"
+        let html = HTMLReport.render(data, results: results)
+        var files: [(String, String)] = [("transcripts.jsonl", await transcriptsText)]
+        if let csv = await csvText { files.append(("responses.csv", csv)) }
+        files.append(("results.json", resultsText))
+        files.append(("report.html", html))
         var written: [URL] = []
         for (name, text) in files {
             let url = store.directory.appendingPathComponent(name)

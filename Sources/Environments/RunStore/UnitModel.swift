@@ -23,11 +23,6 @@ public final class UnitModel: LanguageModel {
     /// The calls so far, in order.
     public var calls: [StoredModelCall] { records.withLock { $0 } }
 
-    /// Forwards to the base model.
-    public func flushPendingWrites() async throws {
-        try await base.flushPendingWrites()
-    }
-
     /// Forwards the call and records it.
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
         var purpose = "text"

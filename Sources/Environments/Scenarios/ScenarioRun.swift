@@ -173,8 +173,6 @@ public enum ScenarioRunner {
             while next < min(width, todo.count) { add() }
             while let outcome = try await group.next() {
                 if next < todo.count { add() }
-                // The unit's cached answers are written before its done mark (write-behind cache).
-                try await model.flushPendingWrites()
                 try await store.commit(outcome)
                 monitor.update { c in
                     c.unitsFinished += 1
