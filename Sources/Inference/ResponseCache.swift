@@ -53,7 +53,10 @@ public final class ResponseCache: Sendable {
     /// Opens (creating if needed) the cache at `location`.
     public init(_ location: Connection.Location) throws(InferenceError) {
         do {
-            database = try Database(location, migrations: Self.migrations)
+            // Checkpoints (which sync the file) every ~40 MB of log instead of ~4 MB: each one held
+            // every store of a burst behind it.
+            database = try Database(
+                location, migrations: Self.migrations, pragmas: ["PRAGMA wal_autocheckpoint = 10000"])
         } catch {
             throw InferenceError(
                 .cacheFailure,
