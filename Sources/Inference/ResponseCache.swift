@@ -138,8 +138,9 @@ public final class ResponseCache: Sendable {
     public func store(_ response: ChatResponse, key: String, request: ChatRequest, model identifier: String)
         async throws(InferenceError)
     {
-        try await store(response, key: key, requestText: Self.entry(for: request, model: identifier).request,
-                        model: identifier)
+        try await store(
+            response, key: key, requestText: Self.entry(for: request, model: identifier).request,
+            model: identifier)
     }
 
     /// Stores `response` under `key` with the canonical request text from ``entry(for:model:)``.

@@ -477,7 +477,8 @@
             // The head is parsed on bytes (header names and the values used here are ASCII).
             let firstLineEnd = find([13, 10], in: bytes, from: 0) ?? headEnd
             let statusLine = bytes[0..<min(firstLineEnd, headEnd)]
-            let statusParts = statusLine.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
+            let statusParts = statusLine.split(
+                separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
             guard statusParts.count >= 2, statusParts[0].starts(with: "HTTP/1.".utf8),
                 let status = Int(String(decoding: statusParts[1], as: UTF8.self))
             else {

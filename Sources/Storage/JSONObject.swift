@@ -68,7 +68,7 @@ public struct JSONObject: Sendable, Hashable, Codable, Sequence, ExpressibleByDi
                 if positions != nil {
                     positions?[key] = orderedKeys.count
                 } else if orderedKeys.count >= Self.linearLimit {
-                    var table = Dictionary<String, Int>(minimumCapacity: orderedKeys.count * 2)
+                    var table = [String: Int](minimumCapacity: orderedKeys.count * 2)
                     for (position, existing) in orderedKeys.enumerated() { table[existing] = position }
                     table[key] = orderedKeys.count
                     positions = table

@@ -2,12 +2,12 @@ import AgoraTesting
 import Environments
 import Foundation
 import Inference
+import Storage
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import Storage
-import Synchronization
 
 /// `agora run`'s throughput: a survey of 1,000 respondents × 10 items against a StubServer at 50 ms
 /// latency with 64 units in flight, through the whole pipeline (structured output, response cache,
@@ -94,7 +94,8 @@ enum RunBench: BenchSuite {
                 name: "\(label): efficiency of the units alone (wall − outputs)",
                 value: Double(calls) / max(seconds - outputSeconds, 1e-9) / ideal, unit: "ratio"),
             BenchFigure(
-                name: "\(label): phases: setup / units / after the last unit", value: BenchClock.seconds(unitsStart - start),
+                name: "\(label): phases: setup / units / after the last unit",
+                value: BenchClock.seconds(unitsStart - start),
                 unit: String(
                     format: "s / %.3f s / %.3f s", BenchClock.seconds(unitsEnd - unitsStart),
                     BenchClock.seconds(end - unitsEnd))),
