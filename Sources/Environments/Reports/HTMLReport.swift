@@ -5,24 +5,23 @@ import Storage
 /// the population, the distributions, browsable transcripts, and the cost.
 enum HTMLReport {
     static func escape(_ text: String) -> String {
-        // Most texts hold none of the four characters: return them as they are.
-        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) else {
-            return text
-        }
-        // ASCII text: its Characters are its bytes (CR LF, one Character, holds none of the four).
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(text.utf8.count + 16)
-            for byte in text.utf8 {
-                switch byte {
-                case 0x26: bytes += Array("&amp;".utf8)
-                case 0x3C: bytes += Array("&lt;".utf8)
-                case 0x3E: bytes += Array("&gt;".utf8)
-                case 0x22: bytes += Array("&quot;".utf8)
-                default: bytes.append(byte)
+        // Most texts hold none of the four characters: return them as they are. Otherwise, when each
+        // of them stands between ASCII bytes (so it is a Character of its own, never part of a
+        // cluster with a combining mark), a byte replacement gives what the Character loop gives.
+        switch replacingIsolatedASCII(
+            text, isTarget: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 },
+            with: {
+                switch $0 {
+                case 0x26: "&amp;"
+                case 0x3C: "&lt;"
+                case 0x3E: "&gt;"
+                default: "&quot;"
                 }
-            }
-            return String(decoding: bytes, as: UTF8.self)
+            })
+        {
+        case .unchanged: return text
+        case .replaced(let result): return result
+        case .needsCharacters: break
         }
         var out = ""
         out.reserveCapacity(text.utf8.count)
@@ -38,19 +37,51 @@ enum HTMLReport {
         return out
     }
 
-    /// `text` with each "\n" as `<br>` (Foundation's replacement only when there is one).
+    /// `text` with each "\n" as `<br>`: by bytes when every "\n" stands between ASCII bytes other than
+    /// CR (what Foundation's search matches there), by Foundation otherwise.
     static func lineBreaks(_ text: String) -> String {
-        guard text.utf8.contains(0x0A) else { return text }
-        // ASCII without CR: a plain byte replacement does exactly what Foundation's search does.
-        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(text.utf8.count + 32)
-            for byte in text.utf8 {
-                if byte == 0x0A { bytes += Array("<br>".utf8) } else { bytes.append(byte) }
-            }
-            return String(decoding: bytes, as: UTF8.self)
+        switch replacingIsolatedASCII(text, isTarget: { $0 == 0x0A }, with: { _ in "<br>" }, avoidingBefore: 0x0D) {
+        case .unchanged: return text
+        case .replaced(let result): return result
+        case .needsCharacters: return text.replacingOccurrences(of: "\n", with: "<br>")
         }
-        return text.replacingOccurrences(of: "\n", with: "<br>")
+    }
+
+    enum Replacement {
+        case unchanged
+        case replaced(String)
+        case needsCharacters
+    }
+
+    /// Replaces ASCII target bytes, provided each one's neighbours are ASCII bytes (so it is a whole
+    /// Character and a whole UTF-16 unit match); `avoidingBefore` excludes one preceding byte (CR).
+    static func replacingIsolatedASCII(
+        _ text: String, isTarget: (UInt8) -> Bool, with replacement: (UInt8) -> StaticString,
+        avoidingBefore excluded: UInt8? = nil
+    ) -> Replacement {
+        var copy = text
+        return copy.withUTF8 { source -> Replacement in
+            var first: Int?
+            for index in source.indices where isTarget(source[index]) {
+                if index > 0, source[index - 1] >= 0x80 || source[index - 1] == excluded { return .needsCharacters }
+                if index + 1 < source.count, source[index + 1] >= 0x80 { return .needsCharacters }
+                if first == nil { first = index }
+            }
+            guard let first else { return .unchanged }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(source.count + 64)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[0..<first]))
+            for byte in source[first...] {
+                if isTarget(byte) {
+                    let piece = replacement(byte)
+                    bytes.append(
+                        contentsOf: UnsafeBufferPointer(start: piece.utf8Start, count: piece.utf8CodeUnitCount))
+                } else {
+                    bytes.append(byte)
+                }
+            }
+            return .replaced(String(decoding: bytes, as: UTF8.self))
+        }
     }
 
     static func number(_ value: JSONValue?) -> String {
