@@ -52,7 +52,7 @@ struct StubConnection {
             path = String(target)
             query = nil
         }
-        let json: JSONValue? = message.body.isEmpty ? nil : try? JSONValue.parse(Data(message.body))
+        let json: JSONValue? = message.body.isEmpty ? nil : try? JSONValue.parse(bytes: message.body)
         let configuration = core.configuration
 
         let (request, fault, responder) = core.state.withLock { state in

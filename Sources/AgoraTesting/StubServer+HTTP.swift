@@ -11,15 +11,14 @@ struct HTTPMessage: Sendable {
 
     /// The value of the first header with this name, compared case-insensitively.
     func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { headerNamesMatch($0.name, name) }?.value
     }
 
     /// Whether the client asked to close the connection after this exchange.
     var wantsClose: Bool {
-        let connection = header("Connection")?.lowercased() ?? ""
-        if version == "HTTP/1.0" { return !connection.contains("keep-alive") }
-        return connection.contains("close")
+        let connection = header("Connection") ?? ""
+        if version == "HTTP/1.0" { return !lowercasedContains(connection, "keep-alive") }
+        return lowercasedContains(connection, "close")
     }
 }
 
@@ -211,6 +210,45 @@ enum HTTPResponse {
         default: "Status \(status)"
         }
     }
+}
+
+/// Whether two header names are equal ignoring case (`lowercased()` equality, without allocating
+/// for ASCII names, which every real header name is).
+func headerNamesMatch(_ lhs: String, _ rhs: String) -> Bool {
+    let a = lhs.utf8
+    let b = rhs.utf8
+    guard a.count == b.count else {
+        // Lower-casing non-ASCII text can change its length.
+        return !(a.allSatisfy { $0 < 0x80 } && b.allSatisfy { $0 < 0x80 }) && lhs.lowercased() == rhs.lowercased()
+    }
+    for (x, y) in zip(a, b) {
+        if x >= 0x80 || y >= 0x80 { return lhs.lowercased() == rhs.lowercased() }
+        let lx = x >= 0x41 && x <= 0x5A ? x + 0x20 : x
+        let ly = y >= 0x41 && y <= 0x5A ? y + 0x20 : y
+        if lx != ly { return false }
+    }
+    return true
+}
+
+/// Whether `text.lowercased()` contains `needle` (lowercase ASCII), on bytes for ASCII text (the
+/// generic `String.contains` cost the stub more than answering the request).
+func lowercasedContains(_ text: String, _ needle: StaticString) -> Bool {
+    let wanted = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+    guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.lowercased().contains(needle.description) }
+    let bytes = Array(text.utf8)
+    guard bytes.count >= wanted.count else { return wanted.isEmpty }
+    for start in 0...(bytes.count - wanted.count) {
+        var match = true
+        for offset in 0..<wanted.count {
+            let byte = bytes[start + offset]
+            if (byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte) != wanted[offset] {
+                match = false
+                break
+            }
+        }
+        if match { return true }
+    }
+    return false
 }
 
 /// The text without leading and trailing spaces and tabs (header values, chunk sizes).

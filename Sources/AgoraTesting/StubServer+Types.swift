@@ -52,8 +52,7 @@ public struct StubRequest: Sendable {
 
     /// The value of the first header with this name, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { headerNamesMatch($0.name, name) }?.value
     }
 
     /// The body decoded as UTF-8 (invalid sequences replaced).

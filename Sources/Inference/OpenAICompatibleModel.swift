@@ -17,6 +17,9 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
     /// The limiter every call of this model goes through.
     public let limiter: EndpointLimiter
     private let transport: HTTPTransport
+    /// The URLs of the two API paths, built once (building a URL per call showed in profiles).
+    private let chatURL: URL
+    private let embeddingsURL: URL
 
     /// Creates a client. `identifier` defaults to `"<base URL>#<model>"`; give a stable one when the
     /// URL changes from run to run (the local server's port) but the model does not.
@@ -24,6 +27,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         self.endpoint = endpoint
         self.identifier = identifier ?? "\(endpoint.displayURL)#\(endpoint.model)"
         self.limiter = EndpointLimiter(limits: endpoint.limits)
+        self.chatURL = endpoint.url(for: "chat/completions")
+        self.embeddingsURL = endpoint.url(for: "embeddings")
         self.transport = HTTPTransport(
             maxConnections: endpoint.limits.maxInFlight,
             requestTimeout: endpoint.requestTimeout,
@@ -83,12 +88,18 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         estimatedTokens: Int,
         decode: (Data) throws(InferenceError) -> T
     ) async throws -> T {
-        var request = URLRequest(url: endpoint.url(for: path))
+        let url =
+            switch path {
+            case "chat/completions": chatURL
+            case "embeddings": embeddingsURL
+            default: endpoint.url(for: path)
+            }
+        var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         endpoint.authorize(&request)
-        request.httpBody = Data(body.serialized().utf8)
+        request.httpBody = Data(body.serializedBytes())
         request.timeoutInterval = endpoint.requestTimeout
 
         let policy = endpoint.retry

@@ -1,4 +1,5 @@
 public import Storage
+import Synchronization
 
 /// Record and replay of model answers in SQLite.
 ///
@@ -18,6 +19,23 @@ public final class ResponseCache: Sendable {
     }
 
     private let database: Database
+    /// A read-only connection to the same file for lookups on the caller's thread (see
+    /// ``lookup(_:)``); `nil` for in-memory caches, whose data only the main connection sees.
+    private let reader: Mutex<Connection?>
+    /// Answers being stored and not yet committed (see ``store(_:key:requestText:model:)``).
+    private let pending = Mutex(Pending())
+
+    private struct PendingRow: Sendable {
+        var key: String
+        var model: String
+        var request: String
+        var response: String
+    }
+
+    private struct Pending: Sendable {
+        /// In store order; rows leave only once committed, so lookups always see them.
+        var rows: [PendingRow] = []
+    }
 
     static let migrations = [
         Migration(
@@ -35,13 +53,23 @@ public final class ResponseCache: Sendable {
     /// Opens (creating if needed) the cache at `location`.
     public init(_ location: Connection.Location) throws(InferenceError) {
         do {
-            database = try Database(location, migrations: Self.migrations)
+            // Checkpoints (which sync the file) every ~40 MB of log instead of ~4 MB: each one held
+            // every store of a burst behind it.
+            database = try Database(
+                location, migrations: Self.migrations, pragmas: ["PRAGMA wal_autocheckpoint = 10000"])
         } catch {
             throw InferenceError(
                 .cacheFailure,
                 "cannot open the response cache: \(error). Choose another file with --cache PATH.",
                 underlying: error)
         }
+        var reader: Connection?
+        if case .file(let path) = location, let connection = try? Connection(.file(path), readOnly: true) {
+            // A lookup that would have to wait for a lock goes through the queue instead.
+            connection.setBusyTimeout(milliseconds: 0)
+            reader = connection
+        }
+        self.reader = Mutex(reader)
     }
 
     /// The cache key of `request` sent to the model named `identifier`.
@@ -63,15 +91,39 @@ public final class ResponseCache: Sendable {
     }
 
     /// The stored answer for `key`, if any.
+    ///
+    /// Answers not yet written are served from memory. File caches are then read on the caller's
+    /// thread through a read-only connection that never waits for a lock (WAL readers do not block
+    /// on the writer; a point lookup takes microseconds): two hops through the database's queue per
+    /// call were the largest delay of a run at 64 calls in flight. Anything unusual (a lock, an
+    /// error) falls back to the queue.
     public func lookup(_ key: String) async throws(InferenceError) -> ChatResponse? {
-        let text: String?
-        do {
-            text = try await database.read { connection in
-                try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string(
-                    "response")
+        var text: String?
+        var known = false
+        if let row = pending.withLock({ $0.rows.last { $0.key == key } }) {
+            text = row.response
+            known = true
+        } else {
+            let quick: (known: Bool, text: String?) = reader.withLock { connection in
+                guard let connection else { return (false, nil) }
+                do {
+                    let row = try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])
+                    return (true, try row?.string("response"))
+                } catch {
+                    return (false, nil)
+                }
             }
-        } catch {
-            throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)
+            (known, text) = quick
+        }
+        if !known {
+            do {
+                text = try await database.read { connection in
+                    try connection.queryOne("SELECT response FROM responses WHERE key = ?", [.text(key)])?.string(
+                        "response")
+                }
+            } catch {
+                throw InferenceError(.cacheFailure, "cannot read the response cache: \(error)", underlying: error)
+            }
         }
         guard let text else { return nil }
         guard let value = try? JSONValue.parse(text), let response = Self.decode(value) else {
@@ -86,28 +138,57 @@ public final class ResponseCache: Sendable {
     public func store(_ response: ChatResponse, key: String, request: ChatRequest, model identifier: String)
         async throws(InferenceError)
     {
-        try await store(response, key: key, requestText: Self.entry(for: request, model: identifier).request,
-                        model: identifier)
+        try await store(
+            response, key: key, requestText: Self.entry(for: request, model: identifier).request,
+            model: identifier)
     }
 
     /// Stores `response` under `key` with the canonical request text from ``entry(for:model:)``.
+    ///
+    /// Group commit: the row joins the pending rows and the first store to reach the database's
+    /// queue writes them all in one transaction, so the 64 stores of a burst share a few
+    /// transactions instead of paying one each. A store returns only once its row is committed
+    /// (a run killed at any moment re-asks at most the calls in flight).
     public func store(_ response: ChatResponse, key: String, requestText: String, model identifier: String)
         async throws(InferenceError)
     {
         let responseText = CanonicalJSON.string(Self.encode(response))
+        pending.withLock {
+            $0.rows.append(PendingRow(key: key, model: identifier, request: requestText, response: responseText))
+        }
+        try await flush()
+    }
+
+    /// Waits until every answer stored so far is committed to the file.
+    public func flush() async throws(InferenceError) {
+        // Rows leave `pending` only once committed: empty means there is nothing to wait for.
+        guard !pending.withLock({ $0.rows.isEmpty }) else { return }
         do {
-            try await database.write { connection in
-                try connection.run(
-                    "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
-                    [.text(key), .text(identifier), .text(requestText), .text(responseText)])
-            }
+            try await database.read { connection in try self.writePending(connection) }
         } catch {
             throw InferenceError(.cacheFailure, "cannot write the response cache: \(error)", underlying: error)
         }
     }
 
+    /// Writes the pending rows in one transaction (on the database's queue), then drops them from
+    /// memory; on failure they stay pending (the next store retries them).
+    private func writePending(_ connection: Connection) throws {
+        let rows = pending.withLock { $0.rows }
+        guard !rows.isEmpty else { return }
+        try connection.transaction {
+            for row in rows {
+                try connection.run(
+                    "INSERT OR REPLACE INTO responses(key, model, request, response) VALUES (?, ?, ?, ?)",
+                    [.text(row.key), .text(row.model), .text(row.request), .text(row.response)])
+            }
+        }
+        // Only this queue removes rows and stores only append, so the first rows are these.
+        pending.withLock { $0.rows.removeFirst(rows.count) }
+    }
+
     /// Entries stored.
     public func count() async throws(InferenceError) -> Int {
+        try await flush()
         do {
             return try await database.read { connection in
                 Int(try connection.queryOne("SELECT count(*) AS n FROM responses")?.int("n") ?? 0)

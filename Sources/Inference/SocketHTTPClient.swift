@@ -81,8 +81,9 @@
         case shutdown
     }
 
-    /// A TCP connection and the job it serves.
-    private struct Connection {
+    /// A TCP connection and the job it serves (a class: the loop mutates it in place, where a struct
+    /// in the dictionary was copied, with its buffers, on every event).
+    private final class Connection {
         enum Phase {
             case connecting
             case writing(offset: Int)
@@ -96,6 +97,15 @@
         var job: Job?
         var buffer: [UInt8] = []
         var reused = false
+        /// Whether epoll watches the socket for writability (`nil`: not registered yet).
+        var watchedWritable: Bool?
+
+        init(fd: Int32, key: String, phase: Phase, job: Job?) {
+            self.fd = fd
+            self.key = key
+            self.phase = phase
+            self.job = job
+        }
     }
 
     /// The epoll loop. Everything but `submissions` and `jobCounter` is touched only by the loop thread.
@@ -106,6 +116,9 @@
         private let wakeRead: Int32
         private let wakeWrite: Int32
         private let submissions = Mutex<[Command]>([])
+        /// Whether a wake-up byte is in the pipe and not yet drained: commands submitted meanwhile
+        /// ride on it (a burst of 64 calls costs one write and one wake-up, not 64).
+        private let wakePending = Atomic<Bool>(false)
         private let jobCounter = Atomic<UInt64>(0)
         private var connections: [Int32: Connection] = [:]
         private var idle: [String: [Int32]] = [:]
@@ -113,6 +126,11 @@
         /// Jobs cancelled before the loop saw them start (the cancel can overtake the start).
         private var cancelledEarly: Set<UInt64> = []
         private var running = true
+        /// No job's deadline is earlier than this, so the loop scans for expired jobs only once it
+        /// passes (scanning every connection on every wake-up cost more than the I/O at 64 in flight).
+        private var nextExpiryCheck = UInt64.max
+        /// The receive buffer, reused by every read.
+        private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
 
         init() throws {
             epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -149,6 +167,7 @@
 
         func submit(_ command: Command) {
             submissions.withLock { $0.append(command) }
+            guard !wakePending.exchange(true, ordering: .acquiringAndReleasing) else { return }
             var byte: UInt8 = 1
             _ = write(wakeWrite, &byte, 1)
         }
@@ -174,7 +193,7 @@
                         handle(fd: fd, flags: flags)
                     }
                 }
-                expireDeadlines()
+                if Self.now() >= nextExpiryCheck { expireDeadlines() }
             }
             for fd in Array(connections.keys) {
                 if let job = connections[fd]?.job { job.continuation.resume(throwing: URLError(.cancelled)) }
@@ -187,16 +206,18 @@
         }
 
         private func nextTimeoutMilliseconds() -> Int32 {
-            let deadlines = connections.values.compactMap { $0.job?.deadline }
-            guard let earliest = deadlines.min() else { return 1000 }
+            guard nextExpiryCheck != .max else { return 1000 }
             let now = Self.now()
-            if earliest <= now { return 0 }
-            return Int32(min(1000, (earliest - now) / 1_000_000 + 1))
+            if nextExpiryCheck <= now { return 0 }
+            return Int32(min(1000, (nextExpiryCheck - now) / 1_000_000 + 1))
         }
 
         private func drainWakeups() {
             var sink = [UInt8](repeating: 0, count: 256)
             while read(wakeRead, &sink, sink.count) > 0 {}
+            // Cleared before taking the commands: a command submitted after this point either is
+            // taken below or writes a new wake-up byte.
+            wakePending.store(false, ordering: .sequentiallyConsistent)
             let commands = submissions.withLock { pending -> [Command] in
                 defer { pending.removeAll() }
                 return pending
@@ -210,13 +231,24 @@
             }
         }
 
+        /// Fails the jobs past their deadline and finds the next deadline.
         private func expireDeadlines() {
             let now = Self.now()
+            var next = UInt64.max
             for (fd, connection) in connections {
-                if let job = connection.job, job.deadline <= now {
+                guard let job = connection.job else { continue }
+                if job.deadline <= now {
                     finish(fd, with: .failure(URLError(.timedOut)), keepAlive: false)
+                } else {
+                    next = min(next, job.deadline)
                 }
             }
+            nextExpiryCheck = next
+        }
+
+        /// Makes sure the loop wakes up for `job`'s deadline.
+        private func track(_ job: Job) {
+            nextExpiryCheck = min(nextExpiryCheck, job.deadline)
         }
 
         private func cancel(_ id: UInt64) {
@@ -234,22 +266,24 @@
                 job.continuation.resume(throwing: URLError(.cancelled))
                 return
             }
+            track(job)
             // Reuse the most recently idle connection to the same host, if any.
-            while var pool = idle[job.key], let fd = pool.popLast() {
-                idle[job.key] = pool
-                guard var connection = connections[fd] else { continue }
+            while let fd = idle[job.key]?.popLast() {
+                guard let connection = connections[fd] else { continue }
                 connection.job = job
                 connection.reused = true
                 connection.buffer.removeAll(keepingCapacity: true)
                 connection.phase = .writing(offset: 0)
-                connections[fd] = connection
-                watch(fd, writable: true, modify: true)
+                // Write at once: a request fits the socket buffer, so the connection goes straight to
+                // reading and its epoll registration (readable, as when idle) never changes.
+                handle(fd: fd, flags: 0)
                 return
             }
             open(job)
         }
 
         private func open(_ job: Job) {
+            track(job)
             guard let address = resolve(job.host) else {
                 job.continuation.resume(throwing: URLError(.cannotFindHost))
                 return
@@ -304,6 +338,10 @@
         }
 
         private func watch(_ fd: Int32, writable: Bool, modify: Bool) {
+            if let connection = connections[fd] {
+                if modify, connection.watchedWritable == writable { return }
+                connection.watchedWritable = writable
+            }
             var event = epoll_event()
             event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (writable ? EPOLLOUT.rawValue : 0)
             event.data.fd = fd
@@ -311,7 +349,7 @@
         }
 
         private func handle(fd: Int32, flags: UInt32) {
-            guard var connection = connections[fd] else { return }
+            guard let connection = connections[fd] else { return }
             switch connection.phase {
             case .idle:
                 // The server closed (or wrote to) an idle connection: drop it.
@@ -325,7 +363,6 @@
                     return
                 }
                 connection.phase = .writing(offset: 0)
-                connections[fd] = connection
                 handle(fd: fd, flags: flags)
             case .writing(var offset):
                 guard let job = connection.job else { return drop(fd) }
@@ -337,22 +374,29 @@
                         offset += sent
                     } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                         connection.phase = .writing(offset: offset)
-                        connections[fd] = connection
+                        watch(fd, writable: true, modify: true)
                         return
                     } else {
                         return connectionLost(fd)
                     }
                 }
                 connection.phase = .reading
-                connections[fd] = connection
                 watch(fd, writable: false, modify: true)
             case .reading:
-                var chunk = [UInt8](repeating: 0, count: 64 * 1024)
                 var closed = false
                 while true {
                     let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                     if received > 0 {
-                        connection.buffer.append(contentsOf: chunk[0..<received])
+                        chunk.withUnsafeBufferPointer {
+                            connection.buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<received]))
+                        }
+                        // A short read most likely drained the socket: if the response is complete,
+                        // skip the read that would only say EAGAIN.
+                        if received < chunk.count,
+                            case .complete = HTTPResponseParser.parse(connection.buffer, connectionClosed: false)
+                        {
+                            break
+                        }
                     } else if received == 0 {
                         closed = true
                         break
@@ -365,7 +409,6 @@
                         break
                     }
                 }
-                connections[fd] = connection
                 switch HTTPResponseParser.parse(connection.buffer, connectionClosed: closed) {
                 case .complete(let result, let keepAlive):
                     finish(fd, with: .success(result), keepAlive: keepAlive && !closed)
@@ -392,13 +435,12 @@
         }
 
         private func finish(_ fd: Int32, with outcome: Result<HTTPResult, URLError>, keepAlive: Bool) {
-            guard var connection = connections[fd] else { return }
+            guard let connection = connections[fd] else { return }
             let job = connection.job
             connection.job = nil
             if keepAlive {
                 connection.phase = .idle
                 connection.buffer.removeAll(keepingCapacity: true)
-                connections[fd] = connection
                 idle[connection.key, default: []].append(fd)
                 watch(fd, writable: false, modify: true)
             } else {
@@ -432,29 +474,38 @@
             guard let headEnd = find([13, 10, 13, 10], in: bytes, from: 0) else {
                 return connectionClosed || bytes.count > 64 * 1024 ? (bytes.isEmpty ? .needMore : .invalid) : .needMore
             }
-            let head = String(decoding: bytes[0..<headEnd], as: UTF8.self)
-            var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-            guard !lines.isEmpty else { return .invalid }
-            let statusParts = lines.removeFirst().split(separator: " ", maxSplits: 2)
-            guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
+            // The head is parsed on bytes (header names and the values used here are ASCII).
+            let firstLineEnd = find([13, 10], in: bytes, from: 0) ?? headEnd
+            let statusLine = bytes[0..<min(firstLineEnd, headEnd)]
+            let statusParts = statusLine.split(
+                separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
+            guard statusParts.count >= 2, statusParts[0].starts(with: "HTTP/1.".utf8),
+                let status = Int(String(decoding: statusParts[1], as: UTF8.self))
+            else {
                 return .invalid
             }
             var contentLength: Int?
             var chunked = false
-            var close = statusParts[0] == "HTTP/1.0"
+            var close = statusParts[0].elementsEqual("HTTP/1.0".utf8)
             var retryAfter: String?
-            for line in lines {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                let name = line[..<colon].lowercased()
-                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                switch name {
-                case "content-length": contentLength = Int(value)
-                case "transfer-encoding": chunked = value.lowercased().contains("chunked")
-                case "connection":
-                    if value.lowercased().contains("close") { close = true }
-                    if value.lowercased().contains("keep-alive") { close = false }
-                case "retry-after": retryAfter = value
-                default: break
+            var lineStart = min(firstLineEnd, headEnd) + 2
+            while lineStart < headEnd {
+                let lineEnd = find([13, 10], in: bytes, from: lineStart).map { min($0, headEnd) } ?? headEnd
+                let line = bytes[lineStart..<lineEnd]
+                lineStart = lineEnd + 2
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+                let name = line[..<colon]
+                let value = trimmed(line[(colon + 1)...])
+                if asciiEqualsIgnoringCase(name, "content-length") {
+                    contentLength = Int(String(decoding: value, as: UTF8.self))
+                } else if asciiEqualsIgnoringCase(name, "transfer-encoding") {
+                    chunked = asciiLowercased(value).contains("chunked")
+                } else if asciiEqualsIgnoringCase(name, "connection") {
+                    let lowered = asciiLowercased(value)
+                    if lowered.contains("close") { close = true }
+                    if lowered.contains("keep-alive") { close = false }
+                } else if asciiEqualsIgnoringCase(name, "retry-after") {
+                    retryAfter = String(decoding: value, as: UTF8.self)
                 }
             }
             let bodyStart = headEnd + 4
@@ -499,6 +550,23 @@
             guard connectionClosed else { return .needMore }
             return .complete(
                 HTTPResult(status: status, retryAfter: retryAfter, body: Data(bytes[bodyStart...])), keepAlive: false)
+        }
+
+        private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+            var slice = bytes
+            while let first = slice.first, first == 0x20 || first == 0x09 { slice.removeFirst() }
+            while let last = slice.last, last == 0x20 || last == 0x09 { slice.removeLast() }
+            return slice
+        }
+
+        private static func asciiLowercased(_ bytes: ArraySlice<UInt8>) -> String {
+            String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        }
+
+        private static func asciiEqualsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
+            guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+            let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+            return zip(bytes, expected).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0) == $1 }
         }
 
         private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {

@@ -6,6 +6,9 @@ import Storage
 enum TolerantJSON {
     /// The first JSON object or array that can be recovered from `text`, or `nil`.
     static func extract(_ text: String) -> JSONValue? {
+        // Well-formed answers (the usual case) parse as they are: the parser skips JSON whitespace,
+        // a subset of what trimming removes, so the value is the one the trimmed text gives.
+        if let value = try? JSONValue.parse(text), isContainer(value) { return value }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if let value = try? JSONValue.parse(trimmed), isContainer(value) { return value }
         let scalars = Array(trimmed.unicodeScalars)

@@ -23,7 +23,16 @@ public enum CanonicalJSON {
 
     /// The canonical text of `value` as UTF-8 bytes.
     public static func data(_ value: JSONValue) -> Data {
-        Data(string(value).utf8)
+        var writer = JSONWriter(canonical: true)
+        writer.write(value)
+        return Data(writer.bytes)
+    }
+
+    /// The canonical text of `value` as UTF-8 bytes.
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        var writer = JSONWriter(canonical: true)
+        writer.write(value)
+        return writer.bytes
     }
 
     /// The canonical text of a double (see the type's rules); `null` for NaN and infinities.

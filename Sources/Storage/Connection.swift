@@ -169,6 +169,12 @@ public final class Connection {
         return statement
     }
 
+    /// How long a statement waits for a lock held by another connection before failing with
+    /// `SQLITE_BUSY` (5 s when opened; 0 fails at once).
+    public func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle.pointer, milliseconds)
+    }
+
     /// The rowid of the most recent successful INSERT on this connection.
     public var lastInsertRowID: Int64 {
         sqlite3_last_insert_rowid(handle.pointer)

@@ -20,11 +20,15 @@ public actor Database {
         executor.asUnownedSerialExecutor()
     }
 
-    /// Opens the database and applies `migrations` (see ``Connection/migrate(_:)``).
+    /// Opens the database, runs `pragmas` (per-connection settings such as
+    /// `PRAGMA wal_autocheckpoint = N`) and applies `migrations` (see ``Connection/migrate(_:)``).
     ///
     /// Opening and migrating run on the caller's thread, once; every later access runs on the queue.
-    public init(_ location: Connection.Location, migrations: [Migration] = []) throws(StorageError) {
+    public init(_ location: Connection.Location, migrations: [Migration] = [], pragmas: [String] = [])
+        throws(StorageError)
+    {
         let connection = try Connection(location)
+        for pragma in pragmas { try connection.execute(pragma) }
         try connection.migrate(migrations)
         self.connection = connection
         executor = DispatchQueueExecutor(label: "agora.storage.database")

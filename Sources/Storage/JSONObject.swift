@@ -1,6 +1,7 @@
 /// A JSON object whose keys keep their insertion order.
 ///
-/// Lookup by key is O(1); removing a key is O(n). Two objects are equal when they hold the same
+/// Lookup by key is O(1) (a linear scan of at most ``linearLimit`` keys for small objects, which
+/// is cheaper than hashing); removing a key is O(n). Two objects are equal when they hold the same
 /// keys with equal values, whatever the order; the hash is computed over the keys in UTF-8 byte
 /// order so that it agrees with equality.
 public struct JSONObject: Sendable, Hashable, Codable, Sequence, ExpressibleByDictionaryLiteral {
@@ -9,7 +10,12 @@ public struct JSONObject: Sendable, Hashable, Codable, Sequence, ExpressibleByDi
 
     private var orderedKeys: [String] = []
     private var orderedValues: [JSONValue] = []
-    private var positions: [String: Int] = [:]
+    /// Key positions, built only once the object grows past ``linearLimit`` keys: most objects
+    /// (request bodies, messages, events) are small, and hashing every key cost more than scanning.
+    private var positions: [String: Int]?
+
+    /// Objects with at most this many keys find a key by comparing it with each key in turn.
+    static let linearLimit = 8
 
     /// Creates an empty object.
     public init() {}
@@ -41,27 +47,43 @@ public struct JSONObject: Sendable, Hashable, Codable, Sequence, ExpressibleByDi
     /// The value for `key`; setting `nil` removes the key, setting a new key appends it.
     public subscript(key: String) -> JSONValue? {
         get {
-            guard let index = positions[key] else { return nil }
+            guard let index = index(of: key) else { return nil }
             return orderedValues[index]
         }
         set {
-            if let index = positions[key] {
+            if let index = index(of: key) {
                 if let newValue {
                     orderedValues[index] = newValue
                 } else {
                     orderedKeys.remove(at: index)
                     orderedValues.remove(at: index)
-                    positions[key] = nil
-                    for later in index..<orderedKeys.count {
-                        positions[orderedKeys[later]] = later
+                    if positions != nil {
+                        positions?[key] = nil
+                        for later in index..<orderedKeys.count {
+                            positions?[orderedKeys[later]] = later
+                        }
                     }
                 }
             } else if let newValue {
-                positions[key] = orderedKeys.count
+                if positions != nil {
+                    positions?[key] = orderedKeys.count
+                } else if orderedKeys.count >= Self.linearLimit {
+                    var table = [String: Int](minimumCapacity: orderedKeys.count * 2)
+                    for (position, existing) in orderedKeys.enumerated() { table[existing] = position }
+                    table[key] = orderedKeys.count
+                    positions = table
+                }
                 orderedKeys.append(key)
                 orderedValues.append(newValue)
             }
         }
+    }
+
+    /// The position of `key` (String equality, as a Dictionary would use).
+    private func index(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        for index in orderedKeys.indices where orderedKeys[index] == key { return index }
+        return nil
     }
 
     /// Returns an iterator over the pairs in insertion order.

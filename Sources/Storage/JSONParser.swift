@@ -166,6 +166,18 @@ struct JSONParser {
             }
             skipDigits()
         }
+        if isInteger, position - start <= 18 {
+            // At most 18 digits always fit in Int64: no String, no overflow check.
+            var index = start
+            let negative = bytes[index] == UInt8(ascii: "-")
+            if negative { index += 1 }
+            var magnitude: Int64 = 0
+            while index < position {
+                magnitude = magnitude * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            return .integer(negative ? -magnitude : magnitude)
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isInteger, let integer = Int64(text) {
             return .integer(integer)

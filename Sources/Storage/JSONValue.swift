@@ -96,11 +96,21 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parses UTF-8 encoded JSON (RFC 8259), keeping object key order; a leading byte-order mark is skipped.
     public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
-        let bytes = [UInt8](data)
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
-            return try parser.parseDocument()
+        // `Data.withUnsafeBytes` is untyped `rethrows`, so the typed error travels in a `Result`.
+        let result = data.withUnsafeBytes { raw -> Result<JSONValue, JSONParseError> in
+            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+            return Result { () throws(JSONParseError) -> JSONValue in try parser.parseDocument() }
         }
+        return try result.get()
+    }
+
+    /// Parses UTF-8 encoded JSON bytes, as `parse(_ data:)` does.
+    public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        let result = bytes.withUnsafeBufferPointer { buffer -> Result<JSONValue, JSONParseError> in
+            var parser = JSONParser(bytes: buffer)
+            return Result { () throws(JSONParseError) -> JSONValue in try parser.parseDocument() }
+        }
+        return try result.get()
     }
 
     /// JSON text in the order the value holds its keys.
@@ -112,6 +122,21 @@ public enum JSONValue: Sendable, Hashable, Codable {
         var writer = JSONWriter(pretty: pretty)
         writer.write(self)
         return writer.output
+    }
+
+    /// Appends the UTF-8 bytes of ``serialized(pretty:)`` to `bytes` (JSON Lines files).
+    public func serialize(appendingTo bytes: inout [UInt8], pretty: Bool = false) {
+        var writer = JSONWriter(pretty: pretty)
+        swap(&writer.bytes, &bytes)
+        writer.write(self)
+        swap(&writer.bytes, &bytes)
+    }
+
+    /// The UTF-8 bytes of ``serialized(pretty:)`` (without building a `String`: request bodies).
+    public func serializedBytes(pretty: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(pretty: pretty)
+        writer.write(self)
+        return writer.bytes
     }
 
     /// Decodes any JSON value from a single-value container.

@@ -3,6 +3,11 @@ import Environments
 import Foundation
 import Inference
 import Storage
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `agora run`'s throughput: a survey of 1,000 respondents × 10 items against a StubServer at 50 ms
 /// latency with 64 units in flight, through the whole pipeline (structured output, response cache,
@@ -36,16 +41,40 @@ enum RunBench: BenchSuite {
         let scenario = try Scenario.parse(document(respondents: respondents))
 
         let clock = ContinuousClock()
+        // When the units start (the first update sets the total) and when the last one finished.
+        let phases = Mutex<(unitsStart: ContinuousClock.Instant?, unitsEnd: ContinuousClock.Instant?)>((nil, nil))
+        let monitor = RunMonitor { counts in
+            let now = ContinuousClock.now
+            phases.withLock { p in
+                if p.unitsStart == nil { p.unitsStart = now }
+                if counts.unitsTotal > 0, counts.unitsFinished == counts.unitsTotal { p.unitsEnd = now }
+            }
+        }
+        let cpuStart = processCPUSeconds()
         let start = clock.now
         let summary = try await ScenarioRunner.run(
             scenario: scenario, model: model,
-            options: RunOptions(outDirectory: folder.appendingPathComponent("runs"), concurrency: width))
-        let seconds = BenchClock.seconds(clock.now - start)
+            options: RunOptions(outDirectory: folder.appendingPathComponent("runs"), concurrency: width),
+            monitor: monitor)
+        let end = clock.now
+        let seconds = BenchClock.seconds(end - start)
+        let (unitsStart, unitsEnd) = phases.withLock { ($0.unitsStart ?? start, $0.unitsEnd ?? end) }
+        let cpuSeconds = processCPUSeconds() - cpuStart
         let calls = stub.requestCount
         // The outputs (transcripts, CSV, results, report) are written once at the end; time them alone.
         let outputsStart = clock.now
+        let outputsCPUStart = processCPUSeconds()
         _ = try await RunReport.writeOutputs(store: try RunStore.open(summary.directory))
         let outputSeconds = BenchClock.seconds(clock.now - outputsStart)
+        let outputCPUSeconds = processCPUSeconds() - outputsCPUStart
+        // Where a call's time goes: inside the model call (lookup, HTTP, store) vs between calls.
+        let runStore = try RunStore.open(summary.directory)
+        var latencies: [Double] = []
+        for unit in 0..<summary.unitsTotal {
+            latencies += try await runStore.modelCalls(unit: unit).map(\.latencySeconds)
+        }
+        latencies.sort()
+        let meanLatency = latencies.reduce(0, +) / Double(max(latencies.count, 1))
         let ideal = Double(width) / latency
         let efficiency = Double(calls) / seconds / ideal
         let label = "survey \(respondents) × 10 at 50 ms, conc. 64, \(cached ? "cache on" : "cache off")"
@@ -58,11 +87,42 @@ enum RunBench: BenchSuite {
                 met: efficiency >= 0.90),
             BenchFigure(
                 name: "\(label): peak in flight at the stub", value: Double(stub.peakInFlight), unit: "requests"),
-            BenchFigure(name: "\(label): writing the outputs", value: outputSeconds, unit: "s"),
+            BenchFigure(
+                name: "\(label): writing the outputs (wall, CPU)", value: outputSeconds,
+                unit: String(format: "s, %.3f s CPU", outputCPUSeconds)),
             BenchFigure(
                 name: "\(label): efficiency of the units alone (wall − outputs)",
                 value: Double(calls) / max(seconds - outputSeconds, 1e-9) / ideal, unit: "ratio"),
+            BenchFigure(
+                name: "\(label): phases: setup / units / after the last unit",
+                value: BenchClock.seconds(unitsStart - start),
+                unit: String(
+                    format: "s / %.3f s / %.3f s", BenchClock.seconds(unitsEnd - unitsStart),
+                    BenchClock.seconds(end - unitsEnd))),
+            BenchFigure(
+                name: "\(label): call latency seen by the unit − 50 ms: mean / p50 / p99",
+                value: (meanLatency - latency) * 1e3,
+                unit: String(
+                    format: "ms / %.2f ms / %.2f ms", (BenchClock.quantile(latencies, 0.5) - latency) * 1e3,
+                    (BenchClock.quantile(latencies, 0.99) - latency) * 1e3)),
+            // CPU time (user + system, every thread: Agora, the in-process stub, SQLite) of the timed
+            // region; unlike the wall time it hardly moves when the machine is shared.
+            BenchFigure(
+                name: "\(label): CPU time per 10,000 calls (incl. stub and outputs)",
+                value: cpuSeconds / Double(max(calls, 1)) * 10_000, unit: "s"),
         ]
+    }
+
+    /// User + system CPU seconds of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        #if canImport(Glibc)
+            var usage = rusage()
+            guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+            func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+            return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        #else
+            return 0
+        #endif
     }
 
     /// The cost of one response-cache key (canonical JSON + SHA-256) of a survey request, which

@@ -5,6 +5,24 @@ import Storage
 /// the population, the distributions, browsable transcripts, and the cost.
 enum HTMLReport {
     static func escape(_ text: String) -> String {
+        // Most texts hold none of the four characters: return them as they are. Otherwise, when each
+        // of them stands between ASCII bytes (so it is a Character of its own, never part of a
+        // cluster with a combining mark), a byte replacement gives what the Character loop gives.
+        switch replacingIsolatedASCII(
+            text, isTarget: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 },
+            with: {
+                switch $0 {
+                case 0x26: "&amp;"
+                case 0x3C: "&lt;"
+                case 0x3E: "&gt;"
+                default: "&quot;"
+                }
+            })
+        {
+        case .unchanged: return text
+        case .replaced(let result): return result
+        case .needsCharacters: break
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for ch in text {
@@ -17,6 +35,53 @@ enum HTMLReport {
             }
         }
         return out
+    }
+
+    /// `text` with each "\n" as `<br>`: by bytes when every "\n" stands between ASCII bytes other than
+    /// CR (what Foundation's search matches there), by Foundation otherwise.
+    static func lineBreaks(_ text: String) -> String {
+        switch replacingIsolatedASCII(text, isTarget: { $0 == 0x0A }, with: { _ in "<br>" }, avoidingBefore: 0x0D) {
+        case .unchanged: return text
+        case .replaced(let result): return result
+        case .needsCharacters: return text.replacingOccurrences(of: "\n", with: "<br>")
+        }
+    }
+
+    enum Replacement {
+        case unchanged
+        case replaced(String)
+        case needsCharacters
+    }
+
+    /// Replaces ASCII target bytes, provided each one's neighbours are ASCII bytes (so it is a whole
+    /// Character and a whole UTF-16 unit match); `avoidingBefore` excludes one preceding byte (CR).
+    static func replacingIsolatedASCII(
+        _ text: String, isTarget: (UInt8) -> Bool, with replacement: (UInt8) -> StaticString,
+        avoidingBefore excluded: UInt8? = nil
+    ) -> Replacement {
+        var copy = text
+        return copy.withUTF8 { source -> Replacement in
+            var first: Int?
+            for index in source.indices where isTarget(source[index]) {
+                if index > 0, source[index - 1] >= 0x80 || source[index - 1] == excluded { return .needsCharacters }
+                if index + 1 < source.count, source[index + 1] >= 0x80 { return .needsCharacters }
+                if first == nil { first = index }
+            }
+            guard let first else { return .unchanged }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(source.count + 64)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[0..<first]))
+            for byte in source[first...] {
+                if isTarget(byte) {
+                    let piece = replacement(byte)
+                    bytes.append(
+                        contentsOf: UnsafeBufferPointer(start: piece.utf8Start, count: piece.utf8CodeUnitCount))
+                } else {
+                    bytes.append(byte)
+                }
+            }
+            return .replaced(String(decoding: bytes, as: UTF8.self))
+        }
     }
 
     static func number(_ value: JSONValue?) -> String {
@@ -295,7 +360,7 @@ enum HTMLReport {
                 }
                 let body =
                     failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
-                    ?? escape(text).replacingOccurrences(of: "\n", with: "<br>")
+                    ?? lineBreaks(escape(text))
                 h.append("<div class=\"ev\"><span class=\"sp\">\(escape(who)):</span> \(body)</div>")
             }
             h.append("</details>")

@@ -62,20 +62,28 @@ public enum RunReport {
     /// Writes every output into the run folder; returns the files in order.
     public static func writeOutputs(store: RunStore) async throws -> [URL] {
         let data = try await RunData.load(store)
-        var files: [(String, String)] = [("transcripts.jsonl", transcripts(data))]
+        var files: [(String, String)]
         if data.manifest.kind == ToolTaskReport.kind {
             let results = ToolTaskReport.results(data)
-            files += [
+            files = [
+                ("transcripts.jsonl", transcripts(data)),
                 ("episodes.jsonl", ToolTaskReport.episodesJSONL(data)),
                 ("results.json", results.serialized(pretty: true) + "\n"),
                 ("report.md", ToolTaskReport.markdown(results)),
                 ("report.html", HTMLReport.render(data, results: results)),
             ]
         } else {
-            if let csv = responsesCSV(data) { files.append(("responses.csv", csv)) }
+            // The texts are independent pure functions of `data`: transcripts (the largest) and the
+            // CSV are built beside the results and the report, on both cores.
+            async let transcriptsText = transcripts(data)
+            async let csvText = responsesCSV(data)
             let results = results(data)
-            files.append(("results.json", results.serialized(pretty: true) + "\n"))
-            files.append(("report.html", HTMLReport.render(data, results: results)))
+            let resultsText = results.serialized(pretty: true) + "\n"
+            let html = HTMLReport.render(data, results: results)
+            files = [("transcripts.jsonl", await transcriptsText)]
+            if let csv = await csvText { files.append(("responses.csv", csv)) }
+            files.append(("results.json", resultsText))
+            files.append(("report.html", html))
         }
         var written: [URL] = []
         for (name, text) in files {
@@ -109,7 +117,8 @@ public enum RunReport {
     /// One conversation per line: scenario, unit, participants (with persona ids), events with
     /// speaker names, and the unit's result.
     public static func transcripts(_ data: RunData) -> String {
-        var out = ""
+        // One byte buffer for the whole file: concatenating a String per line copied it twice.
+        var out: [UInt8] = []
         for unit in data.doneUnits {
             let events = data.events[unit.spec.index] ?? []
             var participants: [JSONValue] = []
@@ -140,9 +149,10 @@ public enum RunReport {
                     ("events", .array(lines)), ("termination", unit.result["termination"] ?? .null),
                     ("result", unit.result),
                 ]))
-            out += line.serialized() + "\n"
+            line.serialize(appendingTo: &out)
+            out.append(0x0A)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func role(of speaker: String, in data: RunData) -> String {
@@ -187,6 +197,8 @@ public enum RunReport {
     }
 
     static func csvField(_ text: String) -> String {
+        // Most fields hold none of the four characters (checked on bytes, without Character breaking).
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
