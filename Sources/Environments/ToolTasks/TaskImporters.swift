@@ -122,7 +122,15 @@ public enum TaskImporter {
         ])
         if let transferTool { manifest["transferTool"] = .object(JSONObject([("name", .string(transferTool)), ("behavior", "tau2")])) }
         try write(.object(manifest), to: out.appendingPathComponent("domain.json"))
-        for file in ["db.json", "policy.md", "LICENSE"] {
+        // db.json is rewritten compactly (key order kept): tau2's indented file is 7 MB, this 3 MB.
+        let db = try read("db.json")
+        try? fm.removeItem(at: out.appendingPathComponent("db.json"))
+        do {
+            try Data((db.serialized() + "\n").utf8).write(to: out.appendingPathComponent("db.json"))
+        } catch {
+            throw EnvironmentError(.io, "cannot write db.json", file: out.appendingPathComponent("db.json").path, underlying: error)
+        }
+        for file in ["policy.md", "LICENSE"] {
             let target = out.appendingPathComponent(file)
             try? fm.removeItem(at: target)
             if fm.fileExists(atPath: source.appendingPathComponent(file).path) {
