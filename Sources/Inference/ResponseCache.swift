@@ -28,6 +28,8 @@ public final class ResponseCache: Sendable {
     /// A third connection that checkpoints the log off the store path (see ``checkpointIfDue(_:)``),
     /// locked only by the checkpoint itself.
     private let checkpointer: Mutex<Connection?>
+    /// Whether there is a file (and a checkpointer) at all; in-memory caches have no log.
+    private let canCheckpoint: Bool
     /// When the next checkpoint is due (the writer's queue never waits for a running checkpoint).
     private let checkpointState = Mutex(CheckpointState())
 
@@ -100,6 +102,7 @@ public final class ResponseCache: Sendable {
         if case .file(let path) = location, let connection = try? Connection(.file(path)) {
             checkpointer = connection
         }
+        self.canCheckpoint = checkpointer != nil
         self.checkpointer = Mutex(checkpointer)
     }
 
@@ -107,6 +110,7 @@ public final class ResponseCache: Sendable {
     /// checkpoint on a background queue. In WAL mode a checkpoint runs beside the writer (it never
     /// takes the write lock), so stores do not wait for its sync; the log stays bounded.
     private func checkpointIfDue(_ rows: Int) {
+        guard canCheckpoint else { return }
         let due = checkpointState.withLock { state -> Bool in
             state.rowsSince += rows
             guard !state.running, state.rowsSince >= checkpointEvery else { return false }

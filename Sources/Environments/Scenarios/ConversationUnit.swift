@@ -179,23 +179,31 @@ struct ConversationUnit {
             if end?.reason == .endpointUnusable { break }
         }
         guard let world else { throw EnvironmentError(.world, "no phase ran") }
+        return try await finish(world, phases: phases, extractFrom: world.transcript.events, model: model)
+    }
+
+    /// Checks for a run-stopping failure, then builds the unit's outputs: its events, its result
+    /// (`leading` keys first, then termination, phases, turn counts, the extraction over
+    /// `extractFrom`, failures and the memory summary) and its memory records.
+    func finish(
+        _ world: World, phases: [JSONValue], extractFrom events: [Event], model: any LanguageModel,
+        leading: JSONObject = JSONObject()
+    ) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue]) {
         try Self.checkStop(world)
-        var result = JSONObject()
+        var result = leading
         result["termination"] = .string(world.termination?.reason.rawValue ?? "completed")
         result["phases"] = .array(phases)
         result["turns"] = .integer(Int64(world.turns.count))
         result["failedTurns"] = .integer(Int64(world.failedTurns.count))
         result["roleConfusions"] = .integer(Int64(world.turns.filter(\.roleConfusion).count))
-        let transcriptText = OmniscientTranscript.lines(world.transcript.events, roster: world.transcript.roster)
-            .joined(separator: "\n")
-        let extraction = try await extract(transcriptText, model: model)
-        for (key, value) in extraction { result[key] = value }
+        let text = OmniscientTranscript.lines(events, roster: world.transcript.roster).joined(separator: "\n")
+        for (key, value) in try await extract(text, model: model) { result[key] = value }
         result["failures"] = .array(
             world.failedTurns.map {
                 ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")]
             })
         if let summary = memorySummary(world) { result["memory"] = summary }
-        return (events(world), .object(result), memoryRecords(world))
+        return (self.events(world), .object(result), memoryRecords(world))
     }
 
     var unitSeed: UInt64 {
@@ -356,23 +364,9 @@ struct ConversationUnit {
                 if end.reason == .endpointUnusable || end.reason == .allLeft || end.reason == .moderatorClosed { break }
             }
         }
-        try Self.checkStop(world)
-        var result = JSONObject()
-        result["persona"] = .string(respondent.id)
-        result["termination"] = .string(world.termination?.reason.rawValue ?? "completed")
-        result["phases"] = .array(phases)
-        result["turns"] = .integer(Int64(world.turns.count))
-        result["failedTurns"] = .integer(Int64(world.failedTurns.count))
-        result["roleConfusions"] = .integer(Int64(world.turns.filter(\.roleConfusion).count))
-        let publicEvents = world.transcript.events.filter { $0.audience == .everyone }
-        let text = OmniscientTranscript.lines(publicEvents, roster: world.transcript.roster).joined(separator: "\n")
-        for (key, value) in try await extract(text, model: model) { result[key] = value }
-        result["failures"] = .array(
-            world.failedTurns.map {
-                ["turn": .integer(Int64($0.index)), "reason": .string($0.failure.map { "\($0)" } ?? "")]
-            })
-        if let summary = memorySummary(world) { result["memory"] = summary }
-        return (events(world), .object(result), memoryRecords(world))
+        return try await finish(
+            world, phases: phases, extractFrom: world.transcript.events.filter { $0.audience == .everyone },
+            model: model, leading: JSONObject([("persona", .string(respondent.id))]))
     }
 
     /// The world's log as run events: speakers as persona ids (or `interviewer`), with display names.
