@@ -23,6 +23,10 @@ let package = Package(
         .library(name: "Memory", targets: ["Memory"]),
         .library(name: "Population", targets: ["Population"]),
         .library(name: "Agents", targets: ["Agents"]),
+        .library(name: "Runs", targets: ["Runs"]),
+        .library(name: "Worlds", targets: ["Worlds"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "ToolTasks", targets: ["ToolTasks"]),
         .library(name: "Environments", targets: ["Environments"]),
         .library(name: "AgoraTesting", targets: ["AgoraTesting"]),
     ],
@@ -42,15 +46,28 @@ let package = Package(
         .target(name: "Memory", dependencies: ["Storage", "Inference"], swiftSettings: strict),
         .target(name: "Population", dependencies: ["Storage", "Inference"], swiftSettings: strict),
         .target(name: "Agents", dependencies: ["Memory", "Population", "Inference"], swiftSettings: strict),
+        // The run layer (docs/architecture.md has the import graph): the engine, the one conversation
+        // engine, the kinds, and the front door that maps a scenario file to its kind.
+        .target(name: "Runs", dependencies: ["Inference", "Storage"], swiftSettings: strict),
+        .target(name: "Worlds", dependencies: ["Agents", "Memory", "Inference", "Storage"], swiftSettings: strict),
         .target(
-            name: "Environments",
-            dependencies: ["Agents", "Memory", "Population", "Inference", "Storage"],
+            name: "Scenarios",
+            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
             swiftSettings: strict
         ),
+        .target(
+            name: "ToolTasks",
+            dependencies: ["Runs", "Scenarios", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
+            swiftSettings: strict
+        ),
+        .target(name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage"], swiftSettings: strict),
         .target(name: "AgoraTesting", dependencies: ["Inference", "Storage"], swiftSettings: strict),
         .executableTarget(
             name: "AgoraCLI",
-            dependencies: ["Storage", "Inference", "Memory", "Population", "Agents", "Environments", "AgoraTesting"],
+            dependencies: [
+                "Storage", "Inference", "Memory", "Population", "Agents", "Runs", "Worlds", "Scenarios", "ToolTasks",
+                "Environments", "AgoraTesting",
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
@@ -58,7 +75,13 @@ let package = Package(
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "PopulationTests", dependencies: ["Population", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgoraTesting"], swiftSettings: strict),
-        .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "EnvironmentsTests",
+            dependencies: [
+                "Environments", "Runs", "Worlds", "Scenarios", "ToolTasks", "Agents", "Memory", "Inference", "Storage",
+                "AgoraTesting",
+            ],
+            swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
         .testTarget(
             name: "AgoraCLITests", dependencies: ["AgoraCLI", "AgoraTesting", "Storage", "Inference"], swiftSettings: strict),

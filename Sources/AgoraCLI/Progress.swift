@@ -1,4 +1,4 @@
-import Environments
+import Runs
 import Foundation
 import Synchronization
 

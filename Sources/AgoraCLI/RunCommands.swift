@@ -1,6 +1,7 @@
 import Environments
 import Foundation
 import Inference
+import Runs
 import Storage
 
 /// `agora run SCENARIO.json`: runs (or resumes) a scenario and writes its outputs.
@@ -28,91 +29,75 @@ enum RunCommand: AgoraCommand {
             3 model endpoint unusable, 130 interrupted (resume with --resume RUN_DIR).
             """)
 
-    /// Whether `file` is a scenario with `"kind": "tool-tasks"` (those run on the tool-task runner).
-    static func isToolTaskScenario(_ file: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: file), let value = try? JSONValue.parse(data) else {
-            return false
-        }
-        return value["kind"]?.stringValue == "tool-tasks"
-    }
-
-    /// Hands a tool-task scenario to `agora tasks run` with the options both commands share.
-    static func runToolTasks(_ file: String, _ arguments: ParsedArguments) async throws -> Int32 {
-        for flag in ["--limit", "--replay-only", "--no-cache"]
-        where arguments.value(flag) != nil || arguments.flag(flag) {
-            throw UsageError("\(flag) is not available for tool-task scenarios; see `agora tasks run --help`")
-        }
-        var words = [file]
-        for option in ["--model", "--model-name", "--out", "--concurrency", "--seed", "--cache", "--resume"] {
-            if let value = arguments.value(option) { words += [option, value] }
-        }
-        return try await TasksRunCommand.run(try ParsedArguments.parse(words, spec: TasksRunCommand.spec))
-    }
-
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
         let resume = arguments.value("--resume").map { URL(fileURLWithPath: $0) }
         let scenarioFile = arguments.positionals.first
         guard scenarioFile != nil || resume != nil else {
             throw UsageError("give a scenario file, or --resume RUN_DIR; usage: \(spec.usage)")
         }
-        if let scenarioFile, isToolTaskScenario(scenarioFile) {
-            return try await runToolTasks(scenarioFile, arguments)
-        }
-        let scenario = try scenarioFile.map { try Scenario.load(file: $0) }
-        let limit = try arguments.int("--limit", range: 1...Int.max)
-        let concurrency = try arguments.int("--concurrency", range: 1...4096)
-        let seed = try arguments.uint64("--seed")
+        var overrides = JSONObject()
+        if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
+        let options = RunOptions(
+            outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
+            limit: try arguments.int("--limit", range: 1...Int.max),
+            concurrency: try arguments.int("--concurrency", range: 1...4096))
+        return try await RunLaunch.run(
+            file: scenarioFile, overrides: overrides, options: options, arguments: arguments, label: "agora run")
+    }
+}
+
+/// What `agora run` and `agora tasks run` share: the models from the flags, the progress display,
+/// the summary lines and the exit code.
+enum RunLaunch {
+    /// The run's models: `--model`, `--model-name`, and the response cache (`--cache`, `--no-cache`,
+    /// `--replay-only`). The cache is opened first: a bad `--cache` path is bad input, found before
+    /// any model starts.
+    static func models(_ arguments: ParsedArguments, concurrency: Int?) throws -> ConnectedModels {
         let replayOnly = arguments.flag("--replay-only")
         if replayOnly, arguments.flag("--no-cache") {
             throw UsageError("--replay-only needs the cache; drop --no-cache")
         }
-        let modelSpec = try ModelOptions.spec(arguments)
+        let spec = arguments.value("--model") ?? "local"
+        _ = try ModelSpec.parse(spec, modelName: arguments.value("--model-name"))
+        let cache =
+            arguments.flag("--no-cache")
+            ? nil : try ConnectedModels.openCache(arguments.value("--cache") ?? ConnectedModels.defaultCachePath())
+        return try ConnectedModels(
+            defaultSpec: spec, modelName: arguments.value("--model-name"), cache: cache, replayOnly: replayOnly,
+            concurrency: concurrency)
+    }
 
-        // The cache first: a bad --cache path is bad input, found before the model starts.
-        var cache: ResponseCache?
-        if !arguments.flag("--no-cache") {
-            let path =
-                arguments.value("--cache")
-                ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
-            try? FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-            cache = try ResponseCache(.file(path))
-        }
-
-        let base: any LanguageModel
-        var connected: ConnectedModel?
-        if replayOnly, case .local = modelSpec {
-            base = UnreachableModel(identifier: LocalModel.identifier)  // replay never starts the local server
-        } else {
-            let model = try await ConnectedModel.connect(modelSpec, concurrency: concurrency)
-            connected = model
-            base = model.client
-        }
-        defer { connected?.close() }
-        let width = concurrency ?? connected?.client.endpoint.limits.maxInFlight ?? 1
-        let ledger = Ledger()
-        let model = CachedModel(base: base, cache: cache, mode: replayOnly ? .replayOnly : .readWrite, ledger: ledger)
-
-        let progress = ProgressDisplay()
+    /// Runs through the front door with a progress display; prints the summary; returns the exit code.
+    static func run(
+        file: String?, document: JSONValue? = nil, overrides: JSONObject, options: RunOptions,
+        arguments: ParsedArguments, label: String, printJSON: Bool = false
+    ) async throws -> Int32 {
+        let models = try models(arguments, concurrency: options.concurrency)
+        defer { models.close() }
+        let progress = ProgressDisplay(label: label)
         let monitor = RunMonitor(onChange: { progress.update($0) })
-        let options = RunOptions(
-            outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume, limit: limit,
-            concurrency: width, seed: seed)
         let summary: RunSummary
         do {
-            summary = try await ScenarioRunner.run(scenario: scenario, model: model, options: options, monitor: monitor)
+            summary = try await Launcher.run(
+                file: file, document: document, overrides: overrides, options: options, models: models,
+                monitor: monitor)
         } catch {
             progress.finish(monitor.counts)
             throw error
         }
         progress.finish(monitor.counts)
+        if printJSON {
+            Console.out(summary.results.serialized(pretty: true))
+        } else {
+            for line in summary.lines { Console.out(line) }
+        }
         Console.out("run: \(summary.directory.path)")
         for file in summary.outputs { Console.out("wrote \(file.path)") }
-        let pending = summary.unitsTotal - summary.unitsDone - summary.unitsFailed
         Console.err(
-            "agora run: \(summary.unitsDone) of \(summary.unitsTotal) units done, \(summary.unitsFailed) failed, \(summary.itemFailures) items failed"
-                + (pending > 0 ? ", \(pending) not run (continue with --resume \(summary.directory.path))" : ""))
-        return summary.unitsFailed > 0 || summary.itemFailures > 0 ? ExitCode.finishedWithFailures : ExitCode.success
+            "\(label): \(summary.unitsDone) of \(summary.unitsTotal) units done, \(summary.unitsFailed) failed, \(summary.itemFailures) items failed"
+                + (summary.unitsPending > 0
+                    ? ", \(summary.unitsPending) not run (continue with --resume \(summary.directory.path))" : ""))
+        return summary.hasFailures ? ExitCode.finishedWithFailures : ExitCode.success
     }
 }
 
@@ -127,21 +112,10 @@ enum ReportCommand: AgoraCommand {
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
         let format =
-            RunReport.Format(
-                rawValue: try arguments.choice("--format", RunReport.Format.allCases.map(\.rawValue)) ?? "html")
+            ReportFormat(rawValue: try arguments.choice("--format", ReportFormat.allCases.map(\.rawValue)) ?? "html")
             ?? .html
-        let text = try await RunReport.rebuild(URL(fileURLWithPath: arguments.positionals[0]), format: format)
+        let text = try await Launcher.report(URL(fileURLWithPath: arguments.positionals[0]), format: format)
         FileHandle.standardOutput.write(Data(text.utf8))
         return ExitCode.success
-    }
-}
-
-/// The model behind `--replay-only` with the local model: never called (the cache answers or the
-/// run stops with a cache miss before reaching it).
-struct UnreachableModel: LanguageModel {
-    let identifier: String
-
-    func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        throw InferenceError(.cacheMiss, "replay-only: the request is not in the cache", model: identifier)
     }
 }

@@ -1,7 +1,9 @@
 import Environments
 import Foundation
 import Inference
+import Runs
 import Storage
+import ToolTasks
 
 /// `agora tasks import-tau2 DIR --out DIR`: turns a tau2 domain folder into an Agora domain package.
 enum TasksImportCommand: AgoraCommand {
@@ -77,148 +79,35 @@ enum TasksRunCommand: AgoraCommand {
             """)
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
-        var settings = JSONObject()
-        var domainPath = arguments.positionals.first
-        var sourceFile: String? = nil
-        if let path = domainPath, path.hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: path) else { throw EnvironmentError(.io, "cannot read the scenario", file: path) }
-            let scenario: JSONValue
-            do { scenario = try JSONValue.parse(data) } catch {
-                throw EnvironmentError(.invalidInput, "not valid JSON: \(error.message)", file: path, path: "line \(error.line)")
-            }
-            guard scenario["kind"]?.stringValue == "tool-tasks" else {
-                throw EnvironmentError(.invalidInput, "a tool-task scenario needs \"kind\": \"tool-tasks\"", file: path, path: "$.kind")
-            }
-            guard let domain = scenario["domain"]?.stringValue else { throw EnvironmentError(.invalidInput, "missing domain folder", file: path, path: "$.domain") }
-            settings = scenario.objectValue ?? JSONObject()
-            let base = URL(fileURLWithPath: path).deletingLastPathComponent()
-            domainPath = domain.hasPrefix("/") ? domain : base.appendingPathComponent(domain).path
-            sourceFile = path
-        }
         let resume = arguments.value("--resume").map { URL(fileURLWithPath: $0) }
-        if domainPath == nil, let resume {
-            // Resume from the run's own manifest: same domain, selection, agent, user, personas, trials, seed.
-            let document = try await RunStore.open(resume).manifest().document
-            settings = document.objectValue ?? JSONObject()
-            domainPath = settings["domain"]?.stringValue
-            sourceFile = nil
+        var file: String? = nil
+        var domainFolder: String? = nil
+        if let path = arguments.positionals.first {
+            if path.hasSuffix(".json") { file = path } else { domainFolder = path }
         }
-        guard let domainPath else { throw UsageError("give a domain folder or scenario file; usage: \(spec.usage)") }
-        func setting(_ flag: String, _ key: String) -> String? {
-            arguments.value(flag) ?? settings[key].flatMap { $0.stringValue ?? ($0.intValue.map { String($0) }) }
+        guard file != nil || domainFolder != nil || resume != nil else {
+            throw UsageError("give a domain folder or scenario file; usage: \(spec.usage)")
         }
-        let judgeText = setting("--judge", "judge")
-        if let judgeText {
-            // Checked before any model is connected, so a typo fails fast with the flag's name.
-            guard judgeText == "model" || judgeText.hasPrefix("model:") else {
-                throw UsageError("--judge \(judgeText): use model or model:SPEC (SPEC: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL)")
-            }
-            if judgeText.hasPrefix("model:") {
-                if resume != nil, arguments.value("--judge") == nil, (try? ModelSpec.parse(String(judgeText.dropFirst("model:".count)))) == nil {
-                    throw UsageError("this run was judged by \(judgeText); pass the judge again on --resume, e.g. --judge model:local")
-                }
-                do { _ = try ModelSpec.parse(String(judgeText.dropFirst("model:".count)), modelName: arguments.value("--model-name")) } catch {
-                    throw UsageError("--judge \(judgeText): " + error.message.replacingOccurrences(of: "--model \(judgeText.dropFirst("model:".count)): ", with: ""))
-                }
-            }
+        // The flags are the scenario keys of docs/tool-tasks.md; they win over the file's.
+        var overrides = JSONObject()
+        for (flag, key) in [
+            ("--tasks", "tasks"), ("--split", "split"), ("--agent", "agent"), ("--user", "user"), ("--judge", "judge"),
+            ("--population", "population"), ("--split-by", "splitBy"),
+        ] {
+            if let value = arguments.value(flag) { overrides[key] = .string(value) }
         }
-        let splitBy = try splitAttributes(arguments.value("--split-by"), settings["splitBy"])
-        let population = try populationSource(arguments, settings: settings, sourceFile: sourceFile)
-        let agentText = setting("--agent", "agent") ?? "gold"
-        let userText = setting("--user", "user") ?? "scripted"
-        let concurrency = try arguments.int("--concurrency", range: 1...256) ?? Int(settings["concurrency"]?.intValue ?? 4)
-        var connected: [ConnectedModel] = []
-        defer { for c in connected { c.close() } }
-        var cache: ResponseCache? = nil
-        var models: [String: any LanguageModel] = [:]
-        func model(_ text: String) async throws -> any LanguageModel {
-            let specText = text.contains(":") ? String(text.split(separator: ":", maxSplits: 1)[1]) : (arguments.value("--model") ?? "local")
-            if let existing = models[specText] { return existing }  // one server/client per spec (agent and user may share)
-            let spec = try ModelSpec.parse(specText, modelName: arguments.value("--model-name"))
-            let c = try await ConnectedModel.connect(spec, concurrency: concurrency)
-            connected.append(c)
-            if cache == nil {
-                let path = arguments.value("--cache") ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
-                try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-                cache = try ResponseCache(.file(path))
-            }
-            let cached = CachedModel(base: c.client, cache: cache, mode: .readWrite, ledger: Ledger())
-            models[specText] = cached
-            return cached
+        for (flag, key, range) in [
+            ("--personas", "personas", 0...1000), ("--trials", "trials", 1...64), ("--max-steps", "maxSteps", 1...10_000),
+            ("--concurrency", "concurrency", 1...256), ("--population-count", "populationCount", 1...100_000),
+        ] {
+            if let value = try arguments.int(flag, range: range) { overrides[key] = .integer(Int64(value)) }
         }
-        let agent: ToolTaskAgentChoice
-        switch agentText {
-        case "gold": agent = .gold
-        case "noop": agent = .noop
-        case let t where t == "model" || t.hasPrefix("model:"): agent = .model(try await model(t))
-        case let t where t.hasPrefix("http:") || t.hasPrefix("https:"):
-            let urlText = t.hasPrefix("http:http") ? String(t.dropFirst(5)) : t
-            guard let url = URL(string: urlText) else { throw UsageError("--agent \(t): not a URL") }
-            if url.path.hasSuffix("/v1") { agent = .model(try await model("model:" + urlText)) } else { agent = .webhook(url) }
-        default: throw UsageError("--agent must be gold, noop, model[:SPEC] or http:URL")
-        }
-        let user: ToolTaskUserChoice
-        switch userText {
-        case "scripted": user = .scripted
-        case let t where t == "model" || t.hasPrefix("model:"): user = .model(try await model(t))
-        default: throw UsageError("--user must be scripted or model[:SPEC]")
-        }
-        if population != nil, case .scripted = user {
-            Console.err("agora tasks run: note: population personas shape model users only; the scripted user ignores them")
-        }
-        var judge: (any LanguageModel)? = nil
-        if let judgeText { judge = try await model(judgeText) }
-        let maxSteps = try arguments.int("--max-steps", range: 1...10_000) ?? Int(settings["maxSteps"]?.intValue ?? 200)
-        let config = ToolTaskRunConfig(
-            domain: URL(fileURLWithPath: domainPath),
-            taskIDs: (arguments.value("--tasks")?.split(separator: ",").map(String.init)) ?? settings["tasks"]?.arrayValue?.compactMap(\.stringValue),
-            split: arguments.value("--split") ?? settings["split"]?.stringValue, agent: agent, user: user,
-            personas: try arguments.int("--personas", range: 0...1000) ?? Int(settings["personas"]?.intValue ?? 0),
-            trials: try arguments.int("--trials", range: 1...64) ?? Int(settings["trials"]?.intValue ?? 1),
-            seed: try arguments.uint64("--seed") ?? settings["seed"]?.intValue.map { UInt64(bitPattern: $0) } ?? 1,
-            limits: EpisodeLimits(maxSteps: maxSteps), outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"),
-            resume: resume, concurrency: concurrency, sourceFile: sourceFile, judge: judge, population: population, splitBy: splitBy)
-        let summary = try await ToolTaskRunner.run(config)
-        if arguments.flag("--json") { Console.out(summary.results.serialized(pretty: true)) } else { Console.out(summary.table) }
-        Console.out("run: \(summary.directory.path)")
-        for file in summary.outputs { Console.out("wrote \(file.path)") }
-        let passedAll = (summary.results["trials"]?.arrayValue ?? []).allSatisfy { $0["passed"]?.boolValue == true }
-        return passedAll && summary.unitsFailed == 0 && summary.unitsDone == summary.unitsTotal ? ExitCode.success : ExitCode.finishedWithFailures
-    }
-
-    /// `--split-by a,b` or the scenario's `"splitBy"` (a list or a comma-separated string).
-    static func splitAttributes(_ flag: String?, _ setting: JSONValue?) throws(UsageError) -> [String] {
-        let items: [String]
-        if let flag {
-            items = flag.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        } else if let list = setting?.arrayValue {
-            items = list.compactMap(\.stringValue)
-        } else {
-            items = setting?.stringValue?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
-        }
-        guard items.allSatisfy({ !$0.isEmpty }) else { throw UsageError("--split-by: give attribute names separated by commas, e.g. age,region") }
-        return items
-    }
-
-    /// `--population FILE [--population-count N]`, or the scenario's `"population"`: a path, or
-    /// `{"personas": FILE.jsonl}` / `{"spec": POPULATION.json, "count": N, "seed": S}` (paths relative to the scenario).
-    static func populationSource(_ arguments: ParsedArguments, settings: JSONObject, sourceFile: String?) throws -> ToolTaskPopulation? {
-        let count = try arguments.int("--population-count", range: 1...100_000)
-        if let file = arguments.value("--population") {
-            guard FileManager.default.fileExists(atPath: file) else { throw UsageError("--population \(file): no such file") }
-            return ToolTaskPopulation(file: file, count: count)
-        }
-        if count != nil { throw UsageError("--population-count needs --population POPULATION.json") }
-        guard let value = settings["population"], !value.isNull else { return nil }
-        let base = sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? URL(fileURLWithPath: ".")
-        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base.appendingPathComponent(p).standardizedFileURL.path }
-        if let path = value.stringValue { return ToolTaskPopulation(file: resolve(path)) }
-        if let path = value["personas"]?.stringValue { return .personas(path: resolve(path)) }
-        if let path = value["spec"]?.stringValue {
-            return .spec(path: resolve(path), count: value["count"]?.intValue.map(Int.init), seed: value["seed"]?.intValue.map { UInt64(bitPattern: $0) })
-        }
-        throw EnvironmentError(
-            .invalidInput, "population must be a file path, {\"personas\": FILE.jsonl} or {\"spec\": POPULATION.json, \"count\": N}",
-            file: sourceFile, path: "$.population")
+        if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
+        // A bare domain folder is a tool-task scenario with only its domain.
+        let document: JSONValue? = domainFolder.map { ["kind": "tool-tasks", "domain": .string($0)] }
+        return try await RunLaunch.run(
+            file: file, document: document, overrides: overrides,
+            options: RunOptions(outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume),
+            arguments: arguments, label: "agora tasks run", printJSON: arguments.flag("--json"))
     }
 }

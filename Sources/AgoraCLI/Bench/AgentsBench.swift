@@ -1,6 +1,6 @@
 import Agents
 import AgoraTesting
-import Environments
+import Worlds
 import Foundation
 import Inference
 import Memory
@@ -49,7 +49,7 @@ enum AgentsBench: BenchSuite {
         while base.turnCount < 100 {
             try await base.step()
             if let end = base.termination {
-                throw EnvironmentError(.world, "the benchmark world ended early: \(end.reason) (\(end.detail))")
+                throw WorldError(.world, "the benchmark world ended early: \(end.reason) (\(end.detail))")
             }
         }
 

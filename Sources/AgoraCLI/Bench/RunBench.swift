@@ -1,5 +1,7 @@
 import AgoraTesting
 import Environments
+import Runs
+import Scenarios
 import Foundation
 import Inference
 import Storage
@@ -64,7 +66,7 @@ enum RunBench: BenchSuite {
         // The outputs (transcripts, CSV, results, report) are written once at the end; time them alone.
         let outputsStart = clock.now
         let outputsCPUStart = processCPUSeconds()
-        _ = try await RunReport.writeOutputs(store: try RunStore.open(summary.directory))
+        _ = try await Launcher.report(summary.directory, format: .json)
         let outputSeconds = BenchClock.seconds(clock.now - outputsStart)
         let outputCPUSeconds = processCPUSeconds() - outputsCPUStart
         // Where a call's time goes: inside the model call (lookup, HTTP, store) vs between calls.

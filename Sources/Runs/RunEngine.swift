@@ -1,0 +1,197 @@
+public import Foundation
+public import Storage
+
+/// How a run is run (the engine's flags, as a value).
+public struct RunOptions: Sendable {
+    /// The folder run folders are created in (`--out`, default `runs`).
+    public var outDirectory: URL
+    /// A run folder to continue (`--resume`): done units are skipped.
+    public var resume: URL?
+    /// Run only the first N units (`--limit`).
+    public var limit: Int?
+    /// Units in flight at once (`--concurrency`; `nil`: the kind's default, else 1).
+    public var concurrency: Int?
+
+    /// Creates options.
+    public init(outDirectory: URL, resume: URL? = nil, limit: Int? = nil, concurrency: Int? = nil) {
+        self.outDirectory = outDirectory
+        self.resume = resume
+        self.limit = limit
+        self.concurrency = concurrency
+    }
+}
+
+/// What a finished (or stopped) run produced.
+public struct RunSummary: Sendable {
+    /// The run folder.
+    public var directory: URL
+    /// The run id.
+    public var runID: String
+    /// Units in the run (all, not only this invocation's).
+    public var unitsTotal: Int
+    /// Units done.
+    public var unitsDone: Int
+    /// Units failed as a whole.
+    public var unitsFailed: Int
+    /// Failures recorded inside done units (failed items or turns, failed trials).
+    public var itemFailures: Int
+    /// The output files written, in order.
+    public var outputs: [URL]
+    /// `results.json`'s content.
+    public var results: JSONValue
+    /// The kind's summary lines (a results table), for stdout.
+    public var lines: [String]
+
+    /// Units neither done nor failed (left by `--limit`, or by an interruption).
+    public var unitsPending: Int { unitsTotal - unitsDone - unitsFailed }
+
+    /// Whether anything failed (`agora` exits 1).
+    public var hasFailures: Bool { unitsFailed > 0 || itemFailures > 0 }
+}
+
+/// The run engine: creates or reopens the run store, runs the pending units of a ``RunKind`` in one
+/// bounded sliding window, commits each unit with its done mark in one transaction, and writes the
+/// outputs from the store.
+///
+/// Outputs depend only on the stored units in index order, so they are byte-identical at any
+/// concurrency and after any number of resumes.
+public enum RunEngine {
+    /// Starts a new run of `kind`.
+    public static func start(
+        _ kind: any RunKind, options: RunOptions, monitor: RunMonitor = RunMonitor()
+    ) async throws -> RunSummary {
+        let plan = try await kind.plan()
+        let directory: URL
+        switch kind.folder {
+        case .numbered(let base): directory = freshDirectory(options.outDirectory, base: base)
+        case .exact(let name): directory = options.outDirectory.appendingPathComponent(name)
+        }
+        let manifest = RunManifest(
+            runID: directory.lastPathComponent, kind: kind.name, document: kind.document,
+            sourceFile: kind.sourceFile.map { URL(fileURLWithPath: $0).standardized.path }, seed: kind.seed,
+            model: kind.modelLabel)
+        let store = try await RunStore.create(
+            at: directory, manifest: manifest, personas: plan.personas.map { ($0.id, $0.json) }, units: plan.units)
+        return try await run(kind, store: store, options: options, monitor: monitor)
+    }
+
+    /// Continues the run in `directory`, loading its kind from the stored document with `registry`.
+    ///
+    /// - Parameter given: the scenario document given again on the command line, if any; it must be
+    ///   the one the run started with.
+    public static func resume(
+        _ directory: URL, registry: RunKindRegistry, models: any ModelProvider, given: JSONValue? = nil,
+        overrides: JSONObject = JSONObject(), options: RunOptions, monitor: RunMonitor = RunMonitor()
+    ) async throws -> RunSummary {
+        let store = try RunStore.open(directory)
+        let manifest = try await store.manifest()
+        var overrides = overrides
+        overrides["seed"] = .integer(Int64(bitPattern: manifest.seed))  // the stored seed wins
+        let kind: any RunKind
+        if let given {
+            // The file given again must describe this run: its kind's stored document must match.
+            kind = try await registry.load(
+                RunSource(
+                    document: given, file: manifest.sourceFile, purpose: .resume, overrides: overrides, models: models))
+            let digest = RunManifest.digest(of: kind.document)
+            if digest != manifest.digest {
+                throw RunError(
+                    .runStore,
+                    "the scenario file changed since this run started (digest \(manifest.digest.prefix(12))… vs \(digest.prefix(12))…); start a new run instead of --resume",
+                    file: directory.path)
+            }
+        } else {
+            kind = try await registry.load(
+                RunSource(
+                    document: manifest.document, file: manifest.sourceFile, purpose: .resume, overrides: overrides,
+                    models: models))
+        }
+        var options = options
+        if options.concurrency == nil, kind.defaultConcurrency == nil { options.concurrency = models.defaultConcurrency }
+        return try await run(kind, store: store, options: options, monitor: monitor)
+    }
+
+    /// Rewrites every output of the run in `directory` from its store and returns its report in `format`.
+    public static func report(_ directory: URL, registry: RunKindRegistry, format: ReportFormat) async throws
+        -> String
+    {
+        let store = try RunStore.open(directory)
+        let manifest = try await store.manifest()
+        let kind = try await registry.load(
+            RunSource(document: manifest.document, file: manifest.sourceFile, purpose: .report))
+        let data = try await RunData.load(store)
+        let results = try await kind.results(data)
+        _ = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        if format == .json { return results.serialized(pretty: true) + "\n" }
+        return try kind.report(data, results: results, format: format)
+    }
+
+    /// Runs the pending units of the run in `store` as `kind` and writes the outputs (what
+    /// ``start(_:options:monitor:)`` and ``resume(_:registry:models:given:overrides:options:monitor:)`` end with).
+    public static func run(
+        _ kind: any RunKind, store: RunStore, options: RunOptions, monitor: RunMonitor
+    ) async throws -> RunSummary {
+        let personas = try await store.personas().map { StoredPersona(id: $0.id, json: $0.json) }
+        let units = try await store.units()
+        let limit = options.limit ?? Int.max
+        let todo = units.filter { $0.spec.index < limit && $0.status != .done }.map(\.spec)
+        monitor.update { c in
+            c.unitsTotal = todo.count
+            c.unitsSkipped = units.filter { $0.spec.index < limit && $0.status == .done }.count
+        }
+        let manifest = try await store.manifest()
+        let context = UnitContext(seed: manifest.seed, personas: personas, observer: { monitor.record($0) })
+        // Each child returns its outcome and the engine commits it (one transaction per unit) after
+        // topping the window up, so commits never hold a unit's slot.
+        let width = options.concurrency ?? kind.defaultConcurrency ?? 1
+        try await TaskWindow.run(count: todo.count, width: width) { i in
+            try await kind.run(todo[i], context: context)
+        } receive: { i, outcome in
+            try await store.commit(outcome)
+            let record = UnitRecord(
+                spec: todo[i], status: outcome.status, result: outcome.result, error: outcome.error, commits: 0)
+            monitor.update { c in
+                c.unitsFinished += 1
+                if outcome.status == .failed { c.unitsFailed += 1 }
+                if outcome.status == .done { c.itemFailures += kind.failures(in: record) }
+            }
+        }
+        let data = try await RunData.load(store)
+        let results = try await kind.results(data)
+        let outputs = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        return RunSummary(
+            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: data.units.count,
+            unitsDone: data.units.filter { $0.status == .done }.count,
+            unitsFailed: data.units.filter { $0.status == .failed }.count,
+            itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
+            results: results, lines: kind.summaryLines(data, results: results))
+    }
+
+    /// Writes the kind's outputs into `directory` (each atomically); returns the files in order.
+    static func writeOutputs(_ kind: any RunKind, data: RunData, results: JSONValue, directory: URL) async throws
+        -> [URL]
+    {
+        var written: [URL] = []
+        for output in try await kind.outputs(data, results: results) {
+            let url = directory.appendingPathComponent(output.name)
+            do {
+                try Data(output.text.utf8).write(to: url, options: .atomic)
+            } catch {
+                throw RunError(.io, "cannot write \(output.name)", file: url.path, underlying: error)
+            }
+            written.append(url)
+        }
+        return written
+    }
+
+    /// `<out>/<base>`, or `<out>/<base>-2`, `-3`… when taken.
+    static func freshDirectory(_ out: URL, base: String) -> URL {
+        var candidate = out.appendingPathComponent(base)
+        var n = 2
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = out.appendingPathComponent("\(base)-\(n)")
+            n += 1
+        }
+        return candidate
+    }
+}

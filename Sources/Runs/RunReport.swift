@@ -1,0 +1,103 @@
+import Foundation
+public import Storage
+
+/// The outputs every kind shares, each a pure function of the run store's contents:
+/// `transcripts.jsonl`, the usage block of `results.json`, CSV fields.
+public enum RunReport {
+    /// `transcripts.jsonl`: one conversation per line (scenario, unit, participants with their role
+    /// and persona id, events with speaker names, and the unit's result).
+    ///
+    /// - Parameter role: the role of a speaker id (`respondent`, `moderator`, `agent`…).
+    public static func transcripts(_ data: RunData, role: (String) -> String) -> String {
+        let personaIDs = Set(data.personas.map(\.id))
+        // One byte buffer for the whole file: concatenating a String per line copied it twice.
+        var out: [UInt8] = []
+        for unit in data.doneUnits {
+            let events = data.events[unit.spec.index] ?? []
+            var participants: [JSONValue] = []
+            var seen: [String] = []
+            for event in events {
+                guard let speaker = event.speaker, !seen.contains(speaker) else { continue }
+                seen.append(speaker)
+                var p = JSONObject([("id", .string(speaker)), ("name", .string(event.speakerName ?? speaker))])
+                p["role"] = .string(role(speaker))
+                if personaIDs.contains(speaker) { p["persona"] = .string(speaker) }
+                participants.append(.object(p))
+            }
+            let lines: [JSONValue] = events.map { e in
+                var o = JSONObject([("seq", .integer(Int64(e.seq))), ("kind", .string(e.kind))])
+                o["speaker"] = e.speaker.map { .string($0) } ?? .null
+                o["name"] = .string(e.speakerName ?? "Narrator")
+                o["content"] = .string(e.content)
+                if case .object(let extra) = e.data {
+                    for (key, value) in extra where o[key] == nil { o[key] = value }
+                }
+                return .object(o)
+            }
+            let line = JSONValue.object(
+                JSONObject([
+                    ("scenario", .string(data.manifest.document["id"]?.stringValue ?? data.manifest.runID)),
+                    ("kind", .string(data.manifest.kind)), ("unit", .string(unit.spec.id)),
+                    ("index", .integer(Int64(unit.spec.index))), ("participants", .array(participants)),
+                    ("events", .array(lines)), ("termination", unit.result["termination"] ?? .null),
+                    ("result", unit.result),
+                ]))
+            line.serialize(appendingTo: &out)
+            out.append(0x0A)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Calls, tokens and cost per model (cost 0 for local and scripted models, else unknown).
+    public static func usage(_ data: RunData) -> JSONValue {
+        let totalPrompt = data.usage.reduce(0) { $0 + $1.promptTokens }
+        let totalCompletion = data.usage.reduce(0) { $0 + $1.completionTokens }
+        var cost: JSONValue = .null
+        if !data.usage.isEmpty, data.usage.allSatisfy({ $0.model.hasPrefix("local/") || $0.model == "scripted" }) {
+            cost = .number(0)
+        }
+        return [
+            "calls": .integer(Int64(data.usage.reduce(0) { $0 + $1.calls })),
+            "promptTokens": .integer(Int64(totalPrompt)), "completionTokens": .integer(Int64(totalCompletion)),
+            "cost": cost,
+            "models": .array(
+                data.usage.map {
+                    [
+                        "model": .string($0.model), "calls": .integer(Int64($0.calls)),
+                        "promptTokens": .integer(Int64($0.promptTokens)),
+                        "completionTokens": .integer(Int64($0.completionTokens)),
+                    ]
+                }),
+        ]
+    }
+
+    /// The unit counts block of `results.json`: total, done, failed, pending.
+    public static func unitCounts(_ data: RunData) -> JSONValue {
+        [
+            "total": .integer(Int64(data.units.count)), "done": .integer(Int64(data.doneUnits.count)),
+            "failed": .integer(Int64(data.units.filter { $0.status == .failed }.count)),
+            "pending": .integer(Int64(data.units.filter { $0.status == .pending }.count)),
+        ]
+    }
+
+    /// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+    public static func csvField(_ text: String) -> String {
+        // Most fields hold none of the four characters (checked on bytes, without Character breaking).
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+
+    /// A JSON value as plain text: strings as they are, numbers compact, lists joined by `; `,
+    /// `null` empty (CSV cells, report tables).
+    public static func text(of value: JSONValue) -> String {
+        switch value {
+        case .null: return ""
+        case .string(let s): return s
+        case .array(let items): return items.map(text(of:)).joined(separator: "; ")
+        default: return CanonicalJSON.string(value)
+        }
+    }
+}

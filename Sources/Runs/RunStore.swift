@@ -1,0 +1,322 @@
+public import Foundation
+public import Storage
+
+/// One SQLite database per run (`<out>/<run-id>/run.sqlite`, WAL): the scenario copy and digest, the
+/// personas, the units of work with their status, and per unit its events, model calls, memory
+/// operations and result.
+///
+/// A unit's events, calls and result are committed in ONE transaction with its `done` mark
+/// (``commit(_:)``), so a run killed at any moment (SIGKILL included) loses at most the units in
+/// flight, which run again on resume; a done unit never runs twice. The store is general: any
+/// producer (scenarios, tool tasks) describes its units with a kind and JSON input and result.
+/// The schema is documented in docs/scenarios.md ("The run store").
+public final class RunStore: Sendable {
+    /// The run folder.
+    public let directory: URL
+    private let database: Database
+
+    /// The database file name inside a run folder.
+    public static let fileName = "run.sqlite"
+
+    static let migrations = [
+        Migration(
+            version: 1,
+            sql: """
+                CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE personas (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+                CREATE TABLE units (
+                    idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, input TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending', result TEXT, error TEXT, commits INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE events (
+                    unit INTEGER NOT NULL REFERENCES units(idx), seq INTEGER NOT NULL, kind TEXT NOT NULL,
+                    speaker TEXT, speaker_name TEXT, content TEXT NOT NULL, data TEXT, PRIMARY KEY (unit, seq)) WITHOUT ROWID;
+                CREATE TABLE model_calls (
+                    unit INTEGER NOT NULL REFERENCES units(idx), seq INTEGER NOT NULL, model TEXT NOT NULL,
+                    cache_key TEXT NOT NULL, purpose TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+                    completion_tokens INTEGER NOT NULL, latency_s REAL NOT NULL, cached INTEGER NOT NULL, error TEXT,
+                    PRIMARY KEY (unit, seq)) WITHOUT ROWID;
+                CREATE TABLE memory_operations (
+                    unit INTEGER NOT NULL REFERENCES units(idx), seq INTEGER NOT NULL, json TEXT NOT NULL,
+                    PRIMARY KEY (unit, seq)) WITHOUT ROWID;
+                CREATE TABLE artifacts (name TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+                """)
+    ]
+
+    private init(directory: URL, database: Database) {
+        self.directory = directory
+        self.database = database
+    }
+
+    /// Creates a new run folder and store with its manifest, personas (`id`, JSON) and units.
+    ///
+    /// - Throws: `runStore` when the folder already holds a run (use ``open(_:)`` to resume it).
+    public static func create(
+        at directory: URL, manifest: RunManifest, personas: [(id: String, json: JSONValue)], units: [UnitSpec]
+    ) async throws(RunError) -> RunStore {
+        let file = directory.appendingPathComponent(fileName).path
+        if FileManager.default.fileExists(atPath: file) {
+            throw RunError(
+                .runStore,
+                "a run already exists here; continue it with --resume \(directory.path) or choose another --out",
+                file: file)
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError(.io, "cannot create the run folder", file: directory.path, underlying: error)
+        }
+        let store = try open(file: file, directory: directory)
+        let rows: [(String, String)] = [
+            ("run_id", manifest.runID), ("kind", manifest.kind), ("document", CanonicalJSON.string(manifest.document)),
+            ("document_pretty", manifest.document.serialized(pretty: true)), ("digest", manifest.digest),
+            ("source_file", manifest.sourceFile ?? ""), ("seed", String(manifest.seed)), ("model", manifest.model),
+            ("format", "1"),
+        ]
+        let personaRows = personas.map { ($0.id, $0.json.serialized()) }
+        let unitRows = units.map { ($0.index, $0.id, $0.kind, $0.input.serialized()) }
+        try await store.write("write the new run") { c in
+            for (key, value) in rows {
+                try c.run("INSERT INTO manifest(key, value) VALUES (?, ?)", [.text(key), .text(value)])
+            }
+            for (index, (id, json)) in personaRows.enumerated() {
+                try c.run(
+                    "INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)",
+                    [.integer(Int64(index)), .text(id), .text(json)])
+            }
+            for (index, id, kind, input) in unitRows {
+                try c.run(
+                    "INSERT INTO units(idx, id, kind, input) VALUES (?, ?, ?, ?)",
+                    [.integer(Int64(index)), .text(id), .text(kind), .text(input)])
+            }
+        }
+        return store
+    }
+
+    /// Opens an existing run folder (for `--resume` and `agora report`).
+    public static func open(_ directory: URL) throws(RunError) -> RunStore {
+        let file = directory.appendingPathComponent(fileName).path
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw RunError(
+                .runStore, "no run here (\(fileName) is missing); give the run folder that agora run printed",
+                file: directory.path)
+        }
+        return try open(file: file, directory: directory)
+    }
+
+    private static func open(file: String, directory: URL) throws(RunError) -> RunStore {
+        do {
+            return RunStore(directory: directory, database: try Database(.file(file), migrations: migrations))
+        } catch {
+            throw RunError(.runStore, "cannot open the run store: \(error)", file: file, underlying: error)
+        }
+    }
+
+    private func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+        async throws(RunError) -> T
+    {
+        do {
+            return try await database.write(body)
+        } catch {
+            throw RunError(
+                .runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path,
+                underlying: error)
+        }
+    }
+
+    private func read<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+        async throws(RunError) -> T
+    {
+        do {
+            return try await database.read(body)
+        } catch {
+            throw RunError(
+                .runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path,
+                underlying: error)
+        }
+    }
+
+    /// The run's manifest.
+    public func manifest() async throws(RunError) -> RunManifest {
+        let rows: [(String, String)] = try await read("read the manifest") { c in
+            try c.query("SELECT key, value FROM manifest ORDER BY key").map {
+                (try $0.string("key"), try $0.string("value"))
+            }
+        }
+        func value(_ key: String) -> String? { rows.first { $0.0 == key }?.1 }
+        guard let runID = value("run_id"), let kind = value("kind"),
+            let text = value("document_pretty") ?? value("document"),
+            let document = try? JSONValue.parse(text), let seed = value("seed").flatMap(UInt64.init)
+        else {
+            throw RunError(.runStore, "the run's manifest is damaged", file: directory.path)
+        }
+        let source = value("source_file").flatMap { $0.isEmpty ? nil : $0 }
+        var manifest = RunManifest(
+            runID: runID, kind: kind, document: document, sourceFile: source, seed: seed, model: value("model") ?? "")
+        manifest.digest = value("digest") ?? manifest.digest
+        return manifest
+    }
+
+    /// The personas, in stored order.
+    public func personas() async throws(RunError) -> [(id: String, json: JSONValue)] {
+        let rows: [(String, String)] = try await read("read the personas") { c in
+            try c.query("SELECT id, json FROM personas ORDER BY idx").map {
+                (try $0.string("id"), try $0.string("json"))
+            }
+        }
+        var result: [(id: String, json: JSONValue)] = []
+        for (id, text) in rows {
+            guard let json = try? JSONValue.parse(text) else {
+                throw RunError(.runStore, "the stored persona \(id) is damaged", file: directory.path)
+            }
+            result.append((id, json))
+        }
+        return result
+    }
+
+    /// Every unit with its status and result, in index order.
+    public func units() async throws(RunError) -> [UnitRecord] {
+        let rows: [(Int64, String, String, String, String, String?, String?, Int64)] = try await read("read the units")
+        { c in
+            try c.query("SELECT idx, id, kind, input, status, result, error, commits FROM units ORDER BY idx").map {
+                (
+                    try $0.int("idx"), try $0.string("id"), try $0.string("kind"), try $0.string("input"),
+                    try $0.string("status"),
+                    $0.optionalString("result"), $0.optionalString("error"), try $0.int("commits")
+                )
+            }
+        }
+        var units: [UnitRecord] = []
+        for (index, id, kind, input, status, result, error, commits) in rows {
+            guard let inputValue = try? JSONValue.parse(input), let statusValue = UnitStatus(rawValue: status) else {
+                throw RunError(.runStore, "the stored unit \(id) is damaged", file: directory.path)
+            }
+            let resultValue = result.flatMap { try? JSONValue.parse($0) } ?? .null
+            units.append(
+                UnitRecord(
+                    spec: UnitSpec(index: Int(index), id: id, kind: kind, input: inputValue), status: statusValue,
+                    result: resultValue, error: error, commits: Int(commits)))
+        }
+        return units
+    }
+
+    /// Commits a unit's events, model calls, memory operations and result with its status, in ONE
+    /// transaction (earlier partial rows of the unit, if any, are replaced).
+    public func commit(_ outcome: UnitOutcome) async throws(RunError) {
+        let unit = SQLValue.integer(Int64(outcome.index))
+        let events = outcome.events.map { e -> [SQLValue] in
+            [
+                unit, .integer(Int64(e.seq)), .text(e.kind), e.speaker.map { .text($0) } ?? .null,
+                e.speakerName.map { .text($0) } ?? .null, .text(e.content),
+                e.data == .null ? .null : .text(e.data.serialized()),
+            ]
+        }
+        let calls = outcome.modelCalls.map { m -> [SQLValue] in
+            [
+                unit, .integer(Int64(m.seq)), .text(m.model), .text(m.cacheKey), .text(m.purpose),
+                .integer(Int64(m.promptTokens)), .integer(Int64(m.completionTokens)), .real(m.latencySeconds),
+                .integer(m.cached ? 1 : 0), m.error.map { .text($0) } ?? .null,
+            ]
+        }
+        let memory = outcome.memoryOperations.enumerated().map {
+            [unit, .integer(Int64($0.offset)), .text($0.element.serialized())]
+        }
+        let status = SQLValue.text(outcome.status.rawValue)
+        let result = SQLValue.text(outcome.result.serialized())
+        let error = outcome.error.map { SQLValue.text($0) } ?? .null
+        try await write("commit unit \(outcome.index)") { c in
+            for table in ["events", "model_calls", "memory_operations"] {
+                try c.run("DELETE FROM \(table) WHERE unit = ?", [unit])
+            }
+            let insertEvent =
+                "INSERT INTO events(unit, seq, kind, speaker, speaker_name, content, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            for row in events { try c.run(insertEvent, row) }
+            let insertCall = """
+                INSERT INTO model_calls(unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            for row in calls { try c.run(insertCall, row) }
+            for row in memory { try c.run("INSERT INTO memory_operations(unit, seq, json) VALUES (?, ?, ?)", row) }
+            try c.run(
+                "UPDATE units SET status = ?, result = ?, error = ?, commits = commits + 1 WHERE idx = ?",
+                [status, result, error, unit])
+            guard c.changes == 1 else { throw RunError(.runStore, "no unit \(outcome.index) in this run") }
+        }
+    }
+
+    /// The events of every unit, grouped by unit index (ascending), each in `seq` order.
+    public func events() async throws(RunError) -> [(unit: Int, events: [RunEvent])] {
+        let rows: [(Int64, RunEvent)] = try await read("read the events") { c in
+            try c.query("SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq")
+                .map { row in
+                    let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
+                    return (
+                        try row.int("unit"),
+                        RunEvent(
+                            seq: Int(try row.int("seq")), kind: try row.string("kind"),
+                            speaker: row.optionalString("speaker"),
+                            speakerName: row.optionalString("speaker_name"), content: try row.string("content"),
+                            data: data)
+                    )
+                }
+        }
+        var grouped: [(unit: Int, events: [RunEvent])] = []
+        for (unit, event) in rows {
+            if grouped.last?.unit == Int(unit) {
+                grouped[grouped.count - 1].events.append(event)
+            } else {
+                grouped.append((Int(unit), [event]))
+            }
+        }
+        return grouped
+    }
+
+    /// The model calls of one unit, in order.
+    public func modelCalls(unit: Int) async throws(RunError) -> [StoredModelCall] {
+        try await read("read the model calls") { c in
+            try c.query(
+                "SELECT seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error FROM model_calls WHERE unit = ? ORDER BY seq",
+                [.integer(Int64(unit))]
+            ).map { r in
+                StoredModelCall(
+                    seq: Int(try r.int("seq")), model: try r.string("model"), cacheKey: try r.string("cache_key"),
+                    purpose: try r.string("purpose"), promptTokens: Int(try r.int("prompt_tokens")),
+                    completionTokens: Int(try r.int("completion_tokens")), latencySeconds: try r.double("latency_s"),
+                    cached: try r.int("cached") != 0, error: r.optionalString("error"))
+            }
+        }
+    }
+
+    /// Token and call totals per model (sorted by model) over the calls of committed units.
+    public func usage() async throws(RunError) -> [UsageTotals] {
+        try await read("read the usage") { c in
+            try c.query(
+                """
+                SELECT model, count(*) AS calls, sum(cached) AS cached, sum(error IS NOT NULL) AS failed,
+                       sum(prompt_tokens) AS p, sum(completion_tokens) AS k
+                FROM model_calls GROUP BY model ORDER BY model
+                """
+            ).map { r in
+                UsageTotals(
+                    model: try r.string("model"), calls: Int(try r.int("calls")), cachedCalls: Int(try r.int("cached")),
+                    failedCalls: Int(try r.int("failed")), promptTokens: Int(try r.int("p")),
+                    completionTokens: Int(try r.int("k")))
+            }
+        }
+    }
+
+    /// Stores a run-level JSON document (a population summary, a merged result).
+    public func setArtifact(_ name: String, _ value: JSONValue) async throws(RunError) {
+        let text = value.serialized()
+        try await write("store \(name)") { c in
+            try c.run("INSERT OR REPLACE INTO artifacts(name, json) VALUES (?, ?)", [.text(name), .text(text)])
+        }
+    }
+
+    /// A run-level JSON document, if stored.
+    public func artifact(_ name: String) async throws(RunError) -> JSONValue? {
+        let text: String? = try await read("read \(name)") { c in
+            try c.queryOne("SELECT json FROM artifacts WHERE name = ?", [.text(name)])?.string("json")
+        }
+        return text.flatMap { try? JSONValue.parse($0) }
+    }
+}

@@ -1,0 +1,275 @@
+public import Runs
+import Worlds
+public import Agents
+public import Memory
+public import Storage
+
+/// A declarative scenario file (`Scenarios/*.json`, documented in docs/scenarios.md): what kind of
+/// study to run, on which population, with which questions or phases.
+public struct Scenario: Sendable {
+    /// The kind of study.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// A questionnaire answered by each respondent with structured output.
+        case survey
+        /// An interviewer (a question script with follow-ups, or a persona) with each respondent.
+        case interview
+        /// A moderator and participants discussing over phases; positions extracted at the end.
+        case focusGroup = "focus-group"
+        /// A moderator and participants generating ideas over phases; ideas extracted at the end.
+        case brainstorm
+    }
+
+    /// The scenario id (used in run ids and outputs).
+    public var id: String
+    /// The kind.
+    public var kind: Kind
+    /// A human title.
+    public var title: String
+    /// The run seed (overridden by `--seed`).
+    public var seed: UInt64
+    /// Where the people come from.
+    public var population: PopulationSource
+    /// Sampling settings for every model call.
+    public var generation: GenerationSettings
+    /// Persona attributes to split results by.
+    public var splitBy: [String]
+    /// The questionnaire (`survey`).
+    public var survey: SurveySpec?
+    /// The interview script (`interview`).
+    public var interview: InterviewSpec?
+    /// The group session (`focus-group`, `brainstorm`).
+    public var session: SessionSpec?
+    /// Long-term memory of the agents (conversation kinds; `nil`: none).
+    public var memory: ScenarioMemory? = nil
+    /// The file it was loaded from, if any.
+    public var file: String?
+    /// The scenario document as written (key order kept); the run store keeps a copy.
+    public var document: JSONValue
+
+    /// SHA-256 (hex) of the canonical JSON of ``document``.
+    public var digest: String { SHA256.hex(CanonicalJSON.string(document)) }
+}
+
+/// Where a scenario's people come from: a persona file or a generated population, and/or personas
+/// written in the scenario (appended after the others, e.g. a moderator).
+public struct PopulationSource: Sendable, Hashable {
+    /// The people from a file.
+    public enum Base: Sendable, Hashable {
+        /// A persona JSONL file (one `{"id", "attributes", "narrative"?}` object a line), resolved path.
+        case personas(path: String)
+        /// A `POPULATION.json` spec generated on the fly with exact quotas: `count` and `seed` override the spec's.
+        case spec(path: String, count: Int?, seed: UInt64?)
+    }
+
+    /// The people from a file, if any.
+    public var base: Base?
+    /// Personas written in the scenario.
+    public var inline: [ScenarioPersona]
+
+    /// Creates a source.
+    public init(base: Base?, inline: [ScenarioPersona] = []) {
+        self.base = base
+        self.inline = inline
+    }
+}
+
+/// One person taking part: an id, attributes in file order, and an optional narrative.
+public struct ScenarioPersona: Sendable, Hashable {
+    /// The persona id (`p000042`, or any `[A-Za-z0-9_.-]+` id in inline personas).
+    public var id: String
+    /// The name used in transcripts; the `name` attribute, else the id.
+    public var name: String
+    /// Attribute values by id, in file order.
+    public var attributes: JSONObject
+    /// A narrative, if any.
+    public var narrative: String?
+
+    /// Creates a persona.
+    public init(id: String, name: String? = nil, attributes: JSONObject, narrative: String? = nil) {
+        self.id = id
+        self.name = name ?? attributes["name"]?.stringValue ?? id
+        self.attributes = attributes
+        self.narrative = narrative
+    }
+
+    /// The persona as one JSON object: `id`, `name`, `attributes`, `narrative`? (stable key order).
+    public var json: JSONValue {
+        var object = JSONObject([("id", .string(id)), ("name", .string(name)), ("attributes", .object(attributes))])
+        if let narrative { object["narrative"] = .string(narrative) }
+        return .object(object)
+    }
+
+    /// Reads a persona from a JSON object (`Population`'s JSONL line format, or an inline persona).
+    public init(json: JSONValue, file: String?, path: String) throws(RunError) {
+        let reader = try JSONReader(json, file: file, path: path)
+        let id = try reader.nonEmptyString("id")
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) else {
+            throw reader.fail("id", "\"\(id)\" has characters other than letters, digits, _ . -")
+        }
+        let attributes = reader.has("attributes") ? try reader.reader("attributes").object : JSONObject()
+        self.init(
+            id: id, name: try reader.optionalString("name"), attributes: attributes,
+            narrative: try reader.optionalString("narrative"))
+    }
+
+    /// The persona as a system prompt: who to be, the narrative, then the attributes.
+    public var promptDescription: String {
+        var lines = ["You are \(name)."]
+        if let narrative, !narrative.isEmpty { lines.append(narrative) }
+        let facts = attributes.compactMap { key, value -> String? in
+            if key == "name" { return nil }
+            let text = value.stringValue ?? CanonicalJSON.string(value)
+            return "- \(key): \(text)"
+        }
+        if !facts.isEmpty {
+            lines.append("About you:")
+            lines += facts
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Sampling settings applied to every model call of a scenario.
+public struct GenerationSettings: Sendable, Hashable {
+    /// Sampling temperature (default 0.7).
+    public var temperature: Double = 0.7
+    /// The most tokens a structured answer may take (default 96).
+    public var maxTokens: Int = 96
+    /// The most tokens of one free-text turn (default 160).
+    public var turnMaxTokens: Int = 160
+
+    /// Creates the defaults.
+    public init() {}
+}
+
+/// A questionnaire.
+public struct SurveySpec: Sendable {
+    /// Instructions shown to every respondent (in the system message).
+    public var instructions: String
+    /// Text shown before the questions (an ad, a product description), if any.
+    public var context: String?
+    /// Whether choice options are shuffled per respondent from a seeded stream.
+    public var randomizeOptions: Bool
+    /// The items, in order.
+    public var items: [SurveyItem]
+}
+
+/// One survey item.
+public struct SurveyItem: Sendable, Hashable {
+    /// What kind of answer the item takes.
+    public enum Answer: Sendable, Hashable {
+        /// An integer on a scale `min...max` with optional labels (one per point).
+        case likert(min: Int, max: Int, labels: [String])
+        /// One option.
+        case singleChoice(options: [String])
+        /// Between `minSelections` and `maxSelections` distinct options.
+        case multipleChoice(options: [String], minSelections: Int, maxSelections: Int)
+        /// A number in `min...max` (whole when `integer`), with an optional unit.
+        case numeric(min: Double?, max: Double?, integer: Bool, unit: String?)
+        /// Free text of at most `maxLength` characters.
+        case open(maxLength: Int)
+    }
+
+    /// The item id (a column of `responses.csv`).
+    public var id: String
+    /// The question text.
+    public var question: String
+    /// The answer type.
+    public var answer: Answer
+
+    /// The type name as written in scenario files.
+    public var typeName: String {
+        switch answer {
+        case .likert: "likert"
+        case .singleChoice: "single-choice"
+        case .multipleChoice: "multiple-choice"
+        case .numeric: "numeric"
+        case .open: "open"
+        }
+    }
+
+    /// The options in file order (choice items), else empty.
+    public var options: [String] {
+        switch answer {
+        case .singleChoice(let options), .multipleChoice(let options, _, _): options
+        default: []
+        }
+    }
+}
+
+/// An interview: an interviewer with each respondent.
+public struct InterviewSpec: Sendable {
+    /// One scripted question.
+    public struct Question: Sendable, Hashable {
+        /// The question id (answers are extracted per id).
+        public var id: String
+        /// What the interviewer asks.
+        public var text: String
+        /// How many model-written follow-ups may follow (overrides the interview's default).
+        public var followUps: Int
+    }
+
+    /// The interviewer's display name.
+    public var interviewerName: String
+    /// An interviewer persona id (from the population or inline) that improvises instead of a script, if any.
+    public var interviewerPersona: String?
+    /// Instructions to the interviewer (tone, goals).
+    public var instructions: String
+    /// The question script.
+    public var questions: [Question]
+}
+
+/// A moderated group session (focus group or brainstorm).
+public struct SessionSpec: Sendable {
+    /// How speakers are chosen.
+    public enum TurnTaking: String, Sendable, Hashable, CaseIterable {
+        /// Everyone in roster order (the moderator opens each phase).
+        case roundRobin = "round-robin"
+        /// The moderator names the next speaker.
+        case moderator
+        /// Each candidate bids an urge score 0–9; the highest speaks.
+        case selfSelection = "self-selection"
+    }
+
+    /// One phase of the session.
+    public struct Phase: Sendable, Hashable {
+        /// The phase name.
+        public var name: String
+        /// The topic the moderator introduces.
+        public var topic: String
+        /// Instructions for this phase.
+        public var instructions: String
+        /// The turn budget of the phase (participant turns).
+        public var turns: Int
+    }
+
+    /// The moderator's persona id; must be one of ``participants``.
+    public var moderator: String
+    /// The persona ids taking part (the moderator included), in roster order.
+    public var participants: [String]
+    /// How speakers are chosen.
+    public var turnTaking: TurnTaking
+    /// The phases, in order.
+    public var phases: [Phase]
+    /// How many independent sessions (units) to run.
+    public var sessions: Int
+}
+
+/// The `"memory"` section of a conversation scenario: each persona-backed agent gets a PersonaTree
+/// seeded from its persona (persona-core leaves locked), updated by the MemListener after every
+/// `updateEvery` exchanges involving it and at the end; optionally only a window of the history is
+/// shown verbatim and older moments are recalled by the agentic path (spec memory.md §B.2.4–§B.2.5).
+public struct ScenarioMemory: Sendable {
+    /// The self-schema (the built-in `agora.person.v1` unless the scenario names a file).
+    public var schema: TreeSchema
+    /// The schema file, when the scenario names one.
+    public var schemaFile: String?
+    /// Token budget of the tree in each turn's system message (characters / 4).
+    public var budgetTokens: Int = 400
+    /// Exchanges involving an agent per MemListener update (1–3).
+    public var updateEvery: Int = 3
+    /// The part of the history shown verbatim (`nil`: all of it).
+    public var window: HistoryWindow?
+    /// Whether the agentic recall path runs (needs a window).
+    public var recall: Bool = false
+}

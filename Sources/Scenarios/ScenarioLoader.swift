@@ -1,0 +1,406 @@
+public import Runs
+import Worlds
+import Agents
+import Foundation
+import Memory
+public import Storage
+
+extension Scenario {
+    /// Loads and validates a scenario file; relative paths inside it are resolved against its folder.
+    ///
+    /// - Throws: `RunError` (`invalidInput`, or `io` when unreadable) naming the file, the JSON
+    ///   path and what to change.
+    public static func load(file: String) throws(RunError) -> Scenario {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw RunError(.io, "cannot read the scenario file; check the path", file: file, underlying: error)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(data)
+        } catch {
+            throw RunError(
+                .invalidInput, "not valid JSON: \(error.message)", file: file,
+                path: "line \(error.line), column \(error.column)")
+        }
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        return try parse(value, file: file, baseDirectory: base)
+    }
+
+    /// Validates a scenario document. `baseDirectory` resolves relative population paths (`nil`: the
+    /// current directory); `checkFiles` verifies that referenced files exist.
+    public static func parse(
+        _ document: JSONValue, file: String? = nil, baseDirectory: String? = nil, checkFiles: Bool = true
+    ) throws(RunError) -> Scenario {
+        let root = try JSONReader(document, file: file)
+        try root.allowOnly([
+            "$schema", "version", "id", "kind", "title", "description", "seed", "population", "generation", "splitBy",
+            "survey", "interview", "session", "memory",
+        ])
+        if let version = try root.optionalInt("version"), version != 1 {
+            throw root.fail("version", "this Agora reads scenario version 1; found \(version)")
+        }
+        let id = try root.nonEmptyString("id")
+        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw root.fail("id", "\"\(id)\": use letters, digits, - and _ only (it names the run folder)")
+        }
+        guard root.has("kind") else {
+            throw root.fail(
+                "kind", "missing; add \"kind\": one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let kindName = try root.string("kind")
+        guard let kind = Kind(rawValue: kindName) else {
+            let hint =
+                JSONReader.closest(kindName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \"\($0)\"?)" }
+                ?? ""
+            throw root.fail(
+                "kind",
+                "unknown kind \"\(kindName)\"\(hint); use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let seed = try root.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) } ?? 1
+        guard root.has("population") else {
+            throw root.fail(
+                "population",
+                "missing; add \"population\": {\"personas\": \"FILE.jsonl\"}, {\"spec\": \"POPULATION.json\", \"count\": N} or {\"inline\": [ … ]}"
+            )
+        }
+        let population = try parsePopulation(try root.reader("population"), base: baseDirectory, checkFiles: checkFiles)
+
+        var generation = GenerationSettings()
+        if let g = try root.optionalReader("generation") {
+            try g.allowOnly(["temperature", "maxTokens", "turnMaxTokens"])
+            if let t = try g.optionalDouble("temperature") {
+                guard (0...2).contains(t) else { throw g.fail("temperature", "use a value from 0 to 2") }
+                generation.temperature = t
+            }
+            if let m = try g.optionalInt("maxTokens", range: 1...8192) { generation.maxTokens = Int(m) }
+            if let m = try g.optionalInt("turnMaxTokens", range: 1...8192) { generation.turnMaxTokens = Int(m) }
+        }
+        let splitBy = root.has("splitBy") ? try root.strings("splitBy") : []
+
+        var scenario = Scenario(
+            id: id, kind: kind, title: try root.optionalString("title") ?? id, seed: seed, population: population,
+            generation: generation, splitBy: splitBy, survey: nil, interview: nil, session: nil, file: file,
+            document: document)
+        let sections: [(String, Kind)] = [("survey", .survey), ("interview", .interview)]
+        for (key, owner) in sections where root.has(key) && owner != kind {
+            throw root.fail(
+                key, "a \"\(key)\" section belongs to kind \(owner.rawValue), not \(kind.rawValue); remove it")
+        }
+        switch kind {
+        case .survey:
+            guard root.has("survey") else {
+                throw root.fail("survey", "missing; a survey needs \"survey\": {\"items\": [ … ]}")
+            }
+            scenario.survey = try parseSurvey(try root.reader("survey"))
+        case .interview:
+            guard root.has("interview") else {
+                throw root.fail("interview", "missing; an interview needs \"interview\": {\"questions\": [ … ]}")
+            }
+            scenario.interview = try parseInterview(try root.reader("interview"))
+        case .focusGroup, .brainstorm:
+            guard root.has("session") else {
+                throw root.fail(
+                    "session",
+                    "missing; a \(kind.rawValue) needs \"session\": {\"moderator\", \"participants\", \"phases\"}")
+            }
+            scenario.session = try parseSession(try root.reader("session"), population: population)
+        }
+        if let memory = try root.optionalReader("memory") {
+            guard kind != .survey else {
+                throw root.fail(
+                    "memory",
+                    "memory applies to interview, focus-group and brainstorm; survey items are asked one by one — remove it"
+                )
+            }
+            scenario.memory = try parseMemory(memory, base: baseDirectory)
+        }
+        return scenario
+    }
+
+    /// Reads a `"memory"` section (`nil` for `"type": "none"`).
+    static func parseMemory(_ reader: JSONReader, base: String?) throws(RunError) -> ScenarioMemory? {
+        try reader.allowOnly(["type", "schema", "budgetTokens", "updateEvery", "window", "recall"])
+        let type = try reader.optionalString("type") ?? "persona-tree"
+        guard type == "persona-tree" || type == "none" else {
+            throw reader.fail("type", "unknown memory type \"\(type)\"; use \"persona-tree\" or \"none\"")
+        }
+        if type == "none" { return nil }
+        var schemaFile: String?
+        let schema: TreeSchema
+        do {
+            if reader.has("schema") {
+                let raw = try reader.nonEmptyString("schema")
+                let path =
+                    raw.hasPrefix("/")
+                    ? raw : URL(fileURLWithPath: base ?? ".").appendingPathComponent(raw).standardized.path
+                schemaFile = path
+                schema = try TreeSchema.load(path)
+            } else {
+                schema = try TreeSchema.defaultPersona()
+            }
+        } catch let error as MemoryError {
+            throw reader.fail(
+                "schema", "\(error.message) (a PersonaTree schema file, see docs/memory.md; relative to the scenario file)")
+        } catch let error as RunError {
+            throw error
+        } catch {
+            throw reader.fail("schema", "\(error)")
+        }
+        var memory = ScenarioMemory(schema: schema, schemaFile: schemaFile)
+        if let budget = try reader.optionalInt("budgetTokens", range: 50...8192) { memory.budgetTokens = Int(budget) }
+        if let every = try reader.optionalInt("updateEvery", range: 1...3) { memory.updateEvery = Int(every) }
+        if let window = try reader.optionalReader("window") {
+            try window.allowOnly(["first", "last"])
+            memory.window = HistoryWindow(
+                first: Int(try window.optionalInt("first", range: 0...1000) ?? 2),
+                last: Int(try window.optionalInt("last", range: 1...10000) ?? 12))
+        }
+        memory.recall = try reader.optionalBool("recall") ?? false
+        if memory.recall && memory.window == nil {
+            throw reader.fail(
+                "recall",
+                "recall finds moments that fell out of the history window; add \"window\": {\"first\": 2, \"last\": 12} or remove recall"
+            )
+        }
+        return memory
+    }
+
+    static func parsePopulation(_ reader: JSONReader, base: String?, checkFiles: Bool) throws(RunError)
+        -> PopulationSource
+    {
+        try reader.allowOnly(["personas", "spec", "count", "seed", "inline"])
+        let given = ["personas", "spec"].filter { reader.has($0) }
+        guard given.count <= 1 else { throw reader.fail(nil, "give only one of personas, spec") }
+        guard !given.isEmpty || reader.has("inline") else {
+            throw reader.fail(
+                nil,
+                "no population given; add \"personas\": \"FILE.jsonl\", \"spec\": \"POPULATION.json\" or \"inline\": [ … ]"
+            )
+        }
+        for key in ["count", "seed"] where reader.has(key) && !reader.has("spec") {
+            throw reader.fail(key, "\(key) applies to a generated population only; remove it or add \"spec\"")
+        }
+        func resolve(_ key: String) throws(RunError) -> String {
+            let raw = try reader.nonEmptyString(key)
+            let path =
+                raw.hasPrefix("/")
+                ? raw : URL(fileURLWithPath: base ?? ".").appendingPathComponent(raw).standardized.path
+            if checkFiles, !FileManager.default.fileExists(atPath: path) {
+                throw reader.fail(key, "the file \(path) does not exist; fix the path (relative to the scenario file)")
+            }
+            return path
+        }
+        var personas: [ScenarioPersona] = []
+        if reader.has("inline") {
+            for (index, item) in try reader.array("inline").enumerated() {
+                let persona = try ScenarioPersona(
+                    json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
+                if personas.contains(where: { $0.id == persona.id }) {
+                    throw RunError(
+                        .invalidInput, "duplicate persona id \"\(persona.id)\"; ids must be unique", file: reader.file,
+                        path: "\(reader.child("inline"))[\(index)].id")
+                }
+                personas.append(persona)
+            }
+            guard !personas.isEmpty || !given.isEmpty else {
+                throw reader.fail("inline", "empty; add at least one persona")
+            }
+        }
+        if reader.has("personas") {
+            return PopulationSource(base: .personas(path: try resolve("personas")), inline: personas)
+        }
+        if reader.has("spec") {
+            return PopulationSource(
+                base: .spec(
+                    path: try resolve("spec"),
+                    count: try reader.optionalInt("count", range: 1...10_000_000).map { Int($0) },
+                    seed: try reader.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) }),
+                inline: personas)
+        }
+        return PopulationSource(base: nil, inline: personas)
+    }
+
+    static func parseSurvey(_ reader: JSONReader) throws(RunError) -> SurveySpec {
+        try reader.allowOnly(["instructions", "context", "randomizeOptions", "items"])
+        var items: [SurveyItem] = []
+        let readers = try reader.readers("items")
+        guard !readers.isEmpty else { throw reader.fail("items", "empty; add at least one item") }
+        for item in readers {
+            let parsed = try parseItem(item)
+            if items.contains(where: { $0.id == parsed.id }) {
+                throw item.fail("id", "duplicate item id \"\(parsed.id)\"; ids name CSV columns and must be unique")
+            }
+            items.append(parsed)
+        }
+        return SurveySpec(
+            instructions: try reader.optionalString("instructions")
+                ?? "Answer each question honestly, as yourself, in the format asked.",
+            context: try reader.optionalString("context"),
+            randomizeOptions: try reader.optionalBool("randomizeOptions") ?? false,
+            items: items)
+    }
+
+    static let itemTypes = ["likert", "single-choice", "multiple-choice", "numeric", "open"]
+
+    static func parseItem(_ item: JSONReader) throws(RunError) -> SurveyItem {
+        try item.allowOnly([
+            "id", "type", "question", "scale", "options", "minSelections", "maxSelections", "min", "max", "integer",
+            "unit", "maxLength",
+        ])
+        let id = try item.nonEmptyString("id")
+        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") })
+        else {
+            throw item.fail("id", "\"\(id)\": use letters, digits, _ - . only (it names a CSV column)")
+        }
+        let question = try item.nonEmptyString("question")
+        let type = try item.string("type")
+        func options() throws(RunError) -> [String] {
+            guard item.has("options") else {
+                throw item.fail("options", "a \(type) item needs \"options\": [\"…\", \"…\"]")
+            }
+            let list = try item.strings("options")
+            guard list.count >= 2 else { throw item.fail("options", "give at least two options") }
+            for (index, option) in list.enumerated() where list[..<index].contains(option) {
+                throw RunError(
+                    .invalidInput, "duplicate option \"\(option)\"", file: item.file,
+                    path: "\(item.child("options"))[\(index)]")
+            }
+            return list
+        }
+        let answer: SurveyItem.Answer
+        switch type {
+        case "likert":
+            guard item.has("scale") else {
+                throw item.fail(
+                    "scale",
+                    "a Likert item needs a scale; add \"scale\": {\"min\": 1, \"max\": 5, \"labels\": [\"Strongly disagree\", …, \"Strongly agree\"]}"
+                )
+            }
+            let scale = try item.reader("scale")
+            try scale.allowOnly(["min", "max", "labels"])
+            let low = try scale.int("min", range: -100...100)
+            let high = try scale.int("max", range: -100...100)
+            guard high > low, high - low <= 20 else {
+                throw scale.fail("max", "the scale needs max > min and at most 21 points")
+            }
+            let labels = scale.has("labels") ? try scale.strings("labels") : []
+            if !labels.isEmpty, labels.count != Int(high - low + 1) {
+                throw scale.fail("labels", "give one label per point: \(high - low + 1) labels, found \(labels.count)")
+            }
+            answer = .likert(min: Int(low), max: Int(high), labels: labels)
+        case "single-choice":
+            answer = .singleChoice(options: try options())
+        case "multiple-choice":
+            let list = try options()
+            let low = Int(try item.optionalInt("minSelections", range: 0...Int64(list.count)) ?? 1)
+            let high = Int(try item.optionalInt("maxSelections", range: 1...Int64(list.count)) ?? Int64(list.count))
+            guard low <= high else { throw item.fail("maxSelections", "must be at least minSelections (\(low))") }
+            answer = .multipleChoice(options: list, minSelections: low, maxSelections: high)
+        case "numeric":
+            let low = try item.optionalDouble("min")
+            let high = try item.optionalDouble("max")
+            if let low, let high, high < low { throw item.fail("max", "must be at least min (\(low))") }
+            answer = .numeric(
+                min: low, max: high, integer: try item.optionalBool("integer") ?? false,
+                unit: try item.optionalString("unit"))
+        case "open":
+            answer = .open(maxLength: Int(try item.optionalInt("maxLength", range: 1...10_000) ?? 400))
+        default:
+            let hint = JSONReader.closest(type, in: itemTypes).map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw item.fail(
+                "type", "unknown item type \"\(type)\"\(hint); use one of \(itemTypes.joined(separator: ", "))")
+        }
+        for key in ["scale"] where item.has(key) && type != "likert" {
+            throw item.fail(key, "only Likert items take a scale; remove it or set \"type\": \"likert\"")
+        }
+        for key in ["options", "minSelections", "maxSelections"] where item.has(key) && !type.hasSuffix("-choice") {
+            throw item.fail(key, "only choice items take \(key); remove it")
+        }
+        for key in ["min", "max", "integer", "unit"] where item.has(key) && type != "numeric" {
+            throw item.fail(key, "only numeric items take \(key); remove it")
+        }
+        return SurveyItem(id: id, question: question, answer: answer)
+    }
+
+    static func parseInterview(_ reader: JSONReader) throws(RunError) -> InterviewSpec {
+        try reader.allowOnly(["interviewer", "instructions", "questions", "followUps"])
+        var name = "Interviewer"
+        var persona: String?
+        if let interviewer = try reader.optionalReader("interviewer") {
+            try interviewer.allowOnly(["name", "persona"])
+            name = try interviewer.optionalString("name") ?? name
+            persona = try interviewer.optionalString("persona")
+        }
+        let defaultFollowUps = Int(try reader.optionalInt("followUps", range: 0...5) ?? 1)
+        var questions: [InterviewSpec.Question] = []
+        for q in try reader.readers("questions") {
+            try q.allowOnly(["id", "text", "followUps"])
+            let id = try q.nonEmptyString("id")
+            if questions.contains(where: { $0.id == id }) { throw q.fail("id", "duplicate question id \"\(id)\"") }
+            questions.append(
+                .init(
+                    id: id, text: try q.nonEmptyString("text"),
+                    followUps: Int(try q.optionalInt("followUps", range: 0...5) ?? Int64(defaultFollowUps))))
+        }
+        guard !questions.isEmpty else { throw reader.fail("questions", "empty; add at least one question") }
+        return InterviewSpec(
+            interviewerName: name, interviewerPersona: persona,
+            instructions: try reader.optionalString("instructions")
+                ?? "You are a careful, neutral qualitative interviewer. Ask one short question at a time.",
+            questions: questions)
+    }
+
+    static func parseSession(_ reader: JSONReader, population: PopulationSource) throws(RunError) -> SessionSpec
+    {
+        try reader.allowOnly(["moderator", "participants", "turnTaking", "phases", "sessions"])
+        let moderator = try reader.nonEmptyString("moderator")
+        let participants = try reader.strings("participants")
+        guard participants.count >= 2 else {
+            throw reader.fail("participants", "a session needs the moderator and at least one participant")
+        }
+        for (index, id) in participants.enumerated() where participants[..<index].contains(id) {
+            throw RunError(
+                .invalidInput, "\"\(id)\" is listed twice", file: reader.file,
+                path: "\(reader.child("participants"))[\(index)]")
+        }
+        guard participants.contains(moderator) else {
+            throw reader.fail(
+                "moderator",
+                "the moderator \"\(moderator)\" is not a participant; add it to \"participants\" (\(participants.joined(separator: ", ")))"
+            )
+        }
+        if population.base == nil {
+            let personas = population.inline
+            for (index, id) in participants.enumerated() where !personas.contains(where: { $0.id == id }) {
+                throw RunError(
+                    .invalidInput, "no persona \"\(id)\" in the inline population; add it or fix the id",
+                    file: reader.file,
+                    path: "\(reader.child("participants"))[\(index)]")
+            }
+        }
+        let turnName = try reader.optionalString("turnTaking") ?? "round-robin"
+        guard let turnTaking = SessionSpec.TurnTaking(rawValue: turnName) else {
+            throw reader.fail(
+                "turnTaking",
+                "unknown policy \"\(turnName)\"; use one of \(SessionSpec.TurnTaking.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        var phases: [SessionSpec.Phase] = []
+        for p in try reader.readers("phases") {
+            try p.allowOnly(["name", "topic", "instructions", "turns"])
+            phases.append(
+                .init(
+                    name: try p.nonEmptyString("name"), topic: try p.nonEmptyString("topic"),
+                    instructions: try p.optionalString("instructions") ?? "",
+                    turns: Int(try p.optionalInt("turns", range: 1...1000) ?? 6)))
+        }
+        guard !phases.isEmpty else { throw reader.fail("phases", "empty; add at least one phase") }
+        return SessionSpec(
+            moderator: moderator, participants: participants, turnTaking: turnTaking, phases: phases,
+            sessions: Int(try reader.optionalInt("sessions", range: 1...10_000) ?? 1))
+    }
+}

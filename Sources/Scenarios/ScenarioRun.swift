@@ -1,0 +1,270 @@
+import Foundation
+public import Inference
+import Population
+public import Runs
+public import Storage
+
+/// Turns a `POPULATION.json` into personas (the Population module's factory; injected so tests can
+/// replace how populations are generated).
+public typealias PopulationGenerator =
+    @Sendable (_ specPath: String, _ count: Int?, _ seed: UInt64?) async throws -> [ScenarioPersona]
+
+/// The run kinds of scenario files: `survey`, `interview`, `focus-group` and `brainstorm`.
+public struct ScenarioRunKind: RunKind {
+    /// The scenario.
+    public let scenario: Scenario
+    /// The model every call goes to (already wrapped in the response cache); `nil` for `agora report`.
+    public let model: (any LanguageModel)?
+    /// How a population spec becomes personas.
+    public let populationGenerator: PopulationGenerator?
+    /// The run seed (the scenario's, or `--seed`).
+    public let seed: UInt64
+
+    /// Creates the kind.
+    public init(
+        _ scenario: Scenario, model: (any LanguageModel)?, seed: UInt64? = nil,
+        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory
+    ) {
+        self.scenario = scenario
+        self.model = model
+        self.seed = seed ?? scenario.seed
+        self.populationGenerator = populationGenerator
+    }
+
+    /// The scenario's kind (`survey`…).
+    public var name: String { scenario.kind.rawValue }
+    /// The scenario document.
+    public var document: JSONValue { scenario.document }
+    /// The scenario file.
+    public var sourceFile: String? { scenario.file }
+    /// The model's identifier.
+    public var modelLabel: String { model?.identifier ?? "" }
+    /// `<id>-s<seed>`, numbered when taken.
+    public var folder: RunFolder { .numbered("\(scenario.id)-s\(seed)") }
+
+    /// The population (files, a generated spec, inline personas) and one unit per respondent or session.
+    public func plan() async throws -> RunPlan {
+        let personas = try await ScenarioRunner.resolvePopulation(scenario, generator: populationGenerator)
+        let units = try ScenarioRunner.buildUnits(scenario, personas: personas)
+        return RunPlan(personas: personas.map { StoredPersona(id: $0.id, json: $0.json) }, units: units)
+    }
+
+    /// Runs one respondent or session.
+    public func run(_ unit: UnitSpec, context: UnitContext) async throws -> UnitOutcome {
+        guard let model else { throw RunError(.invalidInput, "no model to run \(scenario.id) with") }
+        let recorder = context.recording(model)
+        return try await ScenarioUnitContext(scenario: scenario, run: context).run(unit, model: recorder)
+    }
+
+    /// Per-item distributions with intervals and splits (surveys), extractions and conversation
+    /// metrics (conversations), terminations, usage.
+    public func results(_ data: RunData) async throws -> JSONValue {
+        ScenarioReport.results(try ScenarioRunData(data, scenario: scenario))
+    }
+
+    /// `transcripts.jsonl`, `responses.csv` (surveys), `results.json`, `report.html`.
+    public func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
+        let view = try ScenarioRunData(data, scenario: scenario)
+        // The texts are independent pure functions of `data`: transcripts (the largest) and the CSV
+        // are built beside the report, on both cores.
+        async let transcriptsText = RunReport.transcripts(data) { ScenarioReport.role(of: $0, in: view) }
+        async let csvText = ScenarioReport.responsesCSV(view)
+        let resultsText = results.serialized(pretty: true) + "\n"
+        let html = ScenarioReport.html(view, results: results)
+        var files = [RunOutput("transcripts.jsonl", await transcriptsText)]
+        if let csv = await csvText { files.append(RunOutput("responses.csv", csv)) }
+        files.append(RunOutput("results.json", resultsText))
+        files.append(RunOutput("report.html", html))
+        return files
+    }
+
+    /// The HTML page or the Markdown summary.
+    public func report(_ data: RunData, results: JSONValue, format: ReportFormat) throws -> String {
+        let view = try ScenarioRunData(data, scenario: scenario)
+        switch format {
+        case .html: return ScenarioReport.html(view, results: results)
+        case .json: return results.serialized(pretty: true) + "\n"
+        case .md: return ScenarioReport.markdown(view, results: results)
+        }
+    }
+}
+
+/// Registers the scenario kinds: reads a scenario document (docs/scenarios.md).
+public enum ScenarioKindLoader: RunKindLoader {
+    /// `survey`, `interview`, `focus-group`, `brainstorm`.
+    public static var names: [String] { Scenario.Kind.allCases.map(\.rawValue) }
+
+    /// Parses the scenario and asks for the run's default model.
+    public static func load(_ source: RunSource) async throws -> any RunKind {
+        let scenario = try Scenario.parse(
+            source.document, file: source.file, baseDirectory: source.baseDirectory, checkFiles: source.checksFiles)
+        let seed = source.overrides["seed"]?.intValue.map { UInt64(bitPattern: $0) }
+        let model = source.purpose == .report ? nil : try await source.models.model(nil)
+        return ScenarioRunKind(scenario, model: model, seed: seed)
+    }
+}
+
+/// Library entry points of scenario runs.
+public enum ScenarioRunner {
+    /// Runs `scenario` with `model` (already wrapped in the response cache) on the run engine: a
+    /// convenience for callers that hold a parsed scenario and one model (tests, the benchmarks).
+    public static func run(
+        scenario: Scenario, model: any LanguageModel, options: RunOptions, seed: UInt64? = nil,
+        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory, monitor: RunMonitor = RunMonitor()
+    ) async throws -> RunSummary {
+        let kind = ScenarioRunKind(scenario, model: model, seed: seed, populationGenerator: populationGenerator)
+        if let resume = options.resume {
+            return try await RunEngine.resume(
+                resume, registry: RunKindRegistry([ScenarioKindLoader.self]), models: FixedModels(model),
+                given: scenario.document, options: options, monitor: monitor)
+        }
+        return try await RunEngine.start(kind, options: options, monitor: monitor)
+    }
+
+    /// Population's persona factory: loads the `POPULATION.json`, generates `count` personas with
+    /// exact quotas from `seed` (the spec's own when `nil`), in slot order.
+    public static let populationFactory: PopulationGenerator = { path, count, seed in
+        let spec = try PopulationSpec.load(file: path)
+        let (personas, _) = try await PersonaFactory.personas(spec: spec, count: count, seed: seed)
+        return personas.map { ScenarioPersona(id: $0.id, attributes: $0.attributes, narrative: $0.narrative) }
+    }
+
+    /// The people of a scenario, in population order.
+    public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws
+        -> [ScenarioPersona]
+    {
+        var personas: [ScenarioPersona] = []
+        switch scenario.population.base {
+        case nil:
+            break
+        case .personas(let path):
+            personas = try readPersonas(file: path)
+        case .spec(let path, let count, let seed):
+            guard let generator else {
+                throw RunError(
+                    .invalidInput,
+                    "this build cannot generate a population from a spec; run `agora population generate --spec \(path) --out personas.jsonl` and use \"personas\": \"personas.jsonl\"",
+                    file: scenario.file, path: "$.population.spec")
+            }
+            personas = try await generator(path, count, seed)
+            guard !personas.isEmpty else {
+                throw RunError(.invalidInput, "the population is empty", file: path)
+            }
+        }
+        for (index, extra) in scenario.population.inline.enumerated() {
+            if personas.contains(where: { $0.id == extra.id }) {
+                throw RunError(
+                    .invalidInput,
+                    "the inline persona \"\(extra.id)\" has the id of a persona from the file; rename it",
+                    file: scenario.file, path: "$.population.inline[\(index)].id")
+            }
+            personas.append(extra)
+        }
+        return personas
+    }
+
+    /// Reads a persona JSONL file (Population's format: `id`, `attributes`, `narrative`? a line).
+    public static func readPersonas(file: String) throws(RunError) -> [ScenarioPersona] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw RunError(.io, "cannot read the persona file", file: file, underlying: error)
+        }
+        var personas: [ScenarioPersona] = []
+        var seen = Set<String>()
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let value: JSONValue
+            do {
+                value = try JSONValue.parse(String(line))
+            } catch {
+                throw RunError(
+                    .invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(number + 1)")
+            }
+            let persona = try ScenarioPersona(json: value, file: file, path: "line \(number + 1)")
+            guard seen.insert(persona.id).inserted else {
+                throw RunError(
+                    .invalidInput, "duplicate persona id \"\(persona.id)\"", file: file, path: "line \(number + 1)")
+            }
+            personas.append(persona)
+        }
+        guard !personas.isEmpty else { throw RunError(.invalidInput, "the persona file is empty", file: file) }
+        return personas
+    }
+
+    /// The units of a scenario: one per respondent (survey, interview) or per session.
+    package static func buildUnits(_ scenario: Scenario, personas: [ScenarioPersona]) throws(RunError) -> [UnitSpec] {
+        switch scenario.kind {
+        case .survey, .interview:
+            let interviewer = scenario.interview?.interviewerPersona
+            if let interviewer, !personas.contains(where: { $0.id == interviewer }) {
+                throw RunError(
+                    .invalidInput, "no persona \"\(interviewer)\" in the population", file: scenario.file,
+                    path: "$.interview.interviewer.persona")
+            }
+            let kind = scenario.kind == .survey ? "survey-respondent" : "interview"
+            return personas.filter { $0.id != interviewer }.enumerated().map { index, persona in
+                UnitSpec(index: index, id: persona.id, kind: kind, input: ["persona": .string(persona.id)])
+            }
+        case .focusGroup, .brainstorm:
+            guard let session = scenario.session else { return [] }
+            for (index, id) in session.participants.enumerated() where !personas.contains(where: { $0.id == id }) {
+                throw RunError(
+                    .invalidInput, "no persona \"\(id)\" in the population", file: scenario.file,
+                    path: "$.session.participants[\(index)]")
+            }
+            return (0..<session.sessions).map { index in
+                UnitSpec(
+                    index: index, id: "session-\(index + 1)", kind: "session",
+                    input: ["participants": .array(session.participants.map { .string($0) })])
+            }
+        }
+    }
+
+}
+
+/// What every unit of a scenario run shares (immutable).
+struct ScenarioUnitContext: Sendable {
+    let scenario: Scenario
+    let run: UnitContext
+
+    var seed: UInt64 { run.seed }
+
+    func persona(_ id: String) throws(RunError) -> ScenarioPersona {
+        guard let stored = run.persona(id) else {
+            throw RunError(.runStore, "the run has no persona \"\(id)\"")
+        }
+        return try ScenarioPersona(json: stored.json, file: nil, path: "personas[\(id)]")
+    }
+    /// Runs one unit. Errors that make the whole run pointless (endpoint unusable, replay-only cache
+    /// miss, cancellation) are thrown; anything else marks the unit failed.
+    func run(_ unit: UnitSpec, model: UnitModel) async throws -> UnitOutcome {
+        do {
+            switch scenario.kind {
+            case .survey:
+                guard let survey = scenario.survey else { throw RunError(.invalidInput, "no survey section") }
+                let persona = try persona(unit.input["persona"]?.stringValue ?? "")
+                let respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
+                let (events, result, _) = try await respondent.run(model: model)
+                return UnitOutcome(
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)
+            case .interview, .focusGroup, .brainstorm:
+                let (events, result, memory) = try await ConversationUnit(context: self, unit: unit).run(model: model)
+                return UnitOutcome(
+                    index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls,
+                    memoryOperations: memory)
+            }
+        } catch let error as InferenceError
+            where error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
+        {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return UnitOutcome(
+                index: unit.index, status: .failed, result: ["failures": [], "termination": "failed"],
+                error: String(describing: error), modelCalls: model.calls)
+        }
+    }
+}

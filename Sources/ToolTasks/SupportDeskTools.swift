@@ -1,0 +1,9 @@
+import Runs
+import Scenarios
+import Storage
+
+/// Native parts of Agora's support-desk domain (most of its tools are SQL templates).
+enum SupportDeskTools {
+    static let all: [(String, NativeToolFunction)] = []
+    static let assertions: [(String, NativeToolFunction)] = []
+}
