@@ -75,12 +75,26 @@ let package = Package(
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "PopulationTests", dependencies: ["Population", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "Inference", "Storage", "AgoraTesting"], swiftSettings: strict),
         .testTarget(
-            name: "EnvironmentsTests",
+            name: "WorldsTests", dependencies: ["Worlds", "Agents", "Memory", "Inference", "Storage", "AgoraTesting"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ScenariosTests",
             dependencies: [
-                "Environments", "Runs", "Worlds", "Scenarios", "ToolTasks", "Agents", "Memory", "Inference", "Storage",
+                "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage", "AgoraTesting",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ToolTasksTests",
+            dependencies: [
+                "ToolTasks", "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
                 "AgoraTesting",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "EnvironmentsTests",
+            dependencies: ["Environments", "Runs", "Scenarios", "ToolTasks", "Inference", "Storage", "AgoraTesting"],
             swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
         .testTarget(

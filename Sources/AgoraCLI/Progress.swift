@@ -42,6 +42,15 @@ final class ProgressDisplay: Sendable {
     }
 
     /// Draws the last line and ends the in-place line.
+    /// Ends the display after a run that stopped with an error: nothing new is drawn.
+    func abandon() {
+        let drewInPlace = state.withLock { s -> Bool in
+            defer { s.finished = true }
+            return !s.finished && s.drewInPlace
+        }
+        if drewInPlace { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
     func finish(_ counts: RunMonitor.Counts) {
         let (already, same) = state.withLock { s -> (Bool, Bool) in
             let was = s.finished

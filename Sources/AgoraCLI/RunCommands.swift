@@ -82,7 +82,8 @@ enum RunLaunch {
                 file: file, document: document, overrides: overrides, options: options, models: models,
                 monitor: monitor)
         } catch {
-            progress.finish(monitor.counts)
+            // A run that stopped after some units shows where it got to; one that never started, nothing.
+            if monitor.counts.unitsFinished > 0 { progress.finish(monitor.counts) } else { progress.abandon() }
             throw error
         }
         progress.finish(monitor.counts)

@@ -172,6 +172,15 @@ public struct UnitRecord: Sendable {
     public var error: String?
     /// How many times it was started and committed (1 for a unit that ran once).
     public var commits: Int
+
+    /// Creates a record (the store reads them; tests build them).
+    public init(spec: UnitSpec, status: UnitStatus, result: JSONValue, error: String? = nil, commits: Int = 0) {
+        self.spec = spec
+        self.status = status
+        self.result = result
+        self.error = error
+        self.commits = commits
+    }
 }
 
 /// Token totals of a run's model calls.

@@ -47,10 +47,10 @@ public enum ToolTaskKindLoader: RunKindLoader {
         if let judgeText {
             // Checked before any model is connected, so a typo fails fast with the setting's name.
             guard judgeText == "model" || judgeText.hasPrefix("model:") else {
-                throw RunError(
-                    .invalidInput,
-                    "judge \(judgeText): use model or model:SPEC (SPEC: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL)",
-                    file: source.file, path: "$.judge")
+                throw setting.fail(
+                    "judge",
+                    "\(judgeText): use model or model:SPEC (SPEC: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL)"
+                )
             }
             if isResume, source.overrides["judge"] == nil, judgeText.hasPrefix("model:"),
                 (try? ModelSpec.parse(String(judgeText.dropFirst("model:".count)))) == nil
@@ -60,6 +60,9 @@ public enum ToolTaskKindLoader: RunKindLoader {
                     "this run was judged by \(judgeText); pass the judge again on --resume, e.g. --judge model:local")
             }
         }
+        // Everything that can be checked is checked before any model is connected.
+        let splitBy = try setting.list("splitBy") ?? []
+        let population = try population(setting, resolve: resolve)
         let needsModels = source.purpose != .report
         func model(_ text: String, _ key: String) async throws -> any LanguageModel {
             let spec = text.contains(":") ? String(text.split(separator: ":", maxSplits: 1)[1]) : nil
@@ -67,8 +70,8 @@ public enum ToolTaskKindLoader: RunKindLoader {
                 return try await source.models.model(spec)
             } catch let error as InferenceError where error.code == .invalidConfiguration {
                 let hint = isResume && source.overrides[key] == nil ? " (pass --\(key) again on --resume)" : ""
-                throw RunError(
-                    .invalidInput, "\(key) \(text): \(error.message)\(hint)", file: source.file, path: "$.\(key)")
+                let reason = error.message.replacingOccurrences(of: "--model \(spec ?? ""): ", with: "")
+                throw setting.fail(key, "\(text): \(reason)\(hint)")
             }
         }
         let agentText = try setting.string("agent") ?? "gold"
@@ -80,18 +83,14 @@ public enum ToolTaskKindLoader: RunKindLoader {
             agent = needsModels ? .model(try await model(t, "agent")) : .label(t)
         case let t where t.hasPrefix("http:") || t.hasPrefix("https:"):
             let urlText = t.hasPrefix("http:http") ? String(t.dropFirst(5)) : t
-            guard let url = URL(string: urlText), url.host != nil else {
-                throw RunError(.invalidInput, "agent \(t): not a URL", file: source.file, path: "$.agent")
-            }
+            guard let url = URL(string: urlText), url.host != nil else { throw setting.fail("agent", "\(t): not a URL") }
             if url.path.hasSuffix("/v1") {
                 agent = needsModels ? .model(try await model("model:" + urlText, "agent")) : .label(t)
             } else {
                 agent = .webhook(url)
             }
         default:
-            throw RunError(
-                .invalidInput, "agent must be gold, noop, model[:SPEC] or http:URL; found \"\(agentText)\"",
-                file: source.file, path: "$.agent")
+            throw setting.fail("agent", "\(agentText): use gold, noop, model[:SPEC] or http:URL")
         }
         let userText = try setting.string("user") ?? "scripted"
         let user: ToolTaskUserChoice
@@ -100,9 +99,7 @@ public enum ToolTaskKindLoader: RunKindLoader {
         case let t where t == "model" || t.hasPrefix("model:"):
             user = needsModels ? .model(try await model(t, "user")) : .label(t)
         default:
-            throw RunError(
-                .invalidInput, "user must be scripted or model[:SPEC]; found \"\(userText)\"", file: source.file,
-                path: "$.user")
+            throw setting.fail("user", "\(userText): use scripted or model[:SPEC]")
         }
         var judge: (any LanguageModel)? = nil
         if let judgeText, needsModels { judge = try await model(judgeText, "judge") }
@@ -116,17 +113,14 @@ public enum ToolTaskKindLoader: RunKindLoader {
                 maxErrors: try setting.int("maxErrors", 1...10_000) ?? EpisodeLimits(maxSteps: 1).maxErrors),
             outDirectory: URL(fileURLWithPath: "runs"), concurrency: try setting.int("concurrency", 1...256) ?? 4,
             sourceFile: source.file, judge: judge, judgeLabel: needsModels ? nil : judgeText,
-            population: try population(settings, overrides: source.overrides, file: source.file, resolve: resolve),
-            splitBy: try setting.list("splitBy") ?? [])
+            population: population, splitBy: splitBy)
     }
 
     /// `population`: a path, `{"personas": FILE.jsonl}` or `{"spec": POPULATION.json, "count": N, "seed": S}`
     /// (paths relative to the scenario); `populationCount` (from `--population-count`) sets a spec's count.
-    static func population(
-        _ settings: JSONObject, overrides: JSONObject, file: String?, resolve: (String) -> String
-    ) throws(RunError) -> ToolTaskPopulation? {
-        let count = overrides["populationCount"]?.intValue.map(Int.init)
-        guard let value = settings["population"], !value.isNull else {
+    static func population(_ setting: Setting, resolve: (String) -> String) throws(RunError) -> ToolTaskPopulation? {
+        let count = try setting.int("populationCount", 1...100_000)
+        guard let value = setting.settings["population"], !value.isNull else {
             if count != nil {
                 throw RunError(.invalidInput, "--population-count needs --population POPULATION.json")
             }
@@ -134,7 +128,7 @@ public enum ToolTaskKindLoader: RunKindLoader {
         }
         if let path = value.stringValue {
             guard FileManager.default.fileExists(atPath: resolve(path)) else {
-                throw RunError(.invalidInput, "no such file", file: resolve(path), path: "$.population")
+                throw setting.fail("population", "\(path): no such file")
             }
             return ToolTaskPopulation(file: resolve(path), count: count)
         }
@@ -147,31 +141,38 @@ public enum ToolTaskKindLoader: RunKindLoader {
         if let inline = value["inline"]?.arrayValue {
             var personas: [ScenarioPersona] = []
             for (index, item) in inline.enumerated() {
-                personas.append(try ScenarioPersona(json: item, file: file, path: "$.population.inline[\(index)]"))
+                personas.append(
+                    try ScenarioPersona(json: item, file: setting.file, path: "$.population.inline[\(index)]"))
             }
             return .inline(personas)
         }
-        throw RunError(
-            .invalidInput,
-            "population must be a file path, {\"personas\": FILE.jsonl} or {\"spec\": POPULATION.json, \"count\": N}",
-            file: file, path: "$.population")
+        throw setting.fail(
+            "population",
+            "must be a file path, {\"personas\": FILE.jsonl} or {\"spec\": POPULATION.json, \"count\": N}")
     }
 
-    /// Typed reads of one setting, with errors that name the key.
+    /// Typed reads of one setting, with errors that name where it came from: the command-line flag
+    /// (`--split-by: …`) or the file and JSON path (`scenario.json: $.splitBy: …`).
     struct Setting {
         let settings: JSONObject
         let overrides: JSONObject
         let file: String?
 
-        func where_(_ key: String) -> (file: String?, path: String) {
-            overrides[key] != nil ? (nil, "--\(key)") : (file, "$.\(key)")
+        /// The flag of a key (`splitBy` → `--split-by`).
+        static func flag(_ key: String) -> String {
+            "--" + key.reduce(into: "") { out, c in out += c.isUppercase ? "-" + c.lowercased() : String(c) }
+        }
+
+        /// An error about `key`: `--flag message` for a flag, else at the key's JSON path.
+        func fail(_ key: String, _ message: String) -> RunError {
+            let separator = message.hasPrefix(":") ? "" : " "
+            if overrides[key] != nil { return RunError(.invalidInput, Self.flag(key) + separator + message) }
+            return RunError(.invalidInput, key + separator + message, file: file, path: "$.\(key)")
         }
 
         func string(_ key: String) throws(RunError) -> String? {
             guard let value = settings[key], !value.isNull else { return nil }
-            guard let text = value.stringValue else {
-                throw RunError(.invalidInput, "\(key) must be a string", file: where_(key).file, path: where_(key).path)
-            }
+            guard let text = value.stringValue else { throw fail(key, "must be a string") }
             return text
         }
 
@@ -179,9 +180,7 @@ public enum ToolTaskKindLoader: RunKindLoader {
             guard let value = settings[key], !value.isNull else { return nil }
             guard let n = value.intValue.map(Int.init) ?? value.stringValue.flatMap({ Int($0) }), range.contains(n)
             else {
-                throw RunError(
-                    .invalidInput, "\(key) must be a whole number in \(range.lowerBound)…\(range.upperBound)",
-                    file: where_(key).file, path: where_(key).path)
+                throw fail(key, "must be a whole number in \(range.lowerBound)…\(range.upperBound)")
             }
             return n
         }
@@ -192,23 +191,16 @@ public enum ToolTaskKindLoader: RunKindLoader {
             let items: [String]
             if let array = value.arrayValue {
                 items = array.compactMap(\.stringValue)
-                guard items.count == array.count else {
-                    throw RunError(
-                        .invalidInput, "\(key) must list strings", file: where_(key).file, path: where_(key).path)
-                }
+                guard items.count == array.count else { throw fail(key, "must list strings") }
             } else if let text = value.stringValue {
                 items = text.split(separator: ",", omittingEmptySubsequences: false).map {
                     $0.trimmingCharacters(in: .whitespaces)
                 }
             } else {
-                throw RunError(
-                    .invalidInput, "\(key) must be a list or a comma-separated string", file: where_(key).file,
-                    path: where_(key).path)
+                throw fail(key, "must be a list or a comma-separated string")
             }
             guard items.allSatisfy({ !$0.isEmpty }) else {
-                throw RunError(
-                    .invalidInput, "\(key): give names separated by commas, e.g. a,b", file: where_(key).file,
-                    path: where_(key).path)
+                throw fail(key, ": give attribute names separated by commas, e.g. age,region")
             }
             return items
         }

@@ -107,10 +107,17 @@ struct RunToolTaskScenarioTests {
         for name in files { #expect(try read(name) == before[name], "\(name)") }
     }
 
-    @Test func runOnlyOptionsAreRefusedForToolTaskScenarios() async throws {
+    @Test func toolTaskScenariosGetEveryRunOption() async throws {
+        // Tool tasks run on the same engine as every kind: --limit, --no-cache and --resume work the same.
         let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
-        let result = try await CommandRunner.agora(["run", scenario, "--limit", "2"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("--limit is not available for tool-task scenarios"))
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-tasks-limit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let first = try await CommandRunner.agora(["run", scenario, "--limit", "2", "--no-cache", "--out", out.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("2 of 600 units done, 0 failed, 0 items failed, 598 not run"), "\(first.stderr)")
+        let run = try #require(first.stdout.split(separator: "\n").first { $0.hasPrefix("run: ") }?.dropFirst(5))
+        let second = try await CommandRunner.agora(["run", "--resume", String(run), "--limit", "4", "--no-cache"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("4 of 600 units done"), "\(second.stderr)")
     }
 }

@@ -1,5 +1,10 @@
-import AgoraTesting
+import Scenarios
+import Runs
+import Worlds
 import Environments
+import Agents
+import Memory
+import AgoraTesting
 import Foundation
 import Storage
 import Synchronization
@@ -187,7 +192,7 @@ enum AgoraBinary {
     static func run(_ arguments: [String], in folder: URL, killAfter: Double? = nil, waitingFor: URL? = nil)
         async throws -> Result
     {
-        guard let url else { throw EnvironmentError(.io, "build agora first (swift build)") }
+        guard let url else { throw RunError(.io, "build agora first (swift build)") }
         let process = Process()
         process.executableURL = url
         process.arguments = arguments

@@ -1,8 +1,14 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
+import Memory
 import Foundation
 import Storage
 import Testing
 
-@testable import Environments
 
 /// Scenarios/domains/tau2-airline is shipped so that `agora run Scenarios/tau2-airline.json` works
 /// without the tau2 data; these tests keep it identical to what `agora tasks import-tau2` writes.

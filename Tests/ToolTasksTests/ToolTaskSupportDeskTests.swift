@@ -1,8 +1,14 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
+import Memory
 import Foundation
 import Storage
 import Testing
 
-@testable import Environments
 
 enum SupportDesk {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -374,8 +380,8 @@ struct ToolTaskSupportDeskTests {
     ])
     func calculator(expression: String, expected: String) throws {
         #expect(try Calculator.text(expression) == expected)
-        #expect(throws: EnvironmentError.self) { try Calculator.text("__import__('os')") }
-        #expect(throws: EnvironmentError.self) { try Calculator.text("1/0") }
-        #expect(throws: EnvironmentError.self) { try Calculator.text("(1+2") }
+        #expect(throws: RunError.self) { try Calculator.text("__import__('os')") }
+        #expect(throws: RunError.self) { try Calculator.text("1/0") }
+        #expect(throws: RunError.self) { try Calculator.text("(1+2") }
     }
 }

@@ -1,10 +1,16 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
+import Memory
 import AgoraTesting
 import Foundation
 import Inference
 import Storage
 import Testing
 
-@testable import Environments
 
 @Suite("Tool-task runs (orchestrator, run store, model participants)")
 struct ToolTaskRunTests {

@@ -1,5 +1,10 @@
-import AgoraTesting
+import Scenarios
+import Runs
+import Worlds
 import Environments
+import Agents
+import Memory
+import AgoraTesting
 import Foundation
 import Inference
 import Storage

@@ -1,6 +1,6 @@
+import Worlds
 import Agents
 import AgoraTesting
-import Environments
 import Inference
 import Memory
 import Testing

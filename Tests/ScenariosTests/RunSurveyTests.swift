@@ -1,5 +1,10 @@
-import AgoraTesting
+import Scenarios
+import Runs
+import Worlds
 import Environments
+import Agents
+import Memory
+import AgoraTesting
 import Foundation
 import Inference
 import Storage
@@ -138,11 +143,11 @@ struct RunSurveyTests {
     func rebuild() async throws {
         let summary = try await RunFixtures.run(try RunFixtures.surveyScenario(), model: RunFixtures.scriptedModel())
         let before = try RunFixtures.read(summary.directory, "results.json")
-        let json = try await RunReport.rebuild(summary.directory, format: .json)
+        let json = try await Launcher.report(summary.directory, format: .json)
         #expect(json == before)
-        let md = try await RunReport.rebuild(summary.directory, format: .md)
+        let md = try await Launcher.report(summary.directory, format: .md)
         #expect(md.contains("## likes"))
-        let html = try await RunReport.rebuild(summary.directory, format: .html)
+        let html = try await Launcher.report(summary.directory, format: .html)
         #expect(html == (try RunFixtures.read(summary.directory, "report.html")))
     }
 
@@ -165,7 +170,7 @@ struct RunSurveyTests {
     func onlyItem(_ item: JSONValue) throws -> Scenario {
         guard case .object(var root) = RunFixtures.surveyDocument, case .object(var survey) = root["survey"] ?? .null
         else {
-            throw EnvironmentError(.invalidInput, "fixture")
+            throw RunError(.invalidInput, "fixture")
         }
         survey["items"] = [item]
         survey["context"] = nil

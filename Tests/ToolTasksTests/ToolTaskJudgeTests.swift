@@ -1,10 +1,16 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
+import Memory
 import AgoraTesting
 import Foundation
 import Inference
 import Storage
 import Testing
 
-@testable import Environments
 
 /// A support-desk task with an NL assertion in its basis (gold passes DB and COMMUNICATE on it).
 enum NLTask {

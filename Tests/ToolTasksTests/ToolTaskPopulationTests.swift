@@ -1,10 +1,16 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
+import Memory
 import AgoraTesting
 import Foundation
 import Inference
 import Storage
 import Testing
 
-@testable import Environments
 
 @Suite("Population personas as tool-task users (spec §10.6)")
 struct ToolTaskPopulationTests {
@@ -92,7 +98,7 @@ struct ToolTaskPopulationTests {
         let direct = try ScenarioRunner.readPersonas(file: file)
         #expect(read.first?.id == "p000001" && read.count == direct.count)
         #expect(ToolTaskPopulation(file: file).json["personas"]?.stringValue?.hasPrefix("/") == true)
-        await #expect(throws: EnvironmentError.self) { try await ToolTaskPopulation.inline([]).resolve() }
+        await #expect(throws: RunError.self) { try await ToolTaskPopulation.inline([]).resolve() }
     }
 
     @Test("assignment is a seeded permutation cycled over (task, policy) pairs: deterministic and balanced")

@@ -1,3 +1,9 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
 import AgoraTesting
 import Foundation
 import Inference
@@ -6,7 +12,6 @@ import Storage
 import Synchronization
 import Testing
 
-@testable import Environments
 
 /// A scripted user that calls a (user-side) tool once, before its opening, then behaves like
 /// ``ScriptedUser``: so the log holds the user's own tool call and result.
@@ -165,7 +170,7 @@ struct ToolTaskReportTests {
         })
     }
 
-    static func run() async throws -> ToolTaskRunSummary {
+    static func run() async throws -> RunSummary {
         let out = ToolTaskRunTests.temp("report")
         let config = ToolTaskRunConfig(
             domain: SupportDesk.directory, taskIDs: ["sd-004", "sd-001"], agent: .model(agent()), trials: 2, seed: 5, outDirectory: out)
@@ -202,9 +207,9 @@ struct ToolTaskReportTests {
         // Rebuilding from the store gives the same bytes, for every output and every format.
         var before: [String: String] = [:]
         for file in ToolTaskRunTests.outputs { before[file] = try ToolTaskRunTests.read(dir, file) }
-        #expect(try await RunReport.rebuild(dir, format: .html) == before["report.html"])
-        #expect(try await RunReport.rebuild(dir, format: .json) == before["results.json"])
-        #expect(try await RunReport.rebuild(dir, format: .md) == before["report.md"])
+        #expect(try await Launcher.report(dir, format: .html) == before["report.html"])
+        #expect(try await Launcher.report(dir, format: .json) == before["results.json"])
+        #expect(try await Launcher.report(dir, format: .md) == before["report.md"])
         for file in ToolTaskRunTests.outputs { #expect(try ToolTaskRunTests.read(dir, file) == before[file], "\(file)") }
     }
 
@@ -242,7 +247,7 @@ struct ToolTaskReportTests {
         let manifest = RunManifest(runID: "tasks-my-domain-0123abcd", kind: "tool-tasks", document: [:], sourceFile: nil, seed: 1, model: "gold")
         let unit = UnitRecord(spec: UnitSpec(index: 0, id: "t1/default/t0", kind: "tool-task", input: [:]), status: .done, result: .null, commits: 1)
         let data = RunData(
-            manifest: manifest, scenario: nil, personas: [], units: [unit],
+            manifest: manifest, personas: [], units: [unit],
             events: [0: [RunEvent(seq: 0, kind: "tool-task.assistant", speaker: "agent", content: "Hi!", data: entry.json)]], usage: [])
         #expect(
             ToolTaskReport.episodesJSONL(data)

@@ -1,5 +1,10 @@
-import AgoraTesting
+import Scenarios
+import Runs
+import Worlds
 import Environments
+import Agents
+import Memory
+import AgoraTesting
 import Foundation
 import Inference
 import Storage
@@ -22,7 +27,7 @@ enum ShippedScenarios {
     /// and optionally tighter token budgets (structured answers `maxTokens`, turns half of it).
     static func tiny(_ name: String, turns: Int = 2, maxTokens: Int? = nil) throws -> Scenario {
         guard case .object(var root) = try document(name) else {
-            throw EnvironmentError(.invalidInput, "not an object")
+            throw RunError(.invalidInput, "not an object")
         }
         // Memory costs one MemListener call per agent per phase: too slow for seven agents on the
         // local model here; RunLocalModelTests.interviewWithMemory runs it on one respondent.

@@ -1,8 +1,14 @@
+@testable import ToolTasks
+import Scenarios
+import Runs
+import Worlds
+import Environments
+import Agents
+import Memory
 import Foundation
 import Storage
 import Testing
 
-@testable import Environments
 
 /// The imported tau2 airline domain, built once per test process (import + no-op marking).
 enum AirlineFixture {

@@ -1,6 +1,6 @@
+import Worlds
 import Agents
 import AgoraTesting
-import Environments
 import Inference
 import Memory
 import Storage
@@ -216,18 +216,18 @@ struct WorldTurnTakingTests {
     func invalid() throws {
         let (a, _) = F.talker("alex")
         let (o, _) = F.talker("olga", role: .observer)
-        #expect(throws: EnvironmentError.self) {
+        #expect(throws: WorldError.self) {
             try World(
                 agents: [a], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("zed")))))
         }
-        #expect(throws: EnvironmentError.self) {
+        #expect(throws: WorldError.self) {
             try World(
                 agents: [a, o], options: WorldOptions(turnTaking: .moderated(ModeratedTurns(moderator: F.id("olga")))))
         }
-        #expect(throws: EnvironmentError.self) {
+        #expect(throws: WorldError.self) {
             try World(agents: [a, a])
         }
-        #expect(throws: EnvironmentError.self) {
+        #expect(throws: WorldError.self) {
             try World(agents: [a], options: WorldOptions(arrivals: [Arrival(participant: F.id("zed"), beforeTurn: 1)]))
         }
     }

@@ -1,11 +1,16 @@
+import Scenarios
+import Runs
+import Worlds
 import Environments
+import Agents
+import Memory
 import Foundation
 import Storage
 import Testing
 
 @Suite("Scenario files")
 struct ScenarioLoaderTests {
-    func error(_ document: JSONValue) -> EnvironmentError? {
+    func error(_ document: JSONValue) -> RunError? {
         do {
             _ = try Scenario.parse(document, file: "study.json")
             return nil
@@ -95,7 +100,7 @@ struct ScenarioLoaderTests {
         let dir = RunFixtures.temporaryDirectory("bad")
         let file = dir.appendingPathComponent("bad.json")
         try Data(text.utf8).write(to: file)
-        #expect(throws: EnvironmentError.self) { try Scenario.load(file: file.path) }
+        #expect(throws: RunError.self) { try Scenario.load(file: file.path) }
         do {
             _ = try Scenario.load(file: file.path)
         } catch {

@@ -1,5 +1,10 @@
-import AgoraTesting
+import Scenarios
+import Runs
+import Worlds
 import Environments
+import Agents
+import Memory
+import AgoraTesting
 import Foundation
 import Inference
 import Storage
@@ -36,7 +41,7 @@ struct RunLocalModelTests {
         let model = try await LocalModelFixture.model()
         let tiny = try ShippedScenarios.tiny("focus-group", turns: 2, maxTokens: 96)
         guard case .object(var root) = tiny.document, case .object(var session) = root["session"] ?? .null else {
-            throw EnvironmentError(.invalidInput, "not a session scenario")
+            throw RunError(.invalidInput, "not a session scenario")
         }
         // The moderator and one participant: the phase narration is public, so both see something
         // and both are updated at the end of the phase (two MemListener calls, whatever they say).
