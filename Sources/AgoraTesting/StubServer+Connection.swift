@@ -163,7 +163,7 @@ struct StubConnection {
         let body: [UInt8]
         switch reply {
         case .delay(let seconds, let next):
-            guard core.sleep(seconds) else { return false }
+            guard core.sleep(seconds, watching: fd) else { return false }
             return perform(next, for: request, close: close)
         case .dropConnection:
             return false

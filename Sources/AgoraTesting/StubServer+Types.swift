@@ -119,7 +119,8 @@ public indirect enum StubReply: Sendable {
     case truncatedResponse
     /// Sleeps this long on the connection's thread, then replies with `then`.
     ///
-    /// The sleep ends early when the server stops.
+    /// The sleep ends early, and nothing is sent, when the server stops or the client closes the
+    /// connection (counted in ``StubServer/hangUpCount``).
     case delay(TimeInterval, then: StubReply)
 
     /// A chat reply with `content`, finish reason `stop`, and token counts estimated from the text.

@@ -128,18 +128,24 @@ public final class StubServer: Sendable {
     /// The number of TCP connections accepted since start or ``resetCounters()`` (keep-alive reuses one).
     public var connectionCount: Int { core.state.withLock { $0.connectionCount } }
 
+    /// The number of delayed replies (``StubFault/slow(_:)``, ``StubReply/delay(_:then:)``) that were
+    /// never sent because the client closed the connection while the server waited: how a test sees
+    /// that a cancelled call really stopped its request. Reset by ``resetCounters()``.
+    public var hangUpCount: Int { core.state.withLock { $0.hangUpCount } }
+
     /// The requests received since start or ``resetCounters()``, in arrival order (see ``Recording``).
     public var requests: [StubRequest] { core.state.withLock { $0.requests } }
 
     /// The faults not yet consumed, in the order they will be applied.
     public var pendingFaults: [StubFault] { core.state.withLock { $0.faults } }
 
-    /// Resets ``requestCount``, ``peakInFlight``, ``connectionCount`` and ``requests`` (sequence
+    /// Resets ``requestCount``, ``peakInFlight``, ``connectionCount``, ``hangUpCount`` and ``requests`` (sequence
     /// numbers keep counting, and queued faults stay queued).
     public func resetCounters() {
         core.state.withLock { state in
             state.requestCount = 0
             state.connectionCount = 0
+            state.hangUpCount = 0
             state.peakInFlight = state.inFlight
             state.requests = []
         }
@@ -166,6 +172,7 @@ final class StubServerCore: Sendable {
         var nextSequence = 1
         var requestCount = 0
         var connectionCount = 0
+        var hangUpCount = 0
         var inFlight = 0
         var peakInFlight = 0
         var requests: [StubRequest] = []
@@ -239,16 +246,32 @@ final class StubServerCore: Sendable {
         }
     }
 
-    /// Sleeps up to `seconds`; returns false when the server stopped meanwhile.
-    func sleep(_ seconds: TimeInterval) -> Bool {
+    /// Sleeps up to `seconds`; returns false when the server stopped meanwhile, or when the client of
+    /// `connection` (if given) closed it (counted in `hangUpCount`).
+    func sleep(_ seconds: TimeInterval, watching connection: Int32? = nil) -> Bool {
         guard seconds > 0 else { return !state.withLock { $0.stopped } }
         let deadline = Date().addingTimeInterval(seconds)
+        var watched = connection
         while true {
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return !state.withLock { $0.stopped } }
             var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            if let watched { fds.append(pollfd(fd: watched, events: Int16(POLLIN), revents: 0)) }
             let milliseconds = Int32(min(left * 1000, 60_000).rounded(.up))
-            if poll(&fds, 1, milliseconds) > 0 { return false }
+            guard poll(&fds, nfds_t(fds.count), milliseconds) > 0 else { continue }
+            if fds[0].revents != 0 { return false }
+            if let fd = watched, fds[1].revents != 0 {
+                // Readable: either the end of the stream (a hang-up) or a pipelined request, which
+                // waits its turn; then the connection is not watched any more.
+                var byte: UInt8 = 0
+                let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+                if peeked > 0 || (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                    watched = nil
+                    continue
+                }
+                state.withLock { $0.hangUpCount += 1 }
+                return false
+            }
         }
     }
 

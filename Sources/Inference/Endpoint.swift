@@ -25,8 +25,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var model: String
     /// How the key is sent.
     public var authentication: Authentication
-    /// The longest a single request may take (generations can be long). Over `https` on Linux the
-    /// timeout is at least 1 s (libcurl counts whole seconds; a shorter one would fire at once).
+    /// The longest a single request may take (generations can be long). Over URLSession (`https`,
+    /// and `http` to a host that is not loopback) the timeout is at least 1 s (libcurl counts whole
+    /// seconds; a shorter one would fire at once).
     public var requestTimeout: TimeInterval
     /// Bounds on concurrent and per-minute use.
     public var limits: EndpointLimiter.Limits
@@ -39,7 +40,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// HTTP stacks.
     public enum Transport: String, Sendable, Hashable {
-        /// Agora's own epoll client for `http://` on Linux (low overhead, keep-alive reuse), URLSession otherwise.
+        /// Agora's own epoll client for plain `http://` to a loopback host (127.0.0.0/8, `localhost`)
+        /// on Linux, where call overhead matters (the local model server); URLSession for everything
+        /// else: `https://`, and `http://` to any other host.
         case automatic
         /// Always URLSession (libcurl on Linux).
         case urlSession
@@ -76,8 +79,11 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The base URL as text, without user info, query or fragment.
-    public var displayURL: String {
-        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
+    public var displayURL: String { Self.display(baseURL) }
+
+    /// `url` as text fit for errors and logs: without user info, query or fragment (where keys hide).
+    static func display(_ url: URL) -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
             return "<invalid URL>"
         }
         components.user = nil

@@ -16,7 +16,7 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
     public let identifier: String
     /// The limiter every call of this model goes through.
     public let limiter: EndpointLimiter
-    private let transport: HTTPTransport
+    private let retries: RetryLoop
     /// The URLs of the two API paths, built once (building a URL per call showed in profiles).
     private let chatURL: URL
     private let embeddingsURL: URL
@@ -29,11 +29,13 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         self.limiter = EndpointLimiter(limits: endpoint.limits)
         self.chatURL = endpoint.url(for: "chat/completions")
         self.embeddingsURL = endpoint.url(for: "embeddings")
-        self.transport = HTTPTransport(
-            maxConnections: endpoint.limits.maxInFlight,
-            requestTimeout: endpoint.requestTimeout,
-            useSockets: endpoint.transport == .automatic
-        )
+        self.retries = RetryLoop(
+            transport: HTTPTransport(
+                maxConnections: endpoint.limits.maxInFlight, requestTimeout: endpoint.requestTimeout,
+                transport: endpoint.transport),
+            limiter: limiter, policy: endpoint.retry, requestTimeout: endpoint.requestTimeout,
+            target: endpoint.displayURL, model: endpoint.model,
+            advice: "Check the endpoint, lower --concurrency, or retry later.")
     }
 
     /// Sends a chat-completions request.
@@ -75,9 +77,7 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         _ code: InferenceError.Code, _ message: String, status: Int? = nil,
         underlying: (any Error & Sendable)? = nil
     ) -> InferenceError {
-        InferenceError(
-            code, message, status: status, endpoint: endpoint.displayURL, model: endpoint.model,
-            underlying: underlying)
+        retries.error(code, message, status: status, underlying: underlying)
     }
 
     /// Posts `body` to `path` with retries; `decode` turns a 2xx body into the result. A 2xx body
@@ -102,64 +102,14 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         request.httpBody = Data(body.serializedBytes())
         request.timeoutInterval = endpoint.requestTimeout
 
-        let policy = endpoint.retry
-        var random = SystemRandomNumberGenerator()
-        var lastFailure = "no attempt was made"
-        var lastStatus: Int?
-        var lastCode: InferenceError.Code = .retriesExhausted
-        for attempt in 0..<policy.maxAttempts {
-            let outcome: Outcome<T>
-            do {
-                let result = try await limiter.run(estimatedTokens: estimatedTokens) {
-                    try await transport.send(request)
-                }
-                outcome = classify(result, decode: decode)
-            } catch let urlError as URLError {
-                outcome = classify(urlError)
-            } catch is CancellationError {
-                throw error(.cancelled, "the call was cancelled")
-            }
-            switch outcome {
-            case .success(let value):
-                return value
-            case .fatal(let failure):
-                throw failure
-            case .retry(let failure, let retryAfter):
-                lastFailure = failure.message
-                lastStatus = failure.status
-                lastCode = failure.code == .timeout ? .timeout : .retriesExhausted
-                guard attempt + 1 < policy.maxAttempts else { break }
-                var delay = policy.backoff(retry: attempt, random: &random)
-                if let retryAfter {
-                    guard retryAfter <= policy.maxRetryAfter else {
-                        throw error(
-                            .retriesExhausted,
-                            "the server asked to wait \(Int(retryAfter)) s (Retry-After), longer than the \(Int(policy.maxRetryAfter)) s allowed; \(failure.message)",
-                            status: failure.status)
-                    }
-                    delay = max(delay, retryAfter)
-                }
-                do {
-                    try await Task.sleep(for: .seconds(delay))
-                } catch {
-                    throw self.error(.cancelled, "the call was cancelled while waiting to retry")
-                }
-            }
+        return try await retries.run(request, estimatedTokens: estimatedTokens) { result in
+            classify(result, decode: decode)
         }
-        let attempts = policy.maxAttempts
-        throw error(
-            lastCode,
-            "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(lastFailure). Check the endpoint, lower --concurrency, or retry later.",
-            status: lastStatus)
     }
 
-    private enum Outcome<T> {
-        case success(T)
-        case retry(InferenceError, retryAfter: TimeInterval?)
-        case fatal(InferenceError)
-    }
-
-    private func classify<T>(_ result: HTTPResult, decode: (Data) throws(InferenceError) -> T) -> Outcome<T> {
+    private func classify<T>(
+        _ result: HTTPResult, decode: (Data) throws(InferenceError) -> T
+    ) -> AttemptOutcome<T> {
         if (200...299).contains(result.status) {
             do {
                 return .success(try decode(result.body))
@@ -168,13 +118,11 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
             }
         }
         let serverMessage = OpenAIWire.serverMessage(result.body)
-        let failure = error(.httpError, serverMessage, status: result.status)
         // Some servers (llama-cpp-python) answer 500 to a request they cannot validate, such as an
         // unsupported response_format: that is not transient, so it is not retried.
         let isFormatRejection = result.status >= 500 && serverMessage.contains("response_format")
         if RetryPolicy.isRetryable(status: result.status), !isFormatRejection {
-            let after = result.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0) }
-            return .retry(failure, retryAfter: after)
+            return retries.outcome(forStatus: result, failure: error(.httpError, serverMessage, status: result.status))
         }
         var hint = ""
         switch result.status {
@@ -184,36 +132,5 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         default: break
         }
         return .fatal(error(.httpError, serverMessage + hint, status: result.status))
-    }
-
-    private func classify<T>(_ urlError: URLError) -> Outcome<T> {
-        switch urlError.code {
-        case .cancelled:
-            return .fatal(error(.cancelled, "the call was cancelled"))
-        case .timedOut:
-            return .retry(
-                error(.timeout, "no answer within \(Int(endpoint.requestTimeout)) s", underlying: urlError),
-                retryAfter: nil)
-        case .networkConnectionLost, .badServerResponse, .cannotParseResponse,
-            .dataNotAllowed, .resourceUnavailable:
-            return .retry(
-                error(.retriesExhausted, "the connection dropped (\(urlError.code.rawValue))", underlying: urlError),
-                retryAfter: nil)
-        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
-            return .fatal(
-                error(
-                    .unreachable,
-                    "cannot connect to \(endpoint.displayURL): is the server running and the URL right?",
-                    underlying: urlError))
-        case .unsupportedURL, .badURL:
-            return .fatal(
-                error(.invalidConfiguration, "the URL \(endpoint.displayURL) is not usable", underlying: urlError))
-        default:
-            return .retry(
-                error(
-                    .retriesExhausted, "transport error \(urlError.code.rawValue): \(urlError.localizedDescription)",
-                    underlying: urlError),
-                retryAfter: nil)
-        }
     }
 }

@@ -8,13 +8,15 @@
         import FoundationNetworking
     #endif
 
-    /// HTTP/1.1 over plain TCP for `http://` endpoints (local servers: llama.cpp, vLLM, Ollama, the
-    /// test stub), driven by one epoll loop thread with keep-alive connection reuse.
+    /// HTTP/1.1 over plain TCP for `http://` on a loopback host (local servers: llama.cpp, vLLM,
+    /// Ollama, the test stub), driven by one epoll loop thread with keep-alive connection reuse.
     ///
     /// Why not URLSession here: on Linux each URLSession call hops through libcurl's thread, a dispatch
     /// source, the delegate queue and the cooperative pool (about 24 context switches a call, measured
     /// with `agora bench`), it reopens connections it could reuse, and it rounds timeouts down to whole
-    /// seconds. This client does one hop each way. `https://` stays on URLSession (``HTTPTransport``).
+    /// seconds. This client does one hop each way. It speaks IPv4 only and knows nothing of proxies,
+    /// TLS or redirects, so ``HTTPTransport`` gives it loopback hosts only; `https://` and other hosts
+    /// go through URLSession.
     ///
     /// Failures are reported as `URLError` with the codes URLSession would use, so the retry logic in
     /// ``OpenAICompatibleModel`` treats both transports alike.

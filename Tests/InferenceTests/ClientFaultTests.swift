@@ -239,7 +239,8 @@ struct ClientFaultTests {
     }
 }
 
-/// The URLSession transport (used for https, and on macOS) against the same faults.
+/// The URLSession transport (used for https, http to hosts that are not loopback, and on macOS)
+/// against the same faults.
 @Suite(.timeLimit(.minutes(1)))
 struct URLSessionTransportTests {
     static func client(_ server: StubServer, attempts: Int = 3, timeout: TimeInterval = 30) -> OpenAICompatibleModel {
@@ -250,13 +251,14 @@ struct URLSessionTransportTests {
     }
 
     @Test func plainCallsAndRetriedFaultsWork() async throws {
-        // No dropped connection here: libcurl resends a request on a fresh connection without its body
-        // when a reused one drops, so that request hangs until its timeout (why http uses our own client).
-        let server = try StubServer(configuration: .init(faults: [.status500, .truncatedResponse, .malformedJSON]))
+        // The drop hits a reused connection: libcurl resends without the body, and the transport
+        // notices and sends once more (see URLSessionCall) instead of hanging until the timeout.
+        let server = try StubServer(
+            configuration: .init(faults: [.status500, .dropConnection, .truncatedResponse, .malformedJSON]))
         defer { server.stop() }
-        let response = try await Self.client(server, attempts: 4, timeout: 5).complete(ClientFaultTests.hello)
+        let response = try await Self.client(server, attempts: 5, timeout: 30).complete(ClientFaultTests.hello)
         #expect(!response.content.isEmpty)
-        #expect(server.requestCount == 4)
+        #expect(server.requestCount == 5)
     }
 
     @Test func aTimeoutIsReportedAsTimeout() async throws {
