@@ -4,9 +4,6 @@ public import Foundation
 public import Inference
 public import Memory
 public import Storage
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// The agent under test backed by a language model: the policy is the system prompt, the tools are
 /// function definitions, tool calls come back as `ToolCall`s (spec §10.4).
@@ -119,16 +116,20 @@ public struct LLMUser: UserSimulator {
 
 /// An external agent reached over HTTP with Agora's webhook protocol (docs/agents.md): each turn POSTs
 /// `{"task_id", "policy", "tools", "messages"}` and expects `{"content"}` or `{"tool_calls": [{id, name, arguments}]}`.
+///
+/// Requests go through Inference's one HTTP seam (``JSONHTTPClient``): retries with backoff on 408,
+/// 409, 429 and 5xx honouring `Retry-After`, a limit on requests in flight, and cancellation that
+/// stops the request on the wire. Share one client between the agents of a run.
 public struct WebhookAgent: ToolTaskAgent {
     /// The endpoint.
     public var url: URL
-    /// The request timeout in seconds.
-    public var timeout: TimeInterval
+    /// The client the turns are posted with.
+    public var client: JSONHTTPClient
 
-    /// Creates the agent.
-    public init(url: URL, timeout: TimeInterval = 120) {
+    /// Creates the agent; `client` defaults to a new one with a 120 s request timeout.
+    public init(url: URL, client: JSONHTTPClient = JSONHTTPClient(requestTimeout: 120)) {
         self.url = url
-        self.timeout = timeout
+        self.client = client
     }
 
     /// The JSON body of one turn.
@@ -149,20 +150,11 @@ public struct WebhookAgent: ToolTaskAgent {
 
     /// Posts the turn and decodes the answer.
     public func next(_ view: AgentView) async throws -> AgentMessage {
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(try Self.body(view).serialized().utf8)
-        let session = URLSession.shared
-        let (data, status): (Data, Int) = try await withCheckedThrowingContinuation { continuation in
-            // dataTask + continuation, not `data(for:)` (swift-corelibs-foundation #5412, see STYLE.md).
-            session.dataTask(with: request) { data, response, error in
-                if let error { continuation.resume(throwing: RunError(.io, "webhook \(url): \(error.localizedDescription)")); return }
-                continuation.resume(returning: (data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
-            }.resume()
+        let body = Data(try Self.body(view).serialized().utf8)
+        let (_, data) = try await client.post(url, json: body)
+        guard let reply = try? JSONValue.parse(data) else {
+            throw RunError(.invalidInput, "webhook \(url) did not answer JSON (docs/agents.md has the reply format)")
         }
-        guard (200..<300).contains(status) else { throw RunError(.io, "webhook \(url) answered HTTP \(status)") }
-        guard let reply = try? JSONValue.parse(data) else { throw RunError(.invalidInput, "webhook \(url) did not answer JSON") }
         let calls = (reply["tool_calls"]?.arrayValue ?? []).enumerated().map { i, c in
             ToolInvocation(
                 id: c["id"]?.stringValue ?? "call_\(i)", name: c["name"]?.stringValue ?? "",

@@ -135,6 +135,8 @@ public struct ToolTaskRunKind: RunKind {
     let tasks: [ToolTask]
     let library: PersonaLibrary
     let sampled: [PersonaPolicy]
+    /// One HTTP client for every webhook turn of the run (its limiter spans the run).
+    let webhookClient: JSONHTTPClient
 
     /// Loads the domain and selects the tasks.
     ///
@@ -164,6 +166,7 @@ public struct ToolTaskRunKind: RunKind {
         let library = domain.personas ?? PersonaLibrary.standard
         self.library = library
         sampled = config.personas > 0 ? library.sample(count: config.personas, seed: config.seed) : []
+        webhookClient = JSONHTTPClient(maxConnections: max(1, config.concurrency), requestTimeout: 120)
     }
 
     /// `tool-tasks`.
@@ -219,7 +222,8 @@ public struct ToolTaskRunKind: RunKind {
         let byID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let personaByID = Dictionary(sampled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return await ToolTaskRunner.runUnit(
-            unit, domain: domain, tasks: byID, personas: personaByID, library: library, config: config, context: context)
+            unit, domain: domain, tasks: byID, personas: personaByID, library: library, config: config, context: context,
+            webhookClient: webhookClient)
     }
 
     /// A trial that did not pass counts as one failure.
@@ -271,7 +275,7 @@ public enum ToolTaskRunner {
 
     static func runUnit(
         _ spec: UnitSpec, domain: ToolDomain, tasks: [String: ToolTask], personas: [String: PersonaPolicy], library: PersonaLibrary,
-        config: ToolTaskRunConfig, context: UnitContext
+        config: ToolTaskRunConfig, context: UnitContext, webhookClient: JSONHTTPClient
     ) async -> UnitOutcome {
         let taskID = spec.input["task"]?.stringValue ?? ""
         guard let task = tasks[taskID] ?? domain.task(taskID) else {
@@ -291,7 +295,7 @@ public enum ToolTaskRunner {
             let wrapped = context.recording(m)
             recorded.append(wrapped)
             agent = ModelToolAgent(model: wrapped)
-        case .webhook(let url): agent = WebhookAgent(url: url)
+        case .webhook(let url): agent = WebhookAgent(url: url, client: webhookClient)
         case .label(let text):
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
         }
