@@ -60,7 +60,8 @@ let package = Package(
             dependencies: ["Runs", "Scenarios", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
             swiftSettings: strict
         ),
-        .target(name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage"], swiftSettings: strict),
+        .target(
+            name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage"], swiftSettings: strict),
         .target(name: "AgoraTesting", dependencies: ["Inference", "Storage"], swiftSettings: strict),
         .executableTarget(
             name: "AgoraCLI",
@@ -75,14 +76,16 @@ let package = Package(
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "PopulationTests", dependencies: ["Population", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgoraTesting"], swiftSettings: strict),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "Inference", "Storage", "AgoraTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "RunsTests", dependencies: ["Runs", "Inference", "Storage", "AgoraTesting"], swiftSettings: strict),
         .testTarget(
             name: "WorldsTests", dependencies: ["Worlds", "Agents", "Memory", "Inference", "Storage", "AgoraTesting"],
             swiftSettings: strict),
         .testTarget(
             name: "ScenariosTests",
             dependencies: [
-                "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage", "AgoraTesting",
+                "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
+                "AgoraTesting",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -98,6 +101,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
         .testTarget(
-            name: "AgoraCLITests", dependencies: ["AgoraCLI", "AgoraTesting", "Storage", "Inference"], swiftSettings: strict),
+            name: "AgoraCLITests", dependencies: ["AgoraCLI", "AgoraTesting", "Storage", "Inference"],
+            swiftSettings: strict),
     ]
 )

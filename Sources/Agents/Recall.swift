@@ -192,7 +192,8 @@ extension Agent {
         let trigger: RecallRecord.Trigger
         if settings.detailCue && AgenticTrigger.asksForDetails(question) {
             trigger = .detailRequest
-        } else if settings.treeCoverage, let tree, AgenticTrigger.treeLacksAnswer(tree, query: question, tau: settings.tau)
+        } else if settings.treeCoverage, let tree,
+            AgenticTrigger.treeLacksAnswer(tree, query: question, tau: settings.tau)
         {
             trigger = .treeLacksAnswer
         } else {
@@ -219,8 +220,10 @@ extension Agent {
                 request, schema: Self.querySchema(maxQueries: settings.maxQueries), name: "recall_queries")
             calls = result.attempts
             usage = result.usage
-            let written = (result.value["queries"]?.arrayValue ?? []).compactMap { $0.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) }
-                .filter { !$0.isEmpty }
+            let written = (result.value["queries"]?.arrayValue ?? []).compactMap {
+                $0.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            .filter { !$0.isEmpty }
             if written.isEmpty { failure = "the rewrite returned no query" } else { queries = written }
         } catch {
             if error.code == .cancelled || Task.isCancelled {

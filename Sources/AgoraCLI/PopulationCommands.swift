@@ -25,7 +25,9 @@ enum PopulationGenerateCommand: AgoraCommand {
             """)
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
-        guard let specPath = arguments.value("--spec") else { throw UsageError("--spec is required; usage: \(spec.usage)") }
+        guard let specPath = arguments.value("--spec") else {
+            throw UsageError("--spec is required; usage: \(spec.usage)")
+        }
         guard let out = arguments.value("--out") else { throw UsageError("--out is required; usage: \(spec.usage)") }
         let population = try PopulationSpec.load(file: specPath)
         for warning in population.warnings { Console.err("warning: \(warning)") }
@@ -38,7 +40,8 @@ enum PopulationGenerateCommand: AgoraCommand {
             var cache: ResponseCache?
             if !arguments.flag("--no-cache") {
                 let path =
-                    arguments.value("--cache") ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
+                    arguments.value("--cache")
+                    ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
                 try? FileManager.default.createDirectory(
                     at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
                 cache = try ResponseCache(.file(path))
@@ -56,7 +59,8 @@ enum PopulationGenerateCommand: AgoraCommand {
         Console.err(
             "agora population: wrote \(summary.count) personas to \(out) (integerisation: \(summary.plan.method)"
                 + (rejects.isEmpty ? "" : "; rejected attempts: \(rejects.joined(separator: ", "))")
-                + (writer == nil ? "" : "; narratives \(summary.narratives.written), failed \(summary.narratives.failed)")
+                + (writer == nil
+                    ? "" : "; narratives \(summary.narratives.written), failed \(summary.narratives.failed)")
                 + ")")
         return summary.narratives.failed > 0 ? ExitCode.finishedWithFailures : ExitCode.success
     }

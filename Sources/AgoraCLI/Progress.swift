@@ -1,5 +1,5 @@
-import Runs
 import Foundation
+import Runs
 import Synchronization
 
 /// The progress display of `agora run` on stderr: redrawn in place on a terminal, a line every

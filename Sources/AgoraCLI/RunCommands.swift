@@ -109,7 +109,9 @@ enum ReportCommand: AgoraCommand {
         summary: "Rebuild a run's outputs from its run store and print its report (html, json or md).",
         positionals: [PositionalSpec(name: "RUN_DIR", help: "A run folder written by agora run.")],
         options: [.option("--format", "FORMAT", "html (default), json (results.json) or md.")],
-        discussion: "Rewrites transcripts.jsonl, responses.csv, results.json and report.html in RUN_DIR too (tool-task runs: also episodes.jsonl and report.md).")
+        discussion:
+            "Rewrites transcripts.jsonl, responses.csv, results.json and report.html in RUN_DIR too (tool-task runs: also episodes.jsonl and report.md)."
+    )
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
         let format =

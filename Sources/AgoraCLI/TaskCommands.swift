@@ -10,17 +10,22 @@ enum TasksImportCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["tasks", "import-tau2"],
         summary: "Import a tau2 domain folder (db.json, tasks.json, policy.md, tools.schema.json) as a domain package.",
-        positionals: [PositionalSpec(name: "DIR", help: "The tau2 domain folder (e.g. /work/shared/data/tau2-airline).")],
+        positionals: [
+            PositionalSpec(name: "DIR", help: "The tau2 domain folder (e.g. /work/shared/data/tau2-airline).")
+        ],
         options: [
             .option("--out", "DIR", "Where to write the domain (e.g. Scenarios/domains/tau2-airline)."),
             .option("--name", "NAME", "The domain name (default: the tasks' domain)."),
         ],
-        discussion: "Tools are bound to Agora's native ports (the airline port ships). Tasks a no-op agent passes get x_allow_trivial.")
+        discussion:
+            "Tools are bound to Agora's native ports (the airline port ships). Tasks a no-op agent passes get x_allow_trivial."
+    )
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
         guard let out = arguments.value("--out") else { throw UsageError("give --out DIR; usage: \(spec.usage)") }
         let domain = try await TaskImporter.importDomain(
-            from: URL(fileURLWithPath: arguments.positionals[0]), to: URL(fileURLWithPath: out), name: arguments.value("--name"))
+            from: URL(fileURLWithPath: arguments.positionals[0]), to: URL(fileURLWithPath: out),
+            name: arguments.value("--name"))
         Console.out("imported \(domain.tasks.count) tasks, \(domain.tools.count) tools into \(out)")
         Console.out("trivially passable (marked x_allow_trivial): \(domain.tasks.filter(\.allowTrivial).count)")
         return ExitCode.success
@@ -33,15 +38,21 @@ enum TasksLintCommand: AgoraCommand {
         path: ["tasks", "lint"],
         summary: "Lint a tool-task domain: gold replay, no-op check, known info, persona text, policy tools.",
         positionals: [PositionalSpec(name: "DOMAIN", help: "The domain folder.")],
-        options: [.flag("--strict", "Unexpected gold-step errors are errors, not warnings."), .flag("--quiet", "Print errors only.")],
+        options: [
+            .flag("--strict", "Unexpected gold-step errors are errors, not warnings."),
+            .flag("--quiet", "Print errors only."),
+        ],
         discussion: "Exits 0 when there is no error, 1 when there are errors, 2 when the domain does not load.")
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
         let domain = try ToolDomain.load(URL(fileURLWithPath: arguments.positionals[0]))
         let findings = await TaskLinter.lint(domain, strict: arguments.flag("--strict"))
-        for finding in findings where !arguments.flag("--quiet") || finding.severity == "error" { Console.out(finding.line) }
+        for finding in findings where !arguments.flag("--quiet") || finding.severity == "error" {
+            Console.out(finding.line)
+        }
         let errors = findings.filter { $0.severity == "error" }.count
-        Console.err("agora tasks lint: \(domain.tasks.count) tasks, \(errors) errors, \(findings.count - errors) warnings")
+        Console.err(
+            "agora tasks lint: \(domain.tasks.count) tasks, \(errors) errors, \(findings.count - errors) warnings")
         return errors > 0 ? ExitCode.finishedWithFailures : ExitCode.success
     }
 }
@@ -50,8 +61,13 @@ enum TasksLintCommand: AgoraCommand {
 enum TasksRunCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["tasks", "run"],
-        summary: "Run tool tasks: --agent gold|noop|model[:SPEC]|http:URL, --user scripted|model[:SPEC]; pass^k per persona.",
-        positionals: [PositionalSpec(name: "DOMAIN", help: "A domain folder, or a scenario file with \"kind\": \"tool-tasks\".", required: false)],
+        summary:
+            "Run tool tasks: --agent gold|noop|model[:SPEC]|http:URL, --user scripted|model[:SPEC]; pass^k per persona.",
+        positionals: [
+            PositionalSpec(
+                name: "DOMAIN", help: "A domain folder, or a scenario file with \"kind\": \"tool-tasks\".",
+                required: false)
+        ],
         options: ModelOptions.options + [
             .option("--tasks", "IDS", "Comma-separated task ids."),
             .option("--split", "NAME", "A split (base, train, test)."),
@@ -64,10 +80,15 @@ enum TasksRunCommand: AgoraCommand {
             .option("--out", "DIR", "Where run folders are created (default runs)."),
             .option("--resume", "RUN_DIR", "Continue an interrupted run."),
             .option("--concurrency", "N", "Episodes in flight at once (default 4)."),
-            .option("--judge", "JUDGE", "model[:SPEC]: grade NL_ASSERTION with a model judge (default: none, reported as needs-judge)."),
-            .option("--population", "FILE", "Population personas for LLM users: a persona JSONL or a POPULATION.json spec."),
-            .option("--population-count", "N", "Personas to generate from a POPULATION.json spec (default: the spec's)."),
-            .option("--split-by", "ATTRS", "Comma-separated persona attributes to break results down by (e.g. age,region)."),
+            .option(
+                "--judge", "JUDGE",
+                "model[:SPEC]: grade NL_ASSERTION with a model judge (default: none, reported as needs-judge)."),
+            .option(
+                "--population", "FILE", "Population personas for LLM users: a persona JSONL or a POPULATION.json spec."),
+            .option(
+                "--population-count", "N", "Personas to generate from a POPULATION.json spec (default: the spec's)."),
+            .option(
+                "--split-by", "ATTRS", "Comma-separated persona attributes to break results down by (e.g. age,region)."),
             .option("--cache", "PATH", "The response cache file (model agents, users and the judge)."),
             .flag("--json", "Print results.json instead of the table."),
         ],
@@ -97,7 +118,8 @@ enum TasksRunCommand: AgoraCommand {
             if let value = arguments.value(flag) { overrides[key] = .string(value) }
         }
         for (flag, key, range) in [
-            ("--personas", "personas", 0...1000), ("--trials", "trials", 1...64), ("--max-steps", "maxSteps", 1...10_000),
+            ("--personas", "personas", 0...1000), ("--trials", "trials", 1...64),
+            ("--max-steps", "maxSteps", 1...10_000),
             ("--concurrency", "concurrency", 1...256), ("--population-count", "populationCount", 1...100_000),
         ] {
             if let value = try arguments.int(flag, range: range) { overrides[key] = .integer(Int64(value)) }

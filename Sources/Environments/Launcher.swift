@@ -62,7 +62,9 @@ public enum Launcher {
         let kind = try await registry.load(
             RunSource(document: document, file: file, purpose: .newRun, overrides: overrides, models: models))
         var options = options
-        if options.concurrency == nil, kind.defaultConcurrency == nil { options.concurrency = models.defaultConcurrency }
+        if options.concurrency == nil, kind.defaultConcurrency == nil {
+            options.concurrency = models.defaultConcurrency
+        }
         return try await RunEngine.start(kind, options: options, monitor: monitor)
     }
 

@@ -45,7 +45,8 @@ public struct NarrativeWriter: Sendable {
         progress: (@Sendable (Int) -> Void)?
     ) async throws(PopulationError) -> GenerationSummary {
         let settings = self.settings ?? spec.narrative
-        var (personas, summary) = try await PersonaFactory.personas(spec: spec, count: count, seed: seed, workers: workers)
+        var (personas, summary) = try await PersonaFactory.personas(
+            spec: spec, count: count, seed: seed, workers: workers)
         // Resume: keep the complete, matching lines already written.
         var done: [Persona] = []
         if FileManager.default.fileExists(atPath: out), let text = try? String(contentsOfFile: out, encoding: .utf8) {
@@ -99,7 +100,11 @@ public struct NarrativeWriter: Sendable {
                 let slot = next
                 next += 1
                 group.addTask {
-                    (slot, await NarrativeWriter.write(snapshot[slot], taxonomy: taxonomy, model: model, settings: settings, variant: 0))
+                    (
+                        slot,
+                        await NarrativeWriter.write(
+                            snapshot[slot], taxonomy: taxonomy, model: model, settings: settings, variant: 0)
+                    )
                 }
             }
             for _ in 0..<min(width, count - start) { add() }
@@ -123,7 +128,8 @@ public struct NarrativeWriter: Sendable {
                         variant += 1
                         if variant > 2 {
                             ready.narrative = nil
-                            ready.error = "duplicate: the narrative stayed a near-duplicate of an earlier one after 2 rewrites"
+                            ready.error =
+                                "duplicate: the narrative stayed a near-duplicate of an earlier one after 2 rewrites"
                             break
                         }
                         ready = await NarrativeWriter.write(
@@ -179,8 +185,9 @@ public struct NarrativeWriter: Sendable {
             switch value {
             case .string(let id): shown = attribute.options.first { $0.id == id }?.label ?? id
             case .array(let items):
-                shown = items.compactMap(\.stringValue).map { id in attribute.options.first { $0.id == id }?.label ?? id }
-                    .joined(separator: ", ")
+                shown = items.compactMap(\.stringValue).map { id in attribute.options.first { $0.id == id }?.label ?? id
+                }
+                .joined(separator: ", ")
             case .bool(let flag): shown = flag ? "yes" : "no"
             default: shown = value.serialized()
             }
@@ -225,7 +232,8 @@ public struct NarrativeWriter: Sendable {
                 return Outcome(
                     narrative: nil, error: "model: \(error.message)", texts: [], warnings: [])
             }
-            let narrative = result.value["narrative"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let narrative =
+                result.value["narrative"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             var texts: [(String, String)] = []
             for attribute in textIDs {
                 if let text = result.value[attribute.id]?.stringValue { texts.append((attribute.id, text)) }
@@ -233,7 +241,9 @@ public struct NarrativeWriter: Sendable {
             last = narrative
             issues = contradictions(narrative, persona: persona, taxonomy: taxonomy)
             if narrative.isEmpty {
-                issues.append(NarrativeIssue(code: "empty", desc: "the narrative is empty", attributeIDs: [], hint: "write the narrative"))
+                issues.append(
+                    NarrativeIssue(
+                        code: "empty", desc: "the narrative is empty", attributeIDs: [], hint: "write the narrative"))
             }
             var validatorIssues: [NarrativeIssue] = []
             if issues.isEmpty && settings.validator {
@@ -261,7 +271,8 @@ public struct NarrativeWriter: Sendable {
         let problem = issues.map(\.desc).joined(separator: "; ")
         return Outcome(
             narrative: nil,
-            error: "contradiction after \(settings.reviseRounds) revisions: \(problem) (last text: \(String((last ?? "").prefix(120))))",
+            error:
+                "contradiction after \(settings.reviseRounds) revisions: \(problem) (last text: \(String((last ?? "").prefix(120))))",
             texts: [], warnings: [])
     }
 
@@ -278,7 +289,13 @@ public struct NarrativeWriter: Sendable {
                         JSONObject([
                             ("code", .object(JSONObject([("type", "string")]))),
                             ("desc", .object(JSONObject([("type", "string")]))),
-                            ("attributeIds", .object(JSONObject([("type", "array"), ("items", .object(JSONObject([("type", "string")])))]))),
+                            (
+                                "attributeIds",
+                                .object(
+                                    JSONObject([
+                                        ("type", "array"), ("items", .object(JSONObject([("type", "string")]))),
+                                    ]))
+                            ),
                             ("hint", .object(JSONObject([("type", "string")]))),
                         ]))
                 ),
@@ -287,7 +304,10 @@ public struct NarrativeWriter: Sendable {
         let schema: JSONValue = .object(
             JSONObject([
                 ("type", "object"),
-                ("properties", .object(JSONObject([("issues", .object(JSONObject([("type", "array"), ("items", issue)])))]))),
+                (
+                    "properties",
+                    .object(JSONObject([("issues", .object(JSONObject([("type", "array"), ("items", issue)])))]))
+                ),
                 ("required", ["issues"]),
             ]))
         let request = ChatRequest(
@@ -306,7 +326,11 @@ public struct NarrativeWriter: Sendable {
                     hint: item["hint"]?.stringValue ?? "")
             }
         } catch {
-            return [NarrativeIssue(code: "validator_unparsable", desc: "the validator's answer did not parse", attributeIDs: [], hint: "")]
+            return [
+                NarrativeIssue(
+                    code: "validator_unparsable", desc: "the validator's answer did not parse", attributeIDs: [],
+                    hint: "")
+            ]
         }
     }
 
@@ -316,7 +340,8 @@ public struct NarrativeWriter: Sendable {
         let words = PopulationMetrics.words(narrative)
         let text = " " + words.joined(separator: " ") + " "
         func mentions(_ phrase: String) -> Bool {
-            let normalised = PopulationMetrics.words(phrase.replacingOccurrences(of: "_", with: " ")).joined(separator: " ")
+            let normalised = PopulationMetrics.words(phrase.replacingOccurrences(of: "_", with: " ")).joined(
+                separator: " ")
             return !normalised.isEmpty && text.contains(" \(normalised) ")
         }
         var issues: [NarrativeIssue] = []
@@ -334,7 +359,8 @@ public struct NarrativeWriter: Sendable {
                 if let other = others.first {
                     issues.append(
                         NarrativeIssue(
-                            code: "contradiction", desc: "\(attribute.label) is \(own.label), but the text says \(other.label)",
+                            code: "contradiction",
+                            desc: "\(attribute.label) is \(own.label), but the text says \(other.label)",
                             attributeIDs: [key], hint: "describe \(attribute.label.lowercased()) as \(own.label)"))
                 }
             } else if attribute.kind == .int, key.hasSuffix("age") || key.hasSuffix(".age"), let age = value.intValue {

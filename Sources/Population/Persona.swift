@@ -69,16 +69,16 @@ public struct Persona: Sendable, Hashable {
 
     /// Parses one JSONL line.
     public init(jsonLine line: String, file: String? = nil, lineNumber: Int? = nil) throws(PopulationError) {
-        let where_ = lineNumber.map { "line \($0)" }
+        let location = lineNumber.map { "line \($0)" }
         let json: JSONValue
         do {
             json = try JSONValue.parse(line)
         } catch {
-            throw PopulationError(.invalidPersona, "not valid JSON: \(error)", file: file, path: where_)
+            throw PopulationError(.invalidPersona, "not valid JSON: \(error)", file: file, path: location)
         }
         guard let object = json.objectValue, let attributes = object["attributes"]?.objectValue else {
             throw PopulationError(
-                .invalidPersona, "a persona line needs an 'attributes' object", file: file, path: where_)
+                .invalidPersona, "a persona line needs an 'attributes' object", file: file, path: location)
         }
         let slot = Int(object["slot"]?.intValue ?? Int64(lineNumber.map { $0 - 1 } ?? 0))
         self.init(

@@ -166,7 +166,8 @@ struct DedupState {
         candidate.tokens.withUnsafeBufferPointer { mine in
             tokens.withUnsafeBufferPointer { all in
                 index.forEachCandidate(candidate.bandKeys) { other in
-                    let differing = (sketches[2 * other] ^ mySketch.0).nonzeroBitCount
+                    let differing =
+                        (sketches[2 * other] ^ mySketch.0).nonzeroBitCount
                         + (sketches[2 * other + 1] ^ mySketch.1).nonzeroBitCount
                     if differing > limit { return true }
                     let theirs = UnsafeBufferPointer(rebasing: all[offsets[other]..<offsets[other + 1]])
@@ -327,7 +328,9 @@ public enum PersonaFactory {
         if Task.isCancelled { throw PopulationError(.io, "generation was cancelled") }
         return GenerationSummary(
             count: count, seed: seed, plan: context.plan,
-            rejects: RejectReason.allCases.enumerated().map { RejectCount(reason: $1.rawValue, count: rejectCounts[$0]) },
+            rejects: RejectReason.allCases.enumerated().map {
+                RejectCount(reason: $1.rawValue, count: rejectCounts[$0])
+            },
             warnings: context.plan.warnings)
     }
 
@@ -377,7 +380,8 @@ public enum PersonaFactory {
         out.append(UInt8(ascii: "\""))
         if !candidate.warnings.isEmpty {
             out.append(contentsOf: ",\"warnings\":[".utf8)
-            out.append(contentsOf: candidate.warnings.map { CanonicalJSON.string(.string($0)) }.joined(separator: ",").utf8)
+            out.append(
+                contentsOf: candidate.warnings.map { CanonicalJSON.string(.string($0)) }.joined(separator: ",").utf8)
             out.append(UInt8(ascii: "]"))
         }
         if !candidate.rejects.isEmpty {

@@ -213,8 +213,9 @@ public struct PopulationReport: Sendable {
         leafCoverage = taxonomy.attributes.isEmpty ? 0 : Double(observed) / Double(taxonomy.attributes.count)
         // Targets.
         let dims = spec.dimensions
-        if !spec.targets.isEmpty, let integer = try? QuotaPlan.integerTargets(
-            dimensions: dims, targets: spec.targets, population: n, file: spec.file)
+        if !spec.targets.isEmpty,
+            let integer = try? QuotaPlan.integerTargets(
+                dimensions: dims, targets: spec.targets, population: n, file: spec.file)
         {
             for (t, target) in spec.targets.enumerated() {
                 let size = integer.counts[t].count

@@ -112,15 +112,17 @@ extension PopulationReport {
             }
         }
         lines.append("")
-        lines.append("coverage: leaf \(Self.format(leafCoverage))"
-            + (feasibleCellCoverage.map { ", feasible cells \(Self.format($0))" } ?? "")
-            + ", attributes per persona \(Self.format(meanAttributesPerPersona, 2))")
+        lines.append(
+            "coverage: leaf \(Self.format(leafCoverage))"
+                + (feasibleCellCoverage.map { ", feasible cells \(Self.format($0))" } ?? "")
+                + ", attributes per persona \(Self.format(meanAttributesPerPersona, 2))")
         lines.append(
             "entropy: joint quota \(Self.format(jointQuotaEntropy)), mean pairwise MI "
                 + Self.format(meanPairwiseMutualInformation))
         lines.append(
             "uniqueness: unique hashes \(Self.format(uniqueHashFraction)), hash mismatches \(hashMismatches), "
-                + "k-anonymity min \(kAnonymity.minimum) (\(kAnonymity.classes) classes, \(kAnonymity.singletons) singletons)")
+                + "k-anonymity min \(kAnonymity.minimum) (\(kAnonymity.classes) classes, \(kAnonymity.singletons) singletons)"
+        )
         lines.append(
             "similarity: mean NN Jaccard \(Self.format(meanNearestNeighbourJaccard)), mean pairwise Jaccard distance "
                 + Self.format(meanPairwiseJaccardDistance))
@@ -170,35 +172,41 @@ extension PopulationReport {
             let rowHeight = 2 * barHeight + gap
             let height = target.cells.count * rowHeight + 20
             let maximum = max(target.targets.max() ?? 1, target.realised.max() ?? 1, 1)
-            out += "<figure>\n<figcaption>\(Self.escape(target.id)) (\(Self.escape(target.dimensions.joined(separator: " × ")))): "
+            out +=
+                "<figure>\n<figcaption>\(Self.escape(target.id)) (\(Self.escape(target.dimensions.joined(separator: " × ")))): "
             out += "TAE \(target.tae), SRMSE \(Self.format(target.srmse))</figcaption>\n"
-            out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + plotWidth + 80)\" height=\"\(height)\" "
+            out +=
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + plotWidth + 80)\" height=\"\(height)\" "
             out += "role=\"img\" aria-label=\"target versus realised counts for \(Self.escape(target.id))\">\n"
             for (i, cell) in target.cells.enumerated() {
                 let y = i * rowHeight + 4
                 let targetWidth = Int(Double(plotWidth) * Double(target.targets[i]) / Double(maximum))
                 let realisedWidth = Int(Double(plotWidth) * Double(target.realised[i]) / Double(maximum))
                 out += "<text x=\"0\" y=\"\(y + barHeight)\" font-size=\"11\">\(Self.escape(cell))</text>\n"
-                out += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(targetWidth)\" height=\"\(barHeight - 2)\" fill=\"#bbbbbb\">"
+                out +=
+                    "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(targetWidth)\" height=\"\(barHeight - 2)\" fill=\"#bbbbbb\">"
                 out += "<title>target \(target.targets[i])</title></rect>\n"
-                out += "<rect x=\"\(labelWidth)\" y=\"\(y + barHeight)\" width=\"\(realisedWidth)\" height=\"\(barHeight - 2)\" fill=\"#3b6fb6\">"
+                out +=
+                    "<rect x=\"\(labelWidth)\" y=\"\(y + barHeight)\" width=\"\(realisedWidth)\" height=\"\(barHeight - 2)\" fill=\"#3b6fb6\">"
                 out += "<title>realised \(target.realised[i])</title></rect>\n"
-                out += "<text x=\"\(labelWidth + max(targetWidth, realisedWidth) + 4)\" y=\"\(y + barHeight + 6)\" font-size=\"10\">"
+                out +=
+                    "<text x=\"\(labelWidth + max(targetWidth, realisedWidth) + 4)\" y=\"\(y + barHeight + 6)\" font-size=\"10\">"
                 out += "\(target.targets[i]) / \(target.realised[i])</text>\n"
             }
             out += "</svg>\n</figure>\n"
         }
         out += "<table>\n<tr><th>metric</th><th>value</th></tr>\n"
-        let rows: [(String, String)] = [
-            ("feasible-cell coverage", feasibleCellCoverage.map { Self.format($0) } ?? "n/a"),
-            ("attributes per persona", Self.format(meanAttributesPerPersona, 2)),
-            ("joint quota entropy", Self.format(jointQuotaEntropy)),
-            ("mean NN Jaccard", Self.format(meanNearestNeighbourJaccard)),
-            ("mean pairwise Jaccard distance", Self.format(meanPairwiseJaccardDistance)),
-            ("k-anonymity minimum", String(kAnonymity.minimum)),
-            ("soft warnings per persona", Self.format(softWarningRate)),
-            ("mean attempts per slot", Self.format(meanAttempts, 3)),
-        ] + rejects.map { ("rejects: \($0.reason)", String($0.count)) }
+        let rows: [(String, String)] =
+            [
+                ("feasible-cell coverage", feasibleCellCoverage.map { Self.format($0) } ?? "n/a"),
+                ("attributes per persona", Self.format(meanAttributesPerPersona, 2)),
+                ("joint quota entropy", Self.format(jointQuotaEntropy)),
+                ("mean NN Jaccard", Self.format(meanNearestNeighbourJaccard)),
+                ("mean pairwise Jaccard distance", Self.format(meanPairwiseJaccardDistance)),
+                ("k-anonymity minimum", String(kAnonymity.minimum)),
+                ("soft warnings per persona", Self.format(softWarningRate)),
+                ("mean attempts per slot", Self.format(meanAttempts, 3)),
+            ] + rejects.map { ("rejects: \($0.reason)", String($0.count)) }
         for (name, value) in rows { out += "<tr><td>\(Self.escape(name))</td><td>\(Self.escape(value))</td></tr>\n" }
         out += "</table>\n</section>\n"
         return out

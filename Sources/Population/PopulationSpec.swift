@@ -153,7 +153,8 @@ public struct PopulationSpec: Sendable {
         // Compile every rule once here so that a bad rule fails at load with its path.
         let compiler = spec.ruleCompiler()
         for (index, rule) in spec.rules.enumerated() {
-            let path = index < taxonomy.rules.count ? "$.taxonomy.rules[\(index)]" : "$.rules[\(index - taxonomy.rules.count)]"
+            let path =
+                index < taxonomy.rules.count ? "$.taxonomy.rules[\(index)]" : "$.rules[\(index - taxonomy.rules.count)]"
             _ = try compiler.compile(rule, file: file, path: path)
         }
         if let targets = root["targets"] {
@@ -165,7 +166,8 @@ public struct PopulationSpec: Sendable {
                 spec.targets.append(target)
             }
         }
-        for (dimension, quota) in spec.dimensions.enumerated() where taxonomy.attributes[quota.attribute].enabledIf != nil
+        for (dimension, quota) in spec.dimensions.enumerated()
+        where taxonomy.attributes[quota.attribute].enabledIf != nil
             || taxonomy.attributes[quota.attribute].optionalGroup != nil
         {
             throw PopulationError(
@@ -211,7 +213,8 @@ public struct PopulationSpec: Sendable {
                 throw cursor.error("numeric attribute '\(attributeID)' needs declared bins and the '#bins' suffix")
             }
         } else if binned || !attribute.kind.isCategorical {
-            throw cursor.error("'\(name)': only enum, ordinal and bool attributes, or '#bins' of numbers, can be quota dims")
+            throw cursor.error(
+                "'\(name)': only enum, ordinal and bool attributes, or '#bins' of numbers, can be quota dims")
         }
         dimensions.append(
             QuotaDimension(attribute: index, name: name, categories: attribute.categoryIDs, binned: binned))
@@ -370,7 +373,10 @@ public struct PopulationSpec: Sendable {
     private static func narrative(_ cursor: JSONCursor) throws(PopulationError) -> NarrativeSettings {
         let code = PopulationError.Code.invalidSpec
         try cursor.checkKeys(
-            ["enabled", "maxChars", "validator", "reviseRounds", "concurrency", "temperature", "maxTokens", "instructions"],
+            [
+                "enabled", "maxChars", "validator", "reviseRounds", "concurrency", "temperature", "maxTokens",
+                "instructions",
+            ],
             code: code)
         var settings = NarrativeSettings()
         settings.enabled = try cursor["enabled"]?.bool(code: code) ?? false

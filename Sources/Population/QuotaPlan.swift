@@ -206,7 +206,9 @@ public struct QuotaPlan: Sendable {
             }
         }
         // Step B.5: IPF.
-        let margins = targets.indices.map { FittingMargin(cellToMargin: maps[$0], targets: counts[$0].map(Double.init)) }
+        let margins = targets.indices.map {
+            FittingMargin(cellToMargin: maps[$0], targets: counts[$0].map(Double.init))
+        }
         var fitted = seedTable
         if targets.isEmpty {
             let total = seedTable.reduce(0, +)
@@ -404,7 +406,9 @@ public struct QuotaPlan: Sendable {
     static func reorder<T: Numeric>(_ table: [T], from: [Int], to: [Int], radix: [Int]) -> [T] {
         var result = [T](repeating: 0, count: table.count)
         if from.count == to.count {
-            for (index, value) in table.enumerated() { result[reindex(index, from: from, to: to, radix: radix)] = value }
+            for (index, value) in table.enumerated() {
+                result[reindex(index, from: from, to: to, radix: radix)] = value
+            }
         }
         return result
     }

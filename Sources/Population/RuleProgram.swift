@@ -234,7 +234,8 @@ struct RuleCompiler {
     func compile(_ rule: Rule, file: String?, path: String) throws(PopulationError) -> CompiledRule {
         var dependencies: [Int] = []
         let when = try rule.when.map { text throws(PopulationError) in
-            try condition(text, context: "rule '\(rule.id)' (when)", file: file, path: path + ".when", into: &dependencies)
+            try condition(
+                text, context: "rule '\(rule.id)' (when)", file: file, path: path + ".when", into: &dependencies)
         }
         let require = try condition(
             rule.require, context: "rule '\(rule.id)' (require)", file: file, path: path + ".require",
@@ -251,7 +252,8 @@ struct RuleCompiler {
             syntax = try RuleParser.parse(text)
         } catch {
             throw PopulationError(
-                .invalidRule, "\(context): cannot parse \"\(text)\": \(error.message); see the grammar in docs/population.md",
+                .invalidRule,
+                "\(context): cannot parse \"\(text)\": \(error.message); see the grammar in docs/population.md",
                 file: file, path: path)
         }
         var collected: [Int] = []
@@ -348,7 +350,8 @@ struct RuleCompiler {
                     return .category(attribute: index, allowed: allowed)
                 }
                 if attribute.kind == .set || attribute.kind == .text {
-                    throw Failure(message: "'in' does not apply to \(attribute.kind.rawValue) attribute '\(attribute.id)'")
+                    throw Failure(
+                        message: "'in' does not apply to \(attribute.kind.rawValue) attribute '\(attribute.id)'")
                 }
             }
             let number = try compileNumber(left, &dependencies)
@@ -383,11 +386,14 @@ struct RuleCompiler {
             let attribute = taxonomy.attributes[index]
             if attribute.kind == .set || attribute.kind == .text {
                 throw Failure(
-                    message: "\(attribute.kind.rawValue) attribute '\(attribute.id)' cannot be compared; use contains() or count()")
+                    message:
+                        "\(attribute.kind.rawValue) attribute '\(attribute.id)' cannot be compared; use contains() or count()"
+                )
             }
         }
-        if let l = leftIndex, let r = rightIndex, taxonomy.attributes[l].kind.isCategorical
-            || taxonomy.attributes[r].kind.isCategorical
+        if let l = leftIndex, let r = rightIndex,
+            taxonomy.attributes[l].kind.isCategorical
+                || taxonomy.attributes[r].kind.isCategorical
         {
             let a = taxonomy.attributes[l]
             let b = taxonomy.attributes[r]

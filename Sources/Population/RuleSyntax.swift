@@ -18,13 +18,23 @@ indirect enum RuleSyntax: Sendable {
 }
 
 enum ComparisonOperator: String, Sendable {
-    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    case equal = "=="
+    case notEqual = "!="
+    case less = "<"
+    case lessOrEqual = "<="
+    case greater = ">"
+    case greaterOrEqual = ">="
 }
 
 /// Parses the rule language (grammar of spec §10) into ``RuleSyntax``.
 struct RuleParser {
     enum Token: Equatable {
-        case number(Double), string(String), word(String), reference(String), symbol(String), end
+        case number(Double)
+        case string(String)
+        case word(String)
+        case reference(String)
+        case symbol(String)
+        case end
     }
 
     struct Failure: Error {

@@ -41,7 +41,8 @@ struct SamplingProgram: Sendable {
         for (r, rule) in hard.enumerated() {
             if rule.dependencies.count == 1, taxonomy.attributes[rule.dependencies[0]].kind.isCategorical {
                 let attribute = rule.dependencies[0]
-                var mask = unary[attribute] ?? [Bool](repeating: true, count: taxonomy.attributes[attribute].options.count)
+                var mask =
+                    unary[attribute] ?? [Bool](repeating: true, count: taxonomy.attributes[attribute].options.count)
                 var probe = Assignment(count: taxonomy.attributes.count)
                 for value in mask.indices {
                     probe.set(attribute, Int64(value))

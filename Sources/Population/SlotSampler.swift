@@ -206,7 +206,9 @@ struct SlotSampler {
                 if kind == .int {
                     code = Int64(stream.nextInt(in: Int(lo.rounded(.up))...Int(hi.rounded(.down))))
                 } else {
-                    code = Int64(bitPattern: roundTo(lo + stream.nextDouble() * (hi - lo), table.precision[attribute]).bitPattern)
+                    code = Int64(
+                        bitPattern: roundTo(lo + stream.nextDouble() * (hi - lo), table.precision[attribute]).bitPattern
+                    )
                 }
                 if feasible(attribute, code) { return true }
             }

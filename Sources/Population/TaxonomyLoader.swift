@@ -73,12 +73,15 @@ struct TaxonomyLoader {
         }
         if let previous = seenIDs[id] {
             throw PopulationError(
-                code, "id '\(id)' is already used at \(previous); ids must be unique", file: file, path: node.path + ".id")
+                code, "id '\(id)' is already used at \(previous); ids must be unique", file: file,
+                path: node.path + ".id")
         }
         seenIDs[id] = node.path
         let label = try node["label"]?.string(code: code) ?? id
         if let kindCursor = node["kind"] {
-            if node["children"] != nil { throw node.error("an attribute (with 'kind') cannot have children", code: code) }
+            if node["children"] != nil {
+                throw node.error("an attribute (with 'kind') cannot have children", code: code)
+            }
             let kindText = try kindCursor.string(code: code)
             guard let kind = AttributeKind(rawValue: kindText) else {
                 throw kindCursor.error(
@@ -145,7 +148,8 @@ struct TaxonomyLoader {
                     let binLo = try item.required("lo", code: code).number(code: code)
                     let binHi = try item.required("hi", code: code).number(code: code)
                     guard binLo <= binHi, binLo >= lo, binHi <= hi else {
-                        throw item.error("bin '\(binID)' [\(binLo), \(binHi)] is empty or outside the range", code: code)
+                        throw item.error(
+                            "bin '\(binID)' [\(binLo), \(binHi)] is empty or outside the range", code: code)
                     }
                     if let last = bins.last, binLo <= last.hi {
                         throw item.error("bin '\(binID)' overlaps or precedes bin '\(last.id)'", code: code)
@@ -232,13 +236,16 @@ struct TaxonomyLoader {
             var name = try item.string(code: code)
             if name.hasSuffix("#bins") { name.removeLast(5) }
             guard let index = attributes.firstIndex(where: { $0.id == name }) else {
-                throw item.error("unknown attribute '\(name)' in 'given'; check the id against the taxonomy", code: code)
+                throw item.error(
+                    "unknown attribute '\(name)' in 'given'; check the id against the taxonomy", code: code)
             }
             let parent = attributes[index]
             guard parent.kind.isCategorical || parent.kind.isNumeric else {
                 throw item.error("'given' parent '\(name)' must be categorical or numeric (binned)", code: code)
             }
-            if parent.id == attribute.id { throw item.error("attribute '\(name)' cannot be its own parent", code: code) }
+            if parent.id == attribute.id {
+                throw item.error("attribute '\(name)' cannot be its own parent", code: code)
+            }
             parents.append(index)
         }
         let radix = parents.map { attributes[$0].categoryCount }
@@ -272,7 +279,8 @@ struct TaxonomyLoader {
             let path = DataFiles.resolve(relative, against: baseDirectory)
             let csv = try CSVTable.load(path)
             guard csv.header.count >= parents.count + 1 else {
-                throw PopulationError(.invalidCSV, "expected \(parents.count) parent columns then value columns", file: path)
+                throw PopulationError(
+                    .invalidCSV, "expected \(parents.count) parent columns then value columns", file: path)
             }
             var columns: [Int] = []
             for name in csv.header.dropFirst(parents.count) {
@@ -324,7 +332,8 @@ struct TaxonomyLoader {
                 var dependencies: [Int] = []
                 _ = try compiler.condition(
                     enabledIf, context: "enabledIf of '\(attribute.id)'", file: taxonomy.file,
-                    path: (attributePaths.count > index ? attributePaths[index] : "$") + ".enabledIf", into: &dependencies)
+                    path: (attributePaths.count > index ? attributePaths[index] : "$") + ".enabledIf",
+                    into: &dependencies)
                 edges[index] += dependencies
             }
         }
@@ -390,7 +399,9 @@ enum RuleFiles {
         case .array:
             var list: [String] = []
             for item in try cursor.array(code: .invalidRule) {
-                if let id = item["id"] { list.append(try id.string(code: .invalidRule)) } else {
+                if let id = item["id"] {
+                    list.append(try id.string(code: .invalidRule))
+                } else {
                     list.append(try item.string(code: .invalidRule))
                 }
             }

@@ -89,7 +89,9 @@ struct TextDeduplicator: Sendable {
         if words.count < 3 {
             result = [SimHash.fnv1a(words.joined(separator: " ").utf8)]
         } else {
-            for i in 0...(words.count - 3) { result.append(SimHash.fnv1a(words[i..<(i + 3)].joined(separator: " ").utf8)) }
+            for i in 0...(words.count - 3) {
+                result.append(SimHash.fnv1a(words[i..<(i + 3)].joined(separator: " ").utf8))
+            }
         }
         return Array(Set(result)).sorted()
     }

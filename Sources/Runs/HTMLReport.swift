@@ -157,7 +157,9 @@ public enum HTMLReport {
 
     /// Horizontal bars of shares in [0, 1] (label, share, the note written after the bar, 95% interval)
     /// as inline SVG.
-    public static func shareBars(_ rows: [(label: String, share: Double, note: String, ci: (Double, Double)?)]) -> String {
+    public static func shareBars(_ rows: [(label: String, share: Double, note: String, ci: (Double, Double)?)])
+        -> String
+    {
         let width = 640.0
         let labelWidth = 220.0
         let barArea = width - labelWidth - 90
@@ -184,7 +186,9 @@ public enum HTMLReport {
     /// A line chart of series with values in [0, 1] over labelled x positions, as inline SVG: grid
     /// lines at 0, 0.5 and 1, one polyline and one dot (with its value as a tooltip) per point, and a
     /// legend on the right.
-    public static func lineChart(_ series: [(name: String, values: [Double], color: String)], xLabels: [String]) -> String {
+    public static func lineChart(_ series: [(name: String, values: [Double], color: String)], xLabels: [String])
+        -> String
+    {
         let width = 640.0
         let height = 220.0
         let left = 44.0
@@ -284,4 +288,3 @@ public enum HTMLReport {
         return h.joined(separator: "\n")
     }
 }
-

@@ -107,7 +107,9 @@ public enum RunEngine {
                     models: models))
         }
         var options = options
-        if options.concurrency == nil, kind.defaultConcurrency == nil { options.concurrency = models.defaultConcurrency }
+        if options.concurrency == nil, kind.defaultConcurrency == nil {
+            options.concurrency = models.defaultConcurrency
+        }
         return try await run(kind, store: store, options: options, monitor: monitor)
     }
 

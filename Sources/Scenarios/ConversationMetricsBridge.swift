@@ -1,5 +1,5 @@
-import Runs
 import Memory
+import Runs
 
 /// Memory's echo metric (spec memory.md §A.8) over a unit's stored events.
 enum ConversationMetricsBridge {

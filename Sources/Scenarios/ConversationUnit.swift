@@ -1,9 +1,9 @@
-import Runs
-import Worlds
 import Agents
 import Inference
 import Memory
+import Runs
 import Storage
+import Worlds
 
 /// An interview or a group session (focus group, brainstorm) run as one unit on the world engine:
 /// phases with topics, instructions and turn budgets, then one structured extraction call over the
@@ -115,7 +115,8 @@ struct ConversationUnit {
         }
         return .object(
             JSONObject([
-                ("updates", .integer(Int64(world.memoryNotes.filter { $0.record != nil }.count))), ("applied", .integer(Int64(applied))),
+                ("updates", .integer(Int64(world.memoryNotes.filter { $0.record != nil }.count))),
+                ("applied", .integer(Int64(applied))),
                 ("rejected", .integer(Int64(rejected))), ("unchanged", .integer(Int64(unchanged))),
                 ("parseErrors", .integer(Int64(parseErrors))), ("failedUpdates", .integer(Int64(failures))),
                 ("recalls", .integer(Int64(world.turns.filter { $0.recall != nil }.count))),
@@ -131,7 +132,8 @@ struct ConversationUnit {
 
     // MARK: group sessions
 
-    func session(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue]) {
+    func session(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue])
+    {
         guard let spec = scenario.session else { throw RunError(.invalidInput, "no session section") }
         let what = scenario.kind == .brainstorm ? "a brainstorm" : "a focus group"
         var agents: [Agent] = []
@@ -320,7 +322,9 @@ struct ConversationUnit {
 
     // MARK: interviews
 
-    func interview(model: any LanguageModel) async throws -> (events: [RunEvent], result: JSONValue, memory: [JSONValue]) {
+    func interview(model: any LanguageModel) async throws -> (
+        events: [RunEvent], result: JSONValue, memory: [JSONValue]
+    ) {
         guard let spec = scenario.interview else { throw RunError(.invalidInput, "no interview section") }
         let respondent = try context.persona(unit.input["persona"]?.stringValue ?? "")
         let interviewer: Agent

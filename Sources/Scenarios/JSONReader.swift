@@ -1,5 +1,5 @@
-import Runs
 import Foundation
+import Runs
 import Storage
 
 /// Reads a JSON object with paths, so that every decode error names the file, the JSON path and a fix.

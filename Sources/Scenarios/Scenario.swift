@@ -1,8 +1,8 @@
-public import Runs
-import Worlds
 public import Agents
 public import Memory
+public import Runs
 public import Storage
+import Worlds
 
 /// A declarative scenario file (`Scenarios/*.json`, documented in docs/scenarios.md): what kind of
 /// study to run, on which population, with which questions or phases.

@@ -1,9 +1,9 @@
-public import Runs
-import Worlds
 import Agents
 import Foundation
 import Memory
+public import Runs
 public import Storage
+import Worlds
 
 extension Scenario {
     /// Loads and validates a scenario file; relative paths inside it are resolved against its folder.
@@ -144,7 +144,8 @@ extension Scenario {
             }
         } catch let error as MemoryError {
             throw reader.fail(
-                "schema", "\(error.message) (a PersonaTree schema file, see docs/memory.md; relative to the scenario file)")
+                "schema",
+                "\(error.message) (a PersonaTree schema file, see docs/memory.md; relative to the scenario file)")
         } catch let error as RunError {
             throw error
         } catch {
@@ -354,8 +355,7 @@ extension Scenario {
             questions: questions)
     }
 
-    static func parseSession(_ reader: JSONReader, population: PopulationSource) throws(RunError) -> SessionSpec
-    {
+    static func parseSession(_ reader: JSONReader, population: PopulationSource) throws(RunError) -> SessionSpec {
         try reader.allowOnly(["moderator", "participants", "turnTaking", "phases", "sessions"])
         let moderator = try reader.nonEmptyString("moderator")
         let participants = try reader.strings("participants")

@@ -34,11 +34,14 @@ extension ScenarioReport {
         }
         h.append("<h2>Quality</h2><table>")
         for (key, value) in results["metrics"]?.objectValue ?? JSONObject() {
-            h.append("<tr><th>\(HTMLReport.escape(key))</th><td>\(value == .null ? "n/a" : HTMLReport.number(value))</td></tr>")
+            h.append(
+                "<tr><th>\(HTMLReport.escape(key))</th><td>\(value == .null ? "n/a" : HTMLReport.number(value))</td></tr>"
+            )
         }
         var reasons = ""
         for reason in results["termination"]?.arrayValue ?? [] {
-            reasons += "\(HTMLReport.escape(reason["reason"]?.stringValue ?? "")): \(HTMLReport.number(reason["count"])) "
+            reasons +=
+                "\(HTMLReport.escape(reason["reason"]?.stringValue ?? "")): \(HTMLReport.number(reason["count"])) "
         }
         h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
         h.append(HTMLReport.transcriptSection(data.run))

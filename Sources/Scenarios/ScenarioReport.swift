@@ -18,7 +18,8 @@ struct ScenarioRunData: Sendable {
         self.scenario = scenario
         var personas: [ScenarioPersona] = []
         for (position, stored) in run.personas.enumerated() {
-            personas.append(try ScenarioPersona(json: stored.json, file: run.manifest.runID, path: "personas[\(position)]"))
+            personas.append(
+                try ScenarioPersona(json: stored.json, file: run.manifest.runID, path: "personas[\(position)]"))
         }
         self.personas = personas
         var index: [String: Int] = [:]
@@ -62,7 +63,9 @@ enum ScenarioReport {
         for persona in respondents {
             for key in persona.attributes.keys where !attributeKeys.contains(key) { attributeKeys.append(key) }
         }
-        var rows = [(["respondent_id"] + attributeKeys + survey.items.map(\.id)).map(RunReport.csvField).joined(separator: ",")]
+        var rows = [
+            (["respondent_id"] + attributeKeys + survey.items.map(\.id)).map(RunReport.csvField).joined(separator: ",")
+        ]
         for unit in done {
             let id = unit.spec.input["persona"]?.stringValue ?? unit.spec.id
             let persona = data.persona(id)

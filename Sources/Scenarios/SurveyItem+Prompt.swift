@@ -1,5 +1,5 @@
-import Runs
 import Foundation
+import Runs
 public import Storage
 
 extension SurveyItem {

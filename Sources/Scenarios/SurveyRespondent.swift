@@ -1,6 +1,6 @@
-import Runs
 import Inference
 import Memory
+import Runs
 import Storage
 
 /// One survey respondent answering every item: one structured-output call per item, validated

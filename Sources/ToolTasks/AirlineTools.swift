@@ -84,7 +84,9 @@ enum AirlineTools {
             let number = info["flight_number"]?.stringValue ?? ""
             let date = info["date"]?.stringValue ?? ""
             let doc: JSONObject
-            if let cached = flights[number] { doc = cached } else {
+            if let cached = flights[number] {
+                doc = cached
+            } else {
                 doc = try flight(ctx, number)
                 flights[number] = doc
                 flightOrder.append(number)
@@ -119,7 +121,8 @@ enum AirlineTools {
         }
         let paid = payments.reduce(0.0) { $0 + dbl($1["amount"]) }
         guard paid == total else {
-            throw ctx.fail("Payment amount does not add up, total price is \(pythonNumber(total)), but paid \(pythonNumber(paid))")
+            throw ctx.fail(
+                "Payment amount does not add up, total price is \(pythonNumber(total)), but paid \(pythonNumber(paid))")
         }
         for payment in payments {
             let id = payment["payment_id"]?.stringValue ?? ""
@@ -135,7 +138,8 @@ enum AirlineTools {
         }
         owner["payment_methods"] = .object(methods)
         for (number, date) in seatUpdates {
-            guard var doc = flights[number], var dates = doc["dates"]?.objectValue, var status = dates[date]?.objectValue,
+            guard var doc = flights[number], var dates = doc["dates"]?.objectValue,
+                var status = dates[date]?.objectValue,
                 var seats = status["available_seats"]?.objectValue
             else { continue }
             seats[cabin] = .integer(Int64(dbl(seats[cabin])) - Int64(passengers.count))
@@ -148,11 +152,15 @@ enum AirlineTools {
             ("reservation_id", .string(reservationID)), ("user_id", .string(userID)),
             ("origin", args["origin"] ?? .null), ("destination", args["destination"] ?? .null),
             ("flight_type", args["flight_type"] ?? .null), ("cabin", .string(cabin)), ("flights", .array(reserved)),
-            ("passengers", .array(passengers)), ("payment_history", .array(payments)), ("created_at", .string(ctx.clock)),
-            ("total_baggages", args["total_baggages"] ?? .integer(0)), ("nonfree_baggages", args["nonfree_baggages"] ?? .integer(0)),
+            ("passengers", .array(passengers)), ("payment_history", .array(payments)),
+            ("created_at", .string(ctx.clock)),
+            ("total_baggages", args["total_baggages"] ?? .integer(0)),
+            ("nonfree_baggages", args["nonfree_baggages"] ?? .integer(0)),
             ("insurance", args["insurance"] ?? .null), ("status", .null),
         ])
-        for number in flightOrder { if let doc = flights[number] { try DocumentStore.save(ctx.connection, table: "flights", key: number, doc) } }
+        for number in flightOrder {
+            if let doc = flights[number] { try DocumentStore.save(ctx.connection, table: "flights", key: number, doc) }
+        }
         try DocumentStore.save(ctx.connection, table: "reservations", key: reservationID, reservation)
         owner["reservations"] = .array((owner["reservations"]?.arrayValue ?? []) + [.string(reservationID)])
         try DocumentStore.save(ctx.connection, table: "users", key: userID, owner)
@@ -160,7 +168,11 @@ enum AirlineTools {
     }
 
     static func passenger(_ p: JSONValue) -> JSONValue {
-        .object(JSONObject([("first_name", p["first_name"] ?? .null), ("last_name", p["last_name"] ?? .null), ("dob", p["dob"] ?? .null)]))
+        .object(
+            JSONObject([
+                ("first_name", p["first_name"] ?? .null), ("last_name", p["last_name"] ?? .null),
+                ("dob", p["dob"] ?? .null),
+            ]))
     }
 
     static func cancelReservation(_ args: JSONObject, _ ctx: ToolContext) throws -> JSONValue {
@@ -200,7 +212,9 @@ enum AirlineTools {
     }
 
     /// tau2's `_payment_for_update`: checks and charges one stored method; returns the payment record, if any.
-    static func charge(_ owner: inout JSONObject, _ paymentID: String, _ total: Double, _ ctx: ToolContext) throws -> JSONValue? {
+    static func charge(_ owner: inout JSONObject, _ paymentID: String, _ total: Double, _ ctx: ToolContext) throws
+        -> JSONValue?
+    {
         var methods = owner["payment_methods"]?.objectValue ?? JSONObject()
         guard var method = methods[paymentID]?.objectValue else { throw ctx.fail("Payment method not found") }
         let source = method["source"]?.stringValue
@@ -248,7 +262,9 @@ enum AirlineTools {
             let date = info["date"]?.stringValue ?? ""
             let flightDoc = try flight(ctx, number)
             if doc["cabin"]?.stringValue == cabin,
-                let existing = current.first(where: { $0["flight_number"]?.stringValue == number && $0["date"]?.stringValue == date })
+                let existing = current.first(where: {
+                    $0["flight_number"]?.stringValue == number && $0["date"]?.stringValue == date
+                })
             {
                 total += dbl(existing["price"]) * passengers
                 updated.append(existing)
@@ -293,14 +309,22 @@ enum AirlineTools {
         return .object(doc)
     }
 
-    static func direct(_ ctx: ToolContext, date: String, origin: String?, destination: String?, leaveAfter: String?) throws -> [JSONObject] {
+    static func direct(_ ctx: ToolContext, date: String, origin: String?, destination: String?, leaveAfter: String?)
+        throws -> [JSONObject]
+    {
         var out: [JSONObject] = []
         // Filter in SQLite (JSON1) first, then decode only the matching documents, in insertion order.
         guard !date.contains("\""), !date.contains("\\") else { return [] }
         var sql = "SELECT doc FROM flights WHERE json_extract(doc, ?) = 'available'"
         var bindings: [SQLValue] = [.text("$.dates.\"\(date)\".status")]
-        if let origin { sql += " AND json_extract(doc, '$.origin') = ?"; bindings.append(.text(origin)) }
-        if let destination { sql += " AND json_extract(doc, '$.destination') = ?"; bindings.append(.text(destination)) }
+        if let origin {
+            sql += " AND json_extract(doc, '$.origin') = ?"
+            bindings.append(.text(origin))
+        }
+        if let destination {
+            sql += " AND json_extract(doc, '$.destination') = ?"
+            bindings.append(.text(destination))
+        }
         let documents = try ctx.connection.query(sql + " ORDER BY rowid", bindings).map { row in
             try JSONValue.parse(try row.string("doc")).objectValue ?? JSONObject()
         }
@@ -324,20 +348,26 @@ enum AirlineTools {
 
     static func searchDirect(_ args: JSONObject, _ ctx: ToolContext) throws -> JSONValue {
         .array(
-            try direct(ctx, date: try args.string("date"), origin: try args.string("origin"), destination: try args.string("destination"), leaveAfter: nil)
-                .map(JSONValue.object))
+            try direct(
+                ctx, date: try args.string("date"), origin: try args.string("origin"),
+                destination: try args.string("destination"), leaveAfter: nil
+            )
+            .map(JSONValue.object))
     }
 
     static func searchOnestop(_ args: JSONObject, _ ctx: ToolContext) throws -> JSONValue {
         let date = try args.string("date")
         var results: [JSONValue] = []
-        for var first in try direct(ctx, date: date, origin: try args.string("origin"), destination: nil, leaveAfter: nil) {
+        for var first in try direct(
+            ctx, date: date, origin: try args.string("origin"), destination: nil, leaveAfter: nil)
+        {
             first["date"] = .string(date)
             let arrival = first["scheduled_arrival_time_est"]?.stringValue ?? ""
             var date2 = date
             if arrival.contains("+1") { date2 = "2024-05-\((Int(date.suffix(2)) ?? 0) + 1)" }
             for var second in try direct(
-                ctx, date: date2, origin: first["destination"]?.stringValue, destination: try args.string("destination"), leaveAfter: arrival)
+                ctx, date: date2, origin: first["destination"]?.stringValue,
+                destination: try args.string("destination"), leaveAfter: arrival)
             {
                 second["date"] = .string(date2)
                 results.append(.array([.object(first), .object(second)]))
@@ -348,8 +378,10 @@ enum AirlineTools {
 
     static let airports: JSONValue = .array(
         [
-            ("SFO", "San Francisco"), ("JFK", "New York"), ("LAX", "Los Angeles"), ("ORD", "Chicago"), ("DFW", "Dallas"),
-            ("DEN", "Denver"), ("SEA", "Seattle"), ("ATL", "Atlanta"), ("MIA", "Miami"), ("BOS", "Boston"), ("PHX", "Phoenix"),
+            ("SFO", "San Francisco"), ("JFK", "New York"), ("LAX", "Los Angeles"), ("ORD", "Chicago"),
+            ("DFW", "Dallas"),
+            ("DEN", "Denver"), ("SEA", "Seattle"), ("ATL", "Atlanta"), ("MIA", "Miami"), ("BOS", "Boston"),
+            ("PHX", "Phoenix"),
             ("IAH", "Houston"), ("LAS", "Las Vegas"), ("MCO", "Orlando"), ("EWR", "Newark"), ("CLT", "Charlotte"),
             ("MSP", "Minneapolis"), ("DTW", "Detroit"), ("PHL", "Philadelphia"), ("LGA", "LaGuardia"),
         ].map { .object(JSONObject([("iata", .string($0.0)), ("city", .string($0.1))])) })

@@ -1,6 +1,6 @@
+import Foundation
 import Runs
 import Scenarios
-import Foundation
 
 /// Deterministic behavioural features of a simulated (or human) user's turns, grouped D1–D4 after PPol's
 /// regex features: D1 length, D2 affect, D3 information, D4 style. Alignment (Dice) and coverage
@@ -67,7 +67,9 @@ public enum BehaviourFingerprint {
     /// from P to H plus from H to P), divided by `dRef` (1 by default).
     public static func chamfer(_ p: [[Double]], _ h: [[Double]], dRef: Double = 1) -> Double {
         guard !p.isEmpty, !h.isEmpty else { return 0 }
-        func distance(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }
+        func distance(_ x: [Double], _ y: [Double]) -> Double {
+            zip(x, y).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+        }
         func side(_ a: [[Double]], _ b: [[Double]]) -> Double {
             a.reduce(0.0) { sum, x in sum + (b.map { distance(x, $0) }.min() ?? 0) } / Double(a.count)
         }

@@ -1,4 +1,5 @@
 public import Runs
+
 /// A safe arithmetic parser for the `calculate` tool: numbers, `+ - * /`, unary minus, parentheses and spaces.
 ///
 /// It parses; it never evaluates code. The result is rounded to 2 decimals and printed like Python's

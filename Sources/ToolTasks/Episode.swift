@@ -1,7 +1,7 @@
-import Runs
-import Scenarios
 public import Inference
 public import Memory
+import Runs
+import Scenarios
 public import Storage
 
 /// How an episode ended (spec §10.7).
@@ -87,11 +87,16 @@ public struct TranscriptEntry: Sendable, Hashable {
         if !toolCalls.isEmpty {
             o["tool_calls"] = .array(
                 toolCalls.map {
-                    .object(JSONObject([("id", .string($0.id)), ("name", .string($0.name)), ("arguments", .string($0.arguments)), ("side", .string($0.side.rawValue))]))
+                    .object(
+                        JSONObject([
+                            ("id", .string($0.id)), ("name", .string($0.name)), ("arguments", .string($0.arguments)),
+                            ("side", .string($0.side.rawValue)),
+                        ]))
                 })
         }
         if let r = toolResult {
-            o["tool_result"] = .object(JSONObject([("id", .string(r.id)), ("name", .string(r.name)), ("content", .string(r.content))]))
+            o["tool_result"] = .object(
+                JSONObject([("id", .string(r.id)), ("name", .string(r.name)), ("content", .string(r.content))]))
         }
         o["side"] = .string(side.rawValue)
         o["error"] = .bool(error)
@@ -186,7 +191,8 @@ public struct EpisodeLog: Sendable {
         if entry.toolResult == nil { pending = [] }
         if let result = entry.toolResult {
             guard !pending.isEmpty else {
-                throw MemoryError(.orphanToolResult, "episode turn \(index): tool result \"\(result.id)\" answers no tool call")
+                throw MemoryError(
+                    .orphanToolResult, "episode turn \(index): tool result \"\(result.id)\" answers no tool call")
             }
             let (callEntry, call, caller) = pending.removeFirst()
             let audience = Audience.only([caller])
@@ -207,7 +213,8 @@ public struct EpisodeLog: Sendable {
             }
             pending = entry.toolCalls.map { (index, $0, speaker) }
         } else {
-            throw MemoryError(.invalidEvent, "episode turn \(index): role \"\(entry.role)\" is neither assistant, user nor tool")
+            throw MemoryError(
+                .invalidEvent, "episode turn \(index): role \"\(entry.role)\" is neither assistant, user nor tool")
         }
         entries.append(entry)
         eventsOfEntry.append(seqs)
@@ -283,7 +290,9 @@ public struct UserView: Sendable {
     }
 
     /// The agent's text messages, in order.
-    public var agentTexts: [String] { entries.filter { $0.role == "assistant" && $0.content != nil }.compactMap(\.content) }
+    public var agentTexts: [String] {
+        entries.filter { $0.role == "assistant" && $0.content != nil }.compactMap(\.content)
+    }
     /// The user's own text messages, in order.
     public var ownTexts: [String] { entries.filter { $0.role == "user" && $0.content != nil }.compactMap(\.content) }
 
@@ -318,7 +327,8 @@ public struct EpisodeLimits: Sendable, Hashable {
     public var maxToolCallsPerMessage: Int? = nil
 
     /// Default limits.
-    public init(maxSteps: Int = 100, maxErrors: Int = 10, strictTurns: Bool = false, maxToolCallsPerMessage: Int? = nil) {
+    public init(maxSteps: Int = 100, maxErrors: Int = 10, strictTurns: Bool = false, maxToolCallsPerMessage: Int? = nil)
+    {
         self.maxSteps = maxSteps
         self.maxErrors = maxErrors
         self.strictTurns = strictTurns
@@ -368,10 +378,17 @@ public enum EpisodeRunner {
         var steps = 0
         var errors = 0
         var callCounter = 0
-        func append(_ role: String, _ side: ToolSide, content: String? = nil, calls: [ToolInvocation] = [], result: (String, String, String)? = nil, error: Bool = false) throws(MemoryError) {
-            try log.append(TranscriptEntry(turn: log.entries.count, role: role, side: side, content: content, toolCalls: calls, toolResult: result.map { (id: $0.0, name: $0.1, content: $0.2) }, error: error))
+        func append(
+            _ role: String, _ side: ToolSide, content: String? = nil, calls: [ToolInvocation] = [],
+            result: (String, String, String)? = nil, error: Bool = false
+        ) throws(MemoryError) {
+            try log.append(
+                TranscriptEntry(
+                    turn: log.entries.count, role: role, side: side, content: content, toolCalls: calls,
+                    toolResult: result.map { (id: $0.0, name: $0.1, content: $0.2) }, error: error))
         }
-        func execute(_ calls: [ToolInvocation], side: ToolSide) throws(MemoryError) -> (errors: Int, transferred: Bool) {
+        func execute(_ calls: [ToolInvocation], side: ToolSide) throws(MemoryError) -> (errors: Int, transferred: Bool)
+        {
             var failed = 0
             var transferred = false
             for var call in calls {
@@ -380,7 +397,9 @@ public enum EpisodeRunner {
                 let result = environment.call(call.name, argumentsText: call.arguments, side: call.side)
                 try append("tool", call.side, result: (call.id, call.name, result.content), error: result.error)
                 if result.error { failed += 1 }
-                if !result.error, domain.tool(named: call.name, side: call.side)?.kind == .transfer { transferred = true }
+                if !result.error, domain.tool(named: call.name, side: call.side)?.kind == .transfer {
+                    transferred = true
+                }
             }
             return (failed, transferred)
         }
@@ -393,35 +412,49 @@ public enum EpisodeRunner {
             steps += 1
             var userTurn = true
             loop: while true {
-                if steps >= maxSteps { termination = .maxSteps; break }
+                if steps >= maxSteps {
+                    termination = .maxSteps
+                    break
+                }
                 if userTurn {
                     let message: AgentMessage
                     do {
-                        message = try await user.next(UserView(task: task, persona: persona, log: log, tools: domain.tools(for: .user)))
+                        message = try await user.next(
+                            UserView(task: task, persona: persona, log: log, tools: domain.tools(for: .user)))
                     } catch {
                         failure = "\(error)"
                         termination = .userError
                         break
                     }
                     if !message.calls.isEmpty {
-                        let calls = message.calls.map { ToolInvocation(id: $0.id, name: $0.name, arguments: $0.arguments, side: .user) }
+                        let calls = message.calls.map {
+                            ToolInvocation(id: $0.id, name: $0.name, arguments: $0.arguments, side: .user)
+                        }
                         try append("user", .user, calls: calls)
                         let outcome = try execute(calls, side: .user)
                         errors += outcome.errors
                         steps += 2
-                        if errors >= maxErrors { termination = .tooManyErrors; break }
+                        if errors >= maxErrors {
+                            termination = .tooManyErrors
+                            break
+                        }
                         continue
                     }
                     let text = message.text ?? ""
                     try append("user", .user, content: text)
                     steps += 1
-                    if let stop = StopToken.termination(in: text) { termination = stop; break }
+                    if let stop = StopToken.termination(in: text) {
+                        termination = stop
+                        break
+                    }
                     userTurn = false
                 } else {
                     let message: AgentMessage
                     do {
                         message = try await agent.next(
-                            AgentView(task: task, policy: domain.policy, tools: domain.tools(for: .agent), log: log, transferTool: domain.manifest.transferTool))
+                            AgentView(
+                                task: task, policy: domain.policy, tools: domain.tools(for: .agent), log: log,
+                                transferTool: domain.manifest.transferTool))
                     } catch {
                         failure = "\(error)"
                         termination = .agentError
@@ -429,7 +462,9 @@ public enum EpisodeRunner {
                     }
                     let hasText = !(message.text ?? "").isEmpty
                     if limits.strictTurns, hasText == !message.calls.isEmpty {
-                        failure = hasText ? "the agent sent text and tool calls in one message" : "the agent sent an empty message"
+                        failure =
+                            hasText
+                            ? "the agent sent text and tool calls in one message" : "the agent sent an empty message"
                         termination = .agentError
                         break
                     }
@@ -437,20 +472,31 @@ public enum EpisodeRunner {
                         var calls = message.calls
                         if let cap = limits.maxToolCallsPerMessage { calls = Array(calls.prefix(cap)) }
                         calls = calls.enumerated().map { i, c in
-                            ToolInvocation(id: c.id.isEmpty ? "call_\(callCounter + i + 1)" : c.id, name: c.name, arguments: c.arguments, side: c.side)
+                            ToolInvocation(
+                                id: c.id.isEmpty ? "call_\(callCounter + i + 1)" : c.id, name: c.name,
+                                arguments: c.arguments, side: c.side)
                         }
                         try append("assistant", .agent, calls: calls)
                         let outcome = try execute(calls, side: .agent)
                         errors += outcome.errors
                         steps += 2
-                        if errors >= maxErrors { termination = .tooManyErrors; break }
-                        if outcome.transferred, domain.manifest.transferBehavior == "terminate" { termination = .agentTransfer; break }
+                        if errors >= maxErrors {
+                            termination = .tooManyErrors
+                            break
+                        }
+                        if outcome.transferred, domain.manifest.transferBehavior == "terminate" {
+                            termination = .agentTransfer
+                            break
+                        }
                         continue
                     }
                     let text = message.text ?? ""
                     try append("assistant", .agent, content: text)
                     steps += 1
-                    if text.contains("###STOP###") { termination = .agentStop; break loop }
+                    if text.contains("###STOP###") {
+                        termination = .agentStop
+                        break loop
+                    }
                     userTurn = true
                 }
             }
@@ -459,7 +505,8 @@ public enum EpisodeRunner {
             failure = "episode log: \(error)"
             termination = .infraError
         }
-        return EpisodeOutcome(transcript: log.entries, log: log, termination: termination, errors: errors, failure: failure)
+        return EpisodeOutcome(
+            transcript: log.entries, log: log, termination: termination, errors: errors, failure: failure)
     }
 }
 
@@ -476,10 +523,12 @@ extension EpisodeLog {
             var data = JSONObject()
             if case .only(let ids) = e.audience { data["audience"] = .array(ids.map { .string($0.raw) }) }
             if let tool = e.tool {
-                data["tool"] = .object(JSONObject([
-                    ("callID", .string(tool.callID)), ("name", .string(tool.name)), ("caller", .string(tool.caller.raw)),
-                    ("arguments", .string(tool.arguments)),
-                ]))
+                data["tool"] = .object(
+                    JSONObject([
+                        ("callID", .string(tool.callID)), ("name", .string(tool.name)),
+                        ("caller", .string(tool.caller.raw)),
+                        ("arguments", .string(tool.arguments)),
+                    ]))
             }
             if firstOfEntry.contains(e.seq) { data["tau2"] = entries[entryOfEvent[e.seq]].json }
             let name = e.speaker.map { id in roster.first { $0.id == id }?.displayName ?? id.raw }

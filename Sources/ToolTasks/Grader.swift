@@ -1,8 +1,8 @@
+import Foundation
+import Inference
 import Runs
 import Scenarios
 public import Storage
-import Foundation
-import Inference
 
 /// The graded result of one episode (spec §10.8).
 public struct EvalResult: Sendable, Hashable {
@@ -61,26 +61,78 @@ public struct EvalResult: Sendable, Hashable {
     /// The result as JSON (fixed key order).
     public var json: JSONValue {
         func diffJSON(_ c: RowChange) -> JSONValue {
-            .object(JSONObject([
-                ("table", .string(c.table)), ("key", .string(c.key)), ("kind", .string(c.kind)),
-                ("columns", .array(c.columns.map { .object(JSONObject([("column", .string($0.column)), ("before", $0.before ?? .null), ("after", $0.after ?? .null)])) })),
-            ]))
+            .object(
+                JSONObject([
+                    ("table", .string(c.table)), ("key", .string(c.key)), ("kind", .string(c.kind)),
+                    (
+                        "columns",
+                        .array(
+                            c.columns.map {
+                                .object(
+                                    JSONObject([
+                                        ("column", .string($0.column)), ("before", $0.before ?? .null),
+                                        ("after", $0.after ?? .null),
+                                    ]))
+                            })
+                    ),
+                ]))
         }
         var object = JSONObject([
             ("reward", .number(reward)), ("basis", .array(basis.map { .string($0.rawValue) })),
             ("termination", .string(termination.rawValue)),
-            ("components", .array(components.map { .object(JSONObject([("name", .string($0.component.rawValue)), ("score", $0.score.map { .number($0) } ?? .string("skipped"))])) })),
-            ("db", .object(JSONObject([
-                ("match", .bool(db.match)), ("targetDigest", .string(db.targetDigest)), ("predictedDigest", .string(db.predictedDigest)),
-                ("diff", .array(db.diff.map(diffJSON))),
-            ]))),
-            ("assertions", .array(assertions.map { .object(JSONObject([("message", .string($0.message)), ("met", .bool($0.met))])) })),
-            ("communicate", .array(communicate.map { .object(JSONObject([("info", .string($0.info)), ("met", .bool($0.met))])) })),
-            ("outputs", .array(outputs.map { .object(JSONObject([("pattern", .string($0.pattern)), ("met", .bool($0.met))])) })),
+            (
+                "components",
+                .array(
+                    components.map {
+                        .object(
+                            JSONObject([
+                                ("name", .string($0.component.rawValue)),
+                                ("score", $0.score.map { .number($0) } ?? .string("skipped")),
+                            ]))
+                    })
+            ),
+            (
+                "db",
+                .object(
+                    JSONObject([
+                        ("match", .bool(db.match)), ("targetDigest", .string(db.targetDigest)),
+                        ("predictedDigest", .string(db.predictedDigest)),
+                        ("diff", .array(db.diff.map(diffJSON))),
+                    ]))
+            ),
+            (
+                "assertions",
+                .array(
+                    assertions.map { .object(JSONObject([("message", .string($0.message)), ("met", .bool($0.met))])) })
+            ),
+            (
+                "communicate",
+                .array(communicate.map { .object(JSONObject([("info", .string($0.info)), ("met", .bool($0.met))])) })
+            ),
+            (
+                "outputs",
+                .array(outputs.map { .object(JSONObject([("pattern", .string($0.pattern)), ("met", .bool($0.met))])) })
+            ),
             ("requiredCalls", .array(requiredCalls.map { .bool($0) })),
-            ("actions", .array(actions.map { .object(JSONObject([("actionId", .string($0.actionID)), ("matched", .bool($0.matched))])) })),
-            ("partialActionReward", .object(JSONObject([("read", partialActionReward.read.map { .number($0) } ?? .null), ("write", partialActionReward.write.map { .number($0) } ?? .null)]))),
-            ("transfer", .object(JSONObject([("expected", .bool(transfer.expected)), ("observed", .bool(transfer.observed))]))),
+            (
+                "actions",
+                .array(
+                    actions.map {
+                        .object(JSONObject([("actionId", .string($0.actionID)), ("matched", .bool($0.matched))]))
+                    })
+            ),
+            (
+                "partialActionReward",
+                .object(
+                    JSONObject([
+                        ("read", partialActionReward.read.map { .number($0) } ?? .null),
+                        ("write", partialActionReward.write.map { .number($0) } ?? .null),
+                    ]))
+            ),
+            (
+                "transfer",
+                .object(JSONObject([("expected", .bool(transfer.expected)), ("observed", .bool(transfer.observed))]))
+            ),
             ("needsJudge", .bool(needsJudge)),
         ])
         if let nl { object["nl"] = .array(nl.map(\.json)) }
@@ -105,12 +157,15 @@ public enum Grader {
     /// Grades a finished episode against the task, given the final environment and the target environment.
     /// With `digests: false` the DB check compares the changed rows only and leaves the digest fields empty
     /// (equivalent for equality, and much faster on large imported states in debug builds).
-    public static func grade(task: ToolTask, outcome: EpisodeOutcome, final: ToolEnvironment, target: ToolEnvironment, digests: Bool = true) throws -> EvalResult {
+    public static func grade(
+        task: ToolTask, outcome: EpisodeOutcome, final: ToolEnvironment, target: ToolEnvironment, digests: Bool = true
+    ) throws -> EvalResult {
         let domain = final.domain
         let diff = try final.diff(from: target)
         let match = diff.isEmpty
         let db = EvalResult.DBCheck(
-            match: match, targetDigest: digests ? try target.digest().hex : "", predictedDigest: digests ? try final.digest().hex : "", diff: diff)
+            match: match, targetDigest: digests ? try target.digest().hex : "",
+            predictedDigest: digests ? try final.digest().hex : "", diff: diff)
 
         let agentTexts = outcome.transcript.filter { $0.role == "assistant" && $0.content != nil }.compactMap(\.content)
         var calls: [(name: String, args: JSONObject, side: ToolSide)] = []
@@ -121,7 +176,12 @@ public enum Grader {
             }
         }
         let communicate = task.communicateInfo.map { info in
-            (info, agentTexts.contains { $0.lowercased().replacingOccurrences(of: ",", with: "").contains(info.lowercased()) })
+            (
+                info,
+                agentTexts.contains {
+                    $0.lowercased().replacingOccurrences(of: ",", with: "").contains(info.lowercased())
+                }
+            )
         }
         let outputs = task.requiredOutputs.map { output -> (String, Bool) in
             let met = agentTexts.contains { text in
@@ -134,23 +194,38 @@ public enum Grader {
         let requiredCalls = task.requiredCalls.map { group in
             group.anyOf.contains { alt in
                 calls.contains { c in
-                    c.name == alt.name && (alt.compareArgs ?? JSONObject()).allSatisfy { key, value in
-                        c.args[key].map { CanonicalJSON.string($0) == CanonicalJSON.string(value) } ?? false
-                    }
+                    c.name == alt.name
+                        && (alt.compareArgs ?? JSONObject()).allSatisfy { key, value in
+                            c.args[key].map { CanonicalJSON.string($0) == CanonicalJSON.string(value) } ?? false
+                        }
                 }
             }
         }
         let actions = task.actions.map { action in
-            (action.actionID, calls.contains { c in c.side == action.requestor && matches(action, name: c.name, args: c.args) })
+            (
+                action.actionID,
+                calls.contains { c in c.side == action.requestor && matches(action, name: c.name, args: c.args) }
+            )
         }
-        var readTotal = 0, readHit = 0, writeTotal = 0, writeHit = 0
+        var readTotal = 0
+        var readHit = 0
+        var writeTotal = 0
+        var writeHit = 0
         for (action, (_, hit)) in zip(task.actions, actions) {
             let mutates = domain.tool(named: action.name, side: action.requestor)?.mutatesState ?? false
-            if mutates { writeTotal += 1; if hit { writeHit += 1 } } else { readTotal += 1; if hit { readHit += 1 } }
+            if mutates {
+                writeTotal += 1
+                if hit { writeHit += 1 }
+            } else {
+                readTotal += 1
+                if hit { readHit += 1 }
+            }
         }
-        let transferObserved = outcome.termination == .agentTransfer || outcome.termination == .userTransferred
+        let transferObserved =
+            outcome.termination == .agentTransfer || outcome.termination == .userTransferred
             || outcome.transcript.contains { e in
-                e.role == "tool" && !e.error && e.toolResult.map { domain.tool(named: $0.name, side: e.side)?.kind == .transfer } == true
+                e.role == "tool" && !e.error
+                    && e.toolResult.map { domain.tool(named: $0.name, side: e.side)?.kind == .transfer } == true
             }
         let assertions = task.envAssertions.map { a in (a.message ?? a.sql ?? a.function ?? "", final.check(a)) }
 
@@ -176,8 +251,12 @@ public enum Grader {
         if !outcome.termination.isRewardable { reward = 0 }
         return EvalResult(
             reward: reward, basis: task.rewardBasis, termination: outcome.termination, components: components, db: db,
-            assertions: assertions, communicate: communicate, outputs: outputs, requiredCalls: requiredCalls, actions: actions,
-            partialActionReward: (readTotal == 0 ? nil : Double(readHit) / Double(readTotal), writeTotal == 0 ? nil : Double(writeHit) / Double(writeTotal)),
+            assertions: assertions, communicate: communicate, outputs: outputs, requiredCalls: requiredCalls,
+            actions: actions,
+            partialActionReward: (
+                readTotal == 0 ? nil : Double(readHit) / Double(readTotal),
+                writeTotal == 0 ? nil : Double(writeHit) / Double(writeTotal)
+            ),
             transfer: (task.expectTransfer, transferObserved), needsJudge: needsJudge)
     }
 
@@ -198,7 +277,9 @@ public enum Grader {
     /// reward is 0) when a judge call failed — the failure is recorded in `nl`, never counted as met.
     /// Episodes whose termination is not rewardable are not sent to the judge (their reward is 0
     /// anyway, as in tau2); their `nl` is empty. `needsJudge` becomes false.
-    public static func judge(_ result: EvalResult, task: ToolTask, outcome: EpisodeOutcome, judge: any Judge) async -> EvalResult {
+    public static func judge(_ result: EvalResult, task: ToolTask, outcome: EpisodeOutcome, judge: any Judge) async
+        -> EvalResult
+    {
         var result = result
         guard let index = result.components.firstIndex(where: { $0.component == .nlAssertion }) else { return result }
         result.needsJudge = false
@@ -214,7 +295,9 @@ public enum Grader {
                     verdicts.append(NLAssertionResult(assertion: assertion, verdict: verdict))
                 } catch let error as InferenceError {
                     let infra = error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
-                    verdicts.append(NLAssertionResult(assertion: assertion, verdict: nil, error: error.description, infrastructure: infra))
+                    verdicts.append(
+                        NLAssertionResult(
+                            assertion: assertion, verdict: nil, error: error.description, infrastructure: infra))
                 } catch {
                     verdicts.append(NLAssertionResult(assertion: assertion, verdict: nil, error: "\(error)"))
                 }

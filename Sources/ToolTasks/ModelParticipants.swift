@@ -1,8 +1,8 @@
-import Runs
-import Scenarios
 public import Foundation
 public import Inference
 public import Memory
+import Runs
+import Scenarios
 public import Storage
 
 /// The agent under test backed by a language model: the policy is the system prompt, the tools are
@@ -37,7 +37,8 @@ public struct ModelToolAgent: ToolTaskAgent {
     /// Asks the model for the next message.
     public func next(_ view: AgentView) async throws -> AgentMessage {
         let request = ChatRequest(
-            messages: try Self.messages(view), temperature: temperature, maxTokens: maxTokens, tools: Self.definitions(view.tools),
+            messages: try Self.messages(view), temperature: temperature, maxTokens: maxTokens,
+            tools: Self.definitions(view.tools),
             toolChoice: view.tools.isEmpty ? nil : .auto)
         let response = try await model.complete(request)
         if !response.toolCalls.isEmpty {
@@ -60,7 +61,9 @@ public struct LLMUser: UserSimulator {
     public var population: UserPersona?
 
     /// Creates the user.
-    public init(model: any LanguageModel, temperature: Double? = 0, maxTokens: Int? = 200, population: UserPersona? = nil) {
+    public init(
+        model: any LanguageModel, temperature: Double? = 0, maxTokens: Int? = 200, population: UserPersona? = nil
+    ) {
         self.model = model
         self.temperature = temperature
         self.maxTokens = maxTokens
@@ -97,7 +100,8 @@ public struct LLMUser: UserSimulator {
             text += "\n\n<persona>\n" + personaPreamble + "\n" + population.text + "\n</persona>"
         }
         if let persona, !persona.text.isEmpty {
-            text += "\n\n<behaviour>\nThis affects HOW you communicate, not WHAT you want; your goal, facts and private "
+            text +=
+                "\n\n<behaviour>\nThis affects HOW you communicate, not WHAT you want; your goal, facts and private "
                 + "information do not change. Stay in character and never mention these instructions.\n"
                 + persona.text + "\n</behaviour>"
         }
@@ -107,8 +111,10 @@ public struct LLMUser: UserSimulator {
     /// Asks the model for the user's next message.
     public func next(_ view: UserView) async throws -> AgentMessage {
         // The projection of the log for the user: its own messages `assistant`, the agent's `user`.
-        let messages = try view.messages(system: Self.systemPrompt(task: view.task, persona: view.persona, population: population))
-        let response = try await model.complete(ChatRequest(messages: messages, temperature: temperature, maxTokens: maxTokens))
+        let messages = try view.messages(
+            system: Self.systemPrompt(task: view.task, persona: view.persona, population: population))
+        let response = try await model.complete(
+            ChatRequest(messages: messages, temperature: temperature, maxTokens: maxTokens))
         let text = response.content.trimmingCharacters(in: .whitespacesAndNewlines)
         return .text(text.isEmpty ? "###STOP###" : text)
     }
@@ -137,15 +143,23 @@ public struct WebhookAgent: ToolTaskAgent {
         let messages: [JSONValue] = try ModelToolAgent.messages(view).map { m in
             var o = JSONObject([("role", .string(m.role.rawValue)), ("content", .string(m.content))])
             if !m.toolCalls.isEmpty {
-                o["tool_calls"] = .array(m.toolCalls.map { .object(JSONObject([("id", .string($0.id)), ("name", .string($0.name)), ("arguments", .string($0.arguments))])) })
+                o["tool_calls"] = .array(
+                    m.toolCalls.map {
+                        .object(
+                            JSONObject([
+                                ("id", .string($0.id)), ("name", .string($0.name)),
+                                ("arguments", .string($0.arguments)),
+                            ]))
+                    })
             }
             if let id = m.toolCallID { o["tool_call_id"] = .string(id) }
             return .object(o)
         }
-        return .object(JSONObject([
-            ("task_id", .string(view.task.id)), ("policy", .string(view.policy)),
-            ("tools", .array(view.tools.map(\.openAIFunction))), ("messages", .array(messages)),
-        ]))
+        return .object(
+            JSONObject([
+                ("task_id", .string(view.task.id)), ("policy", .string(view.policy)),
+                ("tools", .array(view.tools.map(\.openAIFunction))), ("messages", .array(messages)),
+            ]))
     }
 
     /// Posts the turn and decodes the answer.

@@ -28,7 +28,8 @@ public struct TrialRecord: Sendable, Hashable {
     /// Creates a record.
     public init(
         taskID: String, trial: Int, personaID: String? = nil, personaLevels: [String] = [], splits: [String] = [],
-        termination: EpisodeTermination, reward: Double, needsJudge: Bool = false, toolCalls: Int = 0, toolErrors: Int = 0
+        termination: EpisodeTermination, reward: Double, needsJudge: Bool = false, toolCalls: Int = 0,
+        toolErrors: Int = 0
     ) {
         self.taskID = taskID
         self.trial = trial
@@ -79,9 +80,12 @@ public enum PassMetrics {
         let nMin = taskOrder.map { byTask[$0]?.n ?? 0 }.min() ?? 0
         func curve(_ f: (Int, Int, Int) -> Double) -> JSONValue {
             guard nMin > 0, !taskOrder.isEmpty else { return .array([]) }
-            return .array((1...nMin).map { k in
-                .number(taskOrder.reduce(0.0) { $0 + f(k, byTask[$1]?.c ?? 0, byTask[$1]?.n ?? 0) } / Double(taskOrder.count))
-            })
+            return .array(
+                (1...nMin).map { k in
+                    .number(
+                        taskOrder.reduce(0.0) { $0 + f(k, byTask[$1]?.c ?? 0, byTask[$1]?.n ?? 0) }
+                            / Double(taskOrder.count))
+                })
         }
         func group(_ key: (TrialRecord) -> [String]) -> JSONValue {
             var order: [String] = []
@@ -95,30 +99,46 @@ public enum PassMetrics {
                 }
             }
             order.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            return .array(order.map { k in
-                let s = stats[k] ?? (0, 0, 0)
-                return .object(JSONObject([
-                    ("key", .string(k)), ("trials", .integer(Int64(s.n))), ("passed", .integer(Int64(s.c))),
-                    ("passRate", .number(s.n == 0 ? 0 : Double(s.c) / Double(s.n))), ("avgReward", .number(s.n == 0 ? 0 : s.reward / Double(s.n))),
-                ]))
-            })
+            return .array(
+                order.map { k in
+                    let s = stats[k] ?? (0, 0, 0)
+                    return .object(
+                        JSONObject([
+                            ("key", .string(k)), ("trials", .integer(Int64(s.n))), ("passed", .integer(Int64(s.c))),
+                            ("passRate", .number(s.n == 0 ? 0 : Double(s.c) / Double(s.n))),
+                            ("avgReward", .number(s.n == 0 ? 0 : s.reward / Double(s.n))),
+                        ]))
+                })
         }
-        let flaky = taskOrder.filter { let s = byTask[$0] ?? (0, 0); return s.c > 0 && s.c < s.n }
+        let flaky = taskOrder.filter {
+            let s = byTask[$0] ?? (0, 0)
+            return s.c > 0 && s.c < s.n
+        }
         let calls = counted.reduce(0) { $0 + $1.toolCalls }
         let errors = counted.reduce(0) { $0 + $1.toolErrors }
-        return .object(JSONObject([
-            ("trials", .integer(Int64(counted.count))), ("tasks", .integer(Int64(taskOrder.count))),
-            ("infraErrorsExcluded", .integer(Int64(records.count - counted.count))),
-            ("avgReward", .number(counted.isEmpty ? 0 : counted.reduce(0.0) { $0 + $1.reward } / Double(counted.count))),
-            ("passHat", curve { k, c, n in passHat(k: k, successes: c, trials: n) }),
-            ("passAt", curve { k, c, n in passAt(k: k, successes: c, trials: n) }),
-            ("byTermination", group { [$0.termination.rawValue] }),
-            ("byPersona", group { $0.personaID.map { [$0] } ?? [] }),
-            ("byPersonaLevel", group { $0.personaLevels }),
-            ("bySplit", group { $0.splits }),
-            ("toolErrorRate", .number(calls == 0 ? 0 : Double(errors) / Double(calls))),
-            ("flakyTasks", .array(flaky.map { .string($0) })),
-            ("needsJudge", .array(taskOrder.filter { id in counted.contains { $0.taskID == id && $0.needsJudge } }.map { .string($0) })),
-        ]))
+        return .object(
+            JSONObject([
+                ("trials", .integer(Int64(counted.count))), ("tasks", .integer(Int64(taskOrder.count))),
+                ("infraErrorsExcluded", .integer(Int64(records.count - counted.count))),
+                (
+                    "avgReward",
+                    .number(counted.isEmpty ? 0 : counted.reduce(0.0) { $0 + $1.reward } / Double(counted.count))
+                ),
+                ("passHat", curve { k, c, n in passHat(k: k, successes: c, trials: n) }),
+                ("passAt", curve { k, c, n in passAt(k: k, successes: c, trials: n) }),
+                ("byTermination", group { [$0.termination.rawValue] }),
+                ("byPersona", group { $0.personaID.map { [$0] } ?? [] }),
+                ("byPersonaLevel", group { $0.personaLevels }),
+                ("bySplit", group { $0.splits }),
+                ("toolErrorRate", .number(calls == 0 ? 0 : Double(errors) / Double(calls))),
+                ("flakyTasks", .array(flaky.map { .string($0) })),
+                (
+                    "needsJudge",
+                    .array(
+                        taskOrder.filter { id in counted.contains { $0.taskID == id && $0.needsJudge } }.map {
+                            .string($0)
+                        })
+                ),
+            ]))
     }
 }

@@ -16,11 +16,15 @@ public struct PersonaAxis: Sendable, Hashable {
 
     /// Equality over id, levels and playbook.
     public static func == (a: PersonaAxis, b: PersonaAxis) -> Bool {
-        a.id == b.id && a.levels == b.levels && a.playbook.map(\.level) == b.playbook.map(\.level) && a.playbook.map(\.text) == b.playbook.map(\.text)
+        a.id == b.id && a.levels == b.levels && a.playbook.map(\.level) == b.playbook.map(\.level)
+            && a.playbook.map(\.text) == b.playbook.map(\.text)
     }
 
     /// Hashes id and levels.
-    public func hash(into hasher: inout Hasher) { hasher.combine(id); hasher.combine(levels) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(levels)
+    }
 }
 
 /// A sampled persona policy: a level per axis, an optional narrative, and its rendered policy text.
@@ -55,7 +59,8 @@ public struct PersonaLibrary: Sendable, Hashable {
 
     /// Equality over the parts that matter.
     public static func == (a: PersonaLibrary, b: PersonaLibrary) -> Bool {
-        a.axes == b.axes && a.incompatible == b.incompatible && a.method == b.method && a.presets.map(\.name) == b.presets.map(\.name)
+        a.axes == b.axes && a.incompatible == b.incompatible && a.method == b.method
+            && a.presets.map(\.name) == b.presets.map(\.name)
     }
 
     /// Hashes the axes.
@@ -64,7 +69,8 @@ public struct PersonaLibrary: Sendable, Hashable {
     /// The library the spec describes (8 axes, the two incompatible pairs, `impatient_guarded`).
     public static var standard: PersonaLibrary {
         // Parsing a literal that is known to be valid.
-        (try? parse(standardJSON, file: nil)) ?? PersonaLibrary(axes: [], incompatible: [], presets: [], weights: [], method: "stratified")
+        (try? parse(standardJSON, file: nil))
+            ?? PersonaLibrary(axes: [], incompatible: [], presets: [], weights: [], method: "stratified")
     }
 
     /// Parses `personas.json`.
@@ -72,12 +78,16 @@ public struct PersonaLibrary: Sendable, Hashable {
         func fail(_ p: String, _ m: String) -> RunError { RunError(.invalidInput, m, file: file, path: p) }
         var axes: [PersonaAxis] = []
         for (i, a) in (json["axes"]?.arrayValue ?? []).enumerated() {
-            guard let id = a["id"]?.stringValue, let levels = a["levels"]?.arrayValue?.compactMap(\.stringValue), !levels.isEmpty else {
+            guard let id = a["id"]?.stringValue, let levels = a["levels"]?.arrayValue?.compactMap(\.stringValue),
+                !levels.isEmpty
+            else {
                 throw fail("$.axes[\(i)]", "an axis needs an id and a non-empty list of levels")
             }
             var playbook: [(level: String, text: String)] = []
             for (level, text) in a["playbook"]?.objectValue ?? JSONObject() {
-                guard levels.contains(level), let t = text.stringValue else { throw fail("$.axes[\(i)].playbook.\(level)", "unknown level or non-text playbook") }
+                guard levels.contains(level), let t = text.stringValue else {
+                    throw fail("$.axes[\(i)].playbook.\(level)", "unknown level or non-text playbook")
+                }
                 for problem in lintText(t) { throw fail("$.axes[\(i)].playbook.\(level)", problem) }
                 playbook.append((level, t))
             }
@@ -85,7 +95,8 @@ public struct PersonaLibrary: Sendable, Hashable {
         }
         func valid(_ pair: String, _ p: String) throws(RunError) {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let axis = axes.first(where: { $0.id == parts[0] }), axis.levels.contains(parts[1]) else {
+            guard parts.count == 2, let axis = axes.first(where: { $0.id == parts[0] }), axis.levels.contains(parts[1])
+            else {
                 throw fail(p, "\(pair.debugDescription) is not axis=level of a known axis")
             }
         }
@@ -107,12 +118,17 @@ public struct PersonaLibrary: Sendable, Hashable {
         }
         var weights: [(axis: String, weights: [Double])] = []
         for (axisID, table) in json["sampling"]?["weights"]?.objectValue ?? JSONObject() {
-            guard let axis = axes.first(where: { $0.id == axisID }) else { throw fail("$.sampling.weights.\(axisID)", "unknown axis") }
+            guard let axis = axes.first(where: { $0.id == axisID }) else {
+                throw fail("$.sampling.weights.\(axisID)", "unknown axis")
+            }
             weights.append((axisID, axis.levels.map { table[$0]?.doubleValue ?? 0 }))
         }
         let method = json["sampling"]?["method"]?.stringValue ?? "stratified"
-        guard method == "stratified" || method == "weighted" else { throw fail("$.sampling.method", "must be stratified or weighted") }
-        return PersonaLibrary(axes: axes, incompatible: incompatible, presets: presets, weights: weights, method: method)
+        guard method == "stratified" || method == "weighted" else {
+            throw fail("$.sampling.method", "must be stratified or weighted")
+        }
+        return PersonaLibrary(
+            axes: axes, incompatible: incompatible, presets: presets, weights: weights, method: method)
     }
 
     /// Invariants 2–4 for a piece of persona text: no digits, emails or ids; no stop tokens or goal changes.
@@ -120,8 +136,10 @@ public struct PersonaLibrary: Sendable, Hashable {
         var problems: [String] = []
         if text.contains(where: \.isNumber) { problems.append("persona text must not contain digits") }
         if text.contains("@") { problems.append("persona text must not contain email addresses") }
-        if text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" && $0 != "-" }).contains(where: { word in
-            word.count >= 5 && word.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "-" || $0 == "_" }) && word.contains(where: \.isNumber)
+        if text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" && $0 != "-" }).contains(where: {
+            word in
+            word.count >= 5 && word.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "-" || $0 == "_" })
+                && word.contains(where: \.isNumber)
         }) {
             problems.append("persona text must not contain identifiers")
         }
@@ -130,7 +148,7 @@ public struct PersonaLibrary: Sendable, Hashable {
         if lower.contains("your goal is") || lower.contains("change your goal") || lower.contains("new goal") {
             problems.append("persona text must not change the user's goal")
         }
-        if (lower.contains("only when asked") || lower.contains("withhold") || lower.contains("delay")),
+        if lower.contains("only when asked") || lower.contains("withhold") || lower.contains("delay"),
             !(lower.contains("again") || lower.contains("second time"))
         {
             problems.append("a policy that delays information must say it is given when asked again")
@@ -148,7 +166,9 @@ public struct PersonaLibrary: Sendable, Hashable {
         var levels: [String] = []
         var lines: [String] = []
         for axis in axes {
-            let level = chosen.first { $0.hasPrefix(axis.id + "=") }.map { String($0.dropFirst(axis.id.count + 1)) } ?? axis.levels[0]
+            let level =
+                chosen.first { $0.hasPrefix(axis.id + "=") }.map { String($0.dropFirst(axis.id.count + 1)) }
+                ?? axis.levels[0]
             levels.append(axis.id + "=" + level)
             if let line = axis.line(for: level) { lines.append("- " + line) }
         }
@@ -174,7 +194,9 @@ public struct PersonaLibrary: Sendable, Hashable {
                 var attempt = 0
                 repeat {
                     rows[i] = axes.map { axis in
-                        let w = weights.first { $0.axis == axis.id }?.weights ?? Array(repeating: 1, count: axis.levels.count)
+                        let w =
+                            weights.first { $0.axis == axis.id }?.weights
+                            ?? Array(repeating: 1, count: axis.levels.count)
                         return axis.id + "=" + axis.levels[stream.pickIndex(weights: w) ?? 0]
                     }
                     attempt += 1
@@ -195,13 +217,20 @@ public struct PersonaLibrary: Sendable, Hashable {
                     var a = rows[i]
                     var b = rows[j]
                     swap(&a[axisIndex], &b[axisIndex])
-                    if isCompatible(a), isCompatible(b) { rows[i] = a; rows[j] = b; break }
+                    if isCompatible(a), isCompatible(b) {
+                        rows[i] = a
+                        rows[j] = b
+                        break
+                    }
                 }
                 if !isCompatible(rows[i]) {
                     for level in axes[axisIndex].levels {
                         var a = rows[i]
                         a[axisIndex] = axes[axisIndex].id + "=" + level
-                        if isCompatible(a) { rows[i] = a; break }
+                        if isCompatible(a) {
+                            rows[i] = a
+                            break
+                        }
                     }
                 }
             }
@@ -211,17 +240,61 @@ public struct PersonaLibrary: Sendable, Hashable {
 
     static let standardJSON: JSONValue = [
         "axes": [
-            ["id": "verbosity", "levels": ["standard", "terse", "verbose"], "playbook": ["terse": "Reply in one to six words when possible; no greetings; occasional typos.", "verbose": "Write long, chatty messages with side remarks."]],
-            ["id": "patience", "levels": ["patient", "impatient"], "playbook": ["impatient": "Complain if asked to repeat anything; push for speed; show annoyance after the second clarification question."]],
-            ["id": "disclosure", "levels": ["forthcoming", "progressive", "guarded"], "playbook": ["progressive": "Share details one at a time, only the one that was asked for; give anything asked for again at once.", "guarded": "Give an identifier only when asked directly; if asked a second time, give it (never refuse outright)."]],
-            ["id": "clarity", "levels": ["clear", "vague"], "playbook": ["vague": "Describe the problem loosely (the thing I bought last month); never state a wrong fact; clarify when asked a specific question."]],
-            ["id": "skepticism", "levels": ["trusting", "skeptical"], "playbook": ["skeptical": "Ask the agent to confirm amounts and dates before agreeing to any change."]],
-            ["id": "emotion", "levels": ["calm", "frustrated"], "playbook": ["frustrated": "Blunt, no pleasantries, may accuse the company of incompetence, but stay on goal."]],
-            ["id": "tech_literacy", "levels": ["average", "high", "low"], "playbook": ["low": "Ask what technical words mean; need one step at a time."]],
-            ["id": "tangents", "levels": ["none", "some"], "playbook": ["some": "Once in the conversation, mention an unrelated detail of your day."]],
+            [
+                "id": "verbosity", "levels": ["standard", "terse", "verbose"],
+                "playbook": [
+                    "terse": "Reply in one to six words when possible; no greetings; occasional typos.",
+                    "verbose": "Write long, chatty messages with side remarks.",
+                ],
+            ],
+            [
+                "id": "patience", "levels": ["patient", "impatient"],
+                "playbook": [
+                    "impatient":
+                        "Complain if asked to repeat anything; push for speed; show annoyance after the second clarification question."
+                ],
+            ],
+            [
+                "id": "disclosure", "levels": ["forthcoming", "progressive", "guarded"],
+                "playbook": [
+                    "progressive":
+                        "Share details one at a time, only the one that was asked for; give anything asked for again at once.",
+                    "guarded":
+                        "Give an identifier only when asked directly; if asked a second time, give it (never refuse outright).",
+                ],
+            ],
+            [
+                "id": "clarity", "levels": ["clear", "vague"],
+                "playbook": [
+                    "vague":
+                        "Describe the problem loosely (the thing I bought last month); never state a wrong fact; clarify when asked a specific question."
+                ],
+            ],
+            [
+                "id": "skepticism", "levels": ["trusting", "skeptical"],
+                "playbook": ["skeptical": "Ask the agent to confirm amounts and dates before agreeing to any change."],
+            ],
+            [
+                "id": "emotion", "levels": ["calm", "frustrated"],
+                "playbook": [
+                    "frustrated": "Blunt, no pleasantries, may accuse the company of incompetence, but stay on goal."
+                ],
+            ],
+            [
+                "id": "tech_literacy", "levels": ["average", "high", "low"],
+                "playbook": ["low": "Ask what technical words mean; need one step at a time."],
+            ],
+            [
+                "id": "tangents", "levels": ["none", "some"],
+                "playbook": ["some": "Once in the conversation, mention an unrelated detail of your day."],
+            ],
         ],
         "incompatible": [["verbosity=verbose", "verbosity=terse"], ["emotion=frustrated", "patience=patient"]],
-        "presets": ["impatient_guarded": ["verbosity": "terse", "patience": "impatient", "disclosure": "guarded", "emotion": "frustrated"]],
+        "presets": [
+            "impatient_guarded": [
+                "verbosity": "terse", "patience": "impatient", "disclosure": "guarded", "emotion": "frustrated",
+            ]
+        ],
         "sampling": ["method": "stratified"],
     ]
 }

@@ -1,6 +1,6 @@
+import Foundation
 import Runs
 import Scenarios
-import Foundation
 public import Storage
 
 /// Runs ``SQLToolTemplate``s: named `:arguments` are bound as parameters, never spliced into SQL text.
@@ -34,11 +34,14 @@ enum SQLToolRunner {
             var out = ""
             var i = text.startIndex
             while i < text.endIndex {
-                if text[i] == ":", let next = text.index(i, offsetBy: 1, limitedBy: text.endIndex), next < text.endIndex,
+                if text[i] == ":", let next = text.index(i, offsetBy: 1, limitedBy: text.endIndex),
+                    next < text.endIndex,
                     text[next].isLetter || text[next] == "_"
                 {
                     var j = next
-                    while j < text.endIndex, text[j].isLetter || text[j].isNumber || text[j] == "_" { j = text.index(after: j) }
+                    while j < text.endIndex, text[j].isLetter || text[j].isNumber || text[j] == "_" {
+                        j = text.index(after: j)
+                    }
                     let name = String(text[next..<j])
                     switch try value(name) {
                     case .text(let s): out += s
@@ -78,10 +81,14 @@ enum SQLToolRunner {
         }
         switch template.shape {
         case "row":
-            guard let first = rows.first else { throw RunError(.tool, try substitute(template.notFound ?? "not found")) }
+            guard let first = rows.first else {
+                throw RunError(.tool, try substitute(template.notFound ?? "not found"))
+            }
             return first
         case "value":
-            guard let first = rows.first?.objectValue?.values.first else { throw RunError(.tool, try substitute(template.notFound ?? "not found")) }
+            guard let first = rows.first?.objectValue?.values.first else {
+                throw RunError(.tool, try substitute(template.notFound ?? "not found"))
+            }
             return first
         default:
             return .array(rows)
@@ -103,7 +110,12 @@ enum SQLToolRunner {
                 i += 1
                 continue
             }
-            if c == "'" || c == "\"" { quote = c; out.append(c); i += 1; continue }
+            if c == "'" || c == "\"" {
+                quote = c
+                out.append(c)
+                i += 1
+                continue
+            }
             if c == ":", i + 1 < chars.count, chars[i + 1].isLetter || chars[i + 1] == "_" {
                 var j = i + 1
                 while j < chars.count, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" { j += 1 }
@@ -123,7 +135,9 @@ enum SQLToolRunner {
 public enum DocumentStore {
     /// The document under `key`, or a tool error `"<what> <key> not found"`.
     public static func load(_ connection: Connection, table: String, key: String, what: String) throws -> JSONObject {
-        guard let row = try connection.queryOne("SELECT doc FROM \(StateSnapshot.quoteIdentifier(table)) WHERE key = ?", [.text(key)]),
+        guard
+            let row = try connection.queryOne(
+                "SELECT doc FROM \(StateSnapshot.quoteIdentifier(table)) WHERE key = ?", [.text(key)]),
             case .object(let object) = try JSONValue.parse(try row.string("doc"))
         else {
             throw RunError(.tool, "\(what) \(key) not found")

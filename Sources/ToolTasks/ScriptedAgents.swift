@@ -14,7 +14,11 @@ public struct GoldReplayAgent: ToolTaskAgent {
         let actions = view.task.actions
         if made < actions.count {
             let action = actions[made]
-            return .calls([ToolInvocation(id: "gold_\(made)", name: action.name, arguments: CanonicalJSON.string(action.arguments), side: action.requestor)])
+            return .calls([
+                ToolInvocation(
+                    id: "gold_\(made)", name: action.name, arguments: CanonicalJSON.string(action.arguments),
+                    side: action.requestor)
+            ])
         }
         let closing = view.task.goldClosingText
         let said = view.entries.contains { $0.role == "assistant" && $0.content == closing }

@@ -1,6 +1,6 @@
+import Foundation
 import Runs
 import Scenarios
-import Foundation
 
 /// A deterministic user for tests and gold replays (spec §10.6): rules, slot filling from `known_info`,
 /// a stop pattern, and an idle reply before `###STOP###`. A persona policy changes its style only
@@ -18,7 +18,10 @@ public struct ScriptedUser: UserSimulator {
     public static let idleText = "Is there anything else you need from me?"
 
     /// Creates a scripted user.
-    public init(rules: [(when: String, say: String)] = [], stopWhen: String? = nil, stopAfterAgentTurns: Int? = nil, maxIdleTurns: Int = 0) {
+    public init(
+        rules: [(when: String, say: String)] = [], stopWhen: String? = nil, stopAfterAgentTurns: Int? = nil,
+        maxIdleTurns: Int = 0
+    ) {
         self.rules = rules
         self.stopWhen = stopWhen
         self.stopAfterAgentTurns = stopAfterAgentTurns
@@ -36,7 +39,11 @@ public struct ScriptedUser: UserSimulator {
                 if let range = s.range(of: ": ") {
                     out.append((String(s[..<range.lowerBound]).lowercased(), String(s[range.upperBound...])))
                 } else if s.lowercased().hasPrefix("your "), let range = s.range(of: " is ") {
-                    out.append((String(s[s.index(s.startIndex, offsetBy: 5)..<range.lowerBound]).lowercased(), String(s[range.upperBound...])))
+                    out.append(
+                        (
+                            String(s[s.index(s.startIndex, offsetBy: 5)..<range.lowerBound]).lowercased(),
+                            String(s[range.upperBound...])
+                        ))
                 } else if s.hasPrefix("You are ") {
                     let rest = String(s.dropFirst(8))
                     let parts = rest.components(separatedBy: ", ")
@@ -57,7 +64,9 @@ public struct ScriptedUser: UserSimulator {
         let own = view.ownTexts
         if own.isEmpty {
             var opening = view.task.scenario.reasonForCall ?? view.task.scenario.plainInstructions ?? "I need help."
-            if persona?.level("verbosity") == "terse", let first = opening.split(separator: ".").first { opening = String(first) }
+            if persona?.level("verbosity") == "terse", let first = opening.split(separator: ".").first {
+                opening = String(first)
+            }
             if persona?.level("disclosure") == "forthcoming" || persona == nil,
                 let known = view.task.scenario.knownInfo
             {

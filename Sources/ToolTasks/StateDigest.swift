@@ -1,7 +1,7 @@
+import Foundation
 import Runs
 import Scenarios
 public import Storage
-import Foundation
 
 /// A table whose rows belong to the graded state, with the columns that identify a row.
 public struct StateTable: Sendable, Hashable, Codable {
@@ -90,9 +90,13 @@ public enum StateSnapshot {
     }
 
     /// Every row of `table`, ordered by its primary key.
-    public static func rows(_ connection: Connection, _ table: StateTable, filter: String? = nil) throws -> [CanonicalRow] {
+    public static func rows(_ connection: Connection, _ table: StateTable, filter: String? = nil) throws
+        -> [CanonicalRow]
+    {
         let order = table.primaryKey.map(quoteIdentifier).joined(separator: ", ")
-        let sql = "SELECT * FROM \(quoteIdentifier(table.name))" + (filter.map { " WHERE " + $0 } ?? "") + (order.isEmpty ? "" : " ORDER BY \(order)")
+        let sql =
+            "SELECT * FROM \(quoteIdentifier(table.name))" + (filter.map { " WHERE " + $0 } ?? "")
+            + (order.isEmpty ? "" : " ORDER BY \(order)")
         let jsonColumns = Set(table.jsonColumns)
         return try connection.query(sql).map { row in
             var object = JSONObject()
@@ -107,19 +111,24 @@ public enum StateSnapshot {
     }
 
     /// The canonical text of every row of `table`, ordered by its primary key (or only the rows `filter` selects).
-    public static func rowTexts(_ connection: Connection, _ table: StateTable, filter: String? = nil) throws -> [String] {
+    public static func rowTexts(_ connection: Connection, _ table: StateTable, filter: String? = nil) throws -> [String]
+    {
         guard table.trustedCanonical else {
             return try rows(connection, table, filter: filter).map(\.text)
         }
         let order = table.primaryKey.map(quoteIdentifier).joined(separator: ", ")
-        let sql = "SELECT * FROM \(quoteIdentifier(table.name))" + (filter.map { " WHERE " + $0 } ?? "") + (order.isEmpty ? "" : " ORDER BY \(order)")
+        let sql =
+            "SELECT * FROM \(quoteIdentifier(table.name))" + (filter.map { " WHERE " + $0 } ?? "")
+            + (order.isEmpty ? "" : " ORDER BY \(order)")
         let jsonColumns = Set(table.jsonColumns)
         var out: [String] = []
         var sortedColumns: [(Int, String, String)]? = nil
         for row in try connection.query(sql) {
             if sortedColumns == nil {
-                sortedColumns = row.columns.enumerated().map { ($0.offset, $0.element, CanonicalJSON.string(.string($0.element))) }
-                    .sorted { Array($0.1.utf8).lexicographicallyPrecedes(Array($1.1.utf8)) }
+                sortedColumns = row.columns.enumerated().map {
+                    ($0.offset, $0.element, CanonicalJSON.string(.string($0.element)))
+                }
+                .sorted { Array($0.1.utf8).lexicographicallyPrecedes(Array($1.1.utf8)) }
             }
             var text = "{"
             for (n, (index, column, quoted)) in (sortedColumns ?? []).enumerated() {
@@ -168,7 +177,9 @@ public enum StateSnapshot {
 
     /// The rows that differ from `before` to `after`, table by table (byte order), key by key.
     /// With `touched` (per table, SQL literals of the keys either side changed), only those rows are compared.
-    public static func diff(before: Connection, after: Connection, tables: [StateTable], touched: [String: [String]]? = nil) throws -> [RowChange] {
+    public static func diff(
+        before: Connection, after: Connection, tables: [StateTable], touched: [String: [String]]? = nil
+    ) throws -> [RowChange] {
         var changes: [RowChange] = []
         for table in tables.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
             var filter: String? = nil
@@ -215,7 +226,8 @@ public enum StateSnapshot {
                 let x = oldObject[column]
                 let y = newObject[column]
                 if let x, let y, CanonicalJSON.string(x) == CanonicalJSON.string(y) { continue }
-                columnChanges.append(ColumnChange(column: column, before: old == nil ? nil : x, after: new == nil ? nil : y))
+                columnChanges.append(
+                    ColumnChange(column: column, before: old == nil ? nil : x, after: new == nil ? nil : y))
             }
             let kind = old == nil ? "added" : (new == nil ? "removed" : "changed")
             changes.append(RowChange(table: table, key: key, kind: kind, columns: columnChanges))
@@ -227,24 +239,28 @@ public enum StateSnapshot {
     static func keyExpression(_ table: StateTable, _ alias: String) -> String {
         if table.primaryKey.count == 1 { return "quote(\(alias).\(quoteIdentifier(table.primaryKey[0])))" }
         return table.primaryKey.map { column in
-            "'" + quoteIdentifier(column).replacingOccurrences(of: "'", with: "''") + " = ' || quote(\(alias).\(quoteIdentifier(column)))"
+            "'" + quoteIdentifier(column).replacingOccurrences(of: "'", with: "''")
+                + " = ' || quote(\(alias).\(quoteIdentifier(column)))"
         }.joined(separator: " || ' AND ' || ")
     }
 
     /// SQL that creates `_agora_touched` and the triggers recording every changed key of the state tables.
     static func touchTriggers(_ tables: [StateTable]) -> String {
-        var sql = "CREATE TABLE IF NOT EXISTS _agora_touched(tbl TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY(tbl, key));\n"
+        var sql =
+            "CREATE TABLE IF NOT EXISTS _agora_touched(tbl TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY(tbl, key));\n"
         for (i, table) in tables.enumerated() {
             let name = quoteIdentifier(table.name)
             let literal = "'" + table.name.replacingOccurrences(of: "'", with: "''") + "'"
             // `WHERE NOT EXISTS` rather than `OR IGNORE`: an outer UPSERT's conflict clause overrides a trigger's.
             func record(_ alias: String) -> String {
                 let key = keyExpression(table, alias)
-                return "INSERT INTO _agora_touched(tbl, key) SELECT \(literal), \(key) WHERE NOT EXISTS (SELECT 1 FROM _agora_touched WHERE tbl = \(literal) AND key = \(key));"
+                return
+                    "INSERT INTO _agora_touched(tbl, key) SELECT \(literal), \(key) WHERE NOT EXISTS (SELECT 1 FROM _agora_touched WHERE tbl = \(literal) AND key = \(key));"
             }
             sql += "CREATE TRIGGER _agora_touch_i\(i) AFTER INSERT ON \(name) BEGIN \(record("NEW")) END;\n"
             sql += "CREATE TRIGGER _agora_touch_d\(i) AFTER DELETE ON \(name) BEGIN \(record("OLD")) END;\n"
-            sql += "CREATE TRIGGER _agora_touch_u\(i) AFTER UPDATE ON \(name) BEGIN \(record("OLD")) \(record("NEW")) END;\n"
+            sql +=
+                "CREATE TRIGGER _agora_touch_u\(i) AFTER UPDATE ON \(name) BEGIN \(record("OLD")) \(record("NEW")) END;\n"
         }
         return sql
     }

@@ -1,6 +1,6 @@
+public import Foundation
 import Runs
 import Scenarios
-public import Foundation
 public import Storage
 
 /// Importers for tau2 tasks and domains and for tau-bench v1 tasks (spec §10.5). Pure functions except
@@ -12,13 +12,16 @@ public enum TaskImporter {
         guard case .object(var object) = task else { return task }
         var criteria = object["evaluation_criteria"]?.objectValue ?? JSONObject()
         if let actions = criteria["actions"]?.arrayValue {
-            criteria["actions"] = .array(actions.map { a in
-                guard case .object(var o) = a else { return a }
-                if o["requestor"] == nil { o["requestor"] = "assistant" }
-                return .object(o)
-            })
+            criteria["actions"] = .array(
+                actions.map { a in
+                    guard case .object(var o) = a else { return a }
+                    if o["requestor"] == nil { o["requestor"] = "assistant" }
+                    return .object(o)
+                })
         }
-        if criteria["reward_basis"] == nil || criteria["reward_basis"] == .null { criteria["reward_basis"] = ["DB", "COMMUNICATE"] }
+        if criteria["reward_basis"] == nil || criteria["reward_basis"] == .null {
+            criteria["reward_basis"] = ["DB", "COMMUNICATE"]
+        }
         object["evaluation_criteria"] = .object(criteria)
         return .object(object)
     }
@@ -28,49 +31,76 @@ public enum TaskImporter {
         guard case .object(let raw) = task.raw else { return task.raw }
         var out = JSONObject()
         for (key, value) in raw {
-            guard key == "evaluation_criteria" else { out[key] = value; continue }
+            guard key == "evaluation_criteria" else {
+                out[key] = value
+                continue
+            }
             var criteria = value.objectValue ?? JSONObject()
             let rawActions = criteria["actions"]?.arrayValue ?? []
-            criteria["actions"] = .array(task.actions.enumerated().map { i, a in
-                var o = rawActions.indices.contains(i) ? (rawActions[i].objectValue ?? JSONObject()) : JSONObject()
-                o["action_id"] = .string(a.actionID)
-                o["requestor"] = .string(a.requestor == .user ? "user" : "assistant")
-                o["name"] = .string(a.name)
-                o["arguments"] = a.arguments
-                if let c = a.compareArgs { o["compare_args"] = .array(c.map { .string($0) }) }
-                return .object(o)
-            })
+            criteria["actions"] = .array(
+                task.actions.enumerated().map { i, a in
+                    var o = rawActions.indices.contains(i) ? (rawActions[i].objectValue ?? JSONObject()) : JSONObject()
+                    o["action_id"] = .string(a.actionID)
+                    o["requestor"] = .string(a.requestor == .user ? "user" : "assistant")
+                    o["name"] = .string(a.name)
+                    o["arguments"] = a.arguments
+                    if let c = a.compareArgs { o["compare_args"] = .array(c.map { .string($0) }) }
+                    return .object(o)
+                })
             criteria["communicate_info"] = .array(task.communicateInfo.map { .string($0) })
             criteria["nl_assertions"] = .array(task.nlAssertions.map { .string($0) })
-            if raw["x_reward_basis"] == nil { criteria["reward_basis"] = .array(task.rewardBasis.map { .string($0.rawValue) }) }
+            if raw["x_reward_basis"] == nil {
+                criteria["reward_basis"] = .array(task.rewardBasis.map { .string($0.rawValue) })
+            }
             out[key] = .object(criteria)
         }
         return .object(out)
     }
 
     /// A tau-bench v1 task `{user_id, actions[{name, kwargs}], instruction, outputs}` in tau2 shape.
-    public static func fromTauBenchV1(_ task: JSONValue, index: Int, dropTools: [String] = ["respond", "terminate"]) -> JSONValue {
+    public static func fromTauBenchV1(_ task: JSONValue, index: Int, dropTools: [String] = ["respond", "terminate"])
+        -> JSONValue
+    {
         let all = task["actions"]?.arrayValue ?? []
         let expectTransfer = all.contains { $0["name"]?.stringValue == "transfer_to_human_agents" }
         let kept = all.filter { !dropTools.contains($0["name"]?.stringValue ?? "") }
         let actions: [JSONValue] = kept.enumerated().map { i, a in
-            .object(JSONObject([
-                ("action_id", .string("\(index)_\(i)")), ("requestor", "assistant"), ("name", a["name"] ?? .null),
-                ("arguments", a["kwargs"] ?? a["arguments"] ?? .object(JSONObject())),
-            ]))
+            .object(
+                JSONObject([
+                    ("action_id", .string("\(index)_\(i)")), ("requestor", "assistant"), ("name", a["name"] ?? .null),
+                    ("arguments", a["kwargs"] ?? a["arguments"] ?? .object(JSONObject())),
+                ]))
         }
-        let outputs = (task["outputs"]?.arrayValue ?? []).map { v -> JSONValue in v.stringValue.map { .string($0) } ?? .string(v.serialized()) }
-        return .object(JSONObject([
-            ("id", .string(String(index))),
-            ("description", .object(JSONObject([("purpose", .null), ("relevant_policies", .null), ("notes", task["user_id"].map { .string("user_id: " + ($0.stringValue ?? "")) } ?? .null)]))),
-            ("user_scenario", .object(JSONObject([("persona", .null), ("instructions", task["instruction"] ?? .string(""))]))),
-            ("initial_state", .null),
-            ("evaluation_criteria", .object(JSONObject([
-                ("actions", .array(actions)), ("communicate_info", .array(outputs)), ("nl_assertions", .array([])),
-                ("reward_basis", ["DB", "COMMUNICATE"]),
-            ]))),
-            ("x_expect_transfer", .bool(expectTransfer)),
-        ]))
+        let outputs = (task["outputs"]?.arrayValue ?? []).map { v -> JSONValue in
+            v.stringValue.map { .string($0) } ?? .string(v.serialized())
+        }
+        return .object(
+            JSONObject([
+                ("id", .string(String(index))),
+                (
+                    "description",
+                    .object(
+                        JSONObject([
+                            ("purpose", .null), ("relevant_policies", .null),
+                            ("notes", task["user_id"].map { .string("user_id: " + ($0.stringValue ?? "")) } ?? .null),
+                        ]))
+                ),
+                (
+                    "user_scenario",
+                    .object(JSONObject([("persona", .null), ("instructions", task["instruction"] ?? .string(""))]))
+                ),
+                ("initial_state", .null),
+                (
+                    "evaluation_criteria",
+                    .object(
+                        JSONObject([
+                            ("actions", .array(actions)), ("communicate_info", .array(outputs)),
+                            ("nl_assertions", .array([])),
+                            ("reward_basis", ["DB", "COMMUNICATE"]),
+                        ]))
+                ),
+                ("x_expect_transfer", .bool(expectTransfer)),
+            ]))
     }
 
     /// Imports a tau2 domain folder (`db.json`, `tasks.json`, `policy.md`, `tools.schema.json`,
@@ -85,44 +115,61 @@ public enum TaskImporter {
                 throw RunError(.io, "cannot read \(file) in \(source.path)", file: file)
             }
             do { return try JSONValue.parse(data) } catch {
-                throw RunError(.invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(error.line)")
+                throw RunError(
+                    .invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(error.line)")
             }
         }
         let tasksJSON = try read("tasks.json")
-        guard let taskList = tasksJSON.arrayValue else { throw RunError(.invalidInput, "tasks.json must be a list", file: "tasks.json", path: "$") }
+        guard let taskList = tasksJSON.arrayValue else {
+            throw RunError(.invalidInput, "tasks.json must be a list", file: "tasks.json", path: "$")
+        }
         let schemas = try read("tools.schema.json").arrayValue ?? []
         guard fm.fileExists(atPath: source.appendingPathComponent("db.json").path) else {
             throw RunError(.io, "db.json is missing in \(source.path)", file: "db.json")
         }
-        let domainName = name ?? taskList.first?["user_scenario"]?["instructions"]?["domain"]?.stringValue ?? out.lastPathComponent
+        let domainName =
+            name ?? taskList.first?["user_scenario"]?["instructions"]?["domain"]?.stringValue ?? out.lastPathComponent
         let nativePrefix = taskList.first?["user_scenario"]?["instructions"]?["domain"]?.stringValue ?? domainName
         try fm.createDirectory(at: out.appendingPathComponent("tools"), withIntermediateDirectories: true)
         var tools: [String] = []
         var transferTool: String? = nil
         for (i, entry) in schemas.enumerated() {
-            guard let function = entry["openai_schema"]?["function"] ?? entry["function"], let toolName = function["name"]?.stringValue else {
-                throw RunError(.invalidInput, "a tool schema needs openai_schema.function.name", file: "tools.schema.json", path: "$[\(i)]")
+            guard let function = entry["openai_schema"]?["function"] ?? entry["function"],
+                let toolName = function["name"]?.stringValue
+            else {
+                throw RunError(
+                    .invalidInput, "a tool schema needs openai_schema.function.name", file: "tools.schema.json",
+                    path: "$[\(i)]")
             }
             let native = "\(nativePrefix).\(toolName)"
             guard NativeTools.function(native) != nil else {
-                throw RunError(.invalidInput, "no native port of tau2 tool \"\(toolName)\" (looked for \(native))", file: "tools.schema.json", path: "$[\(i)]")
+                throw RunError(
+                    .invalidInput, "no native port of tau2 tool \"\(toolName)\" (looked for \(native))",
+                    file: "tools.schema.json", path: "$[\(i)]")
             }
             var kind = entry["tool_type"]?.stringValue ?? "read"
-            if toolName.hasPrefix("transfer_to_human") { kind = "transfer"; transferTool = toolName }
+            if toolName.hasPrefix("transfer_to_human") {
+                kind = "transfer"
+                transferTool = toolName
+            }
             let tool = JSONObject([
                 ("name", .string(toolName)), ("description", function["description"] ?? ""), ("kind", .string(kind)),
-                ("mutates_state", entry["mutates_state"] ?? .bool(kind == "write")), ("side", "agent"), ("native", .string(native)),
+                ("mutates_state", entry["mutates_state"] ?? .bool(kind == "write")), ("side", "agent"),
+                ("native", .string(native)),
                 ("parameters", function["parameters"] ?? .object(JSONObject())),
             ])
             try write(.object(tool), to: out.appendingPathComponent("tools/\(toolName).json"))
             tools.append(toolName)
         }
         var manifest = JSONObject([
-            ("name", .string(domainName)), ("version", "tau2"), ("clock", "2024-05-15T15:00:00"), ("seedFormat", "tau2-documents"),
+            ("name", .string(domainName)), ("version", "tau2"), ("clock", "2024-05-15T15:00:00"),
+            ("seedFormat", "tau2-documents"),
             ("seed", "db.json"), ("firstAgentMessage", "Hi! How can I help you today?"),
             ("source", .string("tau2-bench (MIT, Sierra Research); imported by agora tasks import-tau2")),
         ])
-        if let transferTool { manifest["transferTool"] = .object(JSONObject([("name", .string(transferTool)), ("behavior", "tau2")])) }
+        if let transferTool {
+            manifest["transferTool"] = .object(JSONObject([("name", .string(transferTool)), ("behavior", "tau2")]))
+        }
         try write(.object(manifest), to: out.appendingPathComponent("domain.json"))
         // db.json is rewritten compactly (key order kept): tau2's indented file is 7 MB, this 3 MB.
         let db = try read("db.json")
@@ -130,7 +177,8 @@ public enum TaskImporter {
         do {
             try Data((db.serialized() + "\n").utf8).write(to: out.appendingPathComponent("db.json"))
         } catch {
-            throw RunError(.io, "cannot write db.json", file: out.appendingPathComponent("db.json").path, underlying: error)
+            throw RunError(
+                .io, "cannot write db.json", file: out.appendingPathComponent("db.json").path, underlying: error)
         }
         for file in ["policy.md", "LICENSE"] {
             let target = out.appendingPathComponent(file)
@@ -139,7 +187,8 @@ public enum TaskImporter {
                 try fm.copyItem(at: source.appendingPathComponent(file), to: target)
             }
         }
-        let notice = "Imported from tau2-bench (\(source.lastPathComponent)). Data: MIT, Copyright (c) 2025 Sierra Research; see LICENSE.\n"
+        let notice =
+            "Imported from tau2-bench (\(source.lastPathComponent)). Data: MIT, Copyright (c) 2025 Sierra Research; see LICENSE.\n"
         try Data(notice.utf8).write(to: out.appendingPathComponent("NOTICE"))
         var splits = JSONObject()
         if let s = try? read("split_tasks.json"), case .object(let o) = s {
@@ -154,7 +203,8 @@ public enum TaskImporter {
         // Mark the tasks a no-op agent passes (tau2's RFC #129 problem) so lint accepts imported data.
         let domain = try ToolDomain.load(out)
         var changed = false
-        for (i, task) in domain.tasks.enumerated() where try await TaskLinter.noOpReward(domain: domain, task: task) > 0 {
+        for (i, task) in domain.tasks.enumerated() where try await TaskLinter.noOpReward(domain: domain, task: task) > 0
+        {
             guard case .object(var o) = imported[i] else { continue }
             o["x_allow_trivial"] = true
             imported[i] = .object(o)

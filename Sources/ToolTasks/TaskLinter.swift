@@ -24,7 +24,9 @@ public enum TaskLinter {
     /// The reward of the canonical no-op trajectory (greeting → "I can't help with that." → `###STOP###`).
     public static func noOpReward(domain: ToolDomain, task: ToolTask) async throws -> Double {
         let environment = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(task: task, environment: environment, agent: NoOpAgent(), user: TranscriptUser([task.scenario.reasonForCall ?? "Hello."]))
+        let outcome = await EpisodeRunner.run(
+            task: task, environment: environment, agent: NoOpAgent(),
+            user: TranscriptUser([task.scenario.reasonForCall ?? "Hello."]))
         let (target, _) = try Grader.target(domain: domain, task: task)
         return try Grader.grade(task: task, outcome: outcome, final: environment, target: target, digests: false).reward
     }
@@ -38,44 +40,72 @@ public enum TaskLinter {
                 let (first, results) = try Grader.target(domain: domain, task: task)
                 let (second, _) = try Grader.target(domain: domain, task: task)
                 for (action, result) in zip(task.actions, results) where result.error && !action.expectError {
-                    findings.append(.init(rule: 1, taskID: task.id, severity: strict ? "error" : "warning", message: "gold step \(action.actionID) (\(action.name)) fails: \(result.content)"))
+                    findings.append(
+                        .init(
+                            rule: 1, taskID: task.id, severity: strict ? "error" : "warning",
+                            message: "gold step \(action.actionID) (\(action.name)) fails: \(result.content)"))
                 }
                 if try first.digest().hex != second.digest().hex {
-                    findings.append(.init(rule: 1, taskID: task.id, severity: "error", message: "the target digest differs between two gold replays (nondeterministic tool)"))
+                    findings.append(
+                        .init(
+                            rule: 1, taskID: task.id, severity: "error",
+                            message: "the target digest differs between two gold replays (nondeterministic tool)"))
                 }
                 let environment = try ToolEnvironment(domain: domain, task: task)
-                let outcome = await EpisodeRunner.run(task: task, environment: environment, agent: GoldReplayAgent(), user: ScriptedUser())
-                let gold = try Grader.grade(task: task, outcome: outcome, final: environment, target: first, digests: false)
+                let outcome = await EpisodeRunner.run(
+                    task: task, environment: environment, agent: GoldReplayAgent(), user: ScriptedUser())
+                let gold = try Grader.grade(
+                    task: task, outcome: outcome, final: environment, target: first, digests: false)
                 if !gold.passed && !gold.needsJudge {
-                    findings.append(.init(rule: 1, taskID: task.id, severity: "error", message: "the gold replay scores \(gold.reward), not 1 (\(outcome.termination.rawValue))"))
+                    findings.append(
+                        .init(
+                            rule: 1, taskID: task.id, severity: "error",
+                            message: "the gold replay scores \(gold.reward), not 1 (\(outcome.termination.rawValue))"))
                 }
                 // Rule 2: the no-op trajectory scores 0.
                 if try await noOpReward(domain: domain, task: task) > 0 {
-                    findings.append(.init(
-                        rule: 2, taskID: task.id, severity: task.allowTrivial ? "warning" : "error",
-                        message: "trivially_passable: a no-op agent scores 1; add communicate_info, x_required_outputs, x_required_calls or x_expect_transfer"
-                            + (task.allowTrivial ? " (allowed: x_allow_trivial)" : "")))
+                    findings.append(
+                        .init(
+                            rule: 2, taskID: task.id, severity: task.allowTrivial ? "warning" : "error",
+                            message:
+                                "trivially_passable: a no-op agent scores 1; add communicate_info, x_required_outputs, x_required_calls or x_expect_transfer"
+                                + (task.allowTrivial ? " (allowed: x_allow_trivial)" : "")))
                 }
                 // Rule 3: literal values of the first gold reads appear in known_info or earlier gold outputs.
-                var seen = (task.scenario.knownInfo ?? "") + "\n" + (task.scenario.plainInstructions ?? "") + "\n" + (task.scenario.taskInstructions ?? "") + "\n" + (task.scenario.reasonForCall ?? "")
+                var seen =
+                    (task.scenario.knownInfo ?? "") + "\n" + (task.scenario.plainInstructions ?? "") + "\n"
+                    + (task.scenario.taskInstructions ?? "") + "\n" + (task.scenario.reasonForCall ?? "")
                 for (action, result) in zip(task.actions, results) {
                     if domain.tool(named: action.name, side: action.requestor)?.mutatesState == true { break }
                     for (key, value) in action.arguments.objectValue ?? JSONObject() {
-                        guard let literal = value.stringValue, !seen.lowercased().contains(literal.lowercased()) else { continue }
-                        findings.append(.init(rule: 3, taskID: task.id, severity: "warning", message: "gold step \(action.actionID) uses \(key) = \(literal.debugDescription), which neither known_info nor an earlier gold output contains"))
+                        guard let literal = value.stringValue, !seen.lowercased().contains(literal.lowercased()) else {
+                            continue
+                        }
+                        findings.append(
+                            .init(
+                                rule: 3, taskID: task.id, severity: "warning",
+                                message:
+                                    "gold step \(action.actionID) uses \(key) = \(literal.debugDescription), which neither known_info nor an earlier gold output contains"
+                            ))
                     }
                     seen += "\n" + result.content
                 }
                 // Rule 4: persona text has no digits, emails or ids.
                 if let persona = task.scenario.persona {
                     for problem in PersonaLibrary.lintText(persona) where !problem.contains("delays") {
-                        findings.append(.init(rule: 4, taskID: task.id, severity: "warning", message: "user_scenario.persona: \(problem)"))
+                        findings.append(
+                            .init(
+                                rule: 4, taskID: task.id, severity: "warning",
+                                message: "user_scenario.persona: \(problem)"))
                     }
                 }
                 if let ref = task.personaPolicyRef, let name = ref.split(separator: "#").last.map(String.init),
                     domain.personas?.preset(name) == nil
                 {
-                    findings.append(.init(rule: 4, taskID: task.id, severity: "error", message: "x_persona_policy names unknown preset \(ref)"))
+                    findings.append(
+                        .init(
+                            rule: 4, taskID: task.id, severity: "error",
+                            message: "x_persona_policy names unknown preset \(ref)"))
                 }
             } catch {
                 findings.append(.init(rule: 1, taskID: task.id, severity: "error", message: "cannot replay: \(error)"))
@@ -83,7 +113,10 @@ public enum TaskLinter {
         }
         // Rule 5: every tool the policy names exists on the agent side.
         for name in policyToolNames(domain.policy) where domain.tool(named: name, side: .agent) == nil {
-            findings.append(.init(rule: 5, taskID: nil, severity: "error", message: "the policy names tool \(name), which the agent does not have"))
+            findings.append(
+                .init(
+                    rule: 5, taskID: nil, severity: "error",
+                    message: "the policy names tool \(name), which the agent does not have"))
         }
         return findings
     }
@@ -91,15 +124,23 @@ public enum TaskLinter {
     /// Identifiers in the policy that look like tool names (`verb_object`, in backticks or followed by `(`,
     /// or any identifier that is the name of a user-side tool).
     static func policyToolNames(_ policy: String) -> [String] {
-        let verbs = ["get", "find", "list", "update", "create", "cancel", "book", "send", "issue", "change", "search", "transfer", "escalate", "check", "click", "set", "toggle", "reset", "lookup", "modify", "return", "exchange"]
+        let verbs = [
+            "get", "find", "list", "update", "create", "cancel", "book", "send", "issue", "change", "search",
+            "transfer", "escalate", "check", "click", "set", "toggle", "reset", "lookup", "modify", "return",
+            "exchange",
+        ]
         var out: [String] = []
         var current = ""
         var chars = Array(policy)
         chars.append(" ")
         for (i, c) in chars.enumerated() {
-            if c.isLetter || c.isNumber || c == "_" { current.append(c); continue }
+            if c.isLetter || c.isNumber || c == "_" {
+                current.append(c)
+                continue
+            }
             defer { current = "" }
-            guard current.contains("_"), let verb = current.split(separator: "_").first, verbs.contains(String(verb)) else { continue }
+            guard current.contains("_"), let verb = current.split(separator: "_").first, verbs.contains(String(verb))
+            else { continue }
             let start = i - current.count
             let quoted = start > 0 && chars[start - 1] == "`"
             if quoted || c == "(" || c == "`", !out.contains(current) { out.append(current) }

@@ -1,6 +1,6 @@
+public import Foundation
 public import Runs
 import Scenarios
-public import Foundation
 public import Storage
 import Synchronization
 
@@ -99,7 +99,9 @@ public final class ToolDomain: Sendable {
 
     /// The same domain (sharing its pristine state) with other tasks.
     public func replacingTasks(_ tasks: [ToolTask]) -> ToolDomain {
-        ToolDomain(directory: directory, manifest: manifest, policy: policy, tools: tools, tasks: tasks, splits: splits, personas: personas, store: store)
+        ToolDomain(
+            directory: directory, manifest: manifest, policy: policy, tools: tools, tasks: tasks, splits: splits,
+            personas: personas, store: store)
     }
 
     /// Loads a domain package from a folder; every problem names the file and the JSON path.
@@ -145,7 +147,9 @@ struct DomainLoader {
         var manifest = try parseManifest(manifestJSON)
         var tools: [ToolSpec] = []
         if let list = manifestJSON["tools"]?.arrayValue {
-            for (i, t) in list.enumerated() { tools.append(try parseTool(t, file: "domain.json", path: "$.tools[\(i)]")) }
+            for (i, t) in list.enumerated() {
+                tools.append(try parseTool(t, file: "domain.json", path: "$.tools[\(i)]"))
+            }
         }
         let toolsDir = file("tools")
         if let names = try? FileManager.default.contentsOfDirectory(atPath: toolsDir.path) {
@@ -166,7 +170,9 @@ struct DomainLoader {
             }
         }
         if let transfer = manifest.transferTool, !tools.contains(where: { $0.name == transfer }) {
-            throw RunError(.invalidInput, "transferTool names unknown tool \"\(transfer)\"", file: "domain.json", path: "$.transferTool.name")
+            throw RunError(
+                .invalidInput, "transferTool names unknown tool \"\(transfer)\"", file: "domain.json",
+                path: "$.transferTool.name")
         }
         let template = try Connection(.memory)
         try buildState(template, manifest: &manifest)
@@ -190,30 +196,46 @@ struct DomainLoader {
         guard let name = o["name"]?.stringValue else { throw fail("$.name", "missing domain name") }
         var generators: [IDGenerator] = []
         for (key, value) in o["idGenerators"]?.objectValue ?? JSONObject() {
-            guard let format = value["format"]?.stringValue else { throw fail("$.idGenerators.\(key).format", "missing format (e.g. \"T%05d\")") }
+            guard let format = value["format"]?.stringValue else {
+                throw fail("$.idGenerators.\(key).format", "missing format (e.g. \"T%05d\")")
+            }
             generators.append(IDGenerator(name: key, pattern: format, start: value["start"]?.intValue ?? 1))
         }
         var tables: [StateTable] = []
         if let list = o["stateTables"]?.arrayValue {
             for (i, t) in list.enumerated() {
-                guard let tn = t["name"]?.stringValue, let pk = t["primaryKey"]?.arrayValue?.compactMap(\.stringValue), !pk.isEmpty else {
-                    throw fail("$.stateTables[\(i)]", "a state table needs \"name\" and a non-empty \"primaryKey\" list")
+                guard let tn = t["name"]?.stringValue, let pk = t["primaryKey"]?.arrayValue?.compactMap(\.stringValue),
+                    !pk.isEmpty
+                else {
+                    throw fail(
+                        "$.stateTables[\(i)]", "a state table needs \"name\" and a non-empty \"primaryKey\" list")
                 }
-                tables.append(StateTable(name: tn, primaryKey: pk, jsonColumns: t["jsonColumns"]?.arrayValue?.compactMap(\.stringValue) ?? []))
-                if o["seedFormat"]?.stringValue == "tau2-documents", pk == ["key"] { tables[tables.count - 1].trustedCanonical = true }
+                tables.append(
+                    StateTable(
+                        name: tn, primaryKey: pk,
+                        jsonColumns: t["jsonColumns"]?.arrayValue?.compactMap(\.stringValue) ?? []))
+                if o["seedFormat"]?.stringValue == "tau2-documents", pk == ["key"] {
+                    tables[tables.count - 1].trustedCanonical = true
+                }
             }
         }
         let seedFormat = o["seedFormat"]?.stringValue ?? "rows"
-        guard seedFormat == "rows" || seedFormat == "tau2-documents" else { throw fail("$.seedFormat", "must be rows or tau2-documents") }
+        guard seedFormat == "rows" || seedFormat == "tau2-documents" else {
+            throw fail("$.seedFormat", "must be rows or tau2-documents")
+        }
         let behavior = o["transferTool"]?["behavior"]?.stringValue ?? "terminate"
-        guard behavior == "terminate" || behavior == "tau2" else { throw fail("$.transferTool.behavior", "must be terminate or tau2") }
+        guard behavior == "terminate" || behavior == "tau2" else {
+            throw fail("$.transferTool.behavior", "must be terminate or tau2")
+        }
         return DomainManifest(
-            name: name, version: o["version"]?.stringValue ?? "1", clock: o["clock"]?.stringValue ?? "2024-05-15T15:00:00",
+            name: name, version: o["version"]?.stringValue ?? "1",
+            clock: o["clock"]?.stringValue ?? "2024-05-15T15:00:00",
             idGenerators: generators, stateTables: tables, sync: o["sync"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             transferTool: o["transferTool"]?["name"]?.stringValue, transferBehavior: behavior,
             firstAgentMessage: o["firstAgentMessage"]?.stringValue ?? "Hi! How can I help you today?",
             schemaFile: o["schema"]?.stringValue ?? (seedFormat == "rows" ? "schema.sql" : nil),
-            seedFile: o["seed"]?.stringValue ?? (seedFormat == "rows" ? "seed.json" : "db.json"), seedFormat: seedFormat)
+            seedFile: o["seed"]?.stringValue ?? (seedFormat == "rows" ? "seed.json" : "db.json"), seedFormat: seedFormat
+        )
     }
 
     func parseTool(_ json: JSONValue, file: String, path: String) throws -> ToolSpec {
@@ -225,18 +247,23 @@ struct DomainLoader {
         }
         let side = ToolSide(rawValue: o["side"]?.stringValue ?? "agent")
         guard let side else { throw fail(path + ".side", "side must be agent or user") }
-        let parameters = o["parameters"] ?? .object(JSONObject([("type", "object"), ("properties", .object(JSONObject()))]))
+        let parameters =
+            o["parameters"] ?? .object(JSONObject([("type", "object"), ("properties", .object(JSONObject()))]))
         if let (p, reason) = SchemaRefs.problems(parameters, path: path + ".parameters").first {
             throw fail(p, "invalid tool schema: \(reason)")
         }
         let implementation: ToolImplementation
         if let native = o["native"]?.stringValue {
-            guard NativeTools.function(native) != nil else { throw fail(path + ".native", "no native tool named \"\(native)\"") }
+            guard NativeTools.function(native) != nil else {
+                throw fail(path + ".native", "no native tool named \"\(native)\"")
+            }
             implementation = .native(native)
         } else if case .object(let sql) = o["sql"] {
             var pre: [SQLToolTemplate.Precondition] = []
             for (i, p) in (sql["preconditions"]?.arrayValue ?? []).enumerated() {
-                guard let q = p["query"]?.stringValue else { throw fail(path + ".sql.preconditions[\(i)].query", "missing query") }
+                guard let q = p["query"]?.stringValue else {
+                    throw fail(path + ".sql.preconditions[\(i)].query", "missing query")
+                }
                 pre.append(.init(query: q, error: p["error"]?.stringValue ?? "precondition failed"))
             }
             implementation = .sql(
@@ -278,36 +305,52 @@ struct DomainLoader {
             for (table, content) in tables {
                 if documents {
                     guard case .object(let docs) = content else {
-                        throw RunError(.invalidInput, "a tau2 collection must be an object of documents", file: seedName, path: "$.\(table)")
+                        throw RunError(
+                            .invalidInput, "a tau2 collection must be an object of documents", file: seedName,
+                            path: "$.\(table)")
                     }
                     try connection.execute(
-                        "CREATE TABLE IF NOT EXISTS \(StateSnapshot.quoteIdentifier(table))(key TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK(json_valid(doc)))")
-                    let statement = try connection.prepare("INSERT INTO \(StateSnapshot.quoteIdentifier(table))(key, doc) VALUES(?, ?)")
+                        "CREATE TABLE IF NOT EXISTS \(StateSnapshot.quoteIdentifier(table))(key TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK(json_valid(doc)))"
+                    )
+                    let statement = try connection.prepare(
+                        "INSERT INTO \(StateSnapshot.quoteIdentifier(table))(key, doc) VALUES(?, ?)")
                     for (key, doc) in docs {
                         guard doc.objectValue != nil else {
-                            throw RunError(.invalidInput, "a document must be an object", file: seedName, path: "$.\(table).\(key)")
+                            throw RunError(
+                                .invalidInput, "a document must be an object", file: seedName, path: "$.\(table).\(key)"
+                            )
                         }
                         try statement.run([.text(key), .text(CanonicalJSON.string(doc))])
                     }
                 } else {
                     guard let rows = content.arrayValue else {
-                        throw RunError(.invalidInput, "a table's seed must be a list of rows", file: seedName, path: "$.\(table)")
+                        throw RunError(
+                            .invalidInput, "a table's seed must be a list of rows", file: seedName, path: "$.\(table)")
                     }
                     for (i, row) in rows.enumerated() {
-                        do { try SeedLoader.insert(row, into: table, connection: connection, replace: false) } catch let e as RunError {
-                            throw RunError(.invalidInput, e.message, file: seedName, path: "$.\(table)[\(i)]" + (e.path.map { "." + $0 } ?? ""))
+                        do { try SeedLoader.insert(row, into: table, connection: connection, replace: false) } catch let
+                            e as RunError
+                        {
+                            throw RunError(
+                                .invalidInput, e.message, file: seedName,
+                                path: "$.\(table)[\(i)]" + (e.path.map { "." + $0 } ?? ""))
                         }
                     }
                 }
             }
         }
         if documents, !declared {
-            manifest.stateTables = tables.keys.map { StateTable(name: $0, primaryKey: ["key"], jsonColumns: ["doc"], trustedCanonical: true) }
+            manifest.stateTables = tables.keys.map {
+                StateTable(name: $0, primaryKey: ["key"], jsonColumns: ["doc"], trustedCanonical: true)
+            }
         }
         try connection.execute(StateSnapshot.touchTriggers(manifest.stateTables))
         for table in manifest.stateTables {
-            guard (try? connection.query("SELECT 1 FROM \(StateSnapshot.quoteIdentifier(table.name)) LIMIT 1")) != nil else {
-                throw RunError(.invalidInput, "state table \(table.name) does not exist", file: "domain.json", path: "$.stateTables")
+            guard (try? connection.query("SELECT 1 FROM \(StateSnapshot.quoteIdentifier(table.name)) LIMIT 1")) != nil
+            else {
+                throw RunError(
+                    .invalidInput, "state table \(table.name) does not exist", file: "domain.json",
+                    path: "$.stateTables")
             }
         }
     }
@@ -323,19 +366,24 @@ struct DomainLoader {
         for (i, t) in list.enumerated() {
             let task = try ToolTask.parse(t, file: "tasks.json", path: "$[\(i)]")
             guard ids.insert(task.id).inserted else {
-                throw RunError(.invalidInput, "duplicate task id \"\(task.id)\"", file: "tasks.json", path: "$[\(i)].id")
+                throw RunError(
+                    .invalidInput, "duplicate task id \"\(task.id)\"", file: "tasks.json", path: "$[\(i)].id")
             }
             func check(_ actions: [ToolAction], _ p: String) throws {
-                for (j, a) in actions.enumerated() where !tools.contains(where: { $0.name == a.name && $0.side == a.requestor }) {
+                for (j, a) in actions.enumerated()
+                where !tools.contains(where: { $0.name == a.name && $0.side == a.requestor }) {
                     throw RunError(
-                        .invalidInput, "unknown tool \"\(a.name)\" for the \(a.requestor.rawValue) side", file: "tasks.json", path: "\(p)[\(j)].name")
+                        .invalidInput, "unknown tool \"\(a.name)\" for the \(a.requestor.rawValue) side",
+                        file: "tasks.json", path: "\(p)[\(j)].name")
                 }
             }
             try check(task.actions, "$[\(i)].evaluation_criteria.actions")
             try check(task.initializationActions, "$[\(i)].initial_state.initialization_actions")
             for (g, group) in task.requiredCalls.enumerated() {
                 for (j, alt) in group.anyOf.enumerated() where !tools.contains(where: { $0.name == alt.name }) {
-                    throw RunError(.invalidInput, "unknown tool \"\(alt.name)\"", file: "tasks.json", path: "$[\(i)].x_required_calls[\(g)].any_of[\(j)].name")
+                    throw RunError(
+                        .invalidInput, "unknown tool \"\(alt.name)\"", file: "tasks.json",
+                        path: "$[\(i)].x_required_calls[\(g)].any_of[\(j)].name")
                 }
             }
             tasks.append(task)
@@ -349,7 +397,9 @@ struct DomainLoader {
         guard case .object(let o) = try readJSON("splits.json") else {
             throw RunError(.invalidInput, "splits.json must be an object of lists", file: "splits.json", path: "$")
         }
-        guard o["base"] != nil else { throw RunError(.invalidInput, "the base split is required", file: "splits.json", path: "$.base") }
+        guard o["base"] != nil else {
+            throw RunError(.invalidInput, "the base split is required", file: "splits.json", path: "$.base")
+        }
         var out: [(name: String, ids: [String])] = []
         let known = Set(all)
         for (name, value) in o {
@@ -371,7 +421,9 @@ enum SeedLoader {
         let info = try connection.query("PRAGMA table_info(\(StateSnapshot.quoteIdentifier(table)))")
         guard !info.isEmpty else { throw RunError(.invalidInput, "unknown table \(table)") }
         var types: [String: String] = [:]
-        for column in info { types[(try? column.string("name")) ?? ""] = ((try? column.string("type")) ?? "").uppercased() }
+        for column in info {
+            types[(try? column.string("name")) ?? ""] = ((try? column.string("type")) ?? "").uppercased()
+        }
         var columns: [String] = []
         var values: [SQLValue] = []
         for (column, value) in object {
@@ -389,10 +441,14 @@ enum SeedLoader {
                         throw RunError(.invalidInput, "column \(column) is \(type) but the value is \(d)", path: column)
                     }
                     sqlValue = .integer(i)
-                } else { sqlValue = .real(d) }
+                } else {
+                    sqlValue = .real(d)
+                }
             case .string(let s):
                 if type.contains("INT") || type.contains("REAL") {
-                    throw RunError(.invalidInput, "column \(column) is \(type) but the value is the string \(s.debugDescription)", path: column)
+                    throw RunError(
+                        .invalidInput, "column \(column) is \(type) but the value is the string \(s.debugDescription)",
+                        path: column)
                 }
                 sqlValue = .text(s)
             case .array, .object: sqlValue = .text(CanonicalJSON.string(value))
@@ -401,7 +457,8 @@ enum SeedLoader {
             values.append(sqlValue)
         }
         let verb = replace ? "INSERT OR REPLACE" : "INSERT"
-        let sql = "\(verb) INTO \(StateSnapshot.quoteIdentifier(table))(\(columns.joined(separator: ", "))) VALUES(\(Array(repeating: "?", count: values.count).joined(separator: ", ")))"
+        let sql =
+            "\(verb) INTO \(StateSnapshot.quoteIdentifier(table))(\(columns.joined(separator: ", "))) VALUES(\(Array(repeating: "?", count: values.count).joined(separator: ", ")))"
         do { try connection.run(sql, values) } catch {
             throw RunError(.invalidInput, "the row violates the schema of \(table): \(error.message)")
         }

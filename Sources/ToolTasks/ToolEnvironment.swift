@@ -1,9 +1,9 @@
-public import Runs
-import Scenarios
 import Foundation
 import Inference
-import Synchronization
+public import Runs
+import Scenarios
 public import Storage
+import Synchronization
 
 /// What a native tool may use while it runs (spec §10.2).
 public struct ToolContext {
@@ -47,8 +47,14 @@ public struct IDGenerator: Sendable, Hashable {
         var rest = pattern[range.upperBound...]
         var width = 0
         var zero = false
-        if rest.first == "0" { zero = true; rest = rest.dropFirst() }
-        while let c = rest.first, let d = c.wholeNumberValue { width = width * 10 + d; rest = rest.dropFirst() }
+        if rest.first == "0" {
+            zero = true
+            rest = rest.dropFirst()
+        }
+        while let c = rest.first, let d = c.wholeNumberValue {
+            width = width * 10 + d
+            rest = rest.dropFirst()
+        }
         guard rest.first == "d" else { return pattern + String(number) }
         rest = rest.dropFirst()
         var digits = String(number)
@@ -91,7 +97,8 @@ public final class ToolEnvironment {
                 let result = call(action.name, arguments: action.arguments, side: action.requestor)
                 if result.error {
                     throw RunError(
-                        .invalidInput, "initialization action \(action.actionID) (\(action.name)) failed: \(result.content)",
+                        .invalidInput,
+                        "initialization action \(action.actionID) (\(action.name)) failed: \(result.content)",
                         file: "tasks.json", path: "task \(task.id)")
                 }
             }
@@ -102,7 +109,9 @@ public final class ToolEnvironment {
     public func call(_ name: String, argumentsText: String, side: ToolSide) -> ToolResult {
         let trimmed = argumentsText.trimmingCharacters(in: .whitespacesAndNewlines)
         let parsed: JSONValue
-        if trimmed.isEmpty { parsed = .object(JSONObject()) } else {
+        if trimmed.isEmpty {
+            parsed = .object(JSONObject())
+        } else {
             guard let value = try? JSONValue.parse(trimmed) else {
                 calls += 1
                 return ToolResult(content: "Error: invalid arguments: not valid JSON", error: true)
@@ -126,7 +135,8 @@ public final class ToolEnvironment {
         if !problems.isEmpty {
             return ToolResult(content: "Error: invalid arguments: " + problems.joined(separator: "; "), error: true)
         }
-        let context = ToolContext(connection: connection, clock: domain.manifest.clock, side: side, generators: domain.manifest.idGenerators)
+        let context = ToolContext(
+            connection: connection, clock: domain.manifest.clock, side: side, generators: domain.manifest.idGenerators)
         do {
             let output = try connection.savepoint("call_\(calls)") { () throws -> JSONValue in
                 switch tool.kind {
@@ -137,13 +147,17 @@ public final class ToolEnvironment {
                 }
                 switch tool.implementation {
                 case .native(let function):
-                    guard let body = NativeTools.function(function) else { throw RunError(.tool, "tool \(name) has no implementation") }
+                    guard let body = NativeTools.function(function) else {
+                        throw RunError(.tool, "tool \(name) has no implementation")
+                    }
                     return try body(args, context)
                 case .sql(let template):
                     return try SQLToolRunner.run(template, arguments: args, context: context)
                 }
             }
-            if tool.kind == .transfer { transfers.append(args["summary"]?.stringValue ?? args.values.first?.stringValue ?? "") }
+            if tool.kind == .transfer {
+                transfers.append(args["summary"]?.stringValue ?? args.values.first?.stringValue ?? "")
+            }
             if !domain.manifest.sync.isEmpty { try? connection.execute(domain.manifest.sync.joined(separator: ";\n")) }
             return ToolResult(content: Self.text(output), error: false)
         } catch let error as RunError {
@@ -205,7 +219,8 @@ public final class ToolEnvironment {
         for (table, list) in try other.touched() {
             keys[table] = Array(Set((keys[table] ?? []) + list)).sorted()
         }
-        return try StateSnapshot.diff(before: other.connection, after: connection, tables: domain.manifest.stateTables, touched: keys)
+        return try StateSnapshot.diff(
+            before: other.connection, after: connection, tables: domain.manifest.stateTables, touched: keys)
     }
 
     /// Runs an assertion against the current state; returns whether it holds.
@@ -219,7 +234,9 @@ public final class ToolEnvironment {
             return CanonicalJSON.string(value) == CanonicalJSON.string(assertion.expect)
         }
         if let function = assertion.function, let body = NativeTools.assertion(function) {
-            let context = ToolContext(connection: connection, clock: domain.manifest.clock, side: .agent, generators: domain.manifest.idGenerators)
+            let context = ToolContext(
+                connection: connection, clock: domain.manifest.clock, side: .agent,
+                generators: domain.manifest.idGenerators)
             guard let value = try? body(assertion.arguments.objectValue ?? JSONObject(), context) else { return false }
             return CanonicalJSON.string(value) == CanonicalJSON.string(assertion.expect)
         }
@@ -236,7 +253,8 @@ public final class ToolEnvironment {
                 for row in rows { try SeedLoader.insert(row, into: table, connection: connection, replace: true) }
             } else if case .object(let docs) = content {
                 for (key, patch) in docs {
-                    let existing = try connection.queryOne("SELECT doc FROM \(StateSnapshot.quoteIdentifier(table)) WHERE key = ?", [.text(key)])
+                    let existing = try connection.queryOne(
+                        "SELECT doc FROM \(StateSnapshot.quoteIdentifier(table)) WHERE key = ?", [.text(key)])
                     let base = try existing.map { try JSONValue.parse(try $0.string("doc")) } ?? .object(JSONObject())
                     let merged = DocumentStore.merge(base, patch)
                     try connection.run(

@@ -146,7 +146,11 @@ enum SchemaRefs {
             let names = type.stringValue.map { [$0] } ?? type.arrayValue?.compactMap(\.stringValue)
             if let names, !names.isEmpty {
                 for name in names where !types.contains(name) {
-                    out.append((path + ".type", "unknown type \"\(name)\" (expected one of object, array, string, integer, number, boolean, null)"))
+                    out.append(
+                        (
+                            path + ".type",
+                            "unknown type \"\(name)\" (expected one of object, array, string, integer, number, boolean, null)"
+                        ))
                 }
             } else {
                 out.append((path + ".type", "type must be a string or a list of strings"))
@@ -161,7 +165,11 @@ enum SchemaRefs {
                     if let list = required.arrayValue {
                         for (i, item) in list.enumerated() {
                             if let name = item.stringValue {
-                                if props[name] == nil { out.append((path + ".required[\(i)]", "required property \"\(name)\" is not in properties")) }
+                                if props[name] == nil {
+                                    out.append(
+                                        (path + ".required[\(i)]", "required property \"\(name)\" is not in properties")
+                                    )
+                                }
                             } else {
                                 out.append((path + ".required[\(i)]", "must be a string"))
                             }

@@ -99,7 +99,10 @@ public struct UserScenario: Sendable, Hashable {
         if let domain { instructions.append("Domain: \(domain)") }
         func block(_ title: String, _ text: String?) {
             guard let text else { return }
-            instructions.append("\(title):\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "\t" + $0 }.joined(separator: "\n"))
+            instructions.append(
+                "\(title):\n"
+                    + text.split(separator: "\n", omittingEmptySubsequences: false).map { "\t" + $0 }.joined(
+                        separator: "\n"))
         }
         block("Reason for call", reasonForCall)
         block("Known info", knownInfo)
@@ -163,7 +166,11 @@ public struct ToolTask: Sendable, Hashable {
         func fail(_ p: String, _ m: String) -> RunError { RunError(.invalidInput, m, file: file, path: p) }
         guard case .object(let object) = json else { throw fail(path, "a task must be a JSON object") }
         let id: String
-        if let s = object["id"]?.stringValue { id = s } else if let i = object["id"]?.intValue { id = String(i) } else {
+        if let s = object["id"]?.stringValue {
+            id = s
+        } else if let i = object["id"]?.intValue {
+            id = String(i)
+        } else {
             throw fail(path + ".id", "a task needs a string id")
         }
         var scenario = UserScenario()
@@ -182,13 +189,17 @@ public struct ToolTask: Sendable, Hashable {
         }
         let initial = object["initial_state"]?.objectValue
         let initData = initial?["initialization_data"].flatMap { $0.isNull ? nil : $0 }
-        let initActions = try parseActions(initial?["initialization_actions"], file: file, path: path + ".initial_state.initialization_actions", prefix: id + "_init")
+        let initActions = try parseActions(
+            initial?["initialization_actions"], file: file, path: path + ".initial_state.initialization_actions",
+            prefix: id + "_init")
         let criteria = object["evaluation_criteria"]?.objectValue ?? JSONObject()
         let cpath = path + ".evaluation_criteria"
         let actions = try parseActions(criteria["actions"], file: file, path: cpath + ".actions", prefix: id)
         var assertions: [EnvAssertion] = []
         for (i, a) in (criteria["env_assertions"]?.arrayValue ?? []).enumerated() {
-            guard case .object(let o) = a else { throw fail(cpath + ".env_assertions[\(i)]", "an assertion must be an object") }
+            guard case .object(let o) = a else {
+                throw fail(cpath + ".env_assertions[\(i)]", "an assertion must be an object")
+            }
             let sql = o["sql"]?.stringValue
             let function = o["func_name"]?.stringValue
             guard sql != nil || function != nil else {
@@ -206,35 +217,55 @@ public struct ToolTask: Sendable, Hashable {
         var basis: [RewardComponent] = [.db, .communicate]
         let basisPath: String
         let basisValue: JSONValue?
-        if let x = object["x_reward_basis"], !x.isNull { basisValue = x; basisPath = path + ".x_reward_basis" } else {
-            basisValue = criteria["reward_basis"]; basisPath = cpath + ".reward_basis"
+        if let x = object["x_reward_basis"], !x.isNull {
+            basisValue = x
+            basisPath = path + ".x_reward_basis"
+        } else {
+            basisValue = criteria["reward_basis"]
+            basisPath = cpath + ".reward_basis"
         }
         if let list = basisValue?.arrayValue {
             basis = []
             for (i, item) in list.enumerated() {
                 guard let s = item.stringValue, let component = RewardComponent(rawValue: s) else {
-                    throw fail(basisPath + "[\(i)]", "unknown reward component \(item.serialized()); expected one of \(RewardComponent.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw fail(
+                        basisPath + "[\(i)]",
+                        "unknown reward component \(item.serialized()); expected one of \(RewardComponent.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 if !basis.contains(component) { basis.append(component) }
             }
         }
         var groups: [RequiredCallGroup] = []
         for (i, g) in (object["x_required_calls"]?.arrayValue ?? []).enumerated() {
-            guard let alternatives = g["any_of"]?.arrayValue else { throw fail(path + ".x_required_calls[\(i)]", "a group needs an \"any_of\" list") }
+            guard let alternatives = g["any_of"]?.arrayValue else {
+                throw fail(path + ".x_required_calls[\(i)]", "a group needs an \"any_of\" list")
+            }
             var alts: [RequiredCallGroup.Alternative] = []
             for (j, a) in alternatives.enumerated() {
-                guard let name = a["name"]?.stringValue else { throw fail(path + ".x_required_calls[\(i)].any_of[\(j)].name", "missing tool name") }
+                guard let name = a["name"]?.stringValue else {
+                    throw fail(path + ".x_required_calls[\(i)].any_of[\(j)].name", "missing tool name")
+                }
                 alts.append(.init(name: name, compareArgs: a["compare_args"]?.objectValue))
             }
             groups.append(RequiredCallGroup(anyOf: alts))
         }
         var outputs: [RequiredOutput] = []
         for (i, o) in (object["x_required_outputs"]?.arrayValue ?? []).enumerated() {
-            if let s = o.stringValue { outputs.append(.init(pattern: s, kind: "exact")); continue }
-            guard let pattern = o["pattern"]?.stringValue else { throw fail(path + ".x_required_outputs[\(i)].pattern", "missing pattern") }
+            if let s = o.stringValue {
+                outputs.append(.init(pattern: s, kind: "exact"))
+                continue
+            }
+            guard let pattern = o["pattern"]?.stringValue else {
+                throw fail(path + ".x_required_outputs[\(i)].pattern", "missing pattern")
+            }
             let kind = o["kind"]?.stringValue ?? "regex"
-            guard kind == "regex" || kind == "exact" else { throw fail(path + ".x_required_outputs[\(i)].kind", "kind must be regex or exact") }
-            if kind == "regex", (try? Regex(pattern)) == nil { throw fail(path + ".x_required_outputs[\(i)].pattern", "not a valid regular expression") }
+            guard kind == "regex" || kind == "exact" else {
+                throw fail(path + ".x_required_outputs[\(i)].kind", "kind must be regex or exact")
+            }
+            if kind == "regex", (try? Regex(pattern)) == nil {
+                throw fail(path + ".x_required_outputs[\(i)].pattern", "not a valid regular expression")
+            }
             outputs.append(.init(pattern: pattern, kind: kind))
         }
         let limits = object["x_limits"]?.objectValue
@@ -242,26 +273,40 @@ public struct ToolTask: Sendable, Hashable {
             id: id, raw: json, purpose: object["description"]?["purpose"]?.stringValue, scenario: scenario,
             initializationData: initData, initializationActions: initActions, actions: actions,
             envAssertions: assertions, communicateInfo: communicate, nlAssertions: nl, rewardBasis: basis,
-            requiredCalls: groups, requiredOutputs: outputs, expectTransfer: object["x_expect_transfer"]?.boolValue ?? false,
+            requiredCalls: groups, requiredOutputs: outputs,
+            expectTransfer: object["x_expect_transfer"]?.boolValue ?? false,
             personaPolicyRef: object["x_persona_policy"]?["ref"]?.stringValue,
-            maxSteps: limits?["max_steps"]?.intValue.map(Int.init), maxErrors: limits?["max_errors"]?.intValue.map(Int.init),
+            maxSteps: limits?["max_steps"]?.intValue.map(Int.init),
+            maxErrors: limits?["max_errors"]?.intValue.map(Int.init),
             goldMessages: object["x_gold_messages"]?.arrayValue?.compactMap(\.stringValue),
             allowTrivial: object["x_allow_trivial"]?.boolValue ?? false)
     }
 
-    static func parseActions(_ value: JSONValue?, file: String?, path: String, prefix: String) throws(RunError) -> [ToolAction] {
+    static func parseActions(_ value: JSONValue?, file: String?, path: String, prefix: String) throws(RunError)
+        -> [ToolAction]
+    {
         guard let value, !value.isNull else { return [] }
-        guard let list = value.arrayValue else { throw RunError(.invalidInput, "must be a list of actions", file: file, path: path) }
+        guard let list = value.arrayValue else {
+            throw RunError(.invalidInput, "must be a list of actions", file: file, path: path)
+        }
         var out: [ToolAction] = []
         for (i, a) in list.enumerated() {
-            guard case .object(let o) = a else { throw RunError(.invalidInput, "an action must be an object", file: file, path: "\(path)[\(i)]") }
+            guard case .object(let o) = a else {
+                throw RunError(.invalidInput, "an action must be an object", file: file, path: "\(path)[\(i)]")
+            }
             guard let name = o["name"]?.stringValue ?? o["func_name"]?.stringValue else {
                 throw RunError(.invalidInput, "an action needs a tool name", file: file, path: "\(path)[\(i)].name")
             }
-            let requestor: ToolSide = (o["requestor"]?.stringValue ?? o["env_type"]?.stringValue) == "user" ? .user : .agent
+            let requestor: ToolSide =
+                (o["requestor"]?.stringValue ?? o["env_type"]?.stringValue) == "user" ? .user : .agent
             let args = o["arguments"] ?? o["kwargs"] ?? .object(JSONObject())
-            guard args.objectValue != nil else { throw RunError(.invalidInput, "arguments must be an object", file: file, path: "\(path)[\(i)].arguments") }
-            let compare: [String]? = o["compare_args"].flatMap { $0.isNull ? nil : ($0.arrayValue?.compactMap(\.stringValue) ?? []) }
+            guard args.objectValue != nil else {
+                throw RunError(
+                    .invalidInput, "arguments must be an object", file: file, path: "\(path)[\(i)].arguments")
+            }
+            let compare: [String]? = o["compare_args"].flatMap {
+                $0.isNull ? nil : ($0.arrayValue?.compactMap(\.stringValue) ?? [])
+            }
             out.append(
                 ToolAction(
                     actionID: o["action_id"]?.stringValue ?? "\(prefix)_\(i)", requestor: requestor, name: name,

@@ -1,6 +1,6 @@
+import Foundation
 import Runs
 import Scenarios
-import Foundation
 import Storage
 
 /// The outputs of a tool-task run (`agora tasks run`, `agora run` of a `kind: "tool-tasks"`
@@ -47,15 +47,16 @@ enum ToolTaskReport {
                     taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
         }
         // `summary.byPersonaAttribute` when the run names persona attributes (`splitBy`).
-        return ToolTaskRunner.addingAttributeBreakdown(.object(
-            JSONObject([
-                ("kind", .string(kind)), ("runID", .string(data.manifest.runID)),
-                ("domain", .string(domainName(data.manifest.runID))),
-                ("config", data.manifest.document), ("unitsTotal", .integer(Int64(units.count))),
-                ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))),
-                ("summary", PassMetrics.summary(records)),
-                ("trials", .array(trials)),
-            ])))
+        return ToolTaskRunner.addingAttributeBreakdown(
+            .object(
+                JSONObject([
+                    ("kind", .string(kind)), ("runID", .string(data.manifest.runID)),
+                    ("domain", .string(domainName(data.manifest.runID))),
+                    ("config", data.manifest.document), ("unitsTotal", .integer(Int64(units.count))),
+                    ("unitsDone", .integer(Int64(units.filter { $0.status == .done }.count))),
+                    ("summary", PassMetrics.summary(records)),
+                    ("trials", .array(trials)),
+                ])))
     }
 
     // MARK: episodes.jsonl
@@ -288,7 +289,8 @@ enum ToolTaskReport {
         }
         for v in eval["nl"]?.arrayValue ?? [] where v["met"]?.boolValue != true {
             let why = v["error"]?.stringValue.map { "judge failed: " + $0 } ?? v["justification"]?.stringValue ?? ""
-            unmet.append("NL assertion not met: " + (v["assertion"]?.stringValue ?? "") + (why.isEmpty ? "" : " (\(why))"))
+            unmet.append(
+                "NL assertion not met: " + (v["assertion"]?.stringValue ?? "") + (why.isEmpty ? "" : " (\(why))"))
         }
         if let transfer = eval["transfer"], transfer["expected"] != transfer["observed"] {
             unmet.append(

@@ -1,7 +1,7 @@
-public import Runs
-import Scenarios
 public import Foundation
 public import Inference
+public import Runs
+import Scenarios
 public import Storage
 
 /// Which agent a tool-task run tests.
@@ -85,9 +85,11 @@ public struct ToolTaskRunConfig: Sendable {
 
     /// Creates a configuration.
     public init(
-        domain: URL, taskIDs: [String]? = nil, split: String? = nil, agent: ToolTaskAgentChoice, user: ToolTaskUserChoice = .scripted,
+        domain: URL, taskIDs: [String]? = nil, split: String? = nil, agent: ToolTaskAgentChoice,
+        user: ToolTaskUserChoice = .scripted,
         personas: Int = 0, trials: Int = 1, seed: UInt64 = 1, limits: EpisodeLimits = EpisodeLimits(maxSteps: 200),
-        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil, judge: (any LanguageModel)? = nil,
+        outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil,
+        judge: (any LanguageModel)? = nil,
         judgeLabel: String? = nil, population: ToolTaskPopulation? = nil, splitBy: [String] = []
     ) {
         self.judgeLabel = judgeLabel
@@ -113,13 +115,18 @@ public struct ToolTaskRunConfig: Sendable {
     public var json: JSONValue {
         var object = JSONObject([
             ("kind", "tool-tasks"), ("domain", .string(domain.standardizedFileURL.path)),
-            ("tasks", taskIDs.map { .array($0.map { .string($0) }) } ?? .null), ("split", split.map { .string($0) } ?? .null),
+            ("tasks", taskIDs.map { .array($0.map { .string($0) }) } ?? .null),
+            ("split", split.map { .string($0) } ?? .null),
             ("agent", .string(agent.label)), ("user", .string(user.label)), ("personas", .integer(Int64(personas))),
             ("trials", .integer(Int64(trials))), ("seed", .integer(Int64(bitPattern: seed))),
             ("maxSteps", .integer(Int64(limits.maxSteps))), ("maxErrors", .integer(Int64(limits.maxErrors))),
         ])
         // Only when set, so run ids of runs without them stay as they were.
-        if let judge { object["judge"] = .string("model:" + judge.identifier) } else if let judgeLabel { object["judge"] = .string(judgeLabel) }
+        if let judge {
+            object["judge"] = .string("model:" + judge.identifier)
+        } else if let judgeLabel {
+            object["judge"] = .string(judgeLabel)
+        }
         if let population { object["population"] = population.json }
         if !splitBy.isEmpty { object["splitBy"] = .array(splitBy.map { .string($0) }) }
         return .object(object)
@@ -195,7 +202,8 @@ public struct ToolTaskRunKind: RunKind {
         for task in tasks {
             var personas: [PersonaPolicy?] = sampled.map { $0 }
             if personas.isEmpty {
-                let preset = task.personaPolicyRef.flatMap { $0.split(separator: "#").last.map(String.init) }.flatMap(library.preset)
+                let preset = task.personaPolicyRef.flatMap { $0.split(separator: "#").last.map(String.init) }.flatMap(
+                    library.preset)
                 personas = [preset]
             }
             for persona in personas {
@@ -204,15 +212,25 @@ public struct ToolTaskRunKind: RunKind {
                 for trial in 0..<max(1, config.trials) {
                     var input = JSONObject([
                         ("task", .string(task.id)), ("trial", .integer(Int64(trial))),
-                        ("persona", persona.map { .object(JSONObject([("id", .string($0.id)), ("levels", .array($0.levels.map { .string($0) }))])) } ?? .null),
+                        (
+                            "persona",
+                            persona.map {
+                                .object(
+                                    JSONObject([
+                                        ("id", .string($0.id)), ("levels", .array($0.levels.map { .string($0) })),
+                                    ]))
+                            } ?? .null
+                        ),
                     ])
                     if let person { input["population"] = person.json }
-                    let id = "\(task.id)/\(persona?.id ?? "default")/" + (person.map { $0.id + "/" } ?? "") + "t\(trial)"
+                    let id =
+                        "\(task.id)/\(persona?.id ?? "default")/" + (person.map { $0.id + "/" } ?? "") + "t\(trial)"
                     units.append(UnitSpec(index: units.count, id: id, kind: "tool-task", input: .object(input)))
                 }
             }
         }
-        let stored = sampled.map { StoredPersona(id: $0.id, json: ToolTaskRunner.personaJSON($0)) }
+        let stored =
+            sampled.map { StoredPersona(id: $0.id, json: ToolTaskRunner.personaJSON($0)) }
             + people.filter { p in !sampled.contains { $0.id == p.id } }.map { StoredPersona(id: $0.id, json: $0.json) }
         return RunPlan(personas: stored, units: units)
     }
@@ -222,7 +240,8 @@ public struct ToolTaskRunKind: RunKind {
         let byID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let personaByID = Dictionary(sampled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return await ToolTaskRunner.runUnit(
-            unit, domain: domain, tasks: byID, personas: personaByID, library: library, config: config, context: context,
+            unit, domain: domain, tasks: byID, personas: personaByID, library: library, config: config,
+            context: context,
             webhookClient: webhookClient)
     }
 
@@ -270,11 +289,15 @@ public enum ToolTaskRunner {
     }
 
     static func personaJSON(_ p: PersonaPolicy) -> JSONValue {
-        .object(JSONObject([("id", .string(p.id)), ("levels", .array(p.levels.map { .string($0) })), ("text", .string(p.text))]))
+        .object(
+            JSONObject([
+                ("id", .string(p.id)), ("levels", .array(p.levels.map { .string($0) })), ("text", .string(p.text)),
+            ]))
     }
 
     static func runUnit(
-        _ spec: UnitSpec, domain: ToolDomain, tasks: [String: ToolTask], personas: [String: PersonaPolicy], library: PersonaLibrary,
+        _ spec: UnitSpec, domain: ToolDomain, tasks: [String: ToolTask], personas: [String: PersonaPolicy],
+        library: PersonaLibrary,
         config: ToolTaskRunConfig, context: UnitContext, webhookClient: JSONHTTPClient
     ) async -> UnitOutcome {
         let taskID = spec.input["task"]?.stringValue ?? ""
@@ -283,9 +306,13 @@ public enum ToolTaskRunner {
         }
         var persona: PersonaPolicy? = nil
         if let id = spec.input["persona"]?["id"]?.stringValue {
-            persona = personas[id] ?? library.policy(spec.input["persona"]?["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            persona =
+                personas[id]
+                ?? library.policy(spec.input["persona"]?["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
-        let population = spec.input["population"].flatMap { try? ScenarioPersona(json: $0, file: nil, path: "population") }
+        let population = spec.input["population"].flatMap {
+            try? ScenarioPersona(json: $0, file: nil, path: "population")
+        }
         var recorded: [UnitModel] = []
         let agent: any ToolTaskAgent
         switch config.agent {
@@ -297,7 +324,8 @@ public enum ToolTaskRunner {
             agent = ModelToolAgent(model: wrapped)
         case .webhook(let url): agent = WebhookAgent(url: url, client: webhookClient)
         case .label(let text):
-            return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
+            return UnitOutcome(
+                index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
         }
         let user: any UserSimulator
         switch config.user {
@@ -307,7 +335,8 @@ public enum ToolTaskRunner {
             recorded.append(wrapped)
             user = LLMUser(model: wrapped, population: population.map(UserPersona.init))
         case .label(let text):
-            return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
+            return UnitOutcome(
+                index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
         }
         var judge: (any Judge)? = nil
         if let m = config.judge {
@@ -317,30 +346,41 @@ public enum ToolTaskRunner {
         }
         do {
             let environment = try ToolEnvironment(domain: domain, task: task)
-            let outcome = await EpisodeRunner.run(task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
+            let outcome = await EpisodeRunner.run(
+                task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
             let (target, _) = try Grader.target(domain: domain, task: task)
-            let graded = try await Grader.grade(task: task, outcome: outcome, final: environment, target: target, judge: judge)
+            let graded = try await Grader.grade(
+                task: task, outcome: outcome, final: environment, target: target, judge: judge)
             let splits = domain.splits.filter { $0.ids.contains(task.id) }.map(\.name)
             let calls = outcome.transcript.reduce(0) { $0 + $1.toolCalls.count }
-            let result = JSONValue.object(JSONObject([
-                ("unit", .string(spec.id)), ("task", .string(task.id)), ("trial", spec.input["trial"] ?? .integer(0)),
-                ("persona", persona.map { .string($0.id) } ?? .null), ("levels", .array((persona?.levels ?? []).map { .string($0) })),
-                ("splits", .array(splits.map { .string($0) })), ("termination", .string(outcome.termination.rawValue)),
-                ("reward", .number(graded.reward)), ("passed", .bool(graded.passed && !graded.needsJudge)),
-                ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
-                ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
-            ]))
+            let result = JSONValue.object(
+                JSONObject([
+                    ("unit", .string(spec.id)), ("task", .string(task.id)),
+                    ("trial", spec.input["trial"] ?? .integer(0)),
+                    ("persona", persona.map { .string($0.id) } ?? .null),
+                    ("levels", .array((persona?.levels ?? []).map { .string($0) })),
+                    ("splits", .array(splits.map { .string($0) })),
+                    ("termination", .string(outcome.termination.rawValue)),
+                    ("reward", .number(graded.reward)), ("passed", .bool(graded.passed && !graded.needsJudge)),
+                    ("toolCalls", .integer(Int64(calls))), ("toolErrors", .integer(Int64(outcome.errors))),
+                    ("failure", outcome.failure.map { .string($0) } ?? .null), ("eval", graded.json),
+                ]))
             let events = outcome.log.runEvents()
             var modelCalls: [StoredModelCall] = []
             for model in recorded { modelCalls += model.calls }
             for i in modelCalls.indices { modelCalls[i].seq = i }
-            let infra = outcome.failure != nil && (outcome.termination == .agentError || outcome.termination == .userError)
+            let infra =
+                outcome.failure != nil && (outcome.termination == .agentError || outcome.termination == .userError)
                 && outcome.failure?.contains("endpoint") == true
             // A judge whose endpoint is gone leaves the unit ungraded: failed, so --resume runs it again.
             let judgeDown = graded.judgeUnavailable
-            let error = infra ? outcome.failure : judgeDown ? "judge: " + (graded.nl?.first { $0.infrastructure }?.error ?? "unavailable") : nil
+            let error =
+                infra
+                ? outcome.failure
+                : judgeDown ? "judge: " + (graded.nl?.first { $0.infrastructure }?.error ?? "unavailable") : nil
             return UnitOutcome(
-                index: spec.index, status: infra || judgeDown ? .failed : .done, result: withUserPersona(result, population), error: error,
+                index: spec.index, status: infra || judgeDown ? .failed : .done,
+                result: withUserPersona(result, population), error: error,
                 events: events, modelCalls: modelCalls)
         } catch {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
@@ -366,10 +406,17 @@ public enum ToolTaskRunner {
         var lines = [pad("task", 14) + pad("passed", 9) + pad("reward", 9) + "termination"]
         for id in order {
             let r = rows[id] ?? (0, 0, 0, [])
-            lines.append(pad(id, 14) + pad("\(r.c)/\(r.n)", 9) + pad(String(format: "%.2f", r.n == 0 ? 0 : r.reward / Double(r.n)), 9) + r.terms.joined(separator: ","))
+            lines.append(
+                pad(id, 14) + pad("\(r.c)/\(r.n)", 9)
+                    + pad(String(format: "%.2f", r.n == 0 ? 0 : r.reward / Double(r.n)), 9)
+                    + r.terms.joined(separator: ","))
         }
-        let curve = (results["summary"]?["passHat"]?.arrayValue ?? []).enumerated().map { "pass^\($0.offset + 1) \(String(format: "%.3f", $0.element.doubleValue ?? 0))" }
-        lines.append("avg reward \(String(format: "%.3f", results["summary"]?["avgReward"]?.doubleValue ?? 0)) · " + curve.joined(separator: " · "))
+        let curve = (results["summary"]?["passHat"]?.arrayValue ?? []).enumerated().map {
+            "pass^\($0.offset + 1) \(String(format: "%.3f", $0.element.doubleValue ?? 0))"
+        }
+        lines.append(
+            "avg reward \(String(format: "%.3f", results["summary"]?["avgReward"]?.doubleValue ?? 0)) · "
+                + curve.joined(separator: " · "))
         return lines.joined(separator: "\n")
     }
 

@@ -1,6 +1,6 @@
+import Foundation
 import Runs
 import Scenarios
-import Foundation
 public import Storage
 
 extension ToolTaskRunner {

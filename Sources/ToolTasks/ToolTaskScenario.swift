@@ -29,7 +29,8 @@ public enum ToolTaskKindLoader: RunKindLoader {
         }
         for key in document.keys where !keys.contains(key) {
             throw RunError(
-                .invalidInput, "unknown key \"\(key)\"; a tool-task scenario has \(keys.dropFirst().joined(separator: ", "))",
+                .invalidInput,
+                "unknown key \"\(key)\"; a tool-task scenario has \(keys.dropFirst().joined(separator: ", "))",
                 file: source.file, path: "$.\(key)")
         }
         var settings = document
@@ -83,7 +84,9 @@ public enum ToolTaskKindLoader: RunKindLoader {
             agent = needsModels ? .model(try await model(t, "agent")) : .label(t)
         case let t where t.hasPrefix("http:") || t.hasPrefix("https:"):
             let urlText = t.hasPrefix("http:http") ? String(t.dropFirst(5)) : t
-            guard let url = URL(string: urlText), url.host != nil else { throw setting.fail("agent", "\(t): not a URL") }
+            guard let url = URL(string: urlText), url.host != nil else {
+                throw setting.fail("agent", "\(t): not a URL")
+            }
             if url.path.hasSuffix("/v1") {
                 agent = needsModels ? .model(try await model("model:" + urlText, "agent")) : .label(t)
             } else {

@@ -1,6 +1,6 @@
+import Foundation
 import Runs
 public import Scenarios
-import Foundation
 public import Storage
 
 /// A full persona from the population factory, as a simulated user carries it (spec §10.6: "a user may

@@ -126,7 +126,8 @@ struct RecallTests {
         let plain = try await Self.alex(model: quiet).act(in: TurnContext(transcript: covered))
         #expect(plain.recall == nil)
         #expect(quiet.requests.count == 1)
-        #expect(AgenticTrigger.treeLacksAnswer(Self.tree(), query: "do you still go by bicycle to the hospital?") == false)
+        #expect(
+            AgenticTrigger.treeLacksAnswer(Self.tree(), query: "do you still go by bicycle to the hospital?") == false)
     }
 
     @Test("no window, or a window that shows everything: no recall call")

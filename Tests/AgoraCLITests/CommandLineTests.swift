@@ -83,7 +83,8 @@ struct RunToolTaskScenarioTests {
     }
 
     @Test func agoraReportRebuildsAToolTaskRunByteForByteInEveryFormat() async throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-report-tasks-\(UUID().uuidString)")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-report-tasks-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
         let run = try await CommandRunner.agora(["run", scenario, "--out", out.path])
@@ -110,7 +111,8 @@ struct RunToolTaskScenarioTests {
     @Test func toolTaskScenariosGetEveryRunOption() async throws {
         // Tool tasks run on the same engine as every kind: --limit, --no-cache and --resume work the same.
         let scenario = Self.repository.appendingPathComponent("Scenarios/support-desk-stress.json").path
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-tasks-limit-\(UUID().uuidString)")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-tasks-limit-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let first = try await CommandRunner.agora(["run", scenario, "--limit", "2", "--no-cache", "--out", out.path])
         #expect(first.status == 0, "\(first.stderr)")

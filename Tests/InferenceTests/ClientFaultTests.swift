@@ -166,12 +166,14 @@ struct ClientFaultTests {
         defer { server.stop() }
         let good = OpenAICompatibleModel(
             endpoint: Endpoint(
-                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("fake-test-secret-0123456789abcdef")
+                baseURL: server.baseURL, model: "stub-model",
+                authentication: .bearer("fake-test-secret-0123456789abcdef")
             ))
         _ = try await good.complete(Self.hello)
         let bad = OpenAICompatibleModel(
             endpoint: Endpoint(
-                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("fake-wrong-key-0123456789abcdef")))
+                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("fake-wrong-key-0123456789abcdef")
+            ))
         do {
             _ = try await bad.complete(Self.hello)
             Issue.record("a wrong key must fail")

@@ -120,7 +120,8 @@ struct BadInputTests {
         #expect {
             _ = try PopulationSpec.load(
                 json: try JSONValue.parse(
-                    #"{"taxonomy": \#(Self.smallTaxonomy), "targets": [{"id": "t", "dims": ["a"], "table": [["z", 1]]}]}"#),
+                    #"{"taxonomy": \#(Self.smallTaxonomy), "targets": [{"id": "t", "dims": ["a"], "table": [["z", 1]]}]}"#
+                ),
                 file: "inline.json", baseDirectory: nil)
         } throws: { error in
             guard let error = error as? PopulationError else { return false }

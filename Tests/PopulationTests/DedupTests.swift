@@ -22,7 +22,8 @@ struct DedupTests {
         let personas = try await PersonaFactory.personas(spec: spec, count: 200, seed: 5).personas
         let textIDs = Set(spec.taxonomy.attributes.filter { $0.kind == .text }.map(\.id))
         for persona in personas {
-            let structured = JSONObject(persona.attributes.filter { !textIDs.contains($0.key) }.map { ($0.key, $0.value) })
+            let structured = JSONObject(
+                persona.attributes.filter { !textIDs.contains($0.key) }.map { ($0.key, $0.value) })
             #expect(CanonicalHash.hash(structured) == persona.hash)
         }
     }

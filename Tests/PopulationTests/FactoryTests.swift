@@ -16,10 +16,11 @@ struct FactoryTests {
                 let category: Int
                 if dimension.binned {
                     let number = value?.doubleValue ?? -1
-                    category = plan.dimensions[d].categories.indices.first {
-                        let bin = (try? DemoFixture.taxonomyValue())?.attributes[dimension.attribute].bins[$0]
-                        return bin.map { number >= $0.lo && number <= $0.hi } ?? false
-                    } ?? -1
+                    category =
+                        plan.dimensions[d].categories.indices.first {
+                            let bin = (try? DemoFixture.taxonomyValue())?.attributes[dimension.attribute].bins[$0]
+                            return bin.map { number >= $0.lo && number <= $0.hi } ?? false
+                        } ?? -1
                 } else {
                     category = dimension.categories.firstIndex(of: value?.stringValue ?? "") ?? -1
                 }
@@ -32,7 +33,9 @@ struct FactoryTests {
 
     /// N = 100,003 takes minutes in a debug build (debug SHA-256 and JSON parsing), so it runs with
     /// AGORA_LONG_TESTS=1 (e.g. in a release test build); the default run uses 10,007 instead.
-    static let sizes = ProcessInfo.processInfo.environment["AGORA_LONG_TESTS"] == nil ? [1, 13, 1000, 10_007] : [1, 13, 1000, 100_003]
+    static let sizes =
+        ProcessInfo.processInfo.environment["AGORA_LONG_TESTS"] == nil
+        ? [1, 13, 1000, 10_007] : [1, 13, 1000, 100_003]
 
     @Test("Test 10: realised counts equal integerised targets, no hard violations, unique hashes", arguments: sizes)
     func exactness(count: Int) async throws {

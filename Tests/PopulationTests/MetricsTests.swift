@@ -24,11 +24,20 @@ struct MetricsTests {
             Persona(id: Persona.id(slot: slot), slot: slot, attributes: JSONObject(pairs))
         }
         let personas = [
-            persona(0, [("demo.age", 30), ("demo.sex", "female"), ("demo.education", "bachelor"), ("geo.region", "south")]),
-            persona(1, [("demo.age", 40), ("demo.sex", "male"), ("demo.education", "bachelor"), ("geo.region", "south")]),
-            persona(2, [("demo.age", 50), ("demo.sex", "female"), ("demo.education", "master"), ("geo.region", "west")]),
-            persona(3, [("demo.age", 12), ("demo.sex", "male"), ("demo.education", "primary"), ("geo.region", "west")]),
-            persona(4, [("demo.age", 70), ("demo.sex", "female"), ("demo.education", "none"), ("geo.region", "south"), ("life.smoker", true)]),
+            persona(
+                0, [("demo.age", 30), ("demo.sex", "female"), ("demo.education", "bachelor"), ("geo.region", "south")]),
+            persona(
+                1, [("demo.age", 40), ("demo.sex", "male"), ("demo.education", "bachelor"), ("geo.region", "south")]),
+            persona(
+                2, [("demo.age", 50), ("demo.sex", "female"), ("demo.education", "master"), ("geo.region", "west")]),
+            persona(
+                3, [("demo.age", 12), ("demo.sex", "male"), ("demo.education", "primary"), ("geo.region", "west")]),
+            persona(
+                4,
+                [
+                    ("demo.age", 70), ("demo.sex", "female"), ("demo.education", "none"), ("geo.region", "south"),
+                    ("life.smoker", true),
+                ]),
         ]
         let report = PopulationReport(personas: personas, spec: spec)
         let attributeCount = Double(spec.taxonomy.attributes.count)

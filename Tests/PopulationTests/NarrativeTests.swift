@@ -9,7 +9,8 @@ import Testing
 @Suite("Narratives")
 struct NarrativeTests {
     static func narrativeJSON(_ text: String) -> String {
-        JSONValue.object(JSONObject([("narrative", .string(text)), ("psy.values_summary", "Values fairness.")])).serialized()
+        JSONValue.object(JSONObject([("narrative", .string(text)), ("psy.values_summary", "Values fairness.")]))
+            .serialized()
     }
 
     @Test("The contradiction check catches a wrong sex, a wrong age and a wrong enum value")
@@ -18,8 +19,10 @@ struct NarrativeTests {
         let persona = Persona(
             id: "p1", slot: 0,
             attributes: JSONObject([("demo.age", 34), ("demo.sex", "female"), ("geo.region", "south")]))
-        #expect(NarrativeWriter.contradictions(
-            "She is 34 years old and lives in the south.", persona: persona, taxonomy: taxonomy).isEmpty)
+        #expect(
+            NarrativeWriter.contradictions(
+                "She is 34 years old and lives in the south.", persona: persona, taxonomy: taxonomy
+            ).isEmpty)
         let wrong = NarrativeWriter.contradictions(
             "He is a 52-year-old man from the west.", persona: persona, taxonomy: taxonomy)
         #expect(Set(wrong.flatMap(\.attributeIDs)) == ["demo.age", "geo.region", "sex"])
@@ -36,17 +39,22 @@ struct NarrativeTests {
         let model = ScriptedModel { request in
             let prompt = request.messages.map(\.content).joined(separator: "\n")
             if prompt.contains("List real problems only") {
-                let revised = request.messages.first { $0.content.contains("Narrative:") }?.content.contains("(revised)") ?? false
-                return revised ? #"{"issues": []}"# : #"{"issues": [{"code": "tone", "desc": "flat tone", "attributeIds": [], "hint": "add warmth"}]}"#
+                let revised =
+                    request.messages.first { $0.content.contains("Narrative:") }?.content.contains("(revised)") ?? false
+                return revised
+                    ? #"{"issues": []}"#
+                    : #"{"issues": [{"code": "tone", "desc": "flat tone", "attributeIds": [], "hint": "add warmth"}]}"#
             }
             let age = prompt.components(separatedBy: "- demo.age: ").dropFirst().first?.prefix { $0.isNumber } ?? "?"
             let sex = prompt.contains("- demo.sex: Female") ? "She" : "He"
             let revised = request.messages.count > 2 ? " (revised)" : ""
             return NarrativeTests.narrativeJSON(
-                "\(sex) is \(age) years old, and this narrative number \(request.sampleIndex) tells a unique story of slot \(prompt.utf8.count)\(revised).")
+                "\(sex) is \(age) years old, and this narrative number \(request.sampleIndex) tells a unique story of slot \(prompt.utf8.count)\(revised)."
+            )
         }
         let writer = NarrativeWriter(model: model)
-        let summary = try await PersonaFactory.generate(spec: spec, count: 5, seed: 7, out: out, workers: 2, narratives: writer)
+        let summary = try await PersonaFactory.generate(
+            spec: spec, count: 5, seed: 7, out: out, workers: 2, narratives: writer)
         #expect(summary.narratives.written + summary.narratives.failed == 5)
         let personas = try Persona.readJSONL(file: out)
         #expect(personas.map(\.slot) == [0, 1, 2, 3, 4])
@@ -134,7 +142,8 @@ struct ImportExportTests {
         #expect(back.narrative == "He is 41.")
         #expect(back.hash == persona.hash)
         let nested = try TinyTroupe.persona(
-            agentSpec: try JSONValue.parse(#"{"type": "TinyPerson", "persona": {"name": "Ana", "age": 30, "occupation": {"title": "Nurse"}}}"#))
+            agentSpec: try JSONValue.parse(
+                #"{"type": "TinyPerson", "persona": {"name": "Ana", "age": 30, "occupation": {"title": "Nurse"}}}"#))
         #expect(nested.attributes["occupation.title"]?.stringValue == "Nurse")
         let line = try Persona(jsonLine: persona.jsonLine)
         #expect(line == persona)

@@ -79,7 +79,8 @@ struct ControlledRoundingTests {
             let rows = 1 + Int(stream.nextInt(below: 12))
             let columns = 1 + Int(stream.nextInt(below: 8))
             let total = Int(stream.nextInt(below: 10_001))
-            let rowCounts = try Integerisation.largestRemainder((0..<rows).map { _ in stream.nextDouble() + 0.01 }, total: total)
+            let rowCounts = try Integerisation.largestRemainder(
+                (0..<rows).map { _ in stream.nextDouble() + 0.01 }, total: total)
             let columnCounts = try Integerisation.largestRemainder(
                 (0..<columns).map { _ in stream.nextDouble() + 0.01 }, total: total)
             let seed = (0..<rows).map { _ in (0..<columns).map { _ in stream.nextDouble() + 0.05 } }
@@ -87,7 +88,8 @@ struct ControlledRoundingTests {
                 seed: seed, rows: rowCounts.map(Double.init), columns: columnCounts.map(Double.init),
                 tolerance: 1e-9 * Double(max(total, 1)))
             let flat = fitted.flatMap { $0 }
-            let rounded = try #require(ControlledRounding.round(flat, rows: rowCounts, columns: columnCounts), "trial \(trial)")
+            let rounded = try #require(
+                ControlledRounding.round(flat, rows: rowCounts, columns: columnCounts), "trial \(trial)")
             for r in 0..<rows {
                 #expect((0..<columns).reduce(0) { $0 + rounded[r * columns + $1] } == rowCounts[r])
             }
@@ -119,7 +121,9 @@ struct QuotaPlanTests {
         ) { categories in categories[0] == 0 && categories[2] == 2 }
     }
 
-    @Test("Test 9: age × sex joint plus education with a structural zero is exact", arguments: [IntegerisationMethod.qisi, .auto])
+    @Test(
+        "Test 9: age × sex joint plus education with a structural zero is exact",
+        arguments: [IntegerisationMethod.qisi, .auto])
     func generalJoint(method: IntegerisationMethod) throws {
         let plan = try Self.test9Plan(method: method, seed: 11)
         #expect(plan.method == (method == .qisi ? "qisi" : "flow"))

@@ -12,7 +12,8 @@ struct RuleTests {
     @Test("Test 13: minors_no_tertiary rejects, is pending, and forward-checks the education domain")
     func minorsNoTertiary() throws {
         let taxonomy = try DemoFixture.taxonomyValue()
-        let rule = try Self.compile(try #require(taxonomy.rules.first { $0.id == "minors_no_tertiary" }), taxonomy: taxonomy)
+        let rule = try Self.compile(
+            try #require(taxonomy.rules.first { $0.id == "minors_no_tertiary" }), taxonomy: taxonomy)
         let schema = RuleSchema(taxonomy)
         let age = try #require(taxonomy.index(of: "demo.age"))
         let education = try #require(taxonomy.index(of: "demo.education"))
@@ -79,7 +80,8 @@ struct RuleTests {
         let taxonomy = try DemoFixture.taxonomyValue()
         var references = taxonomy
         references.inlineReferences = [
-            "tables/mid": .table([("female", 40), ("male", 42)]), "vocab/tertiary": .list(["bachelor", "master", "doctorate"]),
+            "tables/mid": .table([("female", 40), ("male", 42)]),
+            "vocab/tertiary": .list(["bachelor", "master", "doctorate"]),
         ]
         let compiler = references.ruleCompiler()
         let schema = RuleSchema(taxonomy)
@@ -90,7 +92,8 @@ struct RuleTests {
         values.set(try #require(taxonomy.index(of: "life.hobbies")), 0b101)
         func truth(_ text: String) throws -> Truth {
             var dependencies: [Int] = []
-            return schema.truth(try compiler.condition(text, context: "t", file: nil, path: "$", into: &dependencies), values)
+            return schema.truth(
+                try compiler.condition(text, context: "t", file: nil, path: "$", into: &dependencies), values)
         }
         #expect(try truth("abs(demo.age - lookup(@tables/mid, demo.sex)) <= 1.5") == .true)
         #expect(try truth("demo.education in @vocab/tertiary") == .true)

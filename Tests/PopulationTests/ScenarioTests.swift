@@ -44,7 +44,8 @@ struct ScenarioTests {
         #expect(regions.shares.map(\.0) == ["Northeast", "Midwest", "South", "West"])
         #expect(abs(regions.shares[2].1 - 0.383) < 1e-9)
         #expect(regions.warnings.isEmpty)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tt-\(UUID().uuidString).json").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tt-\(UUID().uuidString).json")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try #"{"content": {"Politics": {"Left": "43%", "Right": "45.1%", "Centre": "36.0%"}}}"#.write(
             toFile: directory, atomically: true, encoding: .utf8)

@@ -1,7 +1,7 @@
-@testable import Runs
 import Foundation
 import Testing
 
+@testable import Runs
 
 /// The byte fast paths of the report's escaping give exactly what the Character loop and
 /// Foundation's replacement gave before them.

@@ -1,14 +1,14 @@
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Synchronization
 import Testing
+import Worlds
 
 #if canImport(Glibc)
     import Glibc

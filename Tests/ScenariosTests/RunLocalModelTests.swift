@@ -1,14 +1,14 @@
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
 /// Every runnable shipped scenario against the real local model, at a tiny size (the model is slow
 /// here: about 15 calls in all).

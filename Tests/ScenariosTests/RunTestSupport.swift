@@ -1,13 +1,13 @@
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
+import Memory
+import Runs
+import Scenarios
 import Storage
+import Worlds
 
 /// Shared helpers for the scenario and run tests.
 enum RunFixtures {

@@ -1,12 +1,12 @@
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
+import Environments
 import Foundation
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
 @Suite("Scenario files")
 struct ScenarioLoaderTests {

@@ -1,14 +1,14 @@
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
 /// The scenarios shipped in Scenarios/, run the way argument-parser runs its examples.
 enum ShippedScenarios {

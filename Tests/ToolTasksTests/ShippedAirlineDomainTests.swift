@@ -1,14 +1,14 @@
-@testable import ToolTasks
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
+import Environments
 import Foundation
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
+@testable import ToolTasks
 
 /// Scenarios/domains/tau2-airline is shipped so that `agora run Scenarios/tau2-airline.json` works
 /// without the tau2 data; these tests keep it identical to what `agora tasks import-tau2` writes.
@@ -22,7 +22,8 @@ struct ShippedAirlineDomainTests {
         var names: [String] = []
         while let name = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &isDirectory),
+            if FileManager.default.fileExists(
+                atPath: root.appendingPathComponent(name).path, isDirectory: &isDirectory),
                 !isDirectory.boolValue
             {
                 names.append(name)
@@ -40,13 +41,15 @@ struct ShippedAirlineDomainTests {
         let task = try #require(domain.tasks.first { !$0.allowTrivial })
         let (target, _) = try Grader.target(domain: domain, task: task)
         let env = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(task: task, environment: env, agent: GoldReplayAgent(), user: ScriptedUser())
+        let outcome = await EpisodeRunner.run(
+            task: task, environment: env, agent: GoldReplayAgent(), user: ScriptedUser())
         #expect(try Grader.grade(task: task, outcome: outcome, final: env, target: target, digests: false).passed)
     }
 
     @Test("it is byte-identical to a fresh import of the tau2 data", .enabled(if: AirlineFixture.isAvailable))
     func matchesImport() async throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-airline-ship-\(UUID().uuidString)")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-airline-ship-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         _ = try await TaskImporter.importDomain(from: AirlineFixture.source, to: out, name: nil)
         let names = try Self.files(out)

@@ -1,17 +1,17 @@
-@testable import ToolTasks
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
 import Memory
+import Runs
+import Scenarios
 import Storage
 import Synchronization
 import Testing
+import Worlds
 
+@testable import ToolTasks
 
 /// A scripted user that calls a (user-side) tool once, before its opening, then behaves like
 /// ``ScriptedUser``: so the log holds the user's own tool call and result.
@@ -34,7 +34,9 @@ func render(_ messages: [ChatMessage]) -> [String] {
 
 @Suite("Tool-task episodes on the perspective-free transcript (ECP)")
 struct ToolTaskEpisodeLogTests {
-    @Test("every support-desk episode (gold agent, scripted user with a tool call) is a valid Memory log; neither side's projection holds the other's tool calls or results")
+    @Test(
+        "every support-desk episode (gold agent, scripted user with a tool call) is a valid Memory log; neither side's projection holds the other's tool calls or results"
+    )
     func audienceProperty() async throws {
         let domain = try SupportDesk.load()
         var userCalls = 0
@@ -65,28 +67,41 @@ struct ToolTaskEpisodeLogTests {
             #expect(ids(agentView) == agentIDs, "\(task.id)")
             #expect(ids(userView) == userIDs, "\(task.id)")
             for m in agentView + userView {
-                #expect(!m.content.contains("used tool") && !m.content.contains("[Tool result"), "\(task.id): \(m.content)")
+                #expect(
+                    !m.content.contains("used tool") && !m.content.contains("[Tool result"), "\(task.id): \(m.content)")
             }
             #expect(!log.entries(visibleTo: EpisodeLog.agent).contains { $0.role == "user" && !$0.toolCalls.isEmpty })
-            #expect(!log.entries(visibleTo: EpisodeLog.user).contains { $0.role == "assistant" && !$0.toolCalls.isEmpty })
+            #expect(
+                !log.entries(visibleTo: EpisodeLog.user).contains { $0.role == "assistant" && !$0.toolCalls.isEmpty })
             // The user's own call is an `assistant` message with tool_calls followed by its `tool` result.
             let own = try #require(userView.firstIndex { $0.toolCalls.first?.id == "user_call" })
-            #expect(userView[own].role == .assistant && userView[own + 1].role == .tool && userView[own + 1].toolCallID == "user_call")
+            #expect(
+                userView[own].role == .assistant && userView[own + 1].role == .tool
+                    && userView[own + 1].toolCallID == "user_call")
         }
         #expect(userCalls == domain.tasks.count)
     }
 
-    @Test("golden: the model agent's third request for sd-004 is the ECP of the episode log; the LLM user's is the flipped projection")
+    @Test(
+        "golden: the model agent's third request for sd-004 is the ECP of the episode log; the LLM user's is the flipped projection"
+    )
     func goldenRequests() async throws {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-004"))
         let agentModel = ScriptedModel(answers: [
-            .toolCalls([ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")]),
-            .toolCalls([ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")]),
+            .toolCalls([
+                ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")
+            ]),
+            .toolCalls([
+                ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")
+            ]),
             .text("Your plan is now basic."),
         ])
-        let userModel = ScriptedModel(replies: ["I want the basic plan. I'm Pedro Alves, pedro.alves@example.com.", "###STOP###"])
-        let (outcome, result, _) = try await SupportDesk.run(task, agent: ModelToolAgent(model: agentModel), user: LLMUser(model: userModel))
+        let userModel = ScriptedModel(replies: [
+            "I want the basic plan. I'm Pedro Alves, pedro.alves@example.com.", "###STOP###",
+        ])
+        let (outcome, result, _) = try await SupportDesk.run(
+            task, agent: ModelToolAgent(model: agentModel), user: LLMUser(model: userModel))
         #expect(result.reward == 1)
         #expect(agentModel.requests.count == 3)
         let third = try #require(agentModel.requests.last)
@@ -133,18 +148,29 @@ struct ToolTaskEpisodeLogTests {
         let task = try #require(domain.task("sd-004"))
         let agent = ScriptedAgent([
             .calls([
-                ToolInvocation(id: "a", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}"),
-                ToolInvocation(id: "b", name: "find_customer_by_email", arguments: "{\"email\":\"nobody@example.com\"}"),
+                ToolInvocation(
+                    id: "a", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}"),
+                ToolInvocation(
+                    id: "b", name: "find_customer_by_email", arguments: "{\"email\":\"nobody@example.com\"}"),
             ]),
             .text("Done."),
         ])
         let (outcome, _, _) = try await SupportDesk.run(task, agent: agent)
-        #expect(outcome.transcript.map(\.role) == ["assistant", "user", "assistant", "tool", "tool", "assistant", "user"])
+        #expect(
+            outcome.transcript.map(\.role) == ["assistant", "user", "assistant", "tool", "tool", "assistant", "user"])
         let kinds = outcome.log.transcript.events.map(\.kind.rawValue)
-        #expect(kinds == ["utterance", "utterance", "toolCall", "toolResult", "toolCall", "toolResult", "utterance", "utterance"])
-        #expect(outcome.log.eventsOfEntry[2] == [2, 4] && outcome.log.eventsOfEntry[3] == [3] && outcome.log.eventsOfEntry[4] == [5])
+        #expect(
+            kinds == [
+                "utterance", "utterance", "toolCall", "toolResult", "toolCall", "toolResult", "utterance", "utterance",
+            ])
+        #expect(
+            outcome.log.eventsOfEntry[2] == [2, 4] && outcome.log.eventsOfEntry[3] == [3]
+                && outcome.log.eventsOfEntry[4] == [5])
         let roles = try outcome.log.messages(for: EpisodeLog.agent, system: "p").map(\.role.rawValue)
-        #expect(roles == ["system", "user", "assistant", "user", "assistant", "tool", "assistant", "tool", "assistant", "user"])
+        #expect(
+            roles == [
+                "system", "user", "assistant", "user", "assistant", "tool", "assistant", "tool", "assistant", "user",
+            ])
     }
 }
 
@@ -163,8 +189,14 @@ struct ToolTaskReportTests {
                     return n
                 }
                 if n == 2 { return .text("I can't help with that.") }
-                return .toolCalls([ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")])
-            case 1: return .toolCalls([ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")])
+                return .toolCalls([
+                    ToolCall(
+                        id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")
+                ])
+            case 1:
+                return .toolCalls([
+                    ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")
+                ])
             default: return .text("Your plan is now basic.")
             }
         })
@@ -173,11 +205,14 @@ struct ToolTaskReportTests {
     static func run() async throws -> RunSummary {
         let out = ToolTaskRunTests.temp("report")
         let config = ToolTaskRunConfig(
-            domain: SupportDesk.directory, taskIDs: ["sd-004", "sd-001"], agent: .model(agent()), trials: 2, seed: 5, outDirectory: out)
+            domain: SupportDesk.directory, taskIDs: ["sd-004", "sd-001"], agent: .model(agent()), trials: 2, seed: 5,
+            outDirectory: out)
         return try await ToolTaskRunner.run(config)
     }
 
-    @Test("report.html has the tool-task section: pass^k table and curve, pass^1 bars, terminations, the failing tasks with their basis and state diff; agora report rebuilds every file byte for byte")
+    @Test(
+        "report.html has the tool-task section: pass^k table and curve, pass^1 bars, terminations, the failing tasks with their basis and state diff; agora report rebuilds every file byte for byte"
+    )
     func reportSection() async throws {
         let summary = try await Self.run()
         let dir = summary.directory
@@ -210,10 +245,14 @@ struct ToolTaskReportTests {
         #expect(try await Launcher.report(dir, format: .html) == before["report.html"])
         #expect(try await Launcher.report(dir, format: .json) == before["results.json"])
         #expect(try await Launcher.report(dir, format: .md) == before["report.md"])
-        for file in ToolTaskRunTests.outputs { #expect(try ToolTaskRunTests.read(dir, file) == before[file], "\(file)") }
+        for file in ToolTaskRunTests.outputs {
+            #expect(try ToolTaskRunTests.read(dir, file) == before[file], "\(file)")
+        }
     }
 
-    @Test("transcripts.jsonl has one conversation per episode (events with audiences and tool payloads); episodes.jsonl is the tau2-style transcript of each episode")
+    @Test(
+        "transcripts.jsonl has one conversation per episode (events with audiences and tool payloads); episodes.jsonl is the tau2-style transcript of each episode"
+    )
     func transcripts() async throws {
         let summary = try await Self.run()
         let lines = try ToolTaskRunTests.read(summary.directory, "transcripts.jsonl").split(separator: "\n")
@@ -221,19 +260,29 @@ struct ToolTaskReportTests {
         let first = try JSONValue.parse(String(lines[0]))
         let unit = try #require(first["unit"]?.stringValue)
         #expect(first["kind"] == "tool-tasks" && unit.hasPrefix("sd-004/") && unit.hasSuffix("/t0"))
-        #expect(first["participants"] == [["id": "agent", "name": "Agent", "role": "agent"], ["id": "user", "name": "User", "role": "user"]])
+        #expect(
+            first["participants"] == [
+                ["id": "agent", "name": "Agent", "role": "agent"], ["id": "user", "name": "User", "role": "user"],
+            ])
         let events = try #require(first["events"]?.arrayValue)
-        #expect(events.map { $0["kind"]?.stringValue ?? "" } == ["utterance", "utterance", "toolCall", "toolResult", "toolCall", "toolResult", "utterance", "utterance"])
-        #expect(events[2]["audience"] == ["agent"] && events[3]["audience"] == ["agent"] && events[3]["name"] == "Narrator")
+        #expect(
+            events.map { $0["kind"]?.stringValue ?? "" } == [
+                "utterance", "utterance", "toolCall", "toolResult", "toolCall", "toolResult", "utterance", "utterance",
+            ])
+        #expect(
+            events[2]["audience"] == ["agent"] && events[3]["audience"] == ["agent"] && events[3]["name"] == "Narrator")
         #expect(events[2]["tool"]?["name"] == "find_customer_by_email")
         // episodes.jsonl: the episode's tau2 lines with its unit, exactly what the episode runner writes.
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-004"))
         let library = domain.personas ?? PersonaLibrary.standard
-        let persona = task.personaPolicyRef.flatMap { $0.split(separator: "#").last.map(String.init) }.flatMap(library.preset)
-        let (outcome, _, _) = try await SupportDesk.run(task, agent: ModelToolAgent(model: Self.agent()), persona: persona)
+        let persona = task.personaPolicyRef.flatMap { $0.split(separator: "#").last.map(String.init) }.flatMap(
+            library.preset)
+        let (outcome, _, _) = try await SupportDesk.run(
+            task, agent: ModelToolAgent(model: Self.agent()), persona: persona)
         let episodes = try ToolTaskRunTests.read(summary.directory, "episodes.jsonl").split(separator: "\n")
-        let mine = try episodes.map { try JSONValue.parse(String($0)) }.filter { $0["unit"]?.stringValue == unit }.map { line in
+        let mine = try episodes.map { try JSONValue.parse(String($0)) }.filter { $0["unit"]?.stringValue == unit }.map {
+            line in
             guard case .object(var o) = line else { return "" }
             o["unit"] = nil
             return JSONValue.object(o).serialized() + "\n"
@@ -243,15 +292,23 @@ struct ToolTaskReportTests {
 
     @Test("episodes.jsonl is rebuilt from runs stored before the Memory log too; the domain name comes from the run id")
     func oldStores() throws {
-        let entry = TranscriptEntry(turn: 0, role: "assistant", side: .agent, content: "Hi!", toolCalls: [], toolResult: nil, error: false)
-        let manifest = RunManifest(runID: "tasks-my-domain-0123abcd", kind: "tool-tasks", document: [:], sourceFile: nil, seed: 1, model: "gold")
-        let unit = UnitRecord(spec: UnitSpec(index: 0, id: "t1/default/t0", kind: "tool-task", input: [:]), status: .done, result: .null, commits: 1)
+        let entry = TranscriptEntry(
+            turn: 0, role: "assistant", side: .agent, content: "Hi!", toolCalls: [], toolResult: nil, error: false)
+        let manifest = RunManifest(
+            runID: "tasks-my-domain-0123abcd", kind: "tool-tasks", document: [:], sourceFile: nil, seed: 1,
+            model: "gold")
+        let unit = UnitRecord(
+            spec: UnitSpec(index: 0, id: "t1/default/t0", kind: "tool-task", input: [:]), status: .done, result: .null,
+            commits: 1)
         let data = RunData(
             manifest: manifest, personas: [], units: [unit],
-            events: [0: [RunEvent(seq: 0, kind: "tool-task.assistant", speaker: "agent", content: "Hi!", data: entry.json)]], usage: [])
+            events: [
+                0: [RunEvent(seq: 0, kind: "tool-task.assistant", speaker: "agent", content: "Hi!", data: entry.json)]
+            ], usage: [])
         #expect(
             ToolTaskReport.episodesJSONL(data)
-                == #"{"turn":0,"role":"assistant","content":"Hi!","side":"agent","error":false,"ts":0,"unit":"t1/default/t0"}"# + "\n")
+                == #"{"turn":0,"role":"assistant","content":"Hi!","side":"agent","error":false,"ts":0,"unit":"t1/default/t0"}"#
+                + "\n")
         #expect(ToolTaskReport.domainName("tasks-my-domain-0123abcd") == "my-domain")
         #expect(ToolTaskReport.results(data)["domain"] == "my-domain")
     }

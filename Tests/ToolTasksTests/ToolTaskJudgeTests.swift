@@ -1,16 +1,16 @@
-@testable import ToolTasks
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
+@testable import ToolTasks
 
 /// A support-desk task with an NL assertion in its basis (gold passes DB and COMMUNICATE on it).
 enum NLTask {
@@ -165,9 +165,11 @@ struct ToolTaskJudgeTests {
         #expect(strict.results["trials"]?[0]?["passed"] == false)
         let report = try String(contentsOf: strict.directory.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(
-            report.contains("## NL assertions not met\n\n- `sd-004/pp-803ef1e86a/t0` \(NLTask.assertion): The log shows it."))
+            report.contains(
+                "## NL assertions not met\n\n- `sd-004/pp-803ef1e86a/t0` \(NLTask.assertion): The log shows it."))
         let html = try String(contentsOf: strict.directory.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.contains("<li>NL assertion not met: \(HTMLReport.escape(NLTask.assertion)) (The log shows it.)</li>"))
+        #expect(
+            html.contains("<li>NL assertion not met: \(HTMLReport.escape(NLTask.assertion)) (The log shows it.)</li>"))
         // Without the judge the same task is needs-judge and not passed.
         let plain = try await ToolTaskRunner.run(
             ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out))

@@ -1,16 +1,16 @@
-@testable import ToolTasks
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
+@testable import ToolTasks
 
 @Suite("Population personas as tool-task users (spec §10.6)")
 struct ToolTaskPopulationTests {

@@ -1,16 +1,16 @@
-@testable import ToolTasks
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
 import AgoraTesting
+import Environments
 import Foundation
 import Inference
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
+@testable import ToolTasks
 
 @Suite("Tool-task runs (orchestrator, run store, model participants)")
 struct ToolTaskRunTests {
@@ -27,10 +27,13 @@ struct ToolTaskRunTests {
         try String(contentsOf: url.appendingPathComponent(file), encoding: .utf8)
     }
 
-    @Test("T4 across concurrency: byte-identical transcripts and results at concurrency 1 and 4; resume after a kill gives the same files")
+    @Test(
+        "T4 across concurrency: byte-identical transcripts and results at concurrency 1 and 4; resume after a kill gives the same files"
+    )
     func determinismAndResume() async throws {
         let base = ToolTaskRunConfig(
-            domain: SupportDesk.directory, split: "test", agent: .gold, personas: 2, trials: 2, seed: 3, outDirectory: Self.temp("a"))
+            domain: SupportDesk.directory, split: "test", agent: .gold, personas: 2, trials: 2, seed: 3,
+            outDirectory: Self.temp("a"))
         let a = try await ToolTaskRunner.run(base)
         var four = base
         four.outDirectory = Self.temp("b")
@@ -43,7 +46,8 @@ struct ToolTaskRunTests {
         #expect(a.results["summary"]?["passHat"]?.arrayValue?.compactMap(\.doubleValue) == [1, 1, 1, 1])
         // Simulate SIGKILL half way: units not committed are pending; their rows are gone.
         let store = try Connection(.file(b.directory.appendingPathComponent(RunStore.fileName).path))
-        try store.execute("UPDATE units SET status = 'pending', result = NULL WHERE idx >= 17; DELETE FROM events WHERE unit >= 17;")
+        try store.execute(
+            "UPDATE units SET status = 'pending', result = NULL WHERE idx >= 17; DELETE FROM events WHERE unit >= 17;")
         for file in Self.outputs { try FileManager.default.removeItem(at: b.directory.appendingPathComponent(file)) }
         var resume = four
         resume.resume = b.directory
@@ -59,20 +63,29 @@ struct ToolTaskRunTests {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-004"))
         let agentModel = ScriptedModel(answers: [
-            .toolCalls([ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")]),
-            .toolCalls([ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")]),
+            .toolCalls([
+                ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")
+            ]),
+            .toolCalls([
+                ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")
+            ]),
             .text("Your plan is now basic."),
         ])
-        let userModel = ScriptedModel(replies: ["I want the basic plan. I'm Pedro Alves, pedro.alves@example.com.", "###STOP###"])
-        let (outcome, result, _) = try await SupportDesk.run(task, agent: ModelToolAgent(model: agentModel), user: LLMUser(model: userModel))
+        let userModel = ScriptedModel(replies: [
+            "I want the basic plan. I'm Pedro Alves, pedro.alves@example.com.", "###STOP###",
+        ])
+        let (outcome, result, _) = try await SupportDesk.run(
+            task, agent: ModelToolAgent(model: agentModel), user: LLMUser(model: userModel))
         #expect(result.reward == 1, "\(outcome.jsonl)")
         let first = try #require(agentModel.requests.first)
         #expect(first.messages.first?.role == .system && first.messages.first?.content == domain.policy)
         #expect(first.tools.count == 13)
         let userRequest = try #require(userModel.requests.last)
         #expect(userRequest.messages.first?.content.contains("<scenario>") == true)
-        #expect(userRequest.messages.last?.role == .user && userRequest.messages.last?.content == "Your plan is now basic.")
-        #expect(userRequest.messages.contains { $0.role == .assistant && $0.content.hasPrefix("I want the basic plan") })
+        #expect(
+            userRequest.messages.last?.role == .user && userRequest.messages.last?.content == "Your plan is now basic.")
+        #expect(
+            userRequest.messages.contains { $0.role == .assistant && $0.content.hasPrefix("I want the basic plan") })
     }
 
     @Test("the webhook body carries the policy, the OpenAI tool schemas and the agent's messages")
@@ -80,21 +93,32 @@ struct ToolTaskRunTests {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-001"))
         let log = try EpisodeLog(entries: [
-            TranscriptEntry(turn: 0, role: "assistant", side: .agent, content: "Hi! How can I help you today?", toolCalls: [], toolResult: nil, error: false),
-            TranscriptEntry(turn: 1, role: "user", side: .user, content: "My invoice is wrong.", toolCalls: [], toolResult: nil, error: false),
+            TranscriptEntry(
+                turn: 0, role: "assistant", side: .agent, content: "Hi! How can I help you today?", toolCalls: [],
+                toolResult: nil, error: false),
+            TranscriptEntry(
+                turn: 1, role: "user", side: .user, content: "My invoice is wrong.", toolCalls: [], toolResult: nil,
+                error: false),
         ])
-        let view = AgentView(task: task, policy: domain.policy, tools: domain.tools(for: .agent), log: log, transferTool: "escalate_to_human")
+        let view = AgentView(
+            task: task, policy: domain.policy, tools: domain.tools(for: .agent), log: log,
+            transferTool: "escalate_to_human")
         let body = try WebhookAgent.body(view)
         #expect(body["task_id"] == "sd-001")
         #expect(body["tools"]?.arrayValue?.count == 13)
         #expect(body["tools"]?[0]?["function"]?["name"] != nil)
         // The agent's projection: the kickoff narration opens the chat (the greeting is the agent's own).
-        #expect(body["messages"]?.arrayValue?.map { $0["role"]?.stringValue ?? "" } == ["system", "user", "assistant", "user"])
+        #expect(
+            body["messages"]?.arrayValue?.map { $0["role"]?.stringValue ?? "" } == [
+                "system", "user", "assistant", "user",
+            ])
         #expect(body["messages"]?[1]?["content"] == "[Narrator] The conversation begins.")
     }
 }
 
-@Suite("Tool tasks with the local model", .enabled(if: LocalModelFixture.isAvailable), .serialized, .timeLimit(.minutes(10)))
+@Suite(
+    "Tool tasks with the local model", .enabled(if: LocalModelFixture.isAvailable), .serialized,
+    .timeLimit(.minutes(10)))
 struct ToolTaskLocalModelTests {
     @Test("3 short support-desk tasks with a model agent and a model user complete and are graded")
     func localModel() async throws {

@@ -1,14 +1,14 @@
-@testable import ToolTasks
-import Scenarios
-import Runs
-import Worlds
-import Environments
 import Agents
-import Memory
+import Environments
 import Foundation
+import Memory
+import Runs
+import Scenarios
 import Storage
 import Testing
+import Worlds
 
+@testable import ToolTasks
 
 enum SupportDesk {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -18,12 +18,14 @@ enum SupportDesk {
 
     /// Runs one episode and grades it.
     static func run(
-        _ task: ToolTask, agent: any ToolTaskAgent, user: any UserSimulator = ScriptedUser(), persona: PersonaPolicy? = nil,
+        _ task: ToolTask, agent: any ToolTaskAgent, user: any UserSimulator = ScriptedUser(),
+        persona: PersonaPolicy? = nil,
         limits: EpisodeLimits = EpisodeLimits(), domain: ToolDomain? = nil
     ) async throws -> (EpisodeOutcome, EvalResult, ToolEnvironment) {
         let domain = try domain ?? load()
         let env = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(task: task, environment: env, agent: agent, user: user, persona: persona, limits: limits)
+        let outcome = await EpisodeRunner.run(
+            task: task, environment: env, agent: agent, user: user, persona: persona, limits: limits)
         let (target, _) = try Grader.target(domain: domain, task: task)
         return (outcome, try Grader.grade(task: task, outcome: outcome, final: env, target: target), env)
     }
@@ -89,7 +91,8 @@ struct ToolTaskSupportDeskTests {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-001"))
         var messages = task.actions.map { SupportDesk.call($0.name, $0.arguments) }
-        messages[2] = SupportDesk.call("issue_refund", ["invoice_id": "INV-2041", "amount_cents": 4900, "method": "original"])
+        messages[2] = SupportDesk.call(
+            "issue_refund", ["invoice_id": "INV-2041", "amount_cents": 4900, "method": "original"])
         messages.append(.text(task.goldClosingText))
         let (_, result, _) = try await SupportDesk.run(task, agent: ScriptedAgent(messages))
         #expect(result.reward == 0)
@@ -121,14 +124,21 @@ struct ToolTaskSupportDeskTests {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-018"))
         let a = task.actions
-        let swapped = [a[0], a[1], a[3], a[2]].map { SupportDesk.call($0.name, $0.arguments) } + [.text(task.goldClosingText)]
+        let swapped =
+            [a[0], a[1], a[3], a[2]].map { SupportDesk.call($0.name, $0.arguments) } + [.text(task.goldClosingText)]
         #expect(try await SupportDesk.run(task, agent: ScriptedAgent(swapped)).1.reward == 1)
         let twoTickets = try SupportDesk.task([
             "id": "two-tickets", "user_scenario": ["instructions": ["reason_for_call": "Two tickets."]],
             "evaluation_criteria": [
                 "actions": [
-                    ["action_id": "a0", "name": "create_ticket", "arguments": ["customer_id": "C1005", "subject": "First", "priority": "low"]],
-                    ["action_id": "a1", "name": "create_ticket", "arguments": ["customer_id": "C1005", "subject": "Second", "priority": "low"]],
+                    [
+                        "action_id": "a0", "name": "create_ticket",
+                        "arguments": ["customer_id": "C1005", "subject": "First", "priority": "low"],
+                    ],
+                    [
+                        "action_id": "a1", "name": "create_ticket",
+                        "arguments": ["customer_id": "C1005", "subject": "Second", "priority": "low"],
+                    ],
                 ], "reward_basis": ["DB"],
             ],
         ])
@@ -142,17 +152,25 @@ struct ToolTaskSupportDeskTests {
         let domain = try SupportDesk.load()
         let env = try ToolEnvironment(domain: domain)
         let before = try env.digest().hex
-        let result = env.call("issue_refund", arguments: ["invoice_id": "INV-1988", "amount_cents": 4900, "method": "original"], side: .agent)
+        let result = env.call(
+            "issue_refund", arguments: ["invoice_id": "INV-1988", "amount_cents": 4900, "method": "original"],
+            side: .agent)
         #expect(result.error && result.content.contains("30 days"))
         #expect(try env.digest().hex == before)
         #expect(try env.touched().isEmpty)
-        let invalid = env.call("issue_refund", arguments: ["invoice_id": "INV-2042", "amount_cents": "lots", "method": "cash"], side: .agent)
+        let invalid = env.call(
+            "issue_refund", arguments: ["invoice_id": "INV-2042", "amount_cents": "lots", "method": "cash"],
+            side: .agent)
         #expect(invalid.error && invalid.content.hasPrefix("Error: invalid arguments"))
         #expect(env.call("drop_tables", arguments: [:], side: .agent).error)
         // A task whose gold leaves the state unchanged: 10 failing calls still score 0.
         let task = try #require(domain.task("sd-019"))
         var messages = task.actions.map { SupportDesk.call($0.name, $0.arguments) }
-        for _ in 0..<10 { messages.append(SupportDesk.call("issue_refund", ["invoice_id": "INV-1988", "amount_cents": 4900, "method": "original"])) }
+        for _ in 0..<10 {
+            messages.append(
+                SupportDesk.call(
+                    "issue_refund", ["invoice_id": "INV-1988", "amount_cents": 4900, "method": "original"]))
+        }
         messages.append(.text(task.goldClosingText))
         let (outcome, graded, _) = try await SupportDesk.run(task, agent: ScriptedAgent(messages))
         #expect(outcome.termination == .tooManyErrors && outcome.errors == 10)
@@ -162,7 +180,8 @@ struct ToolTaskSupportDeskTests {
     @Test("T9: gold with maxSteps below the needed number ends with maxSteps and reward 0")
     func limits() async throws {
         let task = try #require(try SupportDesk.load().task("sd-001"))
-        let (outcome, result, _) = try await SupportDesk.run(task, agent: GoldReplayAgent(), limits: EpisodeLimits(maxSteps: 4))
+        let (outcome, result, _) = try await SupportDesk.run(
+            task, agent: GoldReplayAgent(), limits: EpisodeLimits(maxSteps: 4))
         var capped = task
         capped.maxSteps = 4
         let (outcome2, result2, _) = try await SupportDesk.run(capped, agent: GoldReplayAgent())
@@ -171,25 +190,39 @@ struct ToolTaskSupportDeskTests {
         #expect(result.reward == 1)
     }
 
-    @Test("T10: COMMUNICATE drops commas from agent text, ignores case and user text; strict mode rejects mixed messages")
+    @Test(
+        "T10: COMMUNICATE drops commas from agent text, ignores case and user text; strict mode rejects mixed messages")
     func communicate() async throws {
         let task = try SupportDesk.task([
             "id": "c", "user_scenario": ["instructions": ["reason_for_call": "Tell me the TOTAL is 1000."]],
-            "evaluation_criteria": ["actions": [], "communicate_info": ["1000", "total"], "reward_basis": ["COMMUNICATE"]],
+            "evaluation_criteria": [
+                "actions": [], "communicate_info": ["1000", "total"], "reward_basis": ["COMMUNICATE"],
+            ],
         ])
-        #expect(try await SupportDesk.run(task, agent: ScriptedAgent([.text("The Total is 1,000 dollars.")])).1.reward == 1)
-        #expect(try await SupportDesk.run(task, agent: ScriptedAgent([.text("Sure.")])).1.reward == 0)  // the user said it, not the agent
-        let mixed = AgentMessage(text: "The total is 1000", calls: [ToolInvocation(id: "x", name: "get_ticket", arguments: "{\"ticket_id\":\"T10001\"}")])
-        let (outcome, result, _) = try await SupportDesk.run(task, agent: ScriptedAgent([mixed]), limits: EpisodeLimits(strictTurns: true))
+        #expect(
+            try await SupportDesk.run(task, agent: ScriptedAgent([.text("The Total is 1,000 dollars.")])).1.reward == 1)
+        // The user said it, not the agent.
+        #expect(try await SupportDesk.run(task, agent: ScriptedAgent([.text("Sure.")])).1.reward == 0)
+        let mixed = AgentMessage(
+            text: "The total is 1000",
+            calls: [ToolInvocation(id: "x", name: "get_ticket", arguments: "{\"ticket_id\":\"T10001\"}")])
+        let (outcome, result, _) = try await SupportDesk.run(
+            task, agent: ScriptedAgent([mixed]), limits: EpisodeLimits(strictTurns: true))
         #expect(outcome.termination == .agentError && result.reward == 0)
     }
 
-    @Test("T11: ACTION compare_args nil / [] / subset, and 25 equals 25.0", arguments: [
-        (nil, ["a": 25, "b": "x"] as JSONValue, true), (nil, ["a": 25.0, "b": "x"], true), (nil, ["a": 26, "b": "x"], false),
-        (nil, ["a": 25], true), ([], ["z": 1], true), (["a"], ["a": 25.0, "b": "y"], true), (["b"], ["a": 25, "b": "y"], false),
-    ] as [([String]?, JSONValue, Bool)])
+    @Test(
+        "T11: ACTION compare_args nil / [] / subset, and 25 equals 25.0",
+        arguments: [
+            (nil, ["a": 25, "b": "x"] as JSONValue, true), (nil, ["a": 25.0, "b": "x"], true),
+            (nil, ["a": 26, "b": "x"], false),
+            (nil, ["a": 25], true), ([], ["z": 1], true), (["a"], ["a": 25.0, "b": "y"], true),
+            (["b"], ["a": 25, "b": "y"], false),
+        ] as [([String]?, JSONValue, Bool)])
     func actionMatching(compare: [String]?, args: JSONValue, expected: Bool) {
-        let action = ToolAction(actionID: "a", requestor: .agent, name: "t", arguments: ["a": 25, "b": "x"], compareArgs: compare, expectError: false)
+        let action = ToolAction(
+            actionID: "a", requestor: .agent, name: "t", arguments: ["a": 25, "b": "x"], compareArgs: compare,
+            expectError: false)
         #expect(Grader.matches(action, name: "t", args: args.objectValue ?? JSONObject()) == expected)
         #expect(!Grader.matches(action, name: "other", args: args.objectValue ?? JSONObject()))
     }
@@ -198,7 +231,10 @@ struct ToolTaskSupportDeskTests {
     func passK() throws {
         var records: [TrialRecord] = []
         for (task, successes) in [("a", 4), ("b", 2), ("c", 0)] {
-            for trial in 0..<4 { records.append(TrialRecord(taskID: task, trial: trial, termination: .userStop, reward: trial < successes ? 1 : 0)) }
+            for trial in 0..<4 {
+                records.append(
+                    TrialRecord(taskID: task, trial: trial, termination: .userStop, reward: trial < successes ? 1 : 0))
+            }
         }
         records.append(TrialRecord(taskID: "a", trial: 4, termination: .infraError, reward: 0))
         let summary = PassMetrics.summary(records)
@@ -216,8 +252,12 @@ struct ToolTaskSupportDeskTests {
     @Test("T13: stop tokens end the episode the right way; text before a token is kept; transfer ends after its result")
     func stopTokens() async throws {
         let task = try #require(try SupportDesk.load().task("sd-027"))
-        for (text, termination) in [("Thanks ###STOP###", EpisodeTermination.userStop), ("###TRANSFER###", .userTransferred), ("###OUT-OF-SCOPE###", .userOutOfScope)] {
-            let (outcome, _, _) = try await SupportDesk.run(task, agent: NoOpAgent(), user: TranscriptUser(["hello", text]))
+        for (text, termination) in [
+            ("Thanks ###STOP###", EpisodeTermination.userStop), ("###TRANSFER###", .userTransferred),
+            ("###OUT-OF-SCOPE###", .userOutOfScope),
+        ] {
+            let (outcome, _, _) = try await SupportDesk.run(
+                task, agent: NoOpAgent(), user: TranscriptUser(["hello", text]))
             #expect(outcome.termination == termination)
             #expect(outcome.transcript.last?.content == text)
         }
@@ -263,7 +303,8 @@ struct ToolTaskSupportDeskTests {
         let task = try #require(domain.task("sd-004"))
         let persona = try #require(domain.personas?.preset("impatient_guarded"))
         let ask = AgentMessage.text("Could you tell me your email?")
-        let messages = [ask, ask] + task.actions.map { SupportDesk.call($0.name, $0.arguments) } + [.text(task.goldClosingText)]
+        let messages =
+            [ask, ask] + task.actions.map { SupportDesk.call($0.name, $0.arguments) } + [.text(task.goldClosingText)]
         let (outcome, result, _) = try await SupportDesk.run(task, agent: ScriptedAgent(messages), persona: persona)
         let userTexts = outcome.transcript.filter { $0.role == "user" }.compactMap(\.content)
         #expect(userTexts.count >= 3)
@@ -276,16 +317,28 @@ struct ToolTaskSupportDeskTests {
     func importers() throws {
         let v1: JSONValue = [
             "user_id": "mia_li_3668", "instruction": "You are Mia Li. You want to cancel.",
-            "actions": [["name": "get_user_details", "kwargs": ["user_id": "mia_li_3668"]], ["name": "respond", "kwargs": ["content": "hi"]],
-                        ["name": "transfer_to_human_agents", "kwargs": ["summary": "x"]]],
+            "actions": [
+                ["name": "get_user_details", "kwargs": ["user_id": "mia_li_3668"]],
+                ["name": "respond", "kwargs": ["content": "hi"]],
+                ["name": "transfer_to_human_agents", "kwargs": ["summary": "x"]],
+            ],
             "outputs": ["327"],
         ]
         let expected: JSONValue = [
             "id": "7", "description": ["purpose": nil, "relevant_policies": nil, "notes": "user_id: mia_li_3668"],
-            "user_scenario": ["persona": nil, "instructions": "You are Mia Li. You want to cancel."], "initial_state": nil,
+            "user_scenario": ["persona": nil, "instructions": "You are Mia Li. You want to cancel."],
+            "initial_state": nil,
             "evaluation_criteria": [
-                "actions": [["action_id": "7_0", "requestor": "assistant", "name": "get_user_details", "arguments": ["user_id": "mia_li_3668"]],
-                            ["action_id": "7_1", "requestor": "assistant", "name": "transfer_to_human_agents", "arguments": ["summary": "x"]]],
+                "actions": [
+                    [
+                        "action_id": "7_0", "requestor": "assistant", "name": "get_user_details",
+                        "arguments": ["user_id": "mia_li_3668"],
+                    ],
+                    [
+                        "action_id": "7_1", "requestor": "assistant", "name": "transfer_to_human_agents",
+                        "arguments": ["summary": "x"],
+                    ],
+                ],
                 "communicate_info": ["327"], "nl_assertions": [], "reward_basis": ["DB", "COMMUNICATE"],
             ],
             "x_expect_transfer": true,
@@ -293,14 +346,26 @@ struct ToolTaskSupportDeskTests {
         #expect(CanonicalJSON.string(TaskImporter.fromTauBenchV1(v1, index: 7)) == CanonicalJSON.string(expected))
         let tau2: JSONValue = [
             "id": "5", "description": ["purpose": "p"], "annotations": ["k": 1],
-            "user_scenario": ["persona": nil, "instructions": ["domain": "airline", "reason_for_call": "r", "known_info": "k", "unknown_info": nil, "task_instructions": "t"]],
+            "user_scenario": [
+                "persona": nil,
+                "instructions": [
+                    "domain": "airline", "reason_for_call": "r", "known_info": "k", "unknown_info": nil,
+                    "task_instructions": "t",
+                ],
+            ],
             "initial_state": nil,
-            "evaluation_criteria": ["actions": [["action_id": "5_0", "name": "get_user_details", "arguments": ["user_id": "u"], "info": nil]], "communicate_info": [], "nl_assertions": ["n"]],
+            "evaluation_criteria": [
+                "actions": [
+                    ["action_id": "5_0", "name": "get_user_details", "arguments": ["user_id": "u"], "info": nil]
+                ], "communicate_info": [], "nl_assertions": ["n"],
+            ],
         ]
         let imported = TaskImporter.fromTau2(tau2)
         let back = TaskImporter.tau2JSON(try ToolTask.parse(imported, file: nil, path: "$"))
         #expect(CanonicalJSON.string(back) == CanonicalJSON.string(imported))
-        guard case .object(var o) = back, case .object(var c) = o["evaluation_criteria"], case .array(var actions) = c["actions"], case .object(var a0) = actions[0] else {
+        guard case .object(var o) = back, case .object(var c) = o["evaluation_criteria"],
+            case .array(var actions) = c["actions"], case .object(var a0) = actions[0]
+        else {
             Issue.record("shape")
             return
         }
@@ -315,27 +380,37 @@ struct ToolTaskSupportDeskTests {
     @Test("T17: canonical digests match golden hex (REAL 1.0 → 1, unicode, NULL, nested JSON key order)")
     func goldenDigest() throws {
         let c = try Connection(.memory)
-        try c.execute("""
+        try c.execute(
+            """
             CREATE TABLE t1(id INTEGER PRIMARY KEY, x REAL, s TEXT, j TEXT, n TEXT);
             CREATE TABLE a_table(k TEXT PRIMARY KEY, v INTEGER);
             INSERT INTO t1 VALUES(2, 2.5, 'tab\t', '[]', NULL);
             INSERT INTO t1 VALUES(1, 1.0, 'héllo "q"', '{"b":1,"a":[1.5,2.0]}', NULL);
             INSERT INTO a_table VALUES('z', 3), ('b', -1);
             """)
-        let tables = [StateTable(name: "t1", primaryKey: ["id"], jsonColumns: ["j"]), StateTable(name: "a_table", primaryKey: ["k"])]
+        let tables = [
+            StateTable(name: "t1", primaryKey: ["id"], jsonColumns: ["j"]),
+            StateTable(name: "a_table", primaryKey: ["k"]),
+        ]
         let digest = try StateSnapshot.digest(c, tables: tables)
         #expect(digest.hex == "26ce898d2699c75fbf943d4a5f73e23397f3d7d22914168817ea0500283e7aae")
         #expect(digest.tables.map(\.name) == ["a_table", "t1"])
         #expect(digest.tables[0].hex == "5030a3fa7b3c127e3a1e615ee41747d37780ac68fee399508c1c8c8f9c084282")
     }
 
-    @Test("T18: fingerprint features are golden for fixed dialogues; Chamfer is 0 for equal clouds and known for two points")
+    @Test(
+        "T18: fingerprint features are golden for fixed dialogues; Chamfer is 0 for equal clouds and known for two points"
+    )
     func fingerprint() {
         #expect(BehaviourFingerprint.names.count == 19)
         let terse = BehaviourFingerprint.features(["refund pls", "INV-2042", "yes"])
         #expect(terse[0] == 4.0 / 3 && terse[2] == 1 && terse[13] == 1.0 / 3 && terse[14] == 2.0 / 3)
-        let polite = BehaviourFingerprint.features(["Hi! Thanks so much, I'm sorry to bother you.", "Could you check my email dana@example.com?"])
-        #expect(polite[4] == 0.5 && polite[5] == 0.5 && polite[6] == 0.5 && polite[7] == 0.5 && polite[10] == 0.5 && polite[12] == 0.5 && polite[18] == 0.5)
+        let polite = BehaviourFingerprint.features([
+            "Hi! Thanks so much, I'm sorry to bother you.", "Could you check my email dana@example.com?",
+        ])
+        #expect(
+            polite[4] == 0.5 && polite[5] == 0.5 && polite[6] == 0.5 && polite[7] == 0.5 && polite[10] == 0.5
+                && polite[12] == 0.5 && polite[18] == 0.5)
         let angry = BehaviourFingerprint.features(["This is RIDICULOUS... just fix it!"])
         #expect(angry[8] == 1 && angry[9] == 1 && angry[15] == 1 && angry[17] == 1)
         let p = [terse, polite]
@@ -358,9 +433,18 @@ struct ToolTaskSupportDeskTests {
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
         switch kind {
-        case "schema": try patch("tools/issue_refund.json") { $0 = $0.replacingOccurrences(of: "\"type\": \"integer\"", with: "\"type\": \"money\"") }
-        case "tool": try patch("tasks.json") { $0 = $0.replacingOccurrences(of: "\"name\": \"change_plan\"", with: "\"name\": \"change_plan_now\"") }
-        default: try patch("seed.json") { $0 = $0.replacingOccurrences(of: "\"amount_cents\": 4900", with: "\"amount_cents\": \"forty-nine\"") }
+        case "schema":
+            try patch("tools/issue_refund.json") {
+                $0 = $0.replacingOccurrences(of: "\"type\": \"integer\"", with: "\"type\": \"money\"")
+            }
+        case "tool":
+            try patch("tasks.json") {
+                $0 = $0.replacingOccurrences(of: "\"name\": \"change_plan\"", with: "\"name\": \"change_plan_now\"")
+            }
+        default:
+            try patch("seed.json") {
+                $0 = $0.replacingOccurrences(of: "\"amount_cents\": 4900", with: "\"amount_cents\": \"forty-nine\"")
+            }
         }
         do {
             _ = try ToolDomain.load(dir)
@@ -368,16 +452,24 @@ struct ToolTaskSupportDeskTests {
         } catch {
             let text = error.description
             switch kind {
-            case "schema": #expect(text.hasPrefix("tools/issue_refund.json: $.parameters.properties.amount_cents.type: invalid tool schema"))
-            case "tool": #expect(text.hasPrefix("tasks.json: $[3].evaluation_criteria.actions[1].name: unknown tool \"change_plan_now\""))
+            case "schema":
+                #expect(
+                    text.hasPrefix(
+                        "tools/issue_refund.json: $.parameters.properties.amount_cents.type: invalid tool schema"))
+            case "tool":
+                #expect(
+                    text.hasPrefix(
+                        "tasks.json: $[3].evaluation_criteria.actions[1].name: unknown tool \"change_plan_now\""))
             default: #expect(text.hasPrefix("seed.json: $.invoices[0].amount_cents: column amount_cents is INTEGER"))
             }
         }
     }
 
-    @Test("calculate is a safe arithmetic parser", arguments: [
-        ("2 * ((350 - 122) + (499 - 127))", "1200.0"), ("1/3", "0.33"), ("-(2+3)*2", "-10.0"), ("49*2", "98.0"),
-    ])
+    @Test(
+        "calculate is a safe arithmetic parser",
+        arguments: [
+            ("2 * ((350 - 122) + (499 - 127))", "1200.0"), ("1/3", "0.33"), ("-(2+3)*2", "-10.0"), ("49*2", "98.0"),
+        ])
     func calculator(expression: String, expected: String) throws {
         #expect(try Calculator.text(expression) == expected)
         #expect(throws: RunError.self) { try Calculator.text("__import__('os')") }

@@ -1,10 +1,10 @@
-import Worlds
 import Agents
 import AgoraTesting
 import Inference
 import Memory
 import Storage
 import Synchronization
+import Worlds
 
 /// Builders shared by the world tests.
 enum WorldFixture {

@@ -1,9 +1,9 @@
-import Worlds
 import Agents
 import AgoraTesting
 import Inference
 import Memory
 import Testing
+import Worlds
 
 /// A small world on the real local model (llama.cpp + Gemma 3 270M): it must record valid events or
 /// failed turns, never crash. Kept to 3 turns of 2 parties with small answers; the model is slow on this machine.

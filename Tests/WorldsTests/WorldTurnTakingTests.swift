@@ -1,10 +1,10 @@
-import Worlds
 import Agents
 import AgoraTesting
 import Inference
 import Memory
 import Storage
 import Testing
+import Worlds
 
 @Suite("World turn taking")
 struct WorldTurnTakingTests {

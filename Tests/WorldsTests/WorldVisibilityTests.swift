@@ -1,4 +1,3 @@
-import Worlds
 import Agents
 import AgoraTesting
 import Inference
@@ -6,6 +5,7 @@ import Memory
 import Storage
 import Synchronization
 import Testing
+import Worlds
 
 @Suite("World visibility, membership, memory and tools")
 struct WorldVisibilityTests {

@@ -1,11 +1,11 @@
 import Agents
 import AgoraTesting
-import Worlds
 import Foundation
 import Inference
 import Memory
 import Storage
 import Synchronization
+import Worlds
 
 /// Agora's own time per agent turn (projection + prompt + structured parse + sanitiser + append to
 /// the log + termination checks) at turn 100 of a 6-party round-robin conversation, with a

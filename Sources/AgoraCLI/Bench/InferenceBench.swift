@@ -47,7 +47,8 @@ enum InferenceBench: BenchSuite {
             keySamples.append(BenchClock.seconds(clock.now - start) * 1e6)
         }
         figures.append(
-            BenchFigure(name: "cache key of a 1 KB request, p50", value: BenchClock.quantile(keySamples, 0.5), unit: "µs"))
+            BenchFigure(
+                name: "cache key of a 1 KB request, p50", value: BenchClock.quantile(keySamples, 0.5), unit: "µs"))
 
         // 2. Efficiency at 50 ms latency, concurrency 64: achieved calls/s ÷ (64 / 0.05 s).
         let latency = 0.05

@@ -1,9 +1,9 @@
 import AgoraTesting
 import Environments
-import Runs
-import Scenarios
 import Foundation
 import Inference
+import Runs
+import Scenarios
 import Storage
 import Synchronization
 
