@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh
+# Formatting is part of the suite: the toolchain's swift-format, with the repository's .swift-format.
+swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 # The integration tests talk to the real local model; build it now (instant when cached).
 .build/debug/agora model setup >/dev/null
