@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(name: "Memory", dependencies: ["Storage", "Inference"], swiftSettings: strict),
         .target(name: "Population", dependencies: ["Storage", "Inference"], swiftSettings: strict),
-        .target(name: "Agents", dependencies: ["Memory", "Population", "Inference"], swiftSettings: strict),
+        .target(name: "Agents", dependencies: ["Memory", "Population", "Inference", "Storage"], swiftSettings: strict),
         // The run layer (docs/architecture.md has the import graph): the engine, the one conversation
         // engine, the kinds, and the front door that maps a scenario file to its kind.
         .target(name: "Runs", dependencies: ["Inference", "Storage"], swiftSettings: strict),
