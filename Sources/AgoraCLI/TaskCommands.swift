@@ -126,10 +126,12 @@ enum TasksRunCommand: AgoraCommand {
         }
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
         // A bare domain folder is a tool-task scenario with only its domain.
-        let document: JSONValue? = domainFolder.map { ["kind": "tool-tasks", "domain": .string($0)] }
+        let document = domainFolder.map(ToolTaskKindLoader.document(domain:))
         return try await RunLaunch.run(
             file: file, document: document, overrides: overrides,
-            options: RunOptions(outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume),
+            options: RunOptions(
+                outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
+                concurrency: overrides["concurrency"]?.intValue.map(Int.init)),
             arguments: arguments, label: "agora tasks run", printJSON: arguments.flag("--json"))
     }
 }

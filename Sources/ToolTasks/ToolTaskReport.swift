@@ -8,7 +8,7 @@ import Storage
 /// `episodes.jsonl` (tau2-style lines), `report.md` and the tool-task section of `report.html`.
 enum ToolTaskReport {
     /// The manifest kind of tool-task runs.
-    static let kind = "tool-tasks"
+    static var kind: String { ToolTaskKindLoader.kind }
 
     /// The domain name: run ids are `tasks-<domain>-<8 hex digits>` (``ToolTaskRunner``).
     static func domainName(_ runID: String) -> String {

@@ -114,7 +114,7 @@ public struct ToolTaskRunConfig: Sendable {
     /// The configuration as JSON (part of the run id and the manifest; no wall-clock values).
     public var json: JSONValue {
         var object = JSONObject([
-            ("kind", "tool-tasks"), ("domain", .string(domain.standardizedFileURL.path)),
+            ("kind", .string(ToolTaskKindLoader.kind)), ("domain", .string(domain.standardizedFileURL.path)),
             ("tasks", taskIDs.map { .array($0.map { .string($0) }) } ?? .null),
             ("split", split.map { .string($0) } ?? .null),
             ("agent", .string(agent.label)), ("user", .string(user.label)), ("personas", .integer(Int64(personas))),

@@ -2,14 +2,22 @@ import Foundation
 import Inference
 public import Runs
 import Scenarios
-import Storage
+public import Storage
 
 /// Reads a tool-task scenario (`kind: "tool-tasks"`, docs/tool-tasks.md) — a scenario file, the
 /// configuration a run stored in its manifest, or `agora tasks run`'s flags given as overrides — into
 /// a ``ToolTaskRunKind``.
 public enum ToolTaskKindLoader: RunKindLoader {
+    /// The kind's name in scenario files and manifests: the one place it is written.
+    public static let kind = "tool-tasks"
+
     /// `tool-tasks`.
-    public static var names: [String] { [ToolTaskReport.kind] }
+    public static var names: [String] { [kind] }
+
+    /// A tool-task scenario with only its domain folder (`agora tasks run DOMAIN`).
+    public static func document(domain: String) -> JSONValue {
+        .object(JSONObject([("kind", .string(kind)), ("domain", .string(domain))]))
+    }
 
     /// The keys a tool-task scenario may hold.
     static let keys = [
