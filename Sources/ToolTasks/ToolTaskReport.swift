@@ -20,6 +20,26 @@ enum ToolTaskReport {
         return String(name)
     }
 
+    /// The files of a tool-task run, in the order written.
+    static func outputs(_ data: RunData, results: JSONValue) -> [RunOutput] {
+        [
+            RunOutput("transcripts.jsonl", RunReport.transcripts(data) { $0 }),  // speakers are `agent` and `user`
+            RunOutput("episodes.jsonl", episodesJSONL(data)),
+            RunOutput("results.json", results.serialized(pretty: true) + "\n"),
+            RunOutput("report.md", markdown(results)),
+            RunOutput("report.html", html(data, results: results)),
+        ]
+    }
+
+    /// `agora report --format`.
+    static func report(_ data: RunData, results: JSONValue, format: ReportFormat) -> String {
+        switch format {
+        case .html: html(data, results: results)
+        case .json: results.serialized(pretty: true) + "\n"
+        case .md: markdown(results)
+        }
+    }
+
     // MARK: results.json
 
     /// `{kind, runID, domain, config, unitsTotal, unitsDone, summary, trials}`: the trials are the
@@ -319,5 +339,35 @@ enum ToolTaskReport {
         }
         h.append("</div>")
         return h.joined(separator: "\n")
+    }
+}
+
+/// A stored tool-task run as `agora report` sees it: its outputs rebuilt from the run store alone,
+/// without loading the domain or connecting a model (the domain may have moved since).
+struct ToolTaskStoredRun: RunKind {
+    let document: JSONValue
+    let sourceFile: String?
+    let seed: UInt64
+    let modelLabel: String
+
+    var name: String { ToolTaskKindLoader.kind }
+    /// Never used: a stored run already has its folder.
+    var folder: RunFolder { .exact("") }
+
+    func plan() async throws -> RunPlan {
+        throw RunError(.invalidInput, "a stored run is only reported; run the scenario to make a new one")
+    }
+
+    func run(_ unit: UnitSpec, context: UnitContext) async throws -> UnitOutcome {
+        throw RunError(.invalidInput, "a stored run is only reported; continue it with --resume")
+    }
+
+    func failures(in unit: UnitRecord) -> Int { unit.result["passed"]?.boolValue == true ? 0 : 1 }
+    func results(_ data: RunData) async throws -> JSONValue { ToolTaskReport.results(data) }
+    func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
+        ToolTaskReport.outputs(data, results: results)
+    }
+    func report(_ data: RunData, results: JSONValue, format: ReportFormat) throws -> String {
+        ToolTaskReport.report(data, results: results, format: format)
     }
 }

@@ -14,8 +14,6 @@ public enum ToolTaskAgentChoice: Sendable {
     case model(any LanguageModel)
     /// An external agent speaking the webhook protocol (docs/agents.md).
     case webhook(URL)
-    /// A model agent known only by its stored label (`agora report`, which never calls it).
-    case label(String)
 
     var label: String {
         switch self {
@@ -23,7 +21,6 @@ public enum ToolTaskAgentChoice: Sendable {
         case .noop: "noop"
         case .model(let m): "model:" + m.identifier
         case .webhook(let url): "http:" + url.absoluteString
-        case .label(let text): text
         }
     }
 }
@@ -34,14 +31,11 @@ public enum ToolTaskUserChoice: Sendable {
     case scripted
     /// An LLM user.
     case model(any LanguageModel)
-    /// A model user known only by its stored label (`agora report`, which never calls it).
-    case label(String)
 
     var label: String {
         switch self {
         case .scripted: "scripted"
         case .model(let m): "model:" + m.identifier
-        case .label(let text): text
         }
     }
 }
@@ -76,8 +70,6 @@ public struct ToolTaskRunConfig: Sendable {
     public var sourceFile: String?
     /// A model that judges NL assertions (spec §10.8); `nil`: they are reported as needing a judge.
     public var judge: (any LanguageModel)?
-    /// The judge's stored label when no judge model is connected (`agora report`).
-    public var judgeLabel: String?
     /// Population personas the LLM users carry (spec §10.6), assigned by ``UserPersona/assignment(pairs:population:seed:)``.
     public var population: ToolTaskPopulation?
     /// Persona attributes to break results down by (`age_band`), besides the persona-policy levels.
@@ -90,9 +82,8 @@ public struct ToolTaskRunConfig: Sendable {
         personas: Int = 0, trials: Int = 1, seed: UInt64 = 1, limits: EpisodeLimits = EpisodeLimits(maxSteps: 200),
         outDirectory: URL, resume: URL? = nil, concurrency: Int = 1, sourceFile: String? = nil,
         judge: (any LanguageModel)? = nil,
-        judgeLabel: String? = nil, population: ToolTaskPopulation? = nil, splitBy: [String] = []
+        population: ToolTaskPopulation? = nil, splitBy: [String] = []
     ) {
-        self.judgeLabel = judgeLabel
         self.domain = domain
         self.taskIDs = taskIDs
         self.split = split
@@ -122,11 +113,7 @@ public struct ToolTaskRunConfig: Sendable {
             ("maxSteps", .integer(Int64(limits.maxSteps))), ("maxErrors", .integer(Int64(limits.maxErrors))),
         ])
         // Only when set, so run ids of runs without them stay as they were.
-        if let judge {
-            object["judge"] = .string("model:" + judge.identifier)
-        } else if let judgeLabel {
-            object["judge"] = .string(judgeLabel)
-        }
+        if let judge { object["judge"] = .string("model:" + judge.identifier) }
         if let population { object["population"] = population.json }
         if !splitBy.isEmpty { object["splitBy"] = .array(splitBy.map { .string($0) }) }
         return .object(object)
@@ -253,22 +240,12 @@ public struct ToolTaskRunKind: RunKind {
 
     /// `transcripts.jsonl`, `episodes.jsonl` (tau2-style), `results.json`, `report.md`, `report.html`.
     public func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
-        [
-            RunOutput("transcripts.jsonl", RunReport.transcripts(data) { $0 }),
-            RunOutput("episodes.jsonl", ToolTaskReport.episodesJSONL(data)),
-            RunOutput("results.json", results.serialized(pretty: true) + "\n"),
-            RunOutput("report.md", ToolTaskReport.markdown(results)),
-            RunOutput("report.html", ToolTaskReport.html(data, results: results)),
-        ]
+        ToolTaskReport.outputs(data, results: results)
     }
 
     /// The HTML page or `report.md`.
     public func report(_ data: RunData, results: JSONValue, format: ReportFormat) throws -> String {
-        switch format {
-        case .html: return ToolTaskReport.html(data, results: results)
-        case .json: return results.serialized(pretty: true) + "\n"
-        case .md: return ToolTaskReport.markdown(results)
-        }
+        ToolTaskReport.report(data, results: results, format: format)
     }
 
     /// The per-task table and the pass^k curve.
@@ -323,9 +300,6 @@ public enum ToolTaskRunner {
             recorded.append(wrapped)
             agent = ModelToolAgent(model: wrapped)
         case .webhook(let url): agent = WebhookAgent(url: url, client: webhookClient)
-        case .label(let text):
-            return UnitOutcome(
-                index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
         }
         let user: any UserSimulator
         switch config.user {
@@ -334,9 +308,6 @@ public enum ToolTaskRunner {
             let wrapped = context.recording(m)
             recorded.append(wrapped)
             user = LLMUser(model: wrapped, population: population.map(UserPersona.init))
-        case .label(let text):
-            return UnitOutcome(
-                index: spec.index, status: .failed, result: .null, error: "no model connected for \(text)")
         }
         var judge: (any Judge)? = nil
         if let m = config.judge {

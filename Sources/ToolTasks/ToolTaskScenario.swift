@@ -27,7 +27,13 @@ public enum ToolTaskKindLoader: RunKindLoader {
 
     /// Builds the kind; settings in `source.overrides` (the command line's) win over the document's.
     public static func load(_ source: RunSource) async throws -> any RunKind {
-        try await ToolTaskRunKind(config(source))
+        if source.purpose == .report {
+            return ToolTaskStoredRun(
+                document: source.document, sourceFile: source.file,
+                seed: source.document["seed"]?.intValue.map { UInt64(bitPattern: $0) } ?? 1,
+                modelLabel: source.document["agent"]?.stringValue ?? "")
+        }
+        return try await ToolTaskRunKind(config(source))
     }
 
     /// The run configuration of a source, with its models connected.
@@ -72,7 +78,6 @@ public enum ToolTaskKindLoader: RunKindLoader {
         // Everything that can be checked is checked before any model is connected.
         let splitBy = try setting.list("splitBy") ?? []
         let population = try population(setting, resolve: resolve)
-        let needsModels = source.purpose != .report
         func model(_ text: String, _ key: String) async throws -> any LanguageModel {
             let spec = text.contains(":") ? String(text.split(separator: ":", maxSplits: 1)[1]) : nil
             do {
@@ -89,14 +94,14 @@ public enum ToolTaskKindLoader: RunKindLoader {
         case "gold": agent = .gold
         case "noop": agent = .noop
         case let t where t == "model" || t.hasPrefix("model:"):
-            agent = needsModels ? .model(try await model(t, "agent")) : .label(t)
+            agent = .model(try await model(t, "agent"))
         case let t where t.hasPrefix("http:") || t.hasPrefix("https:"):
             let urlText = t.hasPrefix("http:http") ? String(t.dropFirst(5)) : t
             guard let url = URL(string: urlText), url.host != nil else {
                 throw setting.fail("agent", "\(t): not a URL")
             }
             if url.path.hasSuffix("/v1") {
-                agent = needsModels ? .model(try await model("model:" + urlText, "agent")) : .label(t)
+                agent = .model(try await model("model:" + urlText, "agent"))
             } else {
                 agent = .webhook(url)
             }
@@ -108,12 +113,12 @@ public enum ToolTaskKindLoader: RunKindLoader {
         switch userText {
         case "scripted": user = .scripted
         case let t where t == "model" || t.hasPrefix("model:"):
-            user = needsModels ? .model(try await model(t, "user")) : .label(t)
+            user = .model(try await model(t, "user"))
         default:
             throw setting.fail("user", "\(userText): use scripted or model[:SPEC]")
         }
         var judge: (any LanguageModel)? = nil
-        if let judgeText, needsModels { judge = try await model(judgeText, "judge") }
+        if let judgeText { judge = try await model(judgeText, "judge") }
         return ToolTaskRunConfig(
             domain: URL(fileURLWithPath: resolve(domain)), taskIDs: try setting.list("tasks"),
             split: try setting.string("split"), agent: agent, user: user,
@@ -123,7 +128,7 @@ public enum ToolTaskKindLoader: RunKindLoader {
                 maxSteps: try setting.int("maxSteps", 1...10_000) ?? 200,
                 maxErrors: try setting.int("maxErrors", 1...10_000) ?? EpisodeLimits(maxSteps: 1).maxErrors),
             outDirectory: URL(fileURLWithPath: "runs"), concurrency: try setting.int("concurrency", 1...256) ?? 4,
-            sourceFile: source.file, judge: judge, judgeLabel: needsModels ? nil : judgeText,
+            sourceFile: source.file, judge: judge,
             population: population, splitBy: splitBy)
     }
 
