@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 import Population
+import Runs
 import Storage
 
 /// `agora population generate`: sample a population with exact quotas into persona JSONL.
@@ -35,23 +36,14 @@ enum PopulationGenerateCommand: AgoraCommand {
         let seed = try arguments.uint64("--seed")
         let workers = try arguments.int("--workers", range: 1...256) ?? 2
         var writer: NarrativeWriter?
-        var connected: ConnectedModel?
+        var models: ConnectedModels?
         if arguments.flag("--narratives") {
-            var cache: ResponseCache?
-            if !arguments.flag("--no-cache") {
-                let path =
-                    arguments.value("--cache")
-                    ?? LocalModel().cacheDirectory.appendingPathComponent("responses.sqlite").path
-                try? FileManager.default.createDirectory(
-                    at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-                cache = try ResponseCache(.file(path))
-            }
-            let model = try await ConnectedModel.connect(
-                try ModelOptions.spec(arguments), concurrency: population.narrative.concurrency)
-            connected = model
-            writer = NarrativeWriter(model: CachedModel(base: model.client, cache: cache, mode: .readWrite))
+            // The same model and response-cache wiring as agora run.
+            let provider = try RunLaunch.models(arguments, concurrency: population.narrative.concurrency)
+            models = provider
+            writer = NarrativeWriter(model: try await provider.model(nil))
         }
-        defer { connected?.close() }
+        defer { models?.close() }
         let summary = try await PersonaFactory.generate(
             spec: population, count: count, seed: seed, out: out, workers: workers, narratives: writer)
         for warning in summary.warnings { Console.err("warning: \(warning)") }

@@ -90,6 +90,8 @@ enum TasksRunCommand: AgoraCommand {
             .option(
                 "--split-by", "ATTRS", "Comma-separated persona attributes to break results down by (e.g. age,region)."),
             .option("--cache", "PATH", "The response cache file (model agents, users and the judge)."),
+            .flag("--replay-only", "Answer only from the response cache; a miss stops the run (no model call)."),
+            .flag("--no-cache", "Neither read nor write the response cache."),
             .flag("--json", "Print results.json instead of the table."),
         ],
         discussion: """
