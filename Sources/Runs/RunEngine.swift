@@ -75,6 +75,13 @@ public enum RunEngine {
         return try await run(kind, store: store, options: options, monitor: monitor)
     }
 
+    /// Continues the run in `directory` with `kind` as given (a caller that already holds its kind).
+    public static func resume(
+        _ kind: any RunKind, directory: URL, options: RunOptions, monitor: RunMonitor = RunMonitor()
+    ) async throws -> RunSummary {
+        try await run(kind, store: try RunStore.open(directory), options: options, monitor: monitor)
+    }
+
     /// Continues the run in `directory`, loading its kind from the stored document with `registry`.
     ///
     /// - Parameter given: the scenario document given again on the command line, if any; it must be
@@ -84,6 +91,7 @@ public enum RunEngine {
         overrides: JSONObject = JSONObject(), options: RunOptions, monitor: RunMonitor = RunMonitor()
     ) async throws -> RunSummary {
         let store = try RunStore.open(directory)
+        let lock = try RunLock.acquire(directory)  // before any model starts: a second process stops here
         let manifest = try await store.manifest()
         var overrides = overrides
         overrides["seed"] = .integer(Int64(bitPattern: manifest.seed))  // the stored seed wins
@@ -110,7 +118,7 @@ public enum RunEngine {
         if options.concurrency == nil, kind.defaultConcurrency == nil {
             options.concurrency = models.defaultConcurrency
         }
-        return try await run(kind, store: store, options: options, monitor: monitor)
+        return try await execute(kind, store: store, lock: lock, options: options, monitor: monitor)
     }
 
     /// Rewrites every output of the run in `directory` from its store and returns its report in `format`.
@@ -118,21 +126,33 @@ public enum RunEngine {
         -> String
     {
         let store = try RunStore.open(directory)
+        let lock = try RunLock.acquire(directory)  // the outputs are rewritten: not while a run writes them
         let manifest = try await store.manifest()
         let kind = try await registry.load(
             RunSource(document: manifest.document, file: manifest.sourceFile, purpose: .report))
         let data = try await RunData.load(store)
         let results = try await kind.results(data)
         _ = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        withExtendedLifetime(lock) {}
         if format == .json { return results.serialized(pretty: true) + "\n" }
         return try kind.report(data, results: results, format: format)
     }
 
     /// Runs the pending units of the run in `store` as `kind` and writes the outputs (what
     /// ``start(_:options:monitor:)`` and ``resume(_:registry:models:given:overrides:options:monitor:)`` end with).
+    ///
+    /// - Throws: ``RunError`` (`runStore`) when another process holds the run's ``RunLock``.
     public static func run(
         _ kind: any RunKind, store: RunStore, options: RunOptions, monitor: RunMonitor
     ) async throws -> RunSummary {
+        try await execute(
+            kind, store: store, lock: try RunLock.acquire(store.directory), options: options, monitor: monitor)
+    }
+
+    static func execute(
+        _ kind: any RunKind, store: RunStore, lock: RunLock, options: RunOptions, monitor: RunMonitor
+    ) async throws -> RunSummary {
+        defer { withExtendedLifetime(lock) {} }
         let personas = try await store.personas().map { StoredPersona(id: $0.id, json: $0.json) }
         let units = try await store.units()
         let limit = options.limit ?? Int.max

@@ -117,10 +117,20 @@ public final class RunStore: Sendable {
         do {
             return try await database.write(body)
         } catch {
-            throw RunError(
-                .runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path,
-                underlying: error)
+            throw failure(what, error)
         }
+    }
+
+    /// The error of a failed store operation: a store another program keeps locked is said as such.
+    private func failure(_ what: String, _ error: any Error) -> RunError {
+        let file = directory.appendingPathComponent(Self.fileName).path
+        if let storage = error as? StorageError, storage.code == .busy {
+            return RunError(
+                .runStore,
+                "cannot \(what): another program keeps the run store locked (a database browser, a backup?); close it, then --resume",
+                file: file, underlying: error)
+        }
+        return RunError(.runStore, "cannot \(what): \(error)", file: file, underlying: error)
     }
 
     private func read<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
@@ -129,9 +139,7 @@ public final class RunStore: Sendable {
         do {
             return try await database.read(body)
         } catch {
-            throw RunError(
-                .runStore, "cannot \(what): \(error)", file: directory.appendingPathComponent(Self.fileName).path,
-                underlying: error)
+            throw failure(what, error)
         }
     }
 

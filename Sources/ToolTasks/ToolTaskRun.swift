@@ -259,8 +259,7 @@ public enum ToolTaskRunner {
         let kind = try ToolTaskRunKind(config)
         let options = RunOptions(outDirectory: config.outDirectory)
         if let resume = config.resume {
-            let store = try RunStore.open(resume)
-            return try await RunEngine.run(kind, store: store, options: options, monitor: monitor)
+            return try await RunEngine.resume(kind, directory: resume, options: options, monitor: monitor)
         }
         return try await RunEngine.start(kind, options: options, monitor: monitor)
     }
