@@ -3,7 +3,14 @@ import Storage
 
 /// Finds the JSON a model meant to write in text that may wrap it in prose or code fences, or
 /// leave trailing commas.
+///
+/// Linear in the answer's length: at most ``maximumCandidates`` opening brackets are tried, each
+/// with one scan and at most two parses, and the parser stops at its nesting limit (512), so a
+/// hostile answer (`[[[[…` ten thousand deep) is rejected in milliseconds, not minutes.
 enum TolerantJSON {
+    /// How many opening brackets are tried as the start of the JSON before giving up.
+    static let maximumCandidates = 32
+
     /// The first JSON object or array that can be recovered from `text`, or `nil`.
     static func extract(_ text: String) -> JSONValue? {
         // Well-formed answers (the usual case) parse as they are: the parser skips JSON whitespace,
@@ -13,7 +20,9 @@ enum TolerantJSON {
         if let value = try? JSONValue.parse(trimmed), isContainer(value) { return value }
         let scalars = Array(trimmed.unicodeScalars)
         var start = 0
-        while start < scalars.count {
+        var candidates = 0
+        while start < scalars.count, candidates < maximumCandidates {
+            candidates += 1
             guard let open = scalars[start...].firstIndex(where: { $0 == "{" || $0 == "[" }) else { return nil }
             if let end = matchingClose(scalars, from: open) {
                 let candidate = String(String.UnicodeScalarView(scalars[open...end]))

@@ -115,3 +115,26 @@ import Testing
         #expect(openAI["response_format"]?["json_schema"]?["schema"] == schema)
     }
 }
+
+@Suite("Hardening: parsing model output is linear with a depth limit")
+struct ParserHardeningTests {
+    @Test(
+        "hostile answers (deep brackets, many openers) are rejected quickly", .timeLimit(.minutes(1)),
+        arguments: [
+            String(repeating: "[", count: 20_000), String(repeating: "{\"a\":", count: 20_000),
+            String(repeating: "[1,", count: 20_000), "text " + String(repeating: "{ ", count: 20_000) + " end",
+            String(repeating: "\"", count: 20_001) + "{",
+        ])
+    func hostileAnswers(text: String) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = TolerantJSON.extract(text)
+        #expect(clock.now - start < .seconds(2), "\(text.prefix(12))… took \(clock.now - start)")
+    }
+
+    @Test("a well-formed answer after many stray brackets in prose is still found within the candidate budget")
+    func strayBracketsThenJSON() throws {
+        let text = "notes [a] [b] [c] then: {\"answer\": 3}"
+        #expect(TolerantJSON.extract(text) == ["answer": 3])
+    }
+}

@@ -107,7 +107,7 @@ public enum OpParser {
                 if scanner.atEnd { break }
                 if parsedAny {
                     scanner.skip(while: { $0 == "," || $0 == ";" || $0 == " " || $0 == "\t" })
-                    if scanner.atEnd || scanner.rest.hasPrefix("#") || scanner.rest.hasPrefix("//") { break }
+                    if scanner.atEnd || scanner.restStarts(with: "#") || scanner.restStarts(with: "//") { break }
                 }
                 switch scanner.parseOp() {
                 case .success(let op):
@@ -167,7 +167,17 @@ struct LineScanner {
     init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
     var atEnd: Bool { position >= scalars.count }
-    var rest: String { String(String.UnicodeScalarView(scalars[position...])) }
+
+    /// Whether the rest of the line starts with `prefix` (compared in place: building the rest as a
+    /// string for every op made a line of many ops quadratic).
+    func restStarts(with prefix: String) -> Bool {
+        var index = position
+        for scalar in prefix.unicodeScalars {
+            guard index < scalars.count, scalars[index] == scalar else { return false }
+            index += 1
+        }
+        return true
+    }
 
     mutating func skip(while predicate: (Unicode.Scalar) -> Bool) {
         while position < scalars.count, predicate(scalars[position]) { position += 1 }
