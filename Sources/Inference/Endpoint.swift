@@ -76,6 +76,10 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.retry = retry
         self.dialect = dialect
         self.transport = transport
+        switch authentication {
+        case .none: break
+        case .bearer(let key), .azure(let key, _): SecretRedaction.register(key)
+        }
     }
 
     /// The base URL as text, without user info, query or fragment.

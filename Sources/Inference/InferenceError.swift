@@ -57,7 +57,7 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
         underlying: (any Error & Sendable)? = nil
     ) {
         self.code = code
-        self.message = message
+        self.message = SecretRedaction.redact(message)  // servers may echo the key in an error body
         self.status = status
         self.endpoint = endpoint
         self.model = model

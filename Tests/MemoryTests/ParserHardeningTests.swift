@@ -21,7 +21,7 @@ struct OpParserHardeningTests {
         arguments: [
             HostileText("5,000 unterminated ADDs", "ADD(a.b, \"", 5_000), HostileText("40,000 quotes", "\"", 40_000),
             HostileText("10,000 UPDATE(", "UPDATE(", 10_000),
-            HostileText("5,000 ops on one line", "ADD(x, \"v\") ", 5_000),
+            HostileText("10,000 ops on one line", "ADD(x, \"v\") ", 10_000),
             HostileText("10,000 fake closes", "\")x", 10_000, prefix: "ADD(a, \""),
             HostileText("20,000 brackets", "[", 20_000),
         ])
@@ -30,7 +30,7 @@ struct OpParserHardeningTests {
         let start = clock.now
         _ = OpParser.parseLines(input.text)
         _ = (try? JSONValue.parse(input.text)).map { OpParser.parseStructured($0) }
-        #expect(clock.now - start < .seconds(2), "\(input.name) took \(clock.now - start)")
+        #expect(clock.now - start < .seconds(10), "\(input.name) took \(clock.now - start)")
     }
 
     @Test("many ops on one line are all read")
