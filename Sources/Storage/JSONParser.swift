@@ -58,12 +58,22 @@ struct JSONParser {
             depth -= 1
             return .object(object)
         }
+        var keyStarts: [Int] = []
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else {
                 throw error("unexpected \(describeCurrent()): expected a string key")
             }
+            let keyStart = position
             let key = try parseString()
+            if object[key] != nil {
+                // Which value was meant is ambiguous: refuse, naming both places.
+                let first = object.keys.firstIndex(of: key).map { keyStarts[$0] } ?? keyStart
+                let (line, column) = location(of: first)
+                position = keyStart
+                throw error("duplicate key \"\(key)\" (first at line \(line), column \(column)); keep one")
+            }
+            keyStarts.append(keyStart)
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else {
                 throw error("unexpected \(describeCurrent()): expected ':' after an object key")
@@ -337,10 +347,16 @@ struct JSONParser {
 
     /// An error at the current position with its 1-based line and column (in Unicode scalars).
     private func error(_ message: String) -> JSONParseError {
+        let (line, column) = location(of: position)
+        return JSONParseError(line: line, column: column, message: message)
+    }
+
+    /// The 1-based line and column (in Unicode scalars) of a byte offset.
+    private func location(of offset: Int) -> (line: Int, column: Int) {
         var line = 1
         var column = 1
         var index = 0
-        let end = min(position, bytes.count)
+        let end = min(offset, bytes.count)
         while index < end {
             let byte = bytes[index]
             if byte == 0x0A {
@@ -351,6 +367,6 @@ struct JSONParser {
             }
             index += 1
         }
-        return JSONParseError(line: line, column: column, message: message)
+        return (line, column)
     }
 }

@@ -235,3 +235,25 @@ struct JSONObjectTests {
         #expect(value[0] == nil)
     }
 }
+
+@Suite("Hardening: duplicate keys")
+struct JSONDuplicateKeyTests {
+    @Test("a key given twice in one object is an error naming both occurrences")
+    func duplicateKey() {
+        let text = "{\n  \"id\": 1,\n  \"name\": \"a\",\n  \"id\": 2\n}"
+        do {
+            _ = try JSONValue.parse(text)
+            Issue.record("a duplicate key was accepted")
+        } catch {
+            #expect(error.line == 4 && error.column == 3)
+            #expect(error.message == "duplicate key \"id\" (first at line 2, column 3); keep one")
+        }
+    }
+
+    @Test("the same key in different objects, and keys that differ only in case, are fine")
+    func notDuplicates() throws {
+        let value = try JSONValue.parse(#"{"a": {"id": 1}, "b": {"id": 2}, "Id": 3, "id": 4}"#)
+        #expect(value["b"]?["id"] == 2)
+        #expect(value["Id"] == 3)
+    }
+}
