@@ -18,6 +18,7 @@ enum PopulationGenerateCommand: AgoraCommand {
             .flag("--narratives", "Also write a model narrative per persona (resumable)."),
             .option("--cache", "PATH", "The response cache for narratives (default <cache folder>/responses.sqlite)."),
             .flag("--no-cache", "Do not cache model responses."),
+            .option("--timeout", "SECONDS", "The longest one model request may take (default 300 local, 120 remote)."),
         ] + ModelOptions.options,
         discussion: """
             The same spec, count and seed give byte-identical files for any --workers.

@@ -22,6 +22,8 @@ enum RunCommand: AgoraCommand {
             .option("--resume", "RUN_DIR", "Continue an interrupted run: done units are skipped."),
             .flag("--replay-only", "Answer only from the response cache; a miss stops the run (no model call)."),
             .flag("--no-cache", "Neither read nor write the response cache."),
+            .option("--timeout", "SECONDS", "The longest one model request may take (default 300 local, 120 remote)."),
+            .option("--deadline", "SECONDS", "Stop starting units after this long; what is done is kept (--resume)."),
         ],
         discussion: """
             Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, responses.csv (surveys), results.json and report.html.
@@ -40,7 +42,8 @@ enum RunCommand: AgoraCommand {
         let options = RunOptions(
             outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
             limit: try arguments.int("--limit", range: 1...Int.max),
-            concurrency: try arguments.int("--concurrency", range: 1...4096))
+            concurrency: try arguments.int("--concurrency", range: 1...4096),
+            deadline: try RunLaunch.deadline(arguments))
         return try await RunLaunch.run(
             file: scenarioFile, overrides: overrides, options: options, arguments: arguments, label: "agora run")
     }
@@ -64,7 +67,13 @@ enum RunLaunch {
             ? nil : try ConnectedModels.openCache(arguments.value("--cache") ?? ConnectedModels.defaultCachePath())
         return try ConnectedModels(
             defaultSpec: spec, modelName: arguments.value("--model-name"), cache: cache, replayOnly: replayOnly,
-            concurrency: concurrency)
+            concurrency: concurrency,
+            requestTimeout: try arguments.int("--timeout", range: 1...86_400).map(TimeInterval.init))
+    }
+
+    /// `--deadline SECONDS`.
+    static func deadline(_ arguments: ParsedArguments) throws -> Duration? {
+        try arguments.int("--deadline", range: 1...31_536_000).map { .seconds($0) }
     }
 
     /// Runs through the front door with a progress display; prints the summary; returns the exit code.
@@ -94,6 +103,9 @@ enum RunLaunch {
         }
         Console.out("run: \(summary.directory.path)")
         for file in summary.outputs { Console.out("wrote \(file.path)") }
+        if summary.deadlineReached {
+            Console.err("\(label): the --deadline passed; units not started then are left for --resume")
+        }
         Console.err(
             "\(label): \(summary.unitsDone) of \(summary.unitsTotal) units done, \(summary.unitsFailed) failed, \(summary.itemFailures) items failed"
                 + (summary.unitsPending > 0

@@ -92,6 +92,8 @@ enum TasksRunCommand: AgoraCommand {
             .option("--cache", "PATH", "The response cache file (model agents, users and the judge)."),
             .flag("--replay-only", "Answer only from the response cache; a miss stops the run (no model call)."),
             .flag("--no-cache", "Neither read nor write the response cache."),
+            .option("--timeout", "SECONDS", "The longest one model request may take (default 300 local, 120 remote)."),
+            .option("--deadline", "SECONDS", "Stop starting units after this long; what is done is kept (--resume)."),
             .flag("--json", "Print results.json instead of the table."),
         ],
         discussion: """
@@ -133,7 +135,8 @@ enum TasksRunCommand: AgoraCommand {
             file: file, document: document, overrides: overrides,
             options: RunOptions(
                 outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
-                concurrency: overrides["concurrency"]?.intValue.map(Int.init)),
+                concurrency: overrides["concurrency"]?.intValue.map(Int.init),
+                deadline: try RunLaunch.deadline(arguments)),
             arguments: arguments, label: "agora tasks run", printJSON: arguments.flag("--json"))
     }
 }

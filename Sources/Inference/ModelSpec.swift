@@ -119,14 +119,30 @@ public final class ConnectedModel: Sendable {
         self.server = server
     }
 
+    /// The longest one request to the local model may take by default: a tiny model on two cores
+    /// answers a short structured request in seconds, but a long generation can take minutes.
+    public static let localRequestTimeout: TimeInterval = 300
+    /// The longest one request to a remote endpoint may take by default (`--timeout` changes it): a
+    /// server that accepts the connection and never answers costs two minutes an attempt, not ten.
+    public static let remoteRequestTimeout: TimeInterval = 120
+
     /// Connects to the model a spec names, starting (and if needed building) the local server.
+    ///
+    /// - Parameter requestTimeout: the longest one request may take; `nil`: ``localRequestTimeout``
+    ///   for `local`, ``remoteRequestTimeout`` otherwise.
     public static func connect(
         _ spec: ModelSpec,
         concurrency: Int? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         retry: RetryPolicy = .standard,
-        requestTimeout: TimeInterval = 600
+        requestTimeout given: TimeInterval? = nil
     ) async throws(InferenceError) -> ConnectedModel {
+        let requestTimeout: TimeInterval
+        if case .local = spec {
+            requestTimeout = given ?? localRequestTimeout
+        } else {
+            requestTimeout = given ?? remoteRequestTimeout
+        }
         switch spec {
         case .local:
             let server = try await LocalModelServer.start(LocalModel(environment: environment))

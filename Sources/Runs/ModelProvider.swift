@@ -55,6 +55,7 @@ public final class ConnectedModels: ModelProvider {
     private let defaultSpec: String
     private let modelName: String?
     private let concurrency: Int?
+    private let requestTimeout: TimeInterval?
     private let ledger = Ledger()
     private let state = Mutex<(models: [(String, any LanguageModel)], connected: [ConnectedModel])>(([], []))
 
@@ -67,9 +68,11 @@ public final class ConnectedModels: ModelProvider {
     ///   - replayOnly: answer only from the cache; a miss stops the run, and the local server is
     ///     never started.
     ///   - concurrency: requests in flight per endpoint (`nil`: the endpoint's default).
+    ///   - requestTimeout: the longest one request may take (`--timeout`; `nil`: the endpoint's
+    ///     default, ``ConnectedModel/localRequestTimeout`` or ``ConnectedModel/remoteRequestTimeout``).
     public init(
         defaultSpec: String = "local", modelName: String? = nil, cache: ResponseCache?, replayOnly: Bool = false,
-        concurrency: Int? = nil
+        concurrency: Int? = nil, requestTimeout: TimeInterval? = nil
     ) throws(RunError) {
         if replayOnly, cache == nil {
             throw RunError(.invalidInput, "--replay-only needs the cache; drop --no-cache")
@@ -79,6 +82,7 @@ public final class ConnectedModels: ModelProvider {
         self.cache = cache
         self.mode = replayOnly ? .replayOnly : (cache == nil ? .off : .readWrite)
         self.concurrency = concurrency
+        self.requestTimeout = requestTimeout
     }
 
     /// Checks a spec without connecting (a typo fails before anything starts).
@@ -100,7 +104,8 @@ public final class ConnectedModels: ModelProvider {
         if mode == .replayOnly, case .local = parsed {
             base = UnreachableModel(identifier: LocalModel.identifier)  // replay never starts the local server
         } else {
-            let connected = try await ConnectedModel.connect(parsed, concurrency: concurrency)
+            let connected = try await ConnectedModel.connect(
+                parsed, concurrency: concurrency, requestTimeout: requestTimeout)
             state.withLock { $0.connected.append(connected) }
             base = connected.client
         }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Storage
+import Synchronization
 
 /// How a run is run (the engine's flags, as a value).
 public struct RunOptions: Sendable {
@@ -11,13 +12,19 @@ public struct RunOptions: Sendable {
     public var limit: Int?
     /// Units in flight at once (`--concurrency`; `nil`: the kind's default, else 1).
     public var concurrency: Int?
+    /// How long the run may start units (`--deadline`): past it no new unit starts, the units in
+    /// flight finish and are committed, and the rest stay pending for `--resume`.
+    public var deadline: Duration?
 
     /// Creates options.
-    public init(outDirectory: URL, resume: URL? = nil, limit: Int? = nil, concurrency: Int? = nil) {
+    public init(
+        outDirectory: URL, resume: URL? = nil, limit: Int? = nil, concurrency: Int? = nil, deadline: Duration? = nil
+    ) {
         self.outDirectory = outDirectory
         self.resume = resume
         self.limit = limit
         self.concurrency = concurrency
+        self.deadline = deadline
     }
 }
 
@@ -41,12 +48,14 @@ public struct RunSummary: Sendable {
     public var results: JSONValue
     /// The kind's summary lines (a results table), for stdout.
     public var lines: [String]
+    /// Whether `--deadline` left units unstarted.
+    public var deadlineReached = false
 
     /// Units neither done nor failed (left by `--limit`, or by an interruption).
     public var unitsPending: Int { unitsTotal - unitsDone - unitsFailed }
 
-    /// Whether anything failed (`agora` exits 1).
-    public var hasFailures: Bool { unitsFailed > 0 || itemFailures > 0 }
+    /// Whether anything failed, or the deadline left units unstarted (`agora` exits 1).
+    public var hasFailures: Bool { unitsFailed > 0 || itemFailures > 0 || deadlineReached }
 }
 
 /// The run engine: creates or reopens the run store, runs the pending units of a ``RunKind`` in one
@@ -166,9 +175,18 @@ public enum RunEngine {
         // Each child returns its outcome and the engine commits it (one transaction per unit) after
         // topping the window up, so commits never hold a unit's slot.
         let width = options.concurrency ?? kind.defaultConcurrency ?? 1
-        try await TaskWindow.run(count: todo.count, width: width) { i in
-            try await kind.run(todo[i], context: context)
-        } receive: { i, outcome in
+        let clock = ContinuousClock()
+        let end = options.deadline.map { clock.now + $0 }
+        let skipped = Mutex(0)
+        try await TaskWindow.run(count: todo.count, width: width) { i -> UnitOutcome? in
+            // Past the deadline no unit starts; the ones already running finish.
+            if let end, clock.now >= end {
+                skipped.withLock { $0 += 1 }
+                return nil
+            }
+            return try await kind.run(todo[i], context: context)
+        } receive: { i, result in
+            guard let outcome = result else { return }
             try await store.commit(outcome)
             let record = UnitRecord(
                 spec: todo[i], status: outcome.status, result: outcome.result, error: outcome.error, commits: 0)
@@ -186,7 +204,8 @@ public enum RunEngine {
             unitsDone: data.units.filter { $0.status == .done }.count,
             unitsFailed: data.units.filter { $0.status == .failed }.count,
             itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
-            results: results, lines: kind.summaryLines(data, results: results))
+            results: results, lines: kind.summaryLines(data, results: results),
+            deadlineReached: skipped.withLock { $0 } > 0)
     }
 
     /// Writes the kind's outputs into `directory` (each atomically); returns the files in order.
