@@ -57,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "ToolTasks",
-            dependencies: ["Runs", "Scenarios", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
+            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
             swiftSettings: strict
         ),
         .target(

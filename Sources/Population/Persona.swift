@@ -1,10 +1,19 @@
 import Foundation
 public import Storage
 
-/// One synthetic person: its attributes, canonical hash and optional narrative (one JSONL line).
+/// One person: the one person type of Agora.
+///
+/// The population factory writes one per JSONL line (attributes, canonical hash, provenance and an
+/// optional narrative); a scenario may write one inline (`{"id", "name"?, "attributes", "narrative"?}`);
+/// a run store keeps that short form (``participantJSON``). ``init(json:file:path:defaultSlot:)`` reads
+/// both forms. Every role renders it into its prompt the same way (``promptText``); a role with its
+/// own needs transforms the persona first (a tool-task user makes it task-safe), never the renderer.
 public struct Persona: Sendable, Hashable {
-    /// The persona id (`p000042` for slot 42).
+    /// The persona id (`p000042` for slot 42; letters, digits, `_`, `.` and `-`).
     public var id: String
+    /// The display name given explicitly (an inline scenario persona, a run store's copy); `nil` for
+    /// factory personas, whose name, if any, is the `name` attribute. See ``displayName``.
+    public var name: String?
     /// The slot index (0-based) in the population.
     public var slot: Int
     /// The attempt that produced this persona (0 for the first).
@@ -26,10 +35,12 @@ public struct Persona: Sendable, Hashable {
 
     /// Creates a persona.
     public init(
-        id: String, slot: Int, attempt: Int = 0, cell: String = "", attributes: JSONObject, hash: String? = nil,
-        warnings: [String] = [], rejects: [String] = [], narrative: String? = nil, narrativeError: String? = nil
+        id: String, name: String? = nil, slot: Int, attempt: Int = 0, cell: String = "", attributes: JSONObject,
+        hash: String? = nil, warnings: [String] = [], rejects: [String] = [], narrative: String? = nil,
+        narrativeError: String? = nil
     ) {
         self.id = id
+        self.name = name
         self.slot = slot
         self.attempt = attempt
         self.cell = cell
@@ -41,17 +52,29 @@ public struct Persona: Sendable, Hashable {
         self.narrativeError = narrativeError
     }
 
+    /// Creates a persona that no factory slot produced (an inline scenario persona, a role written in
+    /// code): slot 0, first attempt, no cell; the hash is computed from `attributes`.
+    public init(id: String, name: String? = nil, attributes: JSONObject = JSONObject(), narrative: String? = nil) {
+        self.init(id: id, name: name, slot: 0, attributes: attributes, narrative: narrative)
+    }
+
+    /// The name the persona is called by in transcripts and prompts: ``name``, else the `name`
+    /// attribute, else the id.
+    public var displayName: String { name ?? attributes["name"]?.stringValue ?? id }
+
     /// The id of slot `slot`.
     public static func id(slot: Int) -> String {
         let digits = String(slot)
         return "p" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
-    /// The JSON object of this persona with a stable key order: id, slot, attempt, cell, attributes, hash,
-    /// warnings, rejects, narrative, narrativeError (the last four only when present).
+    /// The JSON object of this persona (the population JSONL form) with a stable key order: id, name,
+    /// slot, attempt, cell, attributes, hash, warnings, rejects, narrative, narrativeError (name and the
+    /// last four only when present).
     public var json: JSONValue {
         var object = JSONObject()
         object["id"] = .string(id)
+        if let name { object["name"] = .string(name) }
         object["slot"] = .integer(Int64(slot))
         object["attempt"] = .integer(Int64(attempt))
         object["cell"] = .string(cell)
@@ -66,42 +89,6 @@ public struct Persona: Sendable, Hashable {
 
     /// One JSONL line (no newline).
     public var jsonLine: String { json.serialized() }
-
-    /// Parses one JSONL line.
-    public init(jsonLine line: String, file: String? = nil, lineNumber: Int? = nil) throws(PopulationError) {
-        let location = lineNumber.map { "line \($0)" }
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(line)
-        } catch {
-            throw PopulationError(.invalidPersona, "not valid JSON: \(error)", file: file, path: location)
-        }
-        guard let object = json.objectValue, let attributes = object["attributes"]?.objectValue else {
-            throw PopulationError(
-                .invalidPersona, "a persona line needs an 'attributes' object", file: file, path: location)
-        }
-        let slot = Int(object["slot"]?.intValue ?? Int64(lineNumber.map { $0 - 1 } ?? 0))
-        self.init(
-            id: object["id"]?.stringValue ?? Persona.id(slot: slot), slot: slot,
-            attempt: Int(object["attempt"]?.intValue ?? 0), cell: object["cell"]?.stringValue ?? "",
-            attributes: attributes, hash: object["hash"]?.stringValue,
-            warnings: object["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            rejects: object["rejects"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            narrative: object["narrative"]?.stringValue, narrativeError: object["narrativeError"]?.stringValue)
-    }
-
-    /// Reads a persona JSONL file.
-    public static func readJSONL(file: String) throws(PopulationError) -> [Persona] {
-        let text = try DataFiles.read(file, code: .invalidPersona)
-        var personas: [Persona] = []
-        var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            number += 1
-            if line.allSatisfy({ $0.isWhitespace }) { continue }
-            personas.append(try Persona(jsonLine: String(line), file: file, lineNumber: number))
-        }
-        return personas
-    }
 
     /// Writes personas as JSONL, one per line in the given order.
     public static func writeJSONL(_ personas: [Persona], file: String) throws(PopulationError) {

@@ -1,6 +1,7 @@
 import Agents
 import Inference
 import Memory
+import Population
 import Runs
 import Storage
 import Worlds
@@ -26,7 +27,7 @@ struct ConversationUnit {
         return ParticipantID(unchecked: raw.isEmpty ? "x" : raw)
     }
 
-    func agent(_ persona: ScenarioPersona, role: ParticipantRole, instructions: String, model: any LanguageModel)
+    func agent(_ persona: Persona, role: ParticipantRole, instructions: String, model: any LanguageModel)
         -> Agent
     {
         var settings = AgentSettings(
@@ -40,16 +41,14 @@ struct ConversationUnit {
         }
         return Agent(
             id: Self.participantID(persona.id),
-            profile: AgentProfile(
-                personaID: persona.id, displayName: persona.name, narrative: persona.narrative,
-                attributes: persona.attributes),
+            profile: AgentProfile(persona),
             role: role, instructions: instructions, model: model, memory: tree, settings: settings)
     }
 
     /// The PersonaTree seed of a persona: its name, then its attributes in file order (values as
     /// text), and its narrative.
-    static func seed(_ persona: ScenarioPersona) -> PersonaSeed {
-        var attributes = [PersonaSeed.Attribute(name: "name", value: persona.name)]
+    static func seed(_ persona: Persona) -> PersonaSeed {
+        var attributes = [PersonaSeed.Attribute(name: "name", value: persona.displayName)]
         for (key, value) in persona.attributes {
             let text = value.stringValue ?? (value.isNull ? "" : CanonicalJSON.string(value))
             attributes.append(PersonaSeed.Attribute(name: key, value: text))

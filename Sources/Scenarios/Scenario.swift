@@ -1,6 +1,7 @@
 public import Agents
 public import Memory
-public import Runs
+public import Population
+import Runs
 public import Storage
 import Worlds
 
@@ -63,69 +64,13 @@ public struct PopulationSource: Sendable, Hashable {
 
     /// The people from a file, if any.
     public var base: Base?
-    /// Personas written in the scenario.
-    public var inline: [ScenarioPersona]
+    /// Personas written in the scenario (the short form, `{"id", "name"?, "attributes", "narrative"?}`).
+    public var inline: [Persona]
 
     /// Creates a source.
-    public init(base: Base?, inline: [ScenarioPersona] = []) {
+    public init(base: Base?, inline: [Persona] = []) {
         self.base = base
         self.inline = inline
-    }
-}
-
-/// One person taking part: an id, attributes in file order, and an optional narrative.
-public struct ScenarioPersona: Sendable, Hashable {
-    /// The persona id (`p000042`, or any `[A-Za-z0-9_.-]+` id in inline personas).
-    public var id: String
-    /// The name used in transcripts; the `name` attribute, else the id.
-    public var name: String
-    /// Attribute values by id, in file order.
-    public var attributes: JSONObject
-    /// A narrative, if any.
-    public var narrative: String?
-
-    /// Creates a persona.
-    public init(id: String, name: String? = nil, attributes: JSONObject, narrative: String? = nil) {
-        self.id = id
-        self.name = name ?? attributes["name"]?.stringValue ?? id
-        self.attributes = attributes
-        self.narrative = narrative
-    }
-
-    /// The persona as one JSON object: `id`, `name`, `attributes`, `narrative`? (stable key order).
-    public var json: JSONValue {
-        var object = JSONObject([("id", .string(id)), ("name", .string(name)), ("attributes", .object(attributes))])
-        if let narrative { object["narrative"] = .string(narrative) }
-        return .object(object)
-    }
-
-    /// Reads a persona from a JSON object (`Population`'s JSONL line format, or an inline persona).
-    public init(json: JSONValue, file: String?, path: String) throws(RunError) {
-        let reader = try JSONReader(json, file: file, path: path)
-        let id = try reader.nonEmptyString("id")
-        guard id.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) else {
-            throw reader.fail("id", "\"\(id)\" has characters other than letters, digits, _ . -")
-        }
-        let attributes = reader.has("attributes") ? try reader.reader("attributes").object : JSONObject()
-        self.init(
-            id: id, name: try reader.optionalString("name"), attributes: attributes,
-            narrative: try reader.optionalString("narrative"))
-    }
-
-    /// The persona as a system prompt: who to be, the narrative, then the attributes.
-    public var promptDescription: String {
-        var lines = ["You are \(name)."]
-        if let narrative, !narrative.isEmpty { lines.append(narrative) }
-        let facts = attributes.compactMap { key, value -> String? in
-            if key == "name" { return nil }
-            let text = value.stringValue ?? CanonicalJSON.string(value)
-            return "- \(key): \(text)"
-        }
-        if !facts.isEmpty {
-            lines.append("About you:")
-            lines += facts
-        }
-        return lines.joined(separator: "\n")
     }
 }
 

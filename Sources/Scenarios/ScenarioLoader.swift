@@ -1,6 +1,7 @@
 import Agents
 import Foundation
 import Memory
+import Population
 public import Runs
 public import Storage
 import Worlds
@@ -195,11 +196,15 @@ extension Scenario {
             }
             return path
         }
-        var personas: [ScenarioPersona] = []
+        var personas: [Persona] = []
         if reader.has("inline") {
             for (index, item) in try reader.array("inline").enumerated() {
-                let persona = try ScenarioPersona(
-                    json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
+                let persona: Persona
+                do {
+                    persona = try Persona(json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
+                } catch {
+                    throw RunError(error)
+                }
                 if personas.contains(where: { $0.id == persona.id }) {
                     throw RunError(
                         .invalidInput, "duplicate persona id \"\(persona.id)\"; ids must be unique", file: reader.file,

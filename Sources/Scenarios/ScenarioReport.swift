@@ -1,4 +1,5 @@
 import Foundation
+import Population
 import Runs
 import Storage
 
@@ -9,17 +10,20 @@ struct ScenarioRunData: Sendable {
     /// The scenario.
     let scenario: Scenario
     /// The personas, in population order.
-    let personas: [ScenarioPersona]
+    let personas: [Persona]
     /// Persona positions by id (lookups only).
     private let index: [String: Int]
 
     init(_ run: RunData, scenario: Scenario) throws {
         self.run = run
         self.scenario = scenario
-        var personas: [ScenarioPersona] = []
+        var personas: [Persona] = []
         for (position, stored) in run.personas.enumerated() {
-            personas.append(
-                try ScenarioPersona(json: stored.json, file: run.manifest.runID, path: "personas[\(position)]"))
+            do {
+                personas.append(try Persona(json: stored.json, file: run.manifest.runID, path: "personas[\(position)]"))
+            } catch {
+                throw RunError(error, code: .runStore)
+            }
         }
         self.personas = personas
         var index: [String: Int] = [:]
@@ -32,7 +36,7 @@ struct ScenarioRunData: Sendable {
     var doneUnits: [UnitRecord] { run.doneUnits }
     var events: [Int: [RunEvent]] { run.events }
 
-    func persona(_ id: String) -> ScenarioPersona? { index[id].map { personas[$0] } }
+    func persona(_ id: String) -> Persona? { index[id].map { personas[$0] } }
 }
 
 /// The outputs of survey, interview, focus-group and brainstorm runs: `transcripts.jsonl`,

@@ -1,13 +1,8 @@
 import Foundation
 public import Inference
-import Population
+public import Population
 public import Runs
 public import Storage
-
-/// Turns a `POPULATION.json` into personas (the Population module's factory; injected so tests can
-/// replace how populations are generated).
-public typealias PopulationGenerator =
-    @Sendable (_ specPath: String, _ count: Int?, _ seed: UInt64?) async throws -> [ScenarioPersona]
 
 /// The run kinds of scenario files: `survey`, `interview`, `focus-group` and `brainstorm`.
 public struct ScenarioRunKind: RunKind {
@@ -23,7 +18,7 @@ public struct ScenarioRunKind: RunKind {
     /// Creates the kind.
     public init(
         _ scenario: Scenario, model: (any LanguageModel)?, seed: UInt64? = nil,
-        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory
+        populationGenerator: PopulationGenerator? = PersonaFactory.generator
     ) {
         self.scenario = scenario
         self.model = model
@@ -46,7 +41,7 @@ public struct ScenarioRunKind: RunKind {
     public func plan() async throws -> RunPlan {
         let personas = try await ScenarioRunner.resolvePopulation(scenario, generator: populationGenerator)
         let units = try ScenarioRunner.buildUnits(scenario, personas: personas)
-        return RunPlan(personas: personas.map { StoredPersona(id: $0.id, json: $0.json) }, units: units)
+        return RunPlan(personas: personas.map { StoredPersona(id: $0.id, json: $0.participantJSON) }, units: units)
     }
 
     /// Runs one respondent or session.
@@ -110,7 +105,7 @@ public enum ScenarioRunner {
     /// convenience for callers that hold a parsed scenario and one model (tests, the benchmarks).
     public static func run(
         scenario: Scenario, model: any LanguageModel, options: RunOptions, seed: UInt64? = nil,
-        populationGenerator: PopulationGenerator? = ScenarioRunner.populationFactory, monitor: RunMonitor = RunMonitor()
+        populationGenerator: PopulationGenerator? = PersonaFactory.generator, monitor: RunMonitor = RunMonitor()
     ) async throws -> RunSummary {
         let kind = ScenarioRunKind(scenario, model: model, seed: seed, populationGenerator: populationGenerator)
         if let resume = options.resume {
@@ -121,24 +116,21 @@ public enum ScenarioRunner {
         return try await RunEngine.start(kind, options: options, monitor: monitor)
     }
 
-    /// Population's persona factory: loads the `POPULATION.json`, generates `count` personas with
-    /// exact quotas from `seed` (the spec's own when `nil`), in slot order.
-    public static let populationFactory: PopulationGenerator = { path, count, seed in
-        let spec = try PopulationSpec.load(file: path)
-        let (personas, _) = try await PersonaFactory.personas(spec: spec, count: count, seed: seed)
-        return personas.map { ScenarioPersona(id: $0.id, attributes: $0.attributes, narrative: $0.narrative) }
-    }
-
     /// The people of a scenario, in population order.
     public static func resolvePopulation(_ scenario: Scenario, generator: PopulationGenerator?) async throws
-        -> [ScenarioPersona]
+        -> [Persona]
     {
-        var personas: [ScenarioPersona] = []
+        var personas: [Persona] = []
         switch scenario.population.base {
         case nil:
             break
         case .personas(let path):
-            personas = try readPersonas(file: path)
+            do {
+                personas = try Persona.readJSONL(file: path)
+            } catch {
+                throw RunError(error)
+            }
+            guard !personas.isEmpty else { throw RunError(.invalidInput, "the persona file is empty", file: path) }
         case .spec(let path, let count, let seed):
             guard let generator else {
                 throw RunError(
@@ -163,38 +155,8 @@ public enum ScenarioRunner {
         return personas
     }
 
-    /// Reads a persona JSONL file (Population's format: `id`, `attributes`, `narrative`? a line).
-    public static func readPersonas(file: String) throws(RunError) -> [ScenarioPersona] {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw RunError(.io, "cannot read the persona file", file: file, underlying: error)
-        }
-        var personas: [ScenarioPersona] = []
-        var seen = Set<String>()
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy(\.isWhitespace) { continue }
-            let value: JSONValue
-            do {
-                value = try JSONValue.parse(String(line))
-            } catch {
-                throw RunError(
-                    .invalidInput, "not valid JSON: \(error.message)", file: file, path: "line \(number + 1)")
-            }
-            let persona = try ScenarioPersona(json: value, file: file, path: "line \(number + 1)")
-            guard seen.insert(persona.id).inserted else {
-                throw RunError(
-                    .invalidInput, "duplicate persona id \"\(persona.id)\"", file: file, path: "line \(number + 1)")
-            }
-            personas.append(persona)
-        }
-        guard !personas.isEmpty else { throw RunError(.invalidInput, "the persona file is empty", file: file) }
-        return personas
-    }
-
     /// The units of a scenario: one per respondent (survey, interview) or per session.
-    package static func buildUnits(_ scenario: Scenario, personas: [ScenarioPersona]) throws(RunError) -> [UnitSpec] {
+    package static func buildUnits(_ scenario: Scenario, personas: [Persona]) throws(RunError) -> [UnitSpec] {
         switch scenario.kind {
         case .survey, .interview:
             let interviewer = scenario.interview?.interviewerPersona
@@ -224,6 +186,14 @@ public enum ScenarioRunner {
 
 }
 
+extension RunError {
+    /// A Population error (a persona that does not decode) as a run error: same message, file and
+    /// path; the Population error underneath.
+    init(_ error: PopulationError, code: Code = .invalidInput) {
+        self.init(code, error.message, file: error.file, path: error.path, underlying: error)
+    }
+}
+
 /// What every unit of a scenario run shares (immutable).
 struct ScenarioUnitContext: Sendable {
     let scenario: Scenario
@@ -231,11 +201,15 @@ struct ScenarioUnitContext: Sendable {
 
     var seed: UInt64 { run.seed }
 
-    func persona(_ id: String) throws(RunError) -> ScenarioPersona {
+    func persona(_ id: String) throws(RunError) -> Persona {
         guard let stored = run.persona(id) else {
             throw RunError(.runStore, "the run has no persona \"\(id)\"")
         }
-        return try ScenarioPersona(json: stored.json, file: nil, path: "personas[\(id)]")
+        do {
+            return try Persona(json: stored.json, path: "personas[\(id)]")
+        } catch {
+            throw RunError(error, code: .runStore)
+        }
     }
     /// Runs one unit. Errors that make the whole run pointless (endpoint unusable, replay-only cache
     /// miss, cancellation) are thrown; anything else marks the unit failed.

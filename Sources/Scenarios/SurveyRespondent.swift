@@ -1,5 +1,6 @@
 import Inference
 import Memory
+import Population
 import Runs
 import Storage
 
@@ -9,12 +10,19 @@ import Storage
 struct SurveyRespondent {
     let scenario: Scenario
     let survey: SurveySpec
-    let persona: ScenarioPersona
+    let persona: Persona
     /// The run seed.
     let seed: UInt64
 
     static let interviewerID = "survey"
     static let interviewerName = "Survey"
+
+    /// The system message of every item: who the respondent is (`You are NAME.`), the persona block
+    /// (`Persona.promptText`, the one renderer agents use too), then the survey's instructions.
+    static func systemPrompt(persona: Persona, instructions: String) -> String {
+        ["You are \(persona.displayName).", persona.promptText, "You are taking part in a survey. " + instructions]
+            .filter { !$0.isEmpty }.joined(separator: "\n\n")
+    }
 
     /// The options of `item` in the order this respondent sees them.
     func shownOptions(_ item: SurveyItem) -> [String] {
@@ -31,8 +39,8 @@ struct SurveyRespondent {
         var answers = JSONObject()
         var failures: [JSONValue] = []
         var confused = 0
-        let system = persona.promptDescription + "\n\nYou are taking part in a survey. " + survey.instructions
-        let sanitizer = OutputSanitizer(selfName: persona.name, otherNames: [Self.interviewerName])
+        let system = Self.systemPrompt(persona: persona, instructions: survey.instructions)
+        let sanitizer = OutputSanitizer(selfName: persona.displayName, otherNames: [Self.interviewerName])
         let generator = StructuredGenerator(model: model)
         if let context = survey.context {
             events.append(
@@ -78,7 +86,7 @@ struct SurveyRespondent {
                 data["attempts"] = .integer(Int64(result.attempts))
                 events.append(
                     RunEvent(
-                        seq: events.count, kind: "answer", speaker: persona.id, speakerName: persona.name,
+                        seq: events.count, kind: "answer", speaker: persona.id, speakerName: persona.displayName,
                         content: SurveyItem.text(of: value), data: .object(data)))
             } catch let error as InferenceError where error.code == .invalidStructuredOutput {
                 answers[item.id] = .null
@@ -87,7 +95,8 @@ struct SurveyRespondent {
                 data["failed"] = .string(reason)
                 events.append(
                     RunEvent(
-                        seq: events.count, kind: "answer", speaker: persona.id, speakerName: persona.name, content: "",
+                        seq: events.count, kind: "answer", speaker: persona.id, speakerName: persona.displayName,
+                        content: "",
                         data: .object(data)))
             }
         }

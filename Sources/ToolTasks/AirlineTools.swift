@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 import Storage
 
 /// The 14 tools of tau2's airline domain, ported to Swift over the imported document tables

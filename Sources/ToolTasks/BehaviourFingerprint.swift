@@ -1,6 +1,5 @@
 import Foundation
 import Runs
-import Scenarios
 
 /// Deterministic behavioural features of a simulated (or human) user's turns, grouped D1–D4 after PPol's
 /// regex features: D1 length, D2 affect, D3 information, D4 style. Alignment (Dice) and coverage

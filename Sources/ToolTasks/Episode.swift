@@ -1,7 +1,6 @@
 public import Inference
 public import Memory
 import Runs
-import Scenarios
 public import Storage
 
 /// How an episode ended (spec §10.7).

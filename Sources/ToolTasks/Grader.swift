@@ -1,7 +1,6 @@
 import Foundation
 import Inference
 import Runs
-import Scenarios
 public import Storage
 
 /// The graded result of one episode (spec §10.8).

@@ -1,6 +1,5 @@
 public import Inference
 import Runs
-import Scenarios
 public import Storage
 
 /// Decides whether an episode meets one natural-language assertion of a task (spec §10.8 NL_ASSERTION).

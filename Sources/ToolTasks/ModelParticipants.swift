@@ -1,8 +1,8 @@
 public import Foundation
 public import Inference
 public import Memory
+public import Population
 import Runs
-import Scenarios
 public import Storage
 
 /// The agent under test backed by a language model: the policy is the system prompt, the tools are
@@ -57,12 +57,12 @@ public struct LLMUser: UserSimulator {
     public var temperature: Double?
     /// The answer length cap.
     public var maxTokens: Int?
-    /// A full population persona this user carries (the `<persona>` block), if any.
-    public var population: UserPersona?
+    /// A full population persona this user carries (the `<persona>` block, made task-safe), if any.
+    public var population: Persona?
 
     /// Creates the user.
     public init(
-        model: any LanguageModel, temperature: Double? = 0, maxTokens: Int? = 200, population: UserPersona? = nil
+        model: any LanguageModel, temperature: Double? = 0, maxTokens: Int? = 200, population: Persona? = nil
     ) {
         self.model = model
         self.temperature = temperature
@@ -94,10 +94,10 @@ public struct LLMUser: UserSimulator {
 
     /// The system prompt: guidelines, `<scenario>` block (verbatim, the same with or without a persona), then
     /// the `<persona>` block of a population persona and the `<behaviour>` block of a persona policy, if any.
-    public static func systemPrompt(task: ToolTask, persona: PersonaPolicy?, population: UserPersona? = nil) -> String {
+    public static func systemPrompt(task: ToolTask, persona: PersonaPolicy?, population: Persona? = nil) -> String {
         var text = guidelines + "\n\n<scenario>\n" + task.scenario.rendered + "\n</scenario>"
-        if let population, !population.text.isEmpty {
-            text += "\n\n<persona>\n" + personaPreamble + "\n" + population.text + "\n</persona>"
+        if let block = population?.taskSafe().promptText, !block.isEmpty {
+            text += "\n\n<persona>\n" + personaPreamble + "\n" + block + "\n</persona>"
         }
         if let persona, !persona.text.isEmpty {
             text +=

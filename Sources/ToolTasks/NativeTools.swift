@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 import Storage
 
 /// The registry of native (Swift) tools and assertions, by name (`airline.book_reservation`, `builtin.calculate`).

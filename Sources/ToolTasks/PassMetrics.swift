@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 public import Storage
 
 /// One graded trial, as metrics see it.

@@ -1,5 +1,4 @@
 public import Runs
-import Scenarios
 public import Storage
 
 /// One behavioural axis of simulated users (`verbosity`, `patience`, …) with a playbook line per level.

@@ -1,6 +1,5 @@
 import Foundation
 import Runs
-import Scenarios
 public import Storage
 
 /// Runs ``SQLToolTemplate``s: named `:arguments` are bound as parameters, never spliced into SQL text.

@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 import Storage
 
 /// Replays a task's gold actions, one call per message, then says `x_gold_messages` (or the joined

@@ -1,6 +1,5 @@
 import Foundation
 import Runs
-import Scenarios
 
 /// A deterministic user for tests and gold replays (spec §10.6): rules, slot filling from `known_info`,
 /// a stop pattern, and an idle reply before `###STOP###`. A persona policy changes its style only

@@ -1,6 +1,5 @@
 import Foundation
 import Runs
-import Scenarios
 public import Storage
 
 /// A table whose rows belong to the graded state, with the columns that identify a row.

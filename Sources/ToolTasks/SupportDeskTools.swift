@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 import Storage
 
 /// Native parts of Agora's support-desk domain (most of its tools are SQL templates).

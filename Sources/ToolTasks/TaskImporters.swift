@@ -1,6 +1,5 @@
 public import Foundation
 import Runs
-import Scenarios
 public import Storage
 
 /// Importers for tau2 tasks and domains and for tau-bench v1 tasks (spec §10.5). Pure functions except

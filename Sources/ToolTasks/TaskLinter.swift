@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 import Storage
 
 /// One problem the task linter found.

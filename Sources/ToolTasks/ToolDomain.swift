@@ -1,6 +1,5 @@
 public import Foundation
 public import Runs
-import Scenarios
 public import Storage
 import Synchronization
 

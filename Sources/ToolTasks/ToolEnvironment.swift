@@ -1,7 +1,6 @@
 import Foundation
 import Inference
 public import Runs
-import Scenarios
 public import Storage
 import Synchronization
 

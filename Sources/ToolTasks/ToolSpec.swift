@@ -1,5 +1,4 @@
 import Runs
-import Scenarios
 public import Storage
 
 /// What a tool does to the state (spec §10.4).

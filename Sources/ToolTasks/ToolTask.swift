@@ -1,5 +1,4 @@
 public import Runs
-import Scenarios
 public import Storage
 
 /// A component of a task's reward (spec §10.8).

@@ -1,6 +1,5 @@
 import Foundation
 import Runs
-import Scenarios
 import Storage
 
 /// The outputs of a tool-task run (`agora tasks run`, `agora run` of a `kind: "tool-tasks"`

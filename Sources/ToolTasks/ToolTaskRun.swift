@@ -1,7 +1,7 @@
 public import Foundation
 public import Inference
+import Population
 public import Runs
-import Scenarios
 public import Storage
 
 /// Which agent a tool-task run tests.
@@ -70,7 +70,7 @@ public struct ToolTaskRunConfig: Sendable {
     public var sourceFile: String?
     /// A model that judges NL assertions (spec §10.8); `nil`: they are reported as needing a judge.
     public var judge: (any LanguageModel)?
-    /// Population personas the LLM users carry (spec §10.6), assigned by ``UserPersona/assignment(pairs:population:seed:)``.
+    /// Population personas the LLM users carry (spec §10.6), assigned by ``ToolTaskPopulation/assignment(pairs:population:seed:)``.
     public var population: ToolTaskPopulation?
     /// Persona attributes to break results down by (`age_band`), besides the persona-policy levels.
     public var splitBy: [String]
@@ -183,7 +183,7 @@ public struct ToolTaskRunKind: RunKind {
     /// One unit per (task, persona policy, trial); population personas assigned by a seeded, balanced permutation.
     public func plan() async throws -> RunPlan {
         let people = try await config.population?.resolve() ?? []
-        let assigned = UserPersona.assignment(pairs: people.count, population: people.count, seed: config.seed)
+        let assigned = ToolTaskPopulation.assignment(pairs: people.count, population: people.count, seed: config.seed)
         var pairs = 0
         var units: [UnitSpec] = []
         for task in tasks {
@@ -209,7 +209,7 @@ public struct ToolTaskRunKind: RunKind {
                             } ?? .null
                         ),
                     ])
-                    if let person { input["population"] = person.json }
+                    if let person { input["population"] = person.participantJSON }
                     let id =
                         "\(task.id)/\(persona?.id ?? "default")/" + (person.map { $0.id + "/" } ?? "") + "t\(trial)"
                     units.append(UnitSpec(index: units.count, id: id, kind: "tool-task", input: .object(input)))
@@ -218,7 +218,9 @@ public struct ToolTaskRunKind: RunKind {
         }
         let stored =
             sampled.map { StoredPersona(id: $0.id, json: ToolTaskRunner.personaJSON($0)) }
-            + people.filter { p in !sampled.contains { $0.id == p.id } }.map { StoredPersona(id: $0.id, json: $0.json) }
+            + people.filter { p in !sampled.contains { $0.id == p.id } }.map {
+                StoredPersona(id: $0.id, json: $0.participantJSON)
+            }
         return RunPlan(personas: stored, units: units)
     }
 
@@ -287,7 +289,7 @@ public enum ToolTaskRunner {
                 ?? library.policy(spec.input["persona"]?["levels"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
         let population = spec.input["population"].flatMap {
-            try? ScenarioPersona(json: $0, file: nil, path: "population")
+            try? Persona(json: $0, path: "population")
         }
         var recorded: [UnitModel] = []
         let agent: any ToolTaskAgent
@@ -306,7 +308,7 @@ public enum ToolTaskRunner {
         case .model(let m):
             let wrapped = context.recording(m)
             recorded.append(wrapped)
-            user = LLMUser(model: wrapped, population: population.map(UserPersona.init))
+            user = LLMUser(model: wrapped, population: population)
         }
         var judge: (any Judge)? = nil
         if let m = config.judge {

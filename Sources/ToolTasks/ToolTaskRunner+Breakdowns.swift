@@ -1,16 +1,22 @@
 import Foundation
+import Population
 import Runs
-import Scenarios
 public import Storage
 
 extension ToolTaskRunner {
     /// A trial result with the population persona its user carried: `userPersona` (the id) and
     /// `userAttributes` (the attributes as read). Unchanged without a persona.
-    static func withUserPersona(_ result: JSONValue, _ persona: ScenarioPersona?) -> JSONValue {
+    static func withUserPersona(_ result: JSONValue, _ persona: Persona?) -> JSONValue {
         guard let persona, case .object(var object) = result else { return result }
         object["userPersona"] = .string(persona.id)
         object["userAttributes"] = .object(persona.attributes)
         return .object(object)
+    }
+
+    /// The breakdown key of a persona attribute (`age_band=25-34`; `age_band=(none)` when missing).
+    public static func breakdownKey(_ attribute: String, in attributes: JSONObject) -> String {
+        let value = attributes[attribute].map { $0.stringValue ?? CanonicalJSON.string($0) } ?? "(none)"
+        return attribute + "=" + value
     }
 
     /// `results.json` with `summary.byPersonaAttribute` added when the run names attributes
@@ -32,7 +38,7 @@ extension ToolTaskRunner {
             records.append(
                 TrialRecord(
                     taskID: t["task"]?.stringValue ?? "", trial: Int(t["trial"]?.intValue ?? 0),
-                    personaLevels: attributes.map { UserPersona.breakdownKey($0, in: person) },
+                    personaLevels: attributes.map { breakdownKey($0, in: person) },
                     termination: EpisodeTermination(rawValue: t["termination"]?.stringValue ?? "") ?? .infraError,
                     reward: t["reward"]?.doubleValue ?? 0, needsJudge: t["eval"]?["needsJudge"]?.boolValue ?? false))
         }

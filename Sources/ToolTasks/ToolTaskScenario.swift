@@ -1,7 +1,7 @@
 import Foundation
 import Inference
+import Population
 public import Runs
-import Scenarios
 public import Storage
 
 /// Reads a tool-task scenario (`kind: "tool-tasks"`, docs/tool-tasks.md) — a scenario file, the
@@ -155,10 +155,13 @@ public enum ToolTaskKindLoader: RunKindLoader {
                 seed: value["seed"]?.intValue.map { UInt64(bitPattern: $0) })
         }
         if let inline = value["inline"]?.arrayValue {
-            var personas: [ScenarioPersona] = []
+            var personas: [Persona] = []
             for (index, item) in inline.enumerated() {
-                personas.append(
-                    try ScenarioPersona(json: item, file: setting.file, path: "$.population.inline[\(index)]"))
+                do {
+                    personas.append(try Persona(json: item, file: setting.file, path: "$.population.inline[\(index)]"))
+                } catch {
+                    throw RunError(error)
+                }
             }
             return .inline(personas)
         }

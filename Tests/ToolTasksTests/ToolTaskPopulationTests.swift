@@ -4,6 +4,7 @@ import Environments
 import Foundation
 import Inference
 import Memory
+import Population
 import Runs
 import Scenarios
 import Storage
@@ -14,7 +15,7 @@ import Worlds
 
 @Suite("Population personas as tool-task users (spec §10.6)")
 struct ToolTaskPopulationTests {
-    static let maria = ScenarioPersona(
+    static let maria = Persona(
         id: "p000001",
         attributes: JSONObject([
             ("name", "Maria Lopez"), ("age", 34), ("age_band", "25-34"), ("occupation", "nurse"),
@@ -26,27 +27,32 @@ struct ToolTaskPopulationTests {
 
     static let people = [
         maria,
-        ScenarioPersona(
+        Persona(
             id: "p2",
             attributes: JSONObject([("name", "Linda Schmidt"), ("age_band", "65+"), ("occupation", "retired teacher")])),
-        ScenarioPersona(
+        Persona(
             id: "p3",
             attributes: JSONObject([("name", "Aisha Rahman"), ("age_band", "25-34"), ("occupation", "developer")])),
     ]
 
     @Test("persona text is made task-safe: name replaced, ids, emails and long numbers removed, short numbers in words")
     func sanitised() {
-        let persona = UserPersona(Self.maria)
+        let persona = Self.maria.taskSafe()
         #expect(
             persona.narrative
                 == "The customer is a night-shift nurse in Phoenix who commutes twenty-five minutes by car; the customer's badge is and she was born in."
         )
-        #expect(persona.facts == ["age: thirty-four", "age band: twenty-five to thirty-four", "occupation: nurse"])
         #expect(
-            !persona.text.contains(where: \.isNumber) && !persona.text.contains("@") && !persona.text.contains("Maria"))
-        #expect(PersonaLibrary.lintText(persona.text).isEmpty)
+            persona.attributes
+                == JSONObject([
+                    ("age", "thirty-four"), ("age band", "twenty-five to thirty-four"), ("occupation", "nurse"),
+                ]))
+        #expect(persona.displayName == "the customer" && persona.id == Self.maria.id)
+        let text = persona.promptText
+        #expect(!text.contains(where: \.isNumber) && !text.contains("@") && !text.contains("Maria"))
+        #expect(PersonaLibrary.lintText(text).isEmpty)
         #expect(
-            UserPersona.sanitize("65+ and 105, id C1006, ORDER #12", names: [])
+            Persona.taskSafeText("65+ and 105, id C1006, ORDER #12", names: [])
                 == "sixty-five or more and one hundred and five, id, ORDER")
     }
 
@@ -54,7 +60,7 @@ struct ToolTaskPopulationTests {
     func promptBlocks() throws {
         let task = try #require(try SupportDesk.load().task("sd-004"))
         let policy = PersonaLibrary.standard.preset("impatient_guarded")
-        let persona = UserPersona(Self.maria)
+        let block = Self.maria.taskSafe().promptText
         func scenario(_ prompt: String) -> Substring? {
             guard let start = prompt.range(of: "<scenario>"), let end = prompt.range(of: "</scenario>") else {
                 return nil
@@ -63,14 +69,14 @@ struct ToolTaskPopulationTests {
         }
         for behaviour in [nil, policy] {
             let without = LLMUser.systemPrompt(task: task, persona: behaviour)
-            let with = LLMUser.systemPrompt(task: task, persona: behaviour, population: persona)
+            let with = LLMUser.systemPrompt(task: task, persona: behaviour, population: Self.maria)
             #expect(scenario(without) != nil && scenario(without) == scenario(with))
             #expect(!without.contains("<persona>"))
-            #expect(with.contains("<persona>\n" + LLMUser.personaPreamble + "\n" + persona.text + "\n</persona>"))
+            #expect(with.contains("<persona>\n" + LLMUser.personaPreamble + "\n" + block + "\n</persona>"))
             // The persona block comes after the scenario and before any behaviour block; nothing else changes.
             #expect(
                 with.replacingOccurrences(
-                    of: "\n\n<persona>\n" + LLMUser.personaPreamble + "\n" + persona.text + "\n</persona>", with: "")
+                    of: "\n\n<persona>\n" + LLMUser.personaPreamble + "\n" + block + "\n</persona>", with: "")
                     == without)
         }
         // The preamble keeps goal and stop rules, and holds no stop token.
@@ -81,9 +87,50 @@ struct ToolTaskPopulationTests {
     func userSendsBlock() async throws {
         let task = try #require(try SupportDesk.load().task("sd-004"))
         let model = ScriptedModel(replies: ["###STOP###"])
-        let user = LLMUser(model: model, population: UserPersona(Self.maria))
+        let user = LLMUser(model: model, population: Self.maria)
         _ = try await user.next(UserView(task: task, persona: nil, log: EpisodeLog(), tools: []))
         #expect(model.requests.first?.messages.first?.content.contains("night-shift nurse") == true)
+    }
+
+    @Test(
+        "one renderer: a survey respondent, an agent and (made task-safe) a tool-task user show the same persona block"
+    )
+    func oneRenderer() async throws {
+        let persona = Self.maria
+        // A survey respondent: "You are NAME.", the block, the instructions.
+        let survey: JSONValue = [
+            "id": "one-renderer", "kind": "survey", "title": "T", "seed": 1,
+            "population": ["inline": [persona.participantJSON]],
+            "survey": [
+                "instructions": "Answer.",
+                "items": [["id": "q", "type": "single-choice", "question": "Tea?", "options": ["Yes", "No"]]],
+            ],
+        ]
+        let model = ScriptedModel(rule: { _ in #"{"answer": "Yes"}"# })
+        _ = try await ScenarioRunner.run(
+            scenario: try Scenario.parse(survey), model: model,
+            options: RunOptions(outDirectory: ToolTaskRunTests.temp("one-renderer")))
+        let surveySystem = try #require(model.requests.first?.messages.first?.content)
+        #expect(
+            surveySystem == "You are Maria Lopez.\n\n" + persona.promptText
+                + "\n\nYou are taking part in a survey. Answer.")
+        // An agent (participant, moderator, interviewer): the roster line, then the same block.
+        let agent = Agent(
+            id: ParticipantID(unchecked: "maria"), profile: AgentProfile(persona), model: ScriptedModel(replies: []))
+        let roster = [agent.participant, Participant(id: ParticipantID(unchecked: "bo"), displayName: "Bo")]
+        let agentSystem = agent.systemMessage(for: TurnContext(transcript: try Transcript(roster: roster)))
+        #expect(agentSystem.hasPrefix("You are Maria Lopez. Also present: Bo.\n\n" + persona.promptText + "\n\n"))
+        // A tool-task user: the same renderer over the task-safe transformation of the persona.
+        let task = try #require(try SupportDesk.load().task("sd-004"))
+        let userSystem = LLMUser.systemPrompt(task: task, persona: nil, population: persona)
+        let safe = persona.taskSafe()
+        #expect(userSystem.hasSuffix("\n" + LLMUser.personaPreamble + "\n" + safe.promptText + "\n</persona>"))
+        #expect(
+            safe.promptText
+                == "The customer is a night-shift nurse in Phoenix who commutes twenty-five minutes by car; the customer's badge is and she was born in.\n\nAbout you:\n- age: thirty-four\n- age band: twenty-five to thirty-four\n- occupation: nurse"
+        )
+        // Rendering a persona that is already task-safe changes nothing.
+        #expect(safe.taskSafe().promptText == safe.promptText)
     }
 
     @Test("a POPULATION.json spec is generated on the fly by the population factory; a JSONL file is read as is")
@@ -95,7 +142,7 @@ struct ToolTaskPopulationTests {
         #expect(try await ToolTaskPopulation(file: spec, count: 4).resolve().map(\.json) == generated.map(\.json))
         let file = root.appendingPathComponent("personas/sample-people.jsonl").path
         let read = try await ToolTaskPopulation(file: file).resolve()
-        let direct = try ScenarioRunner.readPersonas(file: file)
+        let direct = try Persona.readJSONL(file: file)
         #expect(read.first?.id == "p000001" && read.count == direct.count)
         #expect(ToolTaskPopulation(file: file).json["personas"]?.stringValue?.hasPrefix("/") == true)
         await #expect(throws: RunError.self) { try await ToolTaskPopulation.inline([]).resolve() }
@@ -103,14 +150,14 @@ struct ToolTaskPopulationTests {
 
     @Test("assignment is a seeded permutation cycled over (task, policy) pairs: deterministic and balanced")
     func assignment() {
-        let a = UserPersona.assignment(pairs: 10, population: 3, seed: 7)
-        #expect(a == UserPersona.assignment(pairs: 10, population: 3, seed: 7))
+        let a = ToolTaskPopulation.assignment(pairs: 10, population: 3, seed: 7)
+        #expect(a == ToolTaskPopulation.assignment(pairs: 10, population: 3, seed: 7))
         #expect(a.count == 10)
         for i in 3..<10 { #expect(a[i] == a[i - 3]) }
         #expect(Set(a[0..<3]) == [0, 1, 2])
-        let seeds = (1...8).map { UserPersona.assignment(pairs: 5, population: 5, seed: $0) }
+        let seeds = (1...8).map { ToolTaskPopulation.assignment(pairs: 5, population: 5, seed: $0) }
         #expect(Set(seeds.map { $0.map(String.init).joined() }).count > 1)
-        #expect(UserPersona.assignment(pairs: 4, population: 0, seed: 1).isEmpty)
+        #expect(ToolTaskPopulation.assignment(pairs: 4, population: 0, seed: 1).isEmpty)
     }
 
     @Test(
@@ -131,7 +178,7 @@ struct ToolTaskPopulationTests {
         let trials = try #require(summary.results["trials"]?.arrayValue)
         #expect(trials.count == 10)
         // Deterministic assignment: pair i gets people[order[i % 3]].
-        let order = UserPersona.assignment(pairs: 3, population: 3, seed: 11)
+        let order = ToolTaskPopulation.assignment(pairs: 3, population: 3, seed: 11)
         #expect(
             trials.enumerated().allSatisfy { i, t in t["userPersona"]?.stringValue == Self.people[order[i % 3]].id })
         #expect(

@@ -1,0 +1,155 @@
+public import Storage
+
+/// Reading personas: the one decoder of both JSON forms, and the one persona file reader.
+extension Persona {
+    /// The persona as a run takes part in it, and as a run store and a scenario keep it: `id`, `name`
+    /// (the ``displayName``), `attributes`, `narrative`? (stable key order; no factory provenance).
+    ///
+    /// This is the form run stores have always held, so runs stored before ``Persona`` became the one
+    /// person type load unchanged.
+    public var participantJSON: JSONValue {
+        var object = JSONObject([
+            ("id", .string(id)), ("name", .string(displayName)), ("attributes", .object(attributes)),
+        ])
+        if let narrative { object["narrative"] = .string(narrative) }
+        return .object(object)
+    }
+
+    /// Reads a persona from either JSON form: a population JSONL line (`{"id"?, "slot", "attempt",
+    /// "cell", "attributes", "hash", "narrative"?, …}`) or the short form of an inline scenario persona
+    /// and a run store (`{"id", "name"?, "attributes"?, "narrative"?}`).
+    ///
+    /// Unknown keys are ignored. `id` may be left out only when the slot is known (the line's `slot`,
+    /// else `defaultSlot`, e.g. the line's position in its file); `attributes` defaults to none; a
+    /// missing `hash` is computed. Every error names `file`, the JSON path under `path`, and the fix.
+    ///
+    /// - Throws: ``PopulationError`` with code `invalidPersona`.
+    public init(json: JSONValue, file: String? = nil, path: String = "$", defaultSlot: Int? = nil)
+        throws(PopulationError)
+    {
+        func fail(_ key: String?, _ message: String) -> PopulationError {
+            PopulationError(.invalidPersona, message, file: file, path: key.map { "\(path).\($0)" } ?? path)
+        }
+        guard let object = json.objectValue else {
+            throw fail(
+                nil,
+                "expected a persona object ({\"id\", \"name\"?, \"attributes\", \"narrative\"?}), found \(Self.describe(json))"
+            )
+        }
+        func string(_ key: String) throws(PopulationError) -> String? {
+            guard let value = object[key], !value.isNull else { return nil }
+            guard let text = value.stringValue else {
+                throw fail(key, "expected a string, found \(Self.describe(value))")
+            }
+            return text
+        }
+        func count(_ key: String) throws(PopulationError) -> Int? {
+            guard let value = object[key], !value.isNull else { return nil }
+            guard let number = value.intValue, number >= 0, number <= Int64(Int32.max) else {
+                throw fail(key, "expected a whole number from 0, found \(Self.describe(value))")
+            }
+            return Int(number)
+        }
+        func strings(_ key: String) throws(PopulationError) -> [String] {
+            guard let value = object[key], !value.isNull else { return [] }
+            guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw fail(key, "expected an array of strings, found \(Self.describe(value))")
+            }
+            return items.compactMap(\.stringValue)
+        }
+        let slot = try count("slot")
+        let id: String
+        if let given = try string("id") {
+            guard Self.isValidID(given) else {
+                throw fail(
+                    "id",
+                    "\"\(given)\" is not a persona id; use letters, digits, _ . - only (e.g. \"p000042\" or \"moderator\")"
+                )
+            }
+            id = given
+        } else if let known = slot ?? defaultSlot {
+            id = Persona.id(slot: known)
+        } else {
+            throw fail(nil, "the persona has no \"id\"; add one (letters, digits, _ . -), e.g. \"id\": \"p1\"")
+        }
+        var attributes = JSONObject()
+        if let value = object["attributes"], !value.isNull {
+            guard let given = value.objectValue else {
+                throw fail("attributes", "expected an object of attribute values, found \(Self.describe(value))")
+            }
+            attributes = given
+        }
+        let name = try string("name")
+        if let name, name.isEmpty {
+            throw fail("name", "empty; give the name the persona is called by, or leave the key out")
+        }
+        self.init(
+            id: id, name: name, slot: slot ?? defaultSlot ?? 0, attempt: try count("attempt") ?? 0,
+            cell: try string("cell") ?? "", attributes: attributes, hash: try string("hash"),
+            warnings: try strings("warnings"), rejects: try strings("rejects"), narrative: try string("narrative"),
+            narrativeError: try string("narrativeError"))
+    }
+
+    /// Parses one JSONL line of a persona file (either form; see ``init(json:file:path:defaultSlot:)``):
+    /// a line without `id` or `slot` takes the slot of its position (`lineNumber - 1`).
+    ///
+    /// - Throws: ``PopulationError`` with code `invalidPersona`, at `line N`.
+    public init(jsonLine line: String, file: String? = nil, lineNumber: Int? = nil) throws(PopulationError) {
+        let location = lineNumber.map { "line \($0)" } ?? "$"
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(line)
+        } catch {
+            throw PopulationError(
+                .invalidPersona,
+                "not valid JSON at column \(error.column): \(error.message); write one JSON object a line",
+                file: file, path: location, underlying: error)
+        }
+        try self.init(json: json, file: file, path: location, defaultSlot: lineNumber.map { $0 - 1 })
+    }
+
+    /// Reads a persona JSONL file (one persona a line in either form; blank lines skipped), in file order.
+    ///
+    /// The one persona file reader: `agora population report`, scenario runs (`"personas": FILE`) and
+    /// tool-task runs (`--population FILE.jsonl`) all read through it. An empty file gives no personas
+    /// (callers that need people say so).
+    ///
+    /// - Throws: ``PopulationError`` with code `invalidPersona` for an unreadable file, a malformed
+    ///   line, or an id used twice.
+    public static func readJSONL(file: String) throws(PopulationError) -> [Persona] {
+        let text = try DataFiles.read(file, code: .invalidPersona)
+        var personas: [Persona] = []
+        var firstLine: [String: Int] = [:]
+        var number = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            number += 1
+            if line.allSatisfy({ $0.isWhitespace }) { continue }
+            let persona = try Persona(jsonLine: String(line), file: file, lineNumber: number)
+            if let first = firstLine[persona.id] {
+                throw PopulationError(
+                    .invalidPersona,
+                    "duplicate persona id \"\(persona.id)\" (first on line \(first)); ids must be unique",
+                    file: file, path: "line \(number)")
+            }
+            firstLine[persona.id] = number
+            personas.append(persona)
+        }
+        return personas
+    }
+
+    /// Whether `id` is a persona id: non-empty, letters, digits, `_`, `.` and `-` only.
+    public static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) }
+    }
+
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let b): "the Boolean \(b)"
+        case .integer, .number: "the number \(value.serialized())"
+        case .string(let s): "the string \"\(s)\""
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
