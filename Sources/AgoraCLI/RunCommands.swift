@@ -93,6 +93,12 @@ enum RunLaunch {
         } catch {
             // A run that stopped after some units shows where it got to; one that never started, nothing.
             if monitor.counts.unitsFinished > 0 { progress.finish(monitor.counts) } else { progress.abandon() }
+            if let directory = monitor.runDirectory {
+                // The run folder exists: say where it is and how to continue once the cause is fixed.
+                Console.out("run: \(directory.path)")
+                Console.err(
+                    "\(label): stopped; the units done are kept: continue with \(label) --resume \(directory.path)")
+            }
             throw error
         }
         progress.finish(monitor.counts)

@@ -172,12 +172,44 @@ public enum RunEngine {
         }
         let manifest = try await store.manifest()
         let context = UnitContext(seed: manifest.seed, personas: personas, observer: { monitor.record($0) })
+        let width = options.concurrency ?? kind.defaultConcurrency ?? 1
+        monitor.setRunDirectory(store.directory)
+        let skipped: Int
+        do {
+            skipped = try await runUnits(
+                todo, kind: kind, store: store, context: context, width: width, deadline: options.deadline,
+                monitor: monitor)
+        } catch {
+            // The run stops (an unusable endpoint, a replay-only miss, Ctrl-C): the outputs still
+            // describe what the store holds, so they never disagree with it.
+            if let data = try? await RunData.load(store), let results = try? await kind.results(data) {
+                _ = try? await writeOutputs(kind, data: data, results: results, directory: store.directory)
+            }
+            throw error
+        }
+        let data = try await RunData.load(store)
+        let results = try await kind.results(data)
+        let outputs = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        return RunSummary(
+            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: data.units.count,
+            unitsDone: data.units.filter { $0.status == .done }.count,
+            unitsFailed: data.units.filter { $0.status == .failed }.count,
+            itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
+            results: results, lines: kind.summaryLines(data, results: results),
+            deadlineReached: skipped > 0)
+    }
+
+    /// Runs `todo` in one window, committing each unit as it finishes; returns how many units the
+    /// deadline left unstarted.
+    static func runUnits(
+        _ todo: [UnitSpec], kind: any RunKind, store: RunStore, context: UnitContext, width: Int,
+        deadline: Duration?, monitor: RunMonitor
+    ) async throws -> Int {
+        let clock = ContinuousClock()
+        let end = deadline.map { clock.now + $0 }
+        let skipped = Mutex(0)
         // Each child returns its outcome and the engine commits it (one transaction per unit) after
         // topping the window up, so commits never hold a unit's slot.
-        let width = options.concurrency ?? kind.defaultConcurrency ?? 1
-        let clock = ContinuousClock()
-        let end = options.deadline.map { clock.now + $0 }
-        let skipped = Mutex(0)
         try await TaskWindow.run(count: todo.count, width: width) { i -> UnitOutcome? in
             // Past the deadline no unit starts; the ones already running finish.
             if let end, clock.now >= end {
@@ -196,16 +228,7 @@ public enum RunEngine {
                 if outcome.status == .done { c.itemFailures += kind.failures(in: record) }
             }
         }
-        let data = try await RunData.load(store)
-        let results = try await kind.results(data)
-        let outputs = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
-        return RunSummary(
-            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: data.units.count,
-            unitsDone: data.units.filter { $0.status == .done }.count,
-            unitsFailed: data.units.filter { $0.status == .failed }.count,
-            itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
-            results: results, lines: kind.summaryLines(data, results: results),
-            deadlineReached: skipped.withLock { $0 } > 0)
+        return skipped.withLock { $0 }
     }
 
     /// Writes the kind's outputs into `directory` (each atomically); returns the files in order.

@@ -1,3 +1,4 @@
+public import Foundation
 import Synchronization
 
 /// Live counters of a run, for the progress display (updated by the units as they go).
@@ -25,6 +26,12 @@ public final class RunMonitor: Sendable {
     }
 
     private let state = Mutex(Counts())
+    private let directory = Mutex<URL?>(nil)
+
+    /// The run folder, once the engine has created or opened it (for messages after a failure).
+    public var runDirectory: URL? { directory.withLock { $0 } }
+
+    package func setRunDirectory(_ url: URL) { directory.withLock { $0 = url } }
     private let onChange: (@Sendable (Counts) -> Void)?
 
     /// Creates a monitor; `onChange` is called (on the calling task) after each update.
