@@ -24,7 +24,7 @@ public enum TaskLinter {
     /// The reward of the canonical no-op trajectory (greeting → "I can't help with that." → `###STOP###`).
     public static func noOpReward(domain: ToolDomain, task: ToolTask) async throws -> Double {
         let environment = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(
+        let outcome = try await Episode.run(
             task: task, environment: environment, agent: NoOpAgent(),
             user: TranscriptUser([task.scenario.reasonForCall ?? "Hello."]))
         let (target, _) = try Grader.target(domain: domain, task: task)
@@ -52,7 +52,7 @@ public enum TaskLinter {
                             message: "the target digest differs between two gold replays (nondeterministic tool)"))
                 }
                 let environment = try ToolEnvironment(domain: domain, task: task)
-                let outcome = await EpisodeRunner.run(
+                let outcome = try await Episode.run(
                     task: task, environment: environment, agent: GoldReplayAgent(), user: ScriptedUser())
                 let gold = try Grader.grade(
                     task: task, outcome: outcome, final: environment, target: first, digests: false)
