@@ -119,7 +119,8 @@ public protocol UserSimulator: Sendable {
 /// A ``ToolTaskAgent`` as a party of the episode's world: the agent under test, or a domain party
 /// on its side (a supervisor brought in by a tool). Each move rebuilds the episode log from the
 /// world's transcript and turns, asks the agent, and turns its message into a ``Move``: a thrown
-/// error or (with `strictTurns`) a mixed or empty message is a failed move.
+/// error or (with `strictTurns`) a mixed or empty message is a failed move. A domain party's text
+/// that names no one is addressed to the user.
 struct AgentParty: Party {
     let participant: Participant
     let agent: any ToolTaskAgent
@@ -146,7 +147,11 @@ struct AgentParty: Party {
                     .invalidAction,
                     hasText ? "the agent sent text and tool calls in one message" : "the agent sent an empty message"))
         }
-        guard !message.calls.isEmpty else { return .say(message.text ?? "", to: message.to) }
+        guard !message.calls.isEmpty else {
+            // A domain party is there for the customer: its words go to the user unless it names someone.
+            let to = message.to.isEmpty && participant.id != EpisodeLog.agent ? [view.userName] : message.to
+            return .say(message.text ?? "", to: to)
+        }
         var calls = message.calls
         if let cap = limits.maxToolCallsPerMessage { calls = Array(calls.prefix(cap)) }
         return .toolCalls(

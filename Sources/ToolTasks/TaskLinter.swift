@@ -1,3 +1,4 @@
+import Memory
 import Runs
 import Scenarios
 import Storage
@@ -111,12 +112,23 @@ public enum TaskLinter {
                 findings.append(.init(rule: 1, taskID: task.id, severity: "error", message: "cannot replay: \(error)"))
             }
         }
-        // Rule 5: every tool the policy names exists on the agent side.
-        for name in policyToolNames(domain.policy) where domain.tool(named: name, side: .agent) == nil {
+        // Rule 5: every tool the policy names exists on the agent side (for a domain party's policy:
+        // among the tools that party may call).
+        for name in policyToolNames(domain.policy) where !domain.tools(for: .agent).contains(where: { $0.name == name })
+        {
             findings.append(
                 .init(
                     rule: 5, taskID: nil, severity: "error",
                     message: "the policy names tool \(name), which the agent does not have"))
+        }
+        for party in domain.manifest.parties {
+            let tools = domain.tools(for: .agent, party: party.id.raw)
+            for name in policyToolNames(party.policy) where !tools.contains(where: { $0.name == name }) {
+                findings.append(
+                    .init(
+                        rule: 5, taskID: nil, severity: "error",
+                        message: "the \(party.name) policy names tool \(name), which that party does not have"))
+            }
         }
         return findings
     }

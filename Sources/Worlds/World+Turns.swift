@@ -71,6 +71,7 @@ extension World {
         switch move {
         case .turn(let turn): result = turn
         case .toolCalls(let calls):
+            // A batch carries no action (the record's action stays nil) and no model calls the world saw.
             result = AgentTurn(outcome: .action(.pass))
             requests = calls
         }
