@@ -1,4 +1,5 @@
 import Foundation
+import Memory
 import Runs
 import Storage
 import Synchronization
@@ -51,12 +52,17 @@ struct DomainLoader {
                 .invalidInput, "transferTool names unknown tool \"\(transfer)\"", file: "domain.json",
                 path: "$.transferTool.name")
         }
+        manifest.parties = try parseParties(manifestJSON, tools: tools)
         let template = try Connection(.memory)
         try buildState(template, manifest: &manifest)
-        var policy = (try? String(contentsOf: file("policy.md"), encoding: .utf8)) ?? ""
-        policy = policy.replacingOccurrences(of: "{{now}}", with: manifest.clock)
-            .replacingOccurrences(of: "{{domain_name}}", with: manifest.name)
-        let tasks = try loadTasks(tools: tools)
+        let (clock, name) = (manifest.clock, manifest.name)
+        func fill(_ text: String) -> String {
+            text.replacingOccurrences(of: "{{now}}", with: clock).replacingOccurrences(
+                of: "{{domain_name}}", with: name)
+        }
+        let policy = fill((try? String(contentsOf: file("policy.md"), encoding: .utf8)) ?? "")
+        for i in manifest.parties.indices { manifest.parties[i].policy = fill(manifest.parties[i].policy) }
+        let tasks = try loadTasks(tools: tools, parties: manifest.parties)
         let splits = try loadSplits(tasks: tasks)
         var personas: PersonaLibrary? = nil
         if FileManager.default.fileExists(atPath: file("personas.json").path) {
@@ -155,7 +161,8 @@ struct DomainLoader {
         }
         return ToolSpec(
             name: name, description: o["description"]?.stringValue ?? "", parameters: parameters, kind: kind,
-            mutatesState: o["mutates_state"]?.boolValue, side: side, implementation: implementation)
+            mutatesState: o["mutates_state"]?.boolValue, side: side, implementation: implementation,
+            party: o["party"]?.stringValue)
     }
 
     func buildState(_ connection: Connection, manifest: inout DomainManifest) throws {
@@ -232,7 +239,7 @@ struct DomainLoader {
         }
     }
 
-    func loadTasks(tools: [ToolSpec]) throws -> [ToolTask] {
+    func loadTasks(tools: [ToolSpec], parties: [DomainParty]) throws -> [ToolTask] {
         guard FileManager.default.fileExists(atPath: file("tasks.json").path) else { return [] }
         let json = try readJSON("tasks.json")
         guard let list = json.arrayValue ?? json["tasks"]?.arrayValue else {
@@ -255,6 +262,13 @@ struct DomainLoader {
                 }
             }
             try check(task.actions, "$[\(i)].evaluation_criteria.actions")
+            for (j, a) in task.actions.enumerated() {
+                if let party = a.party, !parties.contains(where: { $0.id.raw == party }) {
+                    throw RunError(
+                        .invalidInput, "unknown party \"\(party)\"; domain.json declares none by that id",
+                        file: "tasks.json", path: "$[\(i)].evaluation_criteria.actions[\(j)].x_party")
+                }
+            }
             try check(task.initializationActions, "$[\(i)].initial_state.initialization_actions")
             for (g, group) in task.requiredCalls.enumerated() {
                 for (j, alt) in group.anyOf.enumerated() where !tools.contains(where: { $0.name == alt.name }) {
@@ -288,56 +302,5 @@ struct DomainLoader {
         }
         out.sort { ($0.name == "base" ? 0 : 1) < ($1.name == "base" ? 0 : 1) }
         return out
-    }
-}
-
-/// Inserts seed rows, checking columns and types against the table's declaration.
-enum SeedLoader {
-    static func insert(_ row: JSONValue, into table: String, connection: Connection, replace: Bool) throws {
-        guard case .object(let object) = row else { throw RunError(.invalidInput, "a row must be a JSON object") }
-        let info = try connection.query("PRAGMA table_info(\(StateSnapshot.quoteIdentifier(table)))")
-        guard !info.isEmpty else { throw RunError(.invalidInput, "unknown table \(table)") }
-        var types: [String: String] = [:]
-        for column in info {
-            types[(try? column.string("name")) ?? ""] = ((try? column.string("type")) ?? "").uppercased()
-        }
-        var columns: [String] = []
-        var values: [SQLValue] = []
-        for (column, value) in object {
-            guard let type = types[column] else {
-                throw RunError(.invalidInput, "column \(column) does not exist in table \(table)", path: column)
-            }
-            let sqlValue: SQLValue
-            switch value {
-            case .null: sqlValue = .null
-            case .bool(let b): sqlValue = .integer(b ? 1 : 0)
-            case .integer(let i): sqlValue = type.contains("TEXT") ? .text(String(i)) : .integer(i)
-            case .number(let d):
-                if type.contains("INT") {
-                    guard d == d.rounded(), let i = Int64(exactly: d) else {
-                        throw RunError(.invalidInput, "column \(column) is \(type) but the value is \(d)", path: column)
-                    }
-                    sqlValue = .integer(i)
-                } else {
-                    sqlValue = .real(d)
-                }
-            case .string(let s):
-                if type.contains("INT") || type.contains("REAL") {
-                    throw RunError(
-                        .invalidInput, "column \(column) is \(type) but the value is the string \(s.debugDescription)",
-                        path: column)
-                }
-                sqlValue = .text(s)
-            case .array, .object: sqlValue = .text(CanonicalJSON.string(value))
-            }
-            columns.append(StateSnapshot.quoteIdentifier(column))
-            values.append(sqlValue)
-        }
-        let verb = replace ? "INSERT OR REPLACE" : "INSERT"
-        let sql =
-            "\(verb) INTO \(StateSnapshot.quoteIdentifier(table))(\(columns.joined(separator: ", "))) VALUES(\(Array(repeating: "?", count: values.count).joined(separator: ", ")))"
-        do { try connection.run(sql, values) } catch {
-            throw RunError(.invalidInput, "the row violates the schema of \(table): \(error.message)")
-        }
     }
 }

@@ -112,7 +112,7 @@ public struct ModelJudge: Judge {
     public static func transcriptText(_ entries: [TranscriptEntry], maxToolResultCharacters: Int = 1_500) -> String {
         var lines: [String] = []
         for entry in entries {
-            let who = entry.side == .agent ? "agent" : "user"
+            let who = entry.party ?? (entry.side == .agent ? "agent" : "user")
             switch entry.role {
             case "tool":
                 guard let result = entry.toolResult else { continue }

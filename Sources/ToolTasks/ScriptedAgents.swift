@@ -7,21 +7,25 @@ public struct GoldReplayAgent: ToolTaskAgent {
     /// Creates the agent.
     public init() {}
 
-    /// The next gold step, the closing text, or `###STOP###`.
+    /// The next gold step of the viewer (the agent under test, or the domain party playing its own
+    /// `x_party` actions), the closing text, or `###STOP###`. A domain party addresses its closing to the user.
     public func next(_ view: AgentView) async throws -> AgentMessage {
-        let made = view.entries.filter { $0.role == "assistant" && !$0.toolCalls.isEmpty }.count
-        let actions = view.task.actions
+        let party = view.party
+        let own = view.ownMessages
+        let made = own.filter { !$0.toolCalls.isEmpty }.count
+        let actions = view.task.actions.filter { $0.party == party }
         if made < actions.count {
             let action = actions[made]
             return .calls([
                 ToolInvocation(
-                    id: "gold_\(made)", name: action.name, arguments: CanonicalJSON.string(action.arguments),
+                    id: party.map { "gold_\($0)_\(made)" } ?? "gold_\(made)", name: action.name,
+                    arguments: CanonicalJSON.string(action.arguments),
                     side: action.requestor)
             ])
         }
-        let closing = view.task.goldClosingText
-        let said = view.entries.contains { $0.role == "assistant" && $0.content == closing }
-        return .text(said ? "###STOP###" : closing)
+        let closing = view.task.goldClosingText(party: party)
+        if own.contains(where: { $0.content == closing }) { return .text("###STOP###") }
+        return .text(closing, to: party == nil ? [] : [view.userName])
     }
 }
 
@@ -43,7 +47,7 @@ public struct ScriptedAgent: ToolTaskAgent {
 
     /// The next scripted message.
     public func next(_ view: AgentView) async throws -> AgentMessage {
-        let sent = view.entries.filter { $0.role == "assistant" }.count - 1  // minus the greeting
+        let sent = view.ownMessages.count - 1  // minus the greeting
         return sent < messages.count ? messages[sent] : .text("###STOP###")
     }
 }

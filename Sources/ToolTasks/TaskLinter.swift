@@ -1,3 +1,4 @@
+import Memory
 import Runs
 import Storage
 
@@ -23,7 +24,7 @@ public enum TaskLinter {
     /// The reward of the canonical no-op trajectory (greeting → "I can't help with that." → `###STOP###`).
     public static func noOpReward(domain: ToolDomain, task: ToolTask) async throws -> Double {
         let environment = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(
+        let outcome = try await Episode.run(
             task: task, environment: environment, agent: NoOpAgent(),
             user: TranscriptUser([task.scenario.reasonForCall ?? "Hello."]))
         let (target, _) = try Grader.target(domain: domain, task: task)
@@ -51,7 +52,7 @@ public enum TaskLinter {
                             message: "the target digest differs between two gold replays (nondeterministic tool)"))
                 }
                 let environment = try ToolEnvironment(domain: domain, task: task)
-                let outcome = await EpisodeRunner.run(
+                let outcome = try await Episode.run(
                     task: task, environment: environment, agent: GoldReplayAgent(), user: ScriptedUser())
                 let gold = try Grader.grade(
                     task: task, outcome: outcome, final: environment, target: first, digests: false)
@@ -110,12 +111,23 @@ public enum TaskLinter {
                 findings.append(.init(rule: 1, taskID: task.id, severity: "error", message: "cannot replay: \(error)"))
             }
         }
-        // Rule 5: every tool the policy names exists on the agent side.
-        for name in policyToolNames(domain.policy) where domain.tool(named: name, side: .agent) == nil {
+        // Rule 5: every tool the policy names exists on the agent side (for a domain party's policy:
+        // among the tools that party may call).
+        for name in policyToolNames(domain.policy) where !domain.tools(for: .agent).contains(where: { $0.name == name })
+        {
             findings.append(
                 .init(
                     rule: 5, taskID: nil, severity: "error",
                     message: "the policy names tool \(name), which the agent does not have"))
+        }
+        for party in domain.manifest.parties {
+            let tools = domain.tools(for: .agent, party: party.id.raw)
+            for name in policyToolNames(party.policy) where !tools.contains(where: { $0.name == name }) {
+                findings.append(
+                    .init(
+                        rule: 5, taskID: nil, severity: "error",
+                        message: "the \(party.name) policy names tool \(name), which that party does not have"))
+            }
         }
         return findings
     }

@@ -1,4 +1,5 @@
 public import Foundation
+import Memory
 public import Runs
 public import Storage
 import Synchronization
@@ -29,6 +30,9 @@ public struct DomainManifest: Sendable, Hashable {
     public var seedFile: String?
     /// `rows` (`{"table": [rows]}`) or `tau2-documents` (an imported tau2 `db.json`).
     public var seedFormat: String
+    /// Parties on the agent's side besides the agent under test, who join when a tool brings them
+    /// in (`parties`; empty for two-party domains).
+    public var parties: [DomainParty] = []
 }
 
 /// A loaded domain package: manifest, policy, tools, tasks, splits, persona library, and a pristine state template.
@@ -59,8 +63,13 @@ public final class ToolDomain: Sendable {
         tools.first { $0.name == name && $0.side == side }
     }
 
-    /// The tools of one side, in file order.
-    public func tools(for side: ToolSide) -> [ToolSpec] { tools.filter { $0.side == side } }
+    /// The tools of one side that its main party may call (not those reserved for a domain party), in file order.
+    public func tools(for side: ToolSide) -> [ToolSpec] { tools(for: side, party: nil) }
+
+    /// The tools of one side that `party` may call: the side's shared tools and the party's own, in file order.
+    public func tools(for side: ToolSide, party: String?) -> [ToolSpec] {
+        tools.filter { $0.side == side && ($0.party == nil || $0.party == party) }
+    }
 
     /// The task with this id.
     public func task(_ id: String) -> ToolTask? { tasks.first { $0.id == id } }

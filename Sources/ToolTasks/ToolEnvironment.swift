@@ -75,16 +75,23 @@ public typealias NativeToolFunction = @Sendable (JSONObject, ToolContext) throws
 
 /// One episode's live state: a SQLite database cloned from the domain's pristine template, and the tools.
 ///
-/// Synchronous and single-threaded (it owns a `Connection`); episode databases are small and in memory,
-/// so a call takes microseconds to a few milliseconds.
-public final class ToolEnvironment {
+/// Synchronous; every method holds the environment's lock, so the world running the episode (its
+/// tool executor) and the caller who grades the final state can share it. Episode databases are
+/// small and in memory: a call takes microseconds to a few milliseconds and never awaits.
+///
+/// `@unchecked Sendable`: it wraps a SQLite connection (a C handle, single-threaded) and the call
+/// counter, and guards both with `lock` (recursive: `digest()` reads `touched()` under the same lock).
+public final class ToolEnvironment: @unchecked Sendable {
     /// The domain.
     public let domain: ToolDomain
-    /// The episode database.
-    public let connection: Connection
-    /// Transfer summaries recorded by transfer tools, in order.
-    public private(set) var transfers: [String] = []
+    /// The episode database (use it only through the environment's methods, which hold the lock).
+    let connection: Connection
+    private let lock = NSRecursiveLock()
+    private var recordedTransfers: [String] = []
     private var calls = 0
+
+    /// Transfer summaries recorded by transfer tools, in order.
+    public var transfers: [String] { lock.withLock { recordedTransfers } }
 
     /// A fresh environment: the pristine state, then the task's initial state (data patches, then actions).
     public init(domain: ToolDomain, task: ToolTask? = nil) throws {
@@ -106,6 +113,8 @@ public final class ToolEnvironment {
 
     /// Calls a tool with arguments given as JSON text (as models send them).
     public func call(_ name: String, argumentsText: String, side: ToolSide) -> ToolResult {
+        lock.lock()
+        defer { lock.unlock() }
         let trimmed = argumentsText.trimmingCharacters(in: .whitespacesAndNewlines)
         let parsed: JSONValue
         if trimmed.isEmpty {
@@ -123,6 +132,8 @@ public final class ToolEnvironment {
     /// Calls a tool: validates the arguments against its schema, runs it in `SAVEPOINT call_<n>`,
     /// rolls back on error. Unknown tools, wrong sides and invalid arguments are errors with no state change.
     public func call(_ name: String, arguments: JSONValue, side: ToolSide) -> ToolResult {
+        lock.lock()
+        defer { lock.unlock() }
         calls += 1
         guard let tool = domain.tool(named: name, side: side) else {
             return ToolResult(content: "Error: Tool '\(name)' not found.", error: true)
@@ -155,7 +166,7 @@ public final class ToolEnvironment {
                 }
             }
             if tool.kind == .transfer {
-                transfers.append(args["summary"]?.stringValue ?? args.values.first?.stringValue ?? "")
+                recordedTransfers.append(args["summary"]?.stringValue ?? args.values.first?.stringValue ?? "")
             }
             if !domain.manifest.sync.isEmpty { try? connection.execute(domain.manifest.sync.joined(separator: ";\n")) }
             return ToolResult(content: Self.text(output), error: false)
@@ -176,6 +187,8 @@ public final class ToolEnvironment {
 
     /// The canonical digest of the state tables (spec §10.3), cached per distinct state.
     public func digest() throws -> StateDigest {
+        lock.lock()
+        defer { lock.unlock() }
         let key = try fingerprint()
         if let cached = domain.cachedDigest(key) { return cached }
         let digest = try StateSnapshot.digest(connection, tables: domain.manifest.stateTables)
@@ -185,6 +198,8 @@ public final class ToolEnvironment {
 
     /// The keys of every state row changed since the pristine template, per table (SQL literals).
     public func touched() throws -> [String: [String]] {
+        lock.lock()
+        defer { lock.unlock() }
         var out: [String: [String]] = [:]
         for row in try connection.query("SELECT tbl, key FROM _agora_touched ORDER BY tbl, key") {
             out[try row.string("tbl"), default: []].append(try row.string("key"))
@@ -194,6 +209,8 @@ public final class ToolEnvironment {
 
     /// A fingerprint of the changed rows' current content: equal fingerprints mean equal states.
     func fingerprint() throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
         let touched = try touched()
         var hasher = SHA256()
         for table in domain.manifest.stateTables.sorted(by: { $0.name < $1.name }) {
@@ -214,6 +231,10 @@ public final class ToolEnvironment {
 
     /// The row-level differences from `other` (e.g. the gold target) to this state.
     public func diff(from other: ToolEnvironment) throws -> [RowChange] {
+        lock.lock()
+        defer { lock.unlock() }
+        other.lock.lock()
+        defer { other.lock.unlock() }
         var keys = try touched()
         for (table, list) in try other.touched() {
             keys[table] = Array(Set((keys[table] ?? []) + list)).sorted()
@@ -224,6 +245,8 @@ public final class ToolEnvironment {
 
     /// Runs an assertion against the current state; returns whether it holds.
     public func check(_ assertion: EnvAssertion) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
         if let sql = assertion.sql {
             guard let row = try? connection.queryOne(sql), let first = row.values.first else {
                 return assertion.expect == .null || assertion.expect == .bool(false)
@@ -245,6 +268,8 @@ public final class ToolEnvironment {
     /// Applies tau2 `initialization_data` (`{"agent_data": {table: {key: partial document}}}`) or
     /// relational rows (`{"agent_data": {table: [rows]}}`).
     func applyInitializationData(_ data: JSONValue) throws {
+        lock.lock()
+        defer { lock.unlock() }
         let agentData = data["agent_data"] ?? data
         guard case .object(let tables) = agentData else { return }
         for (table, content) in tables {

@@ -73,11 +73,14 @@ public struct ToolSpec: Sendable, Hashable {
     public var side: ToolSide
     /// How it runs.
     public var implementation: ToolImplementation
+    /// The domain party it is reserved for (`party`; a supervisor's approval tool), or `nil` when
+    /// everyone on its side may call it. To anyone else a reserved tool is unknown.
+    public var party: String?
 
     /// Creates a tool spec.
     public init(
         name: String, description: String, parameters: JSONValue, kind: ToolKind, mutatesState: Bool? = nil,
-        side: ToolSide = .agent, implementation: ToolImplementation
+        side: ToolSide = .agent, implementation: ToolImplementation, party: String? = nil
     ) {
         self.name = name
         self.description = description
@@ -86,6 +89,7 @@ public struct ToolSpec: Sendable, Hashable {
         self.mutatesState = mutatesState ?? (kind == .write)
         self.side = side
         self.implementation = implementation
+        self.party = party
     }
 
     /// The OpenAI function schema `{"type":"function","function":{name, description, parameters}}`.

@@ -35,6 +35,8 @@ public struct ToolAction: Sendable, Hashable {
     public var compareArgs: [String]?
     /// Whether this step is expected to fail (`x_expect_error` / `expectError`).
     public var expectError: Bool
+    /// The domain party that performs it in a gold replay (`x_party`), or `nil` for the agent under test.
+    public var party: String? = nil
 }
 
 /// A named assertion on the final state.
@@ -158,6 +160,14 @@ public struct ToolTask: Sendable, Hashable {
         if let goldMessages, !goldMessages.isEmpty { return goldMessages.joined(separator: " ") }
         if !communicateInfo.isEmpty { return communicateInfo.joined(separator: ", ") }
         return "Your request has been handled."
+    }
+
+    /// The closing text of a gold replay by `party`: ``goldClosingText`` for the agent under test
+    /// (`nil`), else the party's `x_party_messages` joined.
+    public func goldClosingText(party: String?) -> String {
+        guard let party else { return goldClosingText }
+        let lines = raw["x_party_messages"]?[party]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return lines.isEmpty ? "I have taken care of it." : lines.joined(separator: " ")
     }
 
     /// Parses a task object; errors name `file` and the JSON path.
@@ -310,7 +320,8 @@ public struct ToolTask: Sendable, Hashable {
                 ToolAction(
                     actionID: o["action_id"]?.stringValue ?? "\(prefix)_\(i)", requestor: requestor, name: name,
                     arguments: args, compareArgs: compare,
-                    expectError: o["x_expect_error"]?.boolValue ?? o["expectError"]?.boolValue ?? false))
+                    expectError: o["x_expect_error"]?.boolValue ?? o["expectError"]?.boolValue ?? false,
+                    party: o["x_party"]?.stringValue))
         }
         return out
     }

@@ -228,7 +228,7 @@ public struct ToolTaskRunKind: RunKind {
     public func run(_ unit: UnitSpec, context: UnitContext) async throws -> UnitOutcome {
         let byID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let personaByID = Dictionary(sampled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        return await ToolTaskRunner.runUnit(
+        return try await ToolTaskRunner.runUnit(
             unit, domain: domain, tasks: byID, personas: personaByID, library: library, config: config,
             context: context,
             webhookClient: webhookClient)
@@ -277,7 +277,7 @@ public enum ToolTaskRunner {
         _ spec: UnitSpec, domain: ToolDomain, tasks: [String: ToolTask], personas: [String: PersonaPolicy],
         library: PersonaLibrary,
         config: ToolTaskRunConfig, context: UnitContext, webhookClient: JSONHTTPClient
-    ) async -> UnitOutcome {
+    ) async throws -> UnitOutcome {
         let taskID = spec.input["task"]?.stringValue ?? ""
         guard let task = tasks[taskID] ?? domain.task(taskID) else {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "unknown task \(taskID)")
@@ -318,7 +318,7 @@ public enum ToolTaskRunner {
         }
         do {
             let environment = try ToolEnvironment(domain: domain, task: task)
-            let outcome = await EpisodeRunner.run(
+            let outcome = try await Episode.run(
                 task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
             let (target, _) = try Grader.target(domain: domain, task: task)
             let graded = try await Grader.grade(
@@ -354,6 +354,8 @@ public enum ToolTaskRunner {
                 index: spec.index, status: infra || judgeDown ? .failed : .done,
                 result: withUserPersona(result, population), error: error,
                 events: events, modelCalls: modelCalls)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
         }

@@ -26,6 +26,14 @@ public struct Termination: Sendable, Hashable, Codable {
         case endpointUnusable
         /// The caller closed the world (a scenario rule, a closing narration).
         case closed
+        /// A party's text move held a stop token (``TerminationRules/stopRules``); `detail` is the token.
+        case stopToken
+        /// The phase's step limit was reached (``TerminationRules/maxSteps``).
+        case stepCap
+        /// Too many tool calls failed (``TerminationRules/maxToolErrors``).
+        case toolErrors
+        /// A tool call ended the conversation (``ToolExecution/endsConversation``, e.g. a transfer).
+        case toolEnded
     }
 
     /// The rule that fired.
@@ -34,12 +42,15 @@ public struct Termination: Sendable, Hashable, Codable {
     public var detail: String
     /// The number of turns taken when it stopped.
     public var turn: Int
+    /// The party whose move fired the rule, when one did (a stop token, a failed move, a tool call).
+    public var participant: ParticipantID?
 
     /// Creates a termination.
-    public init(reason: Reason, detail: String, turn: Int) {
+    public init(reason: Reason, detail: String, turn: Int, participant: ParticipantID? = nil) {
         self.reason = reason
         self.detail = detail
         self.turn = turn
+        self.participant = participant
     }
 }
 

@@ -1,7 +1,6 @@
 public import Agents
 import Inference
 public import Memory
-public import Storage
 
 /// Who speaks next (issue #5, item 2).
 public enum TurnTaking: Sendable, Hashable {
@@ -15,6 +14,56 @@ public enum TurnTaking: Sendable, Hashable {
     case selfSelection(maxConsecutive: Int)
     /// Everyone present acts on the same snapshot of the log; the events are appended in roster order.
     case simultaneous
+    /// One party at a time, tool calls inside a turn (tau2's orchestrator); see ``HalfDuplexTurns``.
+    case halfDuplex(HalfDuplexTurns)
+}
+
+/// Half-duplex turn taking with tools: one party holds the floor at a time; a move that calls tools
+/// keeps it (the caller reads the results and moves again); a text move passes it on:
+/// 1. to the first present party it addresses (`to`), in roster order;
+/// 2. else to the party a tool call brought in during the speaker's turn (the newest one): a warm
+///    transfer, where the one called in speaks next;
+/// 3. else to the last other present party who spoke (the one being answered);
+/// 4. else to the next present party in roster order.
+///
+/// With two parties this is strict alternation. A failed move passes the floor like a text move.
+public struct HalfDuplexTurns: Sendable, Hashable {
+    /// The fixed first move of each phase, or `nil` to let the first present party in roster order move.
+    public var opening: Opening?
+
+    /// A fixed first move: `participant` says `text` without being asked (tau2's agent greeting).
+    public struct Opening: Sendable, Hashable {
+        /// Who opens.
+        public var participant: ParticipantID
+        /// What it says.
+        public var text: String
+
+        /// Creates an opening.
+        public init(participant: ParticipantID, text: String) {
+            self.participant = participant
+            self.text = text
+        }
+    }
+
+    /// Creates half-duplex turn taking.
+    public init(opening: Opening? = nil) {
+        self.opening = opening
+    }
+}
+
+/// A stop token: a text move containing `token` ends the world (``Termination/Reason/stopToken``)
+/// once the move is written, so the text before or around the token stays in the log.
+public struct StopRule: Sendable, Hashable {
+    /// The token, matched anywhere in the text (tau2: `###STOP###`).
+    public var token: String
+    /// Who may stop the world with it (`nil`: anyone).
+    public var speakers: [ParticipantID]?
+
+    /// Creates a rule.
+    public init(token: String, speakers: [ParticipantID]? = nil) {
+        self.token = token
+        self.speakers = speakers
+    }
 }
 
 /// Moderator-directed turn taking.
@@ -56,11 +105,21 @@ public struct TerminationRules: Sendable {
     public var detector: TerminationDetector?
     /// Stall detection, or `nil` for none.
     public var stall: StallDetector?
+    /// Steps in the phase after which the world ends (``Termination/Reason/stepCap``): every move
+    /// counts one step and a move that ran tools one more for its results (tau2's `max_steps`);
+    /// `nil`: no step limit.
+    public var maxSteps: Int?
+    /// Failed tool calls in the phase at which the world ends (``Termination/Reason/toolErrors``,
+    /// checked after each move); `nil`: no limit.
+    public var maxToolErrors: Int?
+    /// Stop tokens, in priority order: the first one a text move contains ends the world.
+    public var stopRules: [StopRule]
 
     /// Creates rules.
     public init(
         maxTurns: Int = 50, maxTurnsPerAgent: Int? = 25, minimumPresent: Int = 2, endWhenAllPass: Bool = true,
-        maxConsecutiveFailures: Int = 6, detector: TerminationDetector? = nil, stall: StallDetector? = StallDetector()
+        maxConsecutiveFailures: Int = 6, detector: TerminationDetector? = nil, stall: StallDetector? = StallDetector(),
+        maxSteps: Int? = nil, maxToolErrors: Int? = nil, stopRules: [StopRule] = []
     ) {
         self.maxTurns = maxTurns
         self.maxTurnsPerAgent = maxTurnsPerAgent
@@ -69,6 +128,9 @@ public struct TerminationRules: Sendable {
         self.maxConsecutiveFailures = maxConsecutiveFailures
         self.detector = detector
         self.stall = stall
+        self.maxSteps = maxSteps
+        self.maxToolErrors = maxToolErrors
+        self.stopRules = stopRules
     }
 }
 
@@ -86,7 +148,7 @@ public struct Arrival: Sendable, Hashable {
     }
 }
 
-/// Everything that shapes a world besides its agents.
+/// Everything that shapes a world besides its parties.
 public struct WorldOptions: Sendable {
     /// Who speaks next.
     public var turnTaking: TurnTaking
@@ -105,7 +167,8 @@ public struct WorldOptions: Sendable {
     public var memoryUpdater: (any MemoryUpdater)?
     /// Exchanges per memory update (spec memory.md §B.2.4: up to 3).
     public var memoryChunk: Int
-    /// Carries out `call_tool` actions; without one a tool call is a failed turn (`unsupported`).
+    /// Carries out tool calls (`call_tool` actions and ``Move/toolCalls(_:)``); without one a tool
+    /// call is a failed turn (`unsupported`).
     public var toolExecutor: (any ToolExecutor)?
     /// Model calls in flight at once within a world (simultaneous rounds, urge calls).
     public var concurrency: Int
@@ -127,31 +190,5 @@ public struct WorldOptions: Sendable {
         self.memoryChunk = memoryChunk
         self.toolExecutor = toolExecutor
         self.concurrency = concurrency
-    }
-}
-
-/// Carries out an agent's `call_tool` action (implemented by tool domains).
-///
-/// The world writes a `toolCall` event (speaker = caller) and, right after it, a `toolResult`
-/// event with the returned text, visible to the caller only; `narration`, when given, is appended
-/// as a public narration (a change to the shared world). A thrown error becomes a failed turn
-/// (`unsupported`) and nothing is logged.
-public protocol ToolExecutor: Sendable {
-    /// Runs tool `name` with `arguments` for `caller`; `transcript` is the log before the call.
-    func execute(name: String, arguments: JSONValue, caller: ParticipantID, transcript: Transcript) async throws
-        -> ToolExecution
-}
-
-/// What a tool call returned.
-public struct ToolExecution: Sendable, Hashable {
-    /// The result text the caller sees (JSON text is fine).
-    public var result: String
-    /// A public narration describing a visible change, if any.
-    public var narration: String?
-
-    /// Creates a result.
-    public init(result: String, narration: String? = nil) {
-        self.result = result
-        self.narration = narration
     }
 }

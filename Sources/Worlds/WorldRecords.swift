@@ -12,7 +12,8 @@ public struct TurnRecord: Sendable {
     public var phase: Int
     /// Who took the turn.
     public var participant: ParticipantID
-    /// The action, with addressees resolved and text sanitised, or `nil` when the turn failed.
+    /// The action, with addressees resolved and text sanitised; `nil` when the turn failed or was a
+    /// batch of tool calls (``toolCalls``).
     public var action: AgentAction?
     /// Why the turn failed, if it did.
     public var failure: TurnFailure?
@@ -32,6 +33,8 @@ public struct TurnRecord: Sendable {
     public var urges: [Urge]
     /// What the agentic recall path did before the turn, if it ran (its calls are in ``calls``).
     public var recall: RecallRecord? = nil
+    /// The tool calls the turn ran, in order (a `call_tool` action's one call, or a batch).
+    public var toolCalls: [ToolCallRecord] = []
 
     /// One candidate's urge.
     public struct Urge: Sendable, Hashable {
@@ -43,6 +46,12 @@ public struct TurnRecord: Sendable {
 
     /// Whether the turn failed.
     public var isFailed: Bool { failure != nil }
+
+    /// The text the turn said aloud (a `speak` action's content), if it spoke.
+    public var spoken: String? {
+        if case .speak(let content, _, _) = action { return content }
+        return nil
+    }
 }
 
 /// One model call (or one structured call with its repair round) made by the world.

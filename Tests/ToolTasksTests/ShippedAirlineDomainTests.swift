@@ -41,7 +41,7 @@ struct ShippedAirlineDomainTests {
         let task = try #require(domain.tasks.first { !$0.allowTrivial })
         let (target, _) = try Grader.target(domain: domain, task: task)
         let env = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(
+        let outcome = try await Episode.run(
             task: task, environment: env, agent: GoldReplayAgent(), user: ScriptedUser())
         #expect(try Grader.grade(task: task, outcome: outcome, final: env, target: target, digests: false).passed)
     }

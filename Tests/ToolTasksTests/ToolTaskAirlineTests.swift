@@ -46,12 +46,12 @@ struct ToolTaskAirlineTests {
         for task in domain.tasks {
             let (target, _) = try Grader.target(domain: domain, task: task)
             let env = try ToolEnvironment(domain: domain, task: task)
-            let outcome = await EpisodeRunner.run(
+            let outcome = try await Episode.run(
                 task: task, environment: env, agent: GoldReplayAgent(), user: ScriptedUser())
             let result = try Grader.grade(task: task, outcome: outcome, final: env, target: target, digests: false)
             if result.passed { gold += 1 } else { failures.append("\(task.id): \(result.json.serialized())") }
             let env2 = try ToolEnvironment(domain: domain, task: task)
-            let outcome2 = await EpisodeRunner.run(
+            let outcome2 = try await Episode.run(
                 task: task, environment: env2, agent: NoOpAgent(), user: ScriptedUser())
             if try Grader.grade(task: task, outcome: outcome2, final: env2, target: target, digests: false).passed {
                 noop += 1

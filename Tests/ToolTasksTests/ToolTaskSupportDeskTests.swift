@@ -24,7 +24,7 @@ enum SupportDesk {
     ) async throws -> (EpisodeOutcome, EvalResult, ToolEnvironment) {
         let domain = try domain ?? load()
         let env = try ToolEnvironment(domain: domain, task: task)
-        let outcome = await EpisodeRunner.run(
+        let outcome = try await Episode.run(
             task: task, environment: env, agent: agent, user: user, persona: persona, limits: limits)
         let (target, _) = try Grader.target(domain: domain, task: task)
         return (outcome, try Grader.grade(task: task, outcome: outcome, final: env, target: target), env)

@@ -133,10 +133,9 @@ struct WorldVisibilityTests {
 }
 
 struct EchoTool: ToolExecutor {
-    func execute(name: String, arguments: JSONValue, caller: ParticipantID, transcript: Transcript) async throws
-        -> ToolExecution
-    {
-        ToolExecution(
+    func execute(_ request: ToolRequest, caller: ParticipantID, transcript: Transcript) async throws -> ToolExecution {
+        let arguments = try JSONValue.parse(request.call.arguments)
+        return ToolExecution(
             result: "order \(arguments["order"]?.intValue ?? 0) shipped", narration: "A parcel is on its way.")
     }
 }
