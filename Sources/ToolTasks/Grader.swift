@@ -185,8 +185,8 @@ public enum Grader {
         let outputs = task.requiredOutputs.map { output -> (String, Bool) in
             let met = agentTexts.contains { text in
                 if output.kind == "exact" { return text.contains(output.pattern) }
-                guard let regex = try? Regex(output.pattern) else { return false }
-                return text.contains(regex)
+                guard let regex = try? LinearRegex(output.pattern) else { return false }
+                return regex.matches(in: text)
             }
             return (output.pattern, met)
         }

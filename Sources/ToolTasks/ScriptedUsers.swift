@@ -1,5 +1,6 @@
 import Foundation
 import Runs
+import Storage
 
 /// A deterministic user for tests and gold replays (spec §10.6): rules, slot filling from `known_info`,
 /// a stop pattern, and an idle reply before `###STOP###`. A persona policy changes its style only
@@ -74,7 +75,7 @@ public struct ScriptedUser: UserSimulator {
             return .text(opening)
         }
         let last = view.agentTexts.last ?? ""
-        if let stopWhen, let regex = try? Regex(stopWhen), last.contains(regex) { return .text("###STOP###") }
+        if let stopWhen, let regex = try? LinearRegex(stopWhen), regex.matches(in: last) { return .text("###STOP###") }
         if let n = stopAfterAgentTurns, view.agentTexts.count >= n { return .text("###STOP###") }
         let slots = Self.slots(view.task.scenario)
         func fill(_ template: String) -> String {
@@ -83,7 +84,7 @@ public struct ScriptedUser: UserSimulator {
             return out
         }
         for rule in rules {
-            if let regex = try? Regex(rule.when), last.contains(regex) { return .text(fill(rule.say)) }
+            if let regex = try? LinearRegex(rule.when), regex.matches(in: last) { return .text(fill(rule.say)) }
         }
         if last.contains("?") {
             let lower = last.lowercased()

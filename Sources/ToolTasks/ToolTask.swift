@@ -272,8 +272,13 @@ public struct ToolTask: Sendable, Hashable {
             guard kind == "regex" || kind == "exact" else {
                 throw fail(path + ".x_required_outputs[\(i)].kind", "kind must be regex or exact")
             }
-            if kind == "regex", (try? Regex(pattern)) == nil {
-                throw fail(path + ".x_required_outputs[\(i)].pattern", "not a valid regular expression")
+            if kind == "regex" {
+                // Task files are untrusted: patterns run on a linear-time matcher, never a backtracking one.
+                do { _ = try LinearRegex(pattern) } catch {
+                    throw fail(
+                        path + ".x_required_outputs[\(i)].pattern",
+                        "not a supported regular expression: \(error.message) (docs/tool-tasks.md lists the syntax)")
+                }
             }
             outputs.append(.init(pattern: pattern, kind: kind))
         }
