@@ -32,6 +32,8 @@ public final class Connection {
     private var statementCache: [String: (statement: Statement, lastUse: UInt64)] = [:]
     private var useClock: UInt64 = 0
     private var savepointCounter = 0
+    /// The sandbox policy the authorizer reads (``sandbox(_:)``); kept alive with the connection.
+    var sandboxBox: SandboxBox?
 
     /// Opens (or creates) a database; files are switched to WAL, foreign keys are enforced and
     /// locked databases are retried for up to 5 seconds.
@@ -151,6 +153,11 @@ public final class Connection {
     private static func isWhitespaceOrSemicolon(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C || byte == UInt8(ascii: ";")
             || byte == 0
+    }
+
+    /// Drops the cached statements (they were authorized under the previous policy).
+    func statementCacheReset() {
+        statementCache.removeAll()
     }
 
     private func cachedStatement(_ sql: String) throws(StorageError) -> Statement {

@@ -167,6 +167,8 @@ struct DomainLoader {
 
     func buildState(_ connection: Connection, manifest: inout DomainManifest) throws {
         try connection.execute("CREATE TABLE _agora_ids(name TEXT PRIMARY KEY, next INTEGER NOT NULL)")
+        // From here on the domain's own SQL runs: a domain package is untrusted input (docs/security.md).
+        try connection.sandbox(.schema)
         if let schema = manifest.schemaFile {
             guard let sql = try? String(contentsOf: file(schema), encoding: .utf8) else {
                 throw RunError(.io, "cannot read the schema", file: schema)

@@ -81,10 +81,13 @@ public final class ToolDomain: Sendable {
         validationSchemas[tool.side.rawValue + ":" + tool.name] ?? tool.resolvedParameters
     }
 
-    /// A new in-memory database holding the pristine state (SQLite backup API).
+    /// A new in-memory database holding the pristine state (SQLite backup API), sandboxed for data
+    /// only: tool SQL, assertions and sync statements can read and write rows, never attach another
+    /// database, change the schema or call a function outside ``SQLSandbox/allowedFunctions``.
     public func makeConnection() throws -> Connection {
         let connection = try Connection(.memory)
         try store.connection.withLock { (source: inout Connection) throws in try source.backup(to: connection) }
+        try connection.sandbox(.data)
         return connection
     }
 
