@@ -1,4 +1,5 @@
 import Agents
+import Inference
 import Memory
 import Runs
 import Storage
@@ -160,11 +161,22 @@ public enum Episode {
             try await world.run()
         } catch is CancellationError {
             throw CancellationError()
+        } catch  where Self.stopsRun(error) {
+            throw error
         } catch {
             // The log refused an event: a bug in the engine, not the agent's fault.
             return outcome(of: world, failure: "episode log: \(error)")
         }
         return outcome(of: world)
+    }
+
+    /// Whether `error` means the run cannot go on (an unusable endpoint, a replay-only cache miss,
+    /// cancellation) rather than something a participant did.
+    static func stopsRun(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        if let world = error as? WorldError, let underlying = world.underlying { return stopsRun(underlying) }
+        guard let inference = error as? InferenceError else { return false }
+        return inference.isEndpointUnusable || inference.code == .cacheMiss || inference.code == .cancelled
     }
 
     /// The outcome of a finished episode world: its log and tau2 entries, the tool errors, and the

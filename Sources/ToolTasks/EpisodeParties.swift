@@ -137,6 +137,9 @@ struct AgentParty: Party {
         do {
             message = try await agent.next(view)
         } catch {
+            // An endpoint that cannot be used is infrastructure, not the agent's behaviour: it stops
+            // the run (exit 3) and the unit stays pending for --resume.
+            if Episode.stopsRun(error) { throw error }
             return .failed(TurnFailure(.model, "\(error)", underlying: error))
         }
         let hasText = !(message.text ?? "").isEmpty
@@ -175,6 +178,7 @@ struct UserParty: Party {
         do {
             message = try await user.next(UserView(task: task, persona: persona, log: log, tools: tools))
         } catch {
+            if Episode.stopsRun(error) { throw error }
             return .failed(TurnFailure(.model, "\(error)", underlying: error))
         }
         guard !message.calls.isEmpty else { return .say(message.text ?? "", to: message.to) }

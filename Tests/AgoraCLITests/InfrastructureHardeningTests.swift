@@ -1,0 +1,33 @@
+import AgoraTesting
+import Foundation
+import Storage
+import Testing
+
+/// An endpoint that cannot be used is infrastructure: exit 3, units left pending, resume retries.
+@Suite("Hardening: infrastructure errors are not scored as agent failures", .timeLimit(.minutes(2)))
+struct InfrastructureHardeningTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test("a model agent whose endpoint answers 401: exit 3, no trial graded, the unit still pending")
+    func unusableAgentEndpoint() async throws {
+        let stub = try StubServer(configuration: .init(requiredAPIKey: "right-key-0123456789"))
+        defer { stub.stop() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-infra-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let domain = Self.repository.appendingPathComponent("Scenarios/domains/support-desk").path
+        let result = try await CommandRunner.agora(
+            [
+                "tasks", "run", domain, "--tasks", "sd-001", "--agent", "model:" + stub.baseURL.absoluteString,
+                "--model-name", "stub-model", "--no-cache", "--out", out.path, "--json",
+            ], environment: ["AGORA_API_KEY": "wrong-key-0123456789"])
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("continue with agora tasks run --resume"), "\(result.stderr)")
+        let run = try #require(
+            FileManager.default.contentsOfDirectory(atPath: out.path).first { $0.hasPrefix("tasks-") })
+        let results = try JSONValue.parse(
+            try Data(contentsOf: out.appendingPathComponent(run).appendingPathComponent("results.json")))
+        #expect(results["unitsDone"] == 0)
+        #expect(results["trials"] == [])
+    }
+}
