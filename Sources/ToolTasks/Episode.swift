@@ -161,7 +161,7 @@ public enum Episode {
             try await world.run()
         } catch is CancellationError {
             throw CancellationError()
-        } catch  where Self.stopsRun(error) {
+        } catch let error where Self.stopsRun(error) {
             throw error
         } catch {
             // The log refused an event: a bug in the engine, not the agent's fault.

@@ -356,7 +356,7 @@ public enum ToolTaskRunner {
                 events: events, modelCalls: modelCalls)
         } catch is CancellationError {
             throw CancellationError()
-        } catch  where Episode.stopsRun(error) {
+        } catch let error where Episode.stopsRun(error) {
             throw error  // the run stops (exit 3 for an unusable endpoint); the unit stays pending
         } catch {
             return UnitOutcome(index: spec.index, status: .failed, result: .null, error: "\(error)")
