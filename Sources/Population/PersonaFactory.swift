@@ -212,6 +212,16 @@ public enum PersonaFactory {
     ) async throws(PopulationError) -> GenerationSummary {
         let total = count ?? spec.population
         let seedValue = seed ?? spec.seed
+        // Never delete or replace anything but the file named: a folder given as --out is refused.
+        var isFolder: ObjCBool = false
+        if out.hasSuffix("/")
+            || (FileManager.default.fileExists(atPath: out, isDirectory: &isFolder) && isFolder.boolValue)
+        {
+            throw PopulationError(
+                .io,
+                "this is a folder; --out takes a file name, e.g. \(out.hasSuffix("/") ? out : out + "/")personas.jsonl",
+                file: out)
+        }
         if let narratives {
             return try await narratives.generate(
                 spec: spec, count: total, seed: seedValue, out: out, workers: workers, progress: progress)
@@ -233,11 +243,11 @@ public enum PersonaFactory {
             try? FileManager.default.removeItem(atPath: out + ".partial")
             throw error
         }
-        do {
-            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-            try FileManager.default.moveItem(atPath: out + ".partial", toPath: out)
-        } catch {
-            throw PopulationError(.io, "cannot move the finished file into place", file: out, underlying: error)
+        // rename(2) replaces a file atomically, and refuses to replace a folder.
+        guard rename(out + ".partial", out) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: out + ".partial")
+            throw PopulationError(.io, "cannot move the finished file into place (\(reason))", file: out)
         }
         summary.warnings = spec.warnings + summary.warnings
         return summary
