@@ -51,8 +51,13 @@ public struct CachedModel: LanguageModel {
         }
         ledger.record(model: base.identifier, usage: response.usage, latency: clock.now - start, cached: false)
         if let cache, let entry {
-            try await cache.store(response, key: entry.key, requestText: entry.request, model: base.identifier)
-            response.cacheKey = entry.key
+            // The answer is paid for: a cache that cannot be written now (another process holds its
+            // lock past the busy timeout) costs a re-ask later, never this answer.
+            if (try? await cache.store(response, key: entry.key, requestText: entry.request, model: base.identifier))
+                != nil
+            {
+                response.cacheKey = entry.key
+            }
         }
         return response
     }

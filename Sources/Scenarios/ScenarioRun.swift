@@ -40,8 +40,26 @@ public struct ScenarioRunKind: RunKind {
     /// The population (files, a generated spec, inline personas) and one unit per respondent or session.
     public func plan() async throws -> RunPlan {
         let personas = try await ScenarioRunner.resolvePopulation(scenario, generator: populationGenerator)
+        try Self.checkSplits(scenario, personas: personas)
         let units = try ScenarioRunner.buildUnits(scenario, personas: personas)
         return RunPlan(personas: personas.map { StoredPersona(id: $0.id, json: $0.participantJSON) }, units: units)
+    }
+
+    /// Every `splitBy` attribute must be an attribute of some persona (a typo would silently split
+    /// everyone into "(missing)").
+    static func checkSplits(_ scenario: Scenario, personas: [Persona]) throws(RunError) {
+        for (index, attribute) in scenario.splitBy.enumerated()
+        where !personas.contains(where: { $0.attributes[attribute] != nil }) {
+            var known: [String] = []
+            for persona in personas {
+                for key in persona.attributes.keys where !known.contains(key) { known.append(key) }
+            }
+            let hint = JSONReader.closest(attribute, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw RunError(
+                .invalidInput,
+                "no persona has the attribute \"\(attribute)\"\(hint); the attributes are \(known.prefix(20).joined(separator: ", "))",
+                file: scenario.file, path: "$.splitBy[\(index)]")
+        }
     }
 
     /// Runs one respondent or session.

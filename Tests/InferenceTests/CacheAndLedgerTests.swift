@@ -113,3 +113,22 @@ struct CacheAndLedgerTests {
         #expect(PriceTable().cost(of: entry) == nil)
     }
 }
+
+@Suite("Hardening: a response cache locked by another process", .timeLimit(.minutes(1)))
+struct CacheLockHardeningTests {
+    @Test("the answer already paid for is returned, not turned into a failed call")
+    func lockedCacheKeepsTheAnswer() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-cache-\(UUID().uuidString).sqlite"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let cache = try ResponseCache(.file(path))
+        let other = try Connection(.file(path))
+        try other.execute("BEGIN EXCLUSIVE")
+        defer { try? other.execute("ROLLBACK") }
+        let model = CachedModel(base: ScriptedModel(replies: ["paid for"]), cache: cache, mode: .readWrite)
+        let response = try await model.complete(ChatRequest(messages: [.user("hello")], maxTokens: 8))
+        #expect(response.content == "paid for")
+    }
+}
