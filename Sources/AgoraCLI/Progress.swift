@@ -79,6 +79,9 @@ final class ProgressDisplay: Sendable {
         parts.append("\(c.calls) model calls" + (c.cachedCalls > 0 ? " (\(c.cachedCalls) cached)" : ""))
         parts.append("\(compact(c.tokens)) tokens")
         if c.itemFailures + c.failedCalls > 0 { parts.append("\(c.itemFailures + c.failedCalls) failures") }
+        if c.stalledCalls > 0 {
+            parts.append("\(c.stalledCalls) waiting > 30s (longest \(duration(Double(c.longestWaitSeconds))))")
+        }
         if c.unitsFinished > 0, c.unitsFinished < c.unitsTotal {
             let eta = elapsed / Double(c.unitsFinished) * Double(c.unitsTotal - c.unitsFinished)
             parts.append("ETA \(duration(eta))")

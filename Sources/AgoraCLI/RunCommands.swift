@@ -87,9 +87,26 @@ enum RunLaunch {
         let monitor = RunMonitor(onChange: { progress.update($0) })
         let summary: RunSummary
         do {
-            summary = try await Launcher.run(
-                file: file, document: document, overrides: overrides, options: options, models: models,
-                monitor: monitor)
+            // A tick every 5 s redraws the line even while nothing finishes, so stalled requests show.
+            summary = try await withThrowingTaskGroup(of: RunSummary?.self) { group in
+                group.addTask {
+                    try await Launcher.run(
+                        file: file, document: document, overrides: overrides, options: options, models: models,
+                        monitor: monitor)
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        progress.update(monitor.counts)
+                    }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let result { return result }
+                }
+                throw CancellationError()
+            }
         } catch {
             // A run that stopped after some units shows where it got to; one that never started, nothing.
             if monitor.counts.unitsFinished > 0 { progress.finish(monitor.counts) } else { progress.abandon() }

@@ -171,7 +171,8 @@ public enum RunEngine {
             c.unitsSkipped = units.filter { $0.spec.index < limit && $0.status == .done }.count
         }
         let manifest = try await store.manifest()
-        let context = UnitContext(seed: manifest.seed, personas: personas, observer: { monitor.record($0) })
+        let context = UnitContext(
+            seed: manifest.seed, personas: personas, monitor: monitor, observer: { monitor.record($0) })
         let width = options.concurrency ?? kind.defaultConcurrency ?? 1
         monitor.setRunDirectory(store.directory)
         let skipped: Int

@@ -106,9 +106,18 @@ public struct UnitContext: Sendable {
     public let personas: [StoredPersona]
     private let index: [String: Int]
     let observer: (@Sendable (StoredModelCall) -> Void)?
+    let monitor: RunMonitor?
 
     /// Creates a context (the engine makes one per run; tests may make their own).
     public init(seed: UInt64, personas: [StoredPersona], observer: (@Sendable (StoredModelCall) -> Void)? = nil) {
+        self.init(seed: seed, personas: personas, monitor: nil, observer: observer)
+    }
+
+    init(
+        seed: UInt64, personas: [StoredPersona], monitor: RunMonitor?,
+        observer: (@Sendable (StoredModelCall) -> Void)? = nil
+    ) {
+        self.monitor = monitor
         self.seed = seed
         self.personas = personas
         var index: [String: Int] = [:]
@@ -123,7 +132,7 @@ public struct UnitContext: Sendable {
     /// `model` as this unit sees it: every call recorded for the unit's commit and counted by the
     /// progress display. Make one per model per unit.
     public func recording(_ model: any LanguageModel) -> UnitModel {
-        UnitModel(base: model, observer: observer)
+        UnitModel(base: model, observer: observer, tracker: monitor)
     }
 }
 

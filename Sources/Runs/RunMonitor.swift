@@ -23,9 +23,17 @@ public final class RunMonitor: Sendable {
         public var tokens = 0
         /// Items or turns recorded as failed inside finished units.
         public var itemFailures = 0
+        /// Model calls in flight for longer than ``RunMonitor/stallAfter`` when the snapshot was taken.
+        public var stalledCalls = 0
+        /// How long the oldest call in flight has waited, in whole seconds.
+        public var longestWaitSeconds = 0
     }
 
+    /// How long a call may be in flight before the progress display calls it stalled.
+    public static let stallAfter: Duration = .seconds(30)
+
     private let state = Mutex(Counts())
+    private let inFlight = Mutex<(next: Int, started: [Int: ContinuousClock.Instant])>((0, [:]))
     private let directory = Mutex<URL?>(nil)
 
     /// The run folder, once the engine has created or opened it (for messages after a failure).
@@ -39,15 +47,40 @@ public final class RunMonitor: Sendable {
         self.onChange = onChange
     }
 
-    /// The current counts.
-    public var counts: Counts { state.withLock { $0 } }
+    /// The current counts (the stall figures measured now).
+    public var counts: Counts { withWaits(state.withLock { $0 }) }
+
+    /// A call starts: returns its ticket for ``callEnded(_:)``.
+    package func callStarted() -> Int {
+        let now = ContinuousClock.now
+        return inFlight.withLock { s in
+            s.next += 1
+            s.started[s.next] = now
+            return s.next
+        }
+    }
+
+    /// A call ended (answered, failed or cancelled).
+    package func callEnded(_ ticket: Int) {
+        _ = inFlight.withLock { $0.started.removeValue(forKey: ticket) }
+    }
+
+    /// `counts` with the stall figures of the calls in flight now (display only: never stored).
+    private func withWaits(_ counts: Counts) -> Counts {
+        let now = ContinuousClock.now
+        let waits = inFlight.withLock { $0.started.values.map { now - $0 } }
+        var c = counts
+        c.stalledCalls = waits.filter { $0 > Self.stallAfter }.count
+        c.longestWaitSeconds = Int(waits.max()?.components.seconds ?? 0)
+        return c
+    }
 
     package func update(_ body: (inout Counts) -> Void) {
         let snapshot = state.withLock { c in
             body(&c)
             return c
         }
-        onChange?(snapshot)
+        onChange?(withWaits(snapshot))
     }
 
     package func record(_ call: StoredModelCall) {

@@ -10,10 +10,17 @@ public final class UnitModel: LanguageModel {
     public let base: any LanguageModel
     private let records = Mutex<[StoredModelCall]>([])
     private let observer: (@Sendable (StoredModelCall) -> Void)?
+    private let tracker: RunMonitor?
 
     /// Creates a recorder; `observer` sees each record as it happens (progress display).
-    public init(base: any LanguageModel, observer: (@Sendable (StoredModelCall) -> Void)? = nil) {
+    public convenience init(base: any LanguageModel, observer: (@Sendable (StoredModelCall) -> Void)? = nil) {
+        self.init(base: base, observer: observer, tracker: nil)
+    }
+
+    /// Creates a recorder whose calls in flight `tracker` sees (stalled requests in the progress line).
+    init(base: any LanguageModel, observer: (@Sendable (StoredModelCall) -> Void)?, tracker: RunMonitor?) {
         self.base = base
+        self.tracker = tracker
         self.observer = observer
     }
 
@@ -29,6 +36,8 @@ public final class UnitModel: LanguageModel {
         if case .jsonSchema(let name, _, _) = request.responseFormat { purpose = name }
         let clock = ContinuousClock()
         let start = clock.now
+        let ticket = tracker?.callStarted()
+        defer { if let ticket { tracker?.callEnded(ticket) } }
         do {
             let response = try await base.complete(request)
             let d = (clock.now - start).components
