@@ -101,12 +101,12 @@ public struct ScenarioPersona: Sendable, Hashable {
 
     /// Reads a persona from a JSON object (`Population`'s JSONL line format, or an inline persona).
     public init(json: JSONValue, file: String?, path: String) throws(RunError) {
-        let reader = try JSONReader(json, file: file, path: path)
+        let reader = JSONPathReader<RunError>(json, file: file, path: path)
         let id = try reader.nonEmptyString("id")
         guard id.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) else {
             throw reader.fail("id", "\"\(id)\" has characters other than letters, digits, _ . -")
         }
-        let attributes = reader.has("attributes") ? try reader.reader("attributes").object : JSONObject()
+        let attributes = reader.has("attributes") ? try reader.reader("attributes").object() : JSONObject()
         self.init(
             id: id, name: try reader.optionalString("name"), attributes: attributes,
             narrative: try reader.optionalString("narrative"))
