@@ -1,4 +1,5 @@
 import Foundation
+import HTMLKit
 public import Storage
 
 extension PopulationReport {
@@ -153,11 +154,6 @@ extension PopulationReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-
     /// A self-contained HTML fragment (no scripts, inline SVG): target vs realised bars per target, then the
     /// headline metrics. Reusable inside the run report.
     public var html: String {
@@ -165,35 +161,25 @@ extension PopulationReport {
         out += "<p>\(count) personas; unique hashes \(Self.format(uniqueHashFraction)); hard-rule violations "
         out += "\(hardViolations); leaf coverage \(Self.format(leafCoverage)).</p>\n"
         for target in targets {
-            let barHeight = 14
-            let gap = 6
-            let labelWidth = 160
-            let plotWidth = 360
-            let rowHeight = 2 * barHeight + gap
-            let height = target.cells.count * rowHeight + 20
-            let maximum = max(target.targets.max() ?? 1, target.realised.max() ?? 1, 1)
+            let maximum = Double(max(target.targets.max() ?? 1, target.realised.max() ?? 1, 1))
             out +=
-                "<figure>\n<figcaption>\(Self.escape(target.id)) (\(Self.escape(target.dimensions.joined(separator: " × ")))): "
+                "<figure>\n<figcaption>\(HTML.escape(target.id)) (\(HTML.escape(target.dimensions.joined(separator: " × ")))): "
             out += "TAE \(target.tae), SRMSE \(Self.format(target.srmse))</figcaption>\n"
-            out +=
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + plotWidth + 80)\" height=\"\(height)\" "
-            out += "role=\"img\" aria-label=\"target versus realised counts for \(Self.escape(target.id))\">\n"
-            for (i, cell) in target.cells.enumerated() {
-                let y = i * rowHeight + 4
-                let targetWidth = Int(Double(plotWidth) * Double(target.targets[i]) / Double(maximum))
-                let realisedWidth = Int(Double(plotWidth) * Double(target.realised[i]) / Double(maximum))
-                out += "<text x=\"0\" y=\"\(y + barHeight)\" font-size=\"11\">\(Self.escape(cell))</text>\n"
-                out +=
-                    "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(targetWidth)\" height=\"\(barHeight - 2)\" fill=\"#bbbbbb\">"
-                out += "<title>target \(target.targets[i])</title></rect>\n"
-                out +=
-                    "<rect x=\"\(labelWidth)\" y=\"\(y + barHeight)\" width=\"\(realisedWidth)\" height=\"\(barHeight - 2)\" fill=\"#3b6fb6\">"
-                out += "<title>realised \(target.realised[i])</title></rect>\n"
-                out +=
-                    "<text x=\"\(labelWidth + max(targetWidth, realisedWidth) + 4)\" y=\"\(y + barHeight + 6)\" font-size=\"10\">"
-                out += "\(target.targets[i]) / \(target.realised[i])</text>\n"
+            let cellRows = target.cells.indices.map { i in
+                SVGChart.Row(
+                    label: target.cells[i],
+                    bars: [
+                        SVGChart.Bar(
+                            share: Double(target.targets[i]) / maximum, color: "#bbbbbb",
+                            tooltip: "target \(target.targets[i])"),
+                        SVGChart.Bar(
+                            share: Double(target.realised[i]) / maximum, color: "#3b6fb6",
+                            tooltip: "realised \(target.realised[i])"),
+                    ],
+                    note: "\(target.targets[i]) / \(target.realised[i])")
             }
-            out += "</svg>\n</figure>\n"
+            out += SVGChart.bars(cellRows, description: "target versus realised counts for \(target.id)")
+            out += "\n</figure>\n"
         }
         out += "<table>\n<tr><th>metric</th><th>value</th></tr>\n"
         let rows: [(String, String)] =
@@ -207,7 +193,7 @@ extension PopulationReport {
                 ("soft warnings per persona", Self.format(softWarningRate)),
                 ("mean attempts per slot", Self.format(meanAttempts, 3)),
             ] + rejects.map { ("rejects: \($0.reason)", String($0.count)) }
-        for (name, value) in rows { out += "<tr><td>\(Self.escape(name))</td><td>\(Self.escape(value))</td></tr>\n" }
+        for (name, value) in rows { out += "<tr><td>\(HTML.escape(name))</td><td>\(HTML.escape(value))</td></tr>\n" }
         out += "</table>\n</section>\n"
         return out
     }
