@@ -96,22 +96,43 @@ extension PopulationReport {
         String(format: "%.\(digits)f", value)
     }
 
+    /// A cell of a fixed-width text line: text cut or padded to the width on the right, or a number
+    /// padded on the left.
+    enum TableCell {
+        case left(String, Int)
+        case right(String, Int)
+    }
+
+    /// The cells of one line of a terminal table, separated by single spaces.
+    static func tableLine(_ cells: [TableCell]) -> String {
+        cells.map { cell in
+            switch cell {
+            case .left(let text, let width): text.padding(toLength: width, withPad: " ", startingAt: 0)
+            case .right(let text, let width):
+                text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+            }
+        }.joined(separator: " ")
+    }
+
+    /// A blank line, the header and one line per row; nothing when there are no rows.
+    static func tableSection(_ header: String, _ rows: [[TableCell]]) -> [String] {
+        rows.isEmpty ? [] : ["", header] + rows.map(tableLine)
+    }
+
     /// A plain-text table for terminals.
     public var table: String {
         var lines: [String] = []
         lines.append("personas: \(count)")
-        if !targets.isEmpty {
-            lines.append("")
-            lines.append("target            cells    TAE  maxDev   SRMSE  maxFracDev        KL        JS")
-            for target in targets {
-                lines.append(
-                    target.id.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
-                        + String(target.cells.count).leftPadded(6) + " " + String(target.tae).leftPadded(6) + " "
-                        + String(target.maxDeviation).leftPadded(7) + " " + Self.format(target.srmse).leftPadded(7)
-                        + " " + Self.format(target.maxFractionalDeviation).leftPadded(11) + " "
-                        + Self.format(target.kl, 6).leftPadded(9) + " " + Self.format(target.js, 6).leftPadded(9))
-            }
-        }
+        lines += Self.tableSection(
+            "target            cells    TAE  maxDev   SRMSE  maxFracDev        KL        JS",
+            targets.map { target in
+                [
+                    .left(target.id, 16), .right(String(target.cells.count), 6), .right(String(target.tae), 6),
+                    .right(String(target.maxDeviation), 7), .right(Self.format(target.srmse), 7),
+                    .right(Self.format(target.maxFractionalDeviation), 11), .right(Self.format(target.kl, 6), 9),
+                    .right(Self.format(target.js, 6), 9),
+                ]
+            })
         lines.append("")
         lines.append(
             "coverage: leaf \(Self.format(leafCoverage))"
@@ -139,18 +160,15 @@ extension PopulationReport {
                 + "attempts mean \(Self.format(meanAttempts, 3)) p99 \(p99Attempts)")
         lines.append("rejects: " + rejects.map { "\($0.reason) \($0.count)" }.joined(separator: ", "))
         for problem in invalidValues { lines.append("invalid: \(problem)") }
-        if !attributes.isEmpty {
-            lines.append("")
-            lines.append("attribute                                 kind     present  coverage  H/ln k")
-            for attribute in attributes {
-                lines.append(
-                    attribute.id.padding(toLength: 41, withPad: " ", startingAt: 0) + " "
-                        + attribute.kind.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
-                        + String(attribute.present).leftPadded(7) + " "
-                        + Self.format(attribute.valueCoverage, 3).leftPadded(9) + " "
-                        + Self.format(attribute.normalisedEntropy, 3).leftPadded(7))
-            }
-        }
+        lines += Self.tableSection(
+            "attribute                                 kind     present  coverage  H/ln k",
+            attributes.map { attribute in
+                [
+                    .left(attribute.id, 41), .left(attribute.kind, 8), .right(String(attribute.present), 7),
+                    .right(Self.format(attribute.valueCoverage, 3), 9),
+                    .right(Self.format(attribute.normalisedEntropy, 3), 7),
+                ]
+            })
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -196,11 +214,5 @@ extension PopulationReport {
         for (name, value) in rows { out += "<tr><td>\(HTML.escape(name))</td><td>\(HTML.escape(value))</td></tr>\n" }
         out += "</table>\n</section>\n"
         return out
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -99,11 +99,7 @@ public struct QuotaPlan: Sendable {
     /// The category index of every dimension for a joint cell.
     public func categories(ofCell cell: Int) -> [Int] {
         var result = [Int](repeating: 0, count: radix.count)
-        var rest = cell
-        for d in stride(from: radix.count - 1, through: 0, by: -1) {
-            result[d] = rest % radix[d]
-            rest /= radix[d]
-        }
+        Self.decode(cell, over: Array(radix.indices), radix: radix, into: &result)
         return result
     }
 
@@ -175,12 +171,9 @@ public struct QuotaPlan: Sendable {
         let maps = targets.map { marginMap($0.dimensions, radix: radix, cellCount: cellCount) }
         var zero = [Bool](repeating: false, count: cellCount)
         var categories = [Int](repeating: 0, count: radix.count)
+        let allDimensions = Array(radix.indices)
         for cell in 0..<cellCount {
-            var rest = cell
-            for d in stride(from: radix.count - 1, through: 0, by: -1) {
-                categories[d] = rest % radix[d]
-                rest /= radix[d]
-            }
+            decode(cell, over: allDimensions, radix: radix, into: &categories)
             zero[cell] = isStructuralZero(categories)
         }
         var seedTable = [Double](repeating: 1, count: cellCount)
@@ -359,6 +352,17 @@ public struct QuotaPlan: Sendable {
 
     // MARK: - helpers
 
+    /// Writes into `categories[d]` the category of each dimension `d` of `dims` in `index`, a mixed-radix
+    /// number over `dims` (the last dimension varies fastest; `radix[d]` categories each). Joint cells
+    /// are indices over all dimensions, margin cells over a target's.
+    static func decode(_ index: Int, over dims: [Int], radix: [Int], into categories: inout [Int]) {
+        var rest = index
+        for d in dims.reversed() {
+            categories[d] = rest % radix[d]
+            rest /= radix[d]
+        }
+    }
+
     static func formatNumber(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
@@ -366,25 +370,19 @@ public struct QuotaPlan: Sendable {
     static func describe(_ target: QuotaTarget, _ marginCell: Int, _ dimensions: [QuotaDimension], _ radix: [Int])
         -> String
     {
-        var rest = marginCell
-        var parts: [String] = []
-        for d in target.dimensions.reversed() {
-            parts.append("\(dimensions[d].name)=\(dimensions[d].categories[rest % radix[d]])")
-            rest /= radix[d]
-        }
-        return parts.reversed().joined(separator: ", ")
+        var categories = [Int](repeating: 0, count: radix.count)
+        decode(marginCell, over: target.dimensions, radix: radix, into: &categories)
+        return target.dimensions.map { "\(dimensions[$0].name)=\(dimensions[$0].categories[categories[$0]])" }
+            .joined(separator: ", ")
     }
 
     /// For every joint cell, its index in the margin over `dims`.
     static func marginMap(_ dims: [Int], radix: [Int], cellCount: Int) -> [Int32] {
         var map = [Int32](repeating: 0, count: cellCount)
         var categories = [Int](repeating: 0, count: radix.count)
+        let allDimensions = Array(radix.indices)
         for cell in 0..<cellCount {
-            var rest = cell
-            for d in stride(from: radix.count - 1, through: 0, by: -1) {
-                categories[d] = rest % radix[d]
-                rest /= radix[d]
-            }
+            decode(cell, over: allDimensions, radix: radix, into: &categories)
             var index = 0
             for d in dims { index = index * radix[d] + categories[d] }
             map[cell] = Int32(index)
@@ -415,11 +413,7 @@ public struct QuotaPlan: Sendable {
 
     static func reindex(_ index: Int, from: [Int], to: [Int], radix: [Int]) -> Int {
         var categories = [Int](repeating: 0, count: radix.count)
-        var rest = index
-        for d in from.reversed() {
-            categories[d] = rest % radix[d]
-            rest /= radix[d]
-        }
+        decode(index, over: from, radix: radix, into: &categories)
         var result = 0
         for d in to { result = result * radix[d] + categories[d] }
         return result

@@ -71,30 +71,26 @@ struct RuleSchema: Sendable {
         binHigh = taxonomy.attributes.map { $0.bins.map(\.hi) }
     }
 
+    /// Kleene's conjunction (`decisive` false) or disjunction (`decisive` true): the decisive value
+    /// as soon as an item has it, else unknown if any item is, else the other value.
+    func kleene(_ items: [Condition], _ values: Assignment, decisive: Truth) -> Truth {
+        var result = decisive.negated
+        for item in items {
+            let value = truth(item, values)
+            if value == decisive { return decisive }
+            if value == .unknown { result = .unknown }
+        }
+        return result
+    }
+
     func truth(_ condition: Condition, _ values: Assignment) -> Truth {
         switch condition {
         case .constant(let truth):
             return truth
         case .all(let items):
-            var result = Truth.true
-            for item in items {
-                switch truth(item, values) {
-                case .false: return .false
-                case .unknown: result = .unknown
-                case .true: break
-                }
-            }
-            return result
+            return kleene(items, values, decisive: .false)
         case .any(let items):
-            var result = Truth.false
-            for item in items {
-                switch truth(item, values) {
-                case .true: return .true
-                case .unknown: result = .unknown
-                case .false: break
-                }
-            }
-            return result
+            return kleene(items, values, decisive: .true)
         case .negate(let inner):
             return truth(inner, values).negated
         case .category(let attribute, let allowed):
