@@ -133,6 +133,19 @@ struct RuleSchema: Sendable {
         }
     }
 
+    /// The interval of the smallest (`pick` is `min`) or largest (`max`) of `items`: `pick` of the lower
+    /// and of the upper bounds; nil when there are none or one is undefined.
+    func extreme(_ items: [NumberExpression], _ values: Assignment, _ pick: (Double, Double) -> Double)
+        -> (Double, Double)?
+    {
+        var result: (Double, Double)?
+        for item in items {
+            guard let a = interval(item, values) else { return nil }
+            result = result.map { (pick($0.0, a.0), pick($0.1, a.1)) } ?? a
+        }
+        return result
+    }
+
     func interval(_ expression: NumberExpression, _ values: Assignment) -> (Double, Double)? {
         switch expression {
         case .constant(let value):
@@ -171,19 +184,9 @@ struct RuleSchema: Sendable {
             if a.1 <= 0 { return (-a.1, -a.0) }
             return (0, max(-a.0, a.1))
         case .minimum(let items):
-            var result: (Double, Double)?
-            for item in items {
-                guard let a = interval(item, values) else { return nil }
-                result = result.map { (min($0.0, a.0), min($0.1, a.1)) } ?? a
-            }
-            return result
+            return extreme(items, values, min)
         case .maximum(let items):
-            var result: (Double, Double)?
-            for item in items {
-                guard let a = interval(item, values) else { return nil }
-                result = result.map { (max($0.0, a.0), max($0.1, a.1)) } ?? a
-            }
-            return result
+            return extreme(items, values, max)
         case .lookup(let attribute, let table):
             guard values.states[attribute] == Assignment.assigned else { return nil }
             let code = Int(values.codes[attribute])
