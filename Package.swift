@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "agora", targets: ["AgoraCLI"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "HTMLKit", targets: ["HTMLKit"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Memory", targets: ["Memory"]),
         .library(name: "Population", targets: ["Population"]),
@@ -38,17 +39,20 @@ let package = Package(
         ),
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: strict),
+        // Escaping, the page head and SVG charts shared by the run reports (Runs) and the population
+        // fragment (Population), which must not import Runs.
+        .target(name: "HTMLKit", swiftSettings: strict),
         .target(
             name: "Inference",
             dependencies: ["Storage", .target(name: "CEpoll", condition: .when(platforms: [.linux]))],
             swiftSettings: strict
         ),
         .target(name: "Memory", dependencies: ["Storage", "Inference"], swiftSettings: strict),
-        .target(name: "Population", dependencies: ["Storage", "Inference"], swiftSettings: strict),
+        .target(name: "Population", dependencies: ["Storage", "Inference", "HTMLKit"], swiftSettings: strict),
         .target(name: "Agents", dependencies: ["Memory", "Population", "Inference", "Storage"], swiftSettings: strict),
         // The run layer (docs/architecture.md has the import graph): the engine, the one conversation
         // engine, the kinds, and the front door that maps a scenario file to its kind.
-        .target(name: "Runs", dependencies: ["Inference", "Storage"], swiftSettings: strict),
+        .target(name: "Runs", dependencies: ["Inference", "Storage", "HTMLKit"], swiftSettings: strict),
         .target(name: "Worlds", dependencies: ["Agents", "Memory", "Inference", "Storage"], swiftSettings: strict),
         .target(
             name: "Scenarios",
@@ -72,6 +76,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
+        .testTarget(name: "HTMLKitTests", dependencies: ["HTMLKit"], swiftSettings: strict),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "AgoraTesting"], swiftSettings: strict),
         .testTarget(name: "PopulationTests", dependencies: ["Population", "AgoraTesting"], swiftSettings: strict),

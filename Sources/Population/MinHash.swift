@@ -50,14 +50,17 @@ public struct MinHasher: Sendable {
         return value
     }
 
+    /// h_j(x) = (a_j·x + b_j) mod (2^61 − 1) for x < 2^61.
+    @inline(__always)
+    func hash(_ j: Int, _ x: UInt64) -> UInt64 {
+        let value = Self.mulmod(a[j], x) &+ b[j]
+        return value >= Self.prime ? value - Self.prime : value
+    }
+
     /// The k hash values of one token hash.
     public func hashes(of token: UInt64) -> [UInt64] {
         let x = token % Self.prime
-        return (0..<count).map { j in
-            var value = Self.mulmod(a[j], x) &+ b[j]
-            if value >= Self.prime { value -= Self.prime }
-            return value
-        }
+        return (0..<count).map { hash($0, x) }
     }
 
     /// The signature of a set of token hashes (all `UInt64.max` for an empty set).
@@ -65,11 +68,7 @@ public struct MinHasher: Sendable {
         var result = [UInt64](repeating: .max, count: count)
         for token in tokens {
             let x = token % Self.prime
-            for j in 0..<count {
-                var value = Self.mulmod(a[j], x) &+ b[j]
-                if value >= Self.prime { value -= Self.prime }
-                if value < result[j] { result[j] = value }
-            }
+            for j in 0..<count { result[j] = min(result[j], hash(j, x)) }
         }
         return result
     }
@@ -93,22 +92,7 @@ public struct MinHasher: Sendable {
     /// Exact Jaccard similarity of two sorted, duplicate-free token lists (the confirmation step
     /// after an LSH candidate match); two empty lists count as identical.
     public static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
-        var common = 0
-        var i = 0
-        var j = 0
-        while i < a.count && j < b.count {
-            if a[i] == b[j] {
-                common += 1
-                i += 1
-                j += 1
-            } else if a[i] < b[j] {
-                i += 1
-            } else {
-                j += 1
-            }
-        }
-        let union = a.count + b.count - common
-        return union == 0 ? 1 : Double(common) / Double(union)
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in TokenJaccard.jaccard(a, b) } }
     }
 
     /// One 64-bit key per band (a deterministic mix of the band's rows; the band index is mixed in).
@@ -196,49 +180,44 @@ public struct LSHIndex: Sendable {
 
 /// Exact Jaccard on sorted token lists, with an early exit once the threshold can no longer be reached.
 enum TokenJaccard {
-    /// J(A, B) for sorted, duplicate-free lists.
-    static func jaccard(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> Double {
-        var i = 0
-        var j = 0
-        var common = 0
-        while i < a.count && j < b.count {
-            if a[i] == b[j] {
-                common += 1
-                i += 1
-                j += 1
-            } else if a[i] < b[j] {
-                i += 1
-            } else {
-                j += 1
-            }
-        }
-        let union = a.count + b.count - common
-        return union == 0 ? 1 : Double(common) / Double(union)
+    /// J(A, B) for sorted, duplicate-free lists; two empty lists count as identical.
+    static func jaccard<Token: FixedWidthInteger>(_ a: UnsafeBufferPointer<Token>, _ b: UnsafeBufferPointer<Token>)
+        -> Double
+    {
+        let shared = common(a, b) ?? 0
+        let union = a.count + b.count - shared
+        return union == 0 ? 1 : Double(shared) / Double(union)
     }
 
     /// Whether J(A, B) ≥ τ, stopping early when it cannot be.
     static func atLeast(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>, _ tau: Double) -> Bool {
         // J >= τ  ⟺  common · (1 + τ) >= τ · (|A| + |B|).
         let needed = tau * Double(a.count + b.count) / (1 + tau) - 1e-12
+        guard let shared = common(a, b, reaching: needed) else { return false }
+        return Double(shared) >= needed
+    }
+
+    /// How many elements two sorted, duplicate-free lists share: the one merge walk behind every exact
+    /// Jaccard in Population (attribute tokens, narrative shingles). Nil as soon as the count can no
+    /// longer reach `needed`.
+    static func common<Token: FixedWidthInteger>(
+        _ a: UnsafeBufferPointer<Token>, _ b: UnsafeBufferPointer<Token>, reaching needed: Double = -.infinity
+    ) -> Int? {
         var i = 0
         var j = 0
         var common = 0
-        var missA = 0
-        var missB = 0
         while i < a.count && j < b.count {
             if a[i] == b[j] {
                 common += 1
                 i += 1
                 j += 1
             } else if a[i] < b[j] {
-                missA += 1
                 i += 1
             } else {
-                missB += 1
                 j += 1
             }
-            if Double(min(a.count - missA, b.count - missB)) < needed { return false }
+            if Double(common + min(a.count - i, b.count - j)) < needed { return nil }
         }
-        return Double(common) >= needed
+        return common
     }
 }

@@ -92,68 +92,49 @@ public struct NarrativeWriter: Sendable {
         let taxonomy = spec.taxonomy
         let model = self.model
         let snapshot = personas
-        await withTaskGroup(of: (Int, Outcome).self) { group in
-            var next = start
-            var pending: [Int: Outcome] = [:]
-            var commit = start
-            func add() {
-                let slot = next
-                next += 1
-                group.addTask {
-                    (
-                        slot,
-                        await NarrativeWriter.write(
-                            snapshot[slot], taxonomy: taxonomy, model: model, settings: settings, variant: 0)
-                    )
+        let interrupted = PopulationError(.io, "narrative generation was interrupted; run again to resume")
+        // Narratives are written `width` at a time; each is committed (dedup, revision, file line) in slot order.
+        try await TaskWindow.ordered(count: count - start, width: width) { index throws(PopulationError) in
+            await NarrativeWriter.write(
+                snapshot[start + index], taxonomy: taxonomy, model: model, settings: settings, variant: 0)
+        } receive: { index, outcome throws(PopulationError) in
+            if Task.isCancelled { throw interrupted }
+            let slot = start + index
+            var ready = outcome
+            // Text near-duplicates regenerate the narrative only (the attributes and quotas are kept).
+            var variant = 0
+            while let narrative = ready.narrative {
+                var duplicate = textDedup.duplicate(of: narrative) != nil
+                var vector: [Double]?
+                if !duplicate, let embedding {
+                    vector = try? await embedding.embed([narrative]).first
+                    if let vector, embeddingDedup.duplicate(of: vector) != nil { duplicate = true }
                 }
-            }
-            for _ in 0..<min(width, count - start) { add() }
-            while let (slot, outcome) = await group.next() {
-                pending[slot] = outcome
-                while var ready = pending.removeValue(forKey: commit) {
-                    // Text near-duplicates regenerate the narrative only (the attributes and quotas are kept).
-                    var variant = 0
-                    while let narrative = ready.narrative {
-                        var duplicate = textDedup.duplicate(of: narrative) != nil
-                        var vector: [Double]?
-                        if !duplicate, let embedding {
-                            vector = try? await embedding.embed([narrative]).first
-                            if let vector, embeddingDedup.duplicate(of: vector) != nil { duplicate = true }
-                        }
-                        if !duplicate {
-                            textDedup.accept(narrative)
-                            if let vector { embeddingDedup.accept(vector) }
-                            break
-                        }
-                        variant += 1
-                        if variant > 2 {
-                            ready.narrative = nil
-                            ready.error =
-                                "duplicate: the narrative stayed a near-duplicate of an earlier one after 2 rewrites"
-                            break
-                        }
-                        ready = await NarrativeWriter.write(
-                            snapshot[commit], taxonomy: taxonomy, model: model, settings: settings, variant: variant)
-                    }
-                    var persona = snapshot[commit]
-                    persona.narrative = ready.narrative
-                    persona.narrativeError = ready.error
-                    persona.warnings += ready.warnings
-                    for (id, value) in ready.texts { persona.attributes[id] = .string(value) }
-                    if ready.narrative != nil { written += 1 } else { failed += 1 }
-                    personas[commit] = persona
-                    handle.write(Data((persona.jsonLine + "\n").utf8))
-                    commit += 1
-                    progress?(commit)
-                }
-                if Task.isCancelled {
-                    group.cancelAll()
+                if !duplicate {
+                    textDedup.accept(narrative)
+                    if let vector { embeddingDedup.accept(vector) }
                     break
                 }
-                if next < count { add() }
+                variant += 1
+                if variant > 2 {
+                    ready.narrative = nil
+                    ready.error = "duplicate: the narrative stayed a near-duplicate of an earlier one after 2 rewrites"
+                    break
+                }
+                ready = await NarrativeWriter.write(
+                    snapshot[slot], taxonomy: taxonomy, model: model, settings: settings, variant: variant)
             }
+            var persona = snapshot[slot]
+            persona.narrative = ready.narrative
+            persona.narrativeError = ready.error
+            persona.warnings += ready.warnings
+            for (id, value) in ready.texts { persona.attributes[id] = .string(value) }
+            if ready.narrative != nil { written += 1 } else { failed += 1 }
+            personas[slot] = persona
+            handle.write(Data((persona.jsonLine + "\n").utf8))
+            progress?(slot + 1)
         }
-        if Task.isCancelled { throw PopulationError(.io, "narrative generation was interrupted; run again to resume") }
+        if Task.isCancelled { throw interrupted }
         summary.narratives = (written, failed)
         summary.warnings = spec.warnings + summary.warnings
         return summary

@@ -280,61 +280,35 @@ public enum PersonaFactory {
         var committer = CandidateMaker(context: context)
         var rejectCounts = [Int](repeating: 0, count: RejectReason.allCases.count)
         let chunkCount = (count + chunkSize - 1) / chunkSize
-        var failure: PopulationError?
-        await withTaskGroup(of: (Int, [SlotCandidate?]).self) { group in
-            var nextChunk = 0
-            var pending: [Int: [SlotCandidate?]] = [:]
-            var nextCommit = 0
-            func add() {
-                let chunk = nextChunk
-                nextChunk += 1
-                group.addTask {
-                    var maker = CandidateMaker(context: context)
-                    let start = chunk * chunkSize
-                    let end = min(count, start + chunkSize)
-                    var results: [SlotCandidate?] = []
-                    results.reserveCapacity(end - start)
-                    for slot in start..<end {
-                        var rejects: [RejectReason] = []
-                        results.append(maker.make(slot: slot, firstAttempt: 0, rejects: &rejects))
-                    }
-                    return (chunk, results)
-                }
+        // Workers make the candidates of a chunk of slots; the commits (dedup, regeneration) run here
+        // in slot order, which is what makes the output independent of `workers`.
+        try await TaskWindow.ordered(count: chunkCount, width: max(workers, 1) * 2) { chunk throws(PopulationError) in
+            var maker = CandidateMaker(context: context)
+            let start = chunk * chunkSize
+            let end = min(count, start + chunkSize)
+            var results: [SlotCandidate?] = []
+            results.reserveCapacity(end - start)
+            for slot in start..<end {
+                var rejects: [RejectReason] = []
+                results.append(maker.make(slot: slot, firstAttempt: 0, rejects: &rejects))
             }
-            for _ in 0..<min(max(workers, 1) * 2, chunkCount) { add() }
-            while let (chunk, results) = await group.next() {
-                pending[chunk] = results
-                while failure == nil, let ready = pending.removeValue(forKey: nextCommit) {
-                    var out: [UInt8] = []
-                    out.reserveCapacity(ready.count * 512)
-                    for (offset, candidate) in ready.enumerated() {
-                        let slot = nextCommit * chunkSize + offset
-                        do throws(PopulationError) {
-                            let accepted = try commit(
-                                slot: slot, candidate: candidate, context: context, dedup: &dedup,
-                                maker: &committer)
-                            for reason in accepted.rejects {
-                                rejectCounts[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
-                            }
-                            line(slot: slot, candidate: accepted, context: context, into: &out)
-                        } catch {
-                            failure = error
-                            break
-                        }
-                    }
-                    if failure != nil { break }
-                    sink(&out)
-                    nextCommit += 1
-                    progress?(min(nextCommit * chunkSize, count))
+            return results
+        } receive: { chunk, ready throws(PopulationError) in
+            if Task.isCancelled { throw PopulationError(.io, "generation was cancelled") }
+            var out: [UInt8] = []
+            out.reserveCapacity(ready.count * 512)
+            for (offset, candidate) in ready.enumerated() {
+                let slot = chunk * chunkSize + offset
+                let accepted = try commit(
+                    slot: slot, candidate: candidate, context: context, dedup: &dedup, maker: &committer)
+                for reason in accepted.rejects {
+                    rejectCounts[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
                 }
-                if failure != nil || Task.isCancelled {
-                    group.cancelAll()
-                    break
-                }
-                if nextChunk < chunkCount { add() }
+                line(slot: slot, candidate: accepted, context: context, into: &out)
             }
+            sink(&out)
+            progress?(min((chunk + 1) * chunkSize, count))
         }
-        if let failure { throw failure }
         if Task.isCancelled { throw PopulationError(.io, "generation was cancelled") }
         return GenerationSummary(
             count: count, seed: seed, plan: context.plan,

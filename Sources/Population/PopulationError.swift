@@ -1,3 +1,5 @@
+import Storage
+
 /// The one error type of the Population module.
 ///
 /// Every error names what went wrong (`code`), where (the file and the JSON path when the error comes from
@@ -65,5 +67,31 @@ public struct PopulationError: Error, Sendable, CustomStringConvertible {
         text += message
         if let underlying { text += " (\(underlying))" }
         return text
+    }
+}
+
+/// Population's loaders read JSON through Storage's `JSONPathReader`; this is where its errors become
+/// population errors (the reader's file and path, the loader's code).
+extension PopulationError {
+    /// The reader's error as a population error with `code`.
+    init(_ code: Code, _ error: JSONPathError) {
+        self.init(code, error.message, file: error.file, path: error.path)
+    }
+}
+
+extension JSONPathReader where Failure == PopulationError {
+    /// A reader whose errors are population errors with `code`.
+    init(_ value: JSONValue, file: String?, path: String = "$", code: PopulationError.Code) {
+        self.init(value, file: file, path: path) { PopulationError(code, $0) }
+    }
+
+    /// The same value, its errors with another `code` (rules inside a taxonomy are `invalidRule`).
+    func coded(_ code: PopulationError.Code) -> Self {
+        mappingErrors { PopulationError(code, $0) }
+    }
+
+    /// Rejects unknown keys; keys starting with `_` and `description` are comments in population files.
+    func checkKeys(_ allowed: [String]) throws(PopulationError) {
+        try allowOnly(allowed) { $0.hasPrefix("_") || $0 == "description" }
     }
 }

@@ -285,12 +285,13 @@ public struct PopulationReport: Sendable {
                 var feasible = 0
                 var covered = 0
                 var probe = Assignment(count: taxonomy.attributes.count)
+                var categories = [Int](repeating: 0, count: dims.count)
+                let allDimensions = Array(dims.indices)
                 for cell in 0..<cellCount {
-                    var rest = cell
-                    for d in stride(from: dims.count - 1, through: 0, by: -1) {
-                        probe.codes[dims[d].attribute] = Int64(rest % radix[d])
-                        probe.states[dims[d].attribute] = dims[d].binned ? Assignment.binned : Assignment.assigned
-                        rest /= radix[d]
+                    QuotaPlan.decode(cell, over: allDimensions, radix: radix, into: &categories)
+                    for (d, dimension) in dims.enumerated() {
+                        probe.codes[dimension.attribute] = Int64(categories[d])
+                        probe.states[dimension.attribute] = dimension.binned ? Assignment.binned : Assignment.assigned
                     }
                     if program.hardRules.contains(where: { $0.truth(program.schema, probe) == .false }) { continue }
                     feasible += 1

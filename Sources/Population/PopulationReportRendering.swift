@@ -1,4 +1,5 @@
 import Foundation
+import HTMLKit
 public import Storage
 
 extension PopulationReport {
@@ -95,22 +96,43 @@ extension PopulationReport {
         String(format: "%.\(digits)f", value)
     }
 
+    /// A cell of a fixed-width text line: text cut or padded to the width on the right, or a number
+    /// padded on the left.
+    enum TableCell {
+        case left(String, Int)
+        case right(String, Int)
+    }
+
+    /// The cells of one line of a terminal table, separated by single spaces.
+    static func tableLine(_ cells: [TableCell]) -> String {
+        cells.map { cell in
+            switch cell {
+            case .left(let text, let width): text.padding(toLength: width, withPad: " ", startingAt: 0)
+            case .right(let text, let width):
+                text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+            }
+        }.joined(separator: " ")
+    }
+
+    /// A blank line, the header and one line per row; nothing when there are no rows.
+    static func tableSection(_ header: String, _ rows: [[TableCell]]) -> [String] {
+        rows.isEmpty ? [] : ["", header] + rows.map(tableLine)
+    }
+
     /// A plain-text table for terminals.
     public var table: String {
         var lines: [String] = []
         lines.append("personas: \(count)")
-        if !targets.isEmpty {
-            lines.append("")
-            lines.append("target            cells    TAE  maxDev   SRMSE  maxFracDev        KL        JS")
-            for target in targets {
-                lines.append(
-                    target.id.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
-                        + String(target.cells.count).leftPadded(6) + " " + String(target.tae).leftPadded(6) + " "
-                        + String(target.maxDeviation).leftPadded(7) + " " + Self.format(target.srmse).leftPadded(7)
-                        + " " + Self.format(target.maxFractionalDeviation).leftPadded(11) + " "
-                        + Self.format(target.kl, 6).leftPadded(9) + " " + Self.format(target.js, 6).leftPadded(9))
-            }
-        }
+        lines += Self.tableSection(
+            "target            cells    TAE  maxDev   SRMSE  maxFracDev        KL        JS",
+            targets.map { target in
+                [
+                    .left(target.id, 16), .right(String(target.cells.count), 6), .right(String(target.tae), 6),
+                    .right(String(target.maxDeviation), 7), .right(Self.format(target.srmse), 7),
+                    .right(Self.format(target.maxFractionalDeviation), 11), .right(Self.format(target.kl, 6), 9),
+                    .right(Self.format(target.js, 6), 9),
+                ]
+            })
         lines.append("")
         lines.append(
             "coverage: leaf \(Self.format(leafCoverage))"
@@ -138,24 +160,16 @@ extension PopulationReport {
                 + "attempts mean \(Self.format(meanAttempts, 3)) p99 \(p99Attempts)")
         lines.append("rejects: " + rejects.map { "\($0.reason) \($0.count)" }.joined(separator: ", "))
         for problem in invalidValues { lines.append("invalid: \(problem)") }
-        if !attributes.isEmpty {
-            lines.append("")
-            lines.append("attribute                                 kind     present  coverage  H/ln k")
-            for attribute in attributes {
-                lines.append(
-                    attribute.id.padding(toLength: 41, withPad: " ", startingAt: 0) + " "
-                        + attribute.kind.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
-                        + String(attribute.present).leftPadded(7) + " "
-                        + Self.format(attribute.valueCoverage, 3).leftPadded(9) + " "
-                        + Self.format(attribute.normalisedEntropy, 3).leftPadded(7))
-            }
-        }
+        lines += Self.tableSection(
+            "attribute                                 kind     present  coverage  H/ln k",
+            attributes.map { attribute in
+                [
+                    .left(attribute.id, 41), .left(attribute.kind, 8), .right(String(attribute.present), 7),
+                    .right(Self.format(attribute.valueCoverage, 3), 9),
+                    .right(Self.format(attribute.normalisedEntropy, 3), 7),
+                ]
+            })
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// A self-contained HTML fragment (no scripts, inline SVG): target vs realised bars per target, then the
@@ -165,35 +179,25 @@ extension PopulationReport {
         out += "<p>\(count) personas; unique hashes \(Self.format(uniqueHashFraction)); hard-rule violations "
         out += "\(hardViolations); leaf coverage \(Self.format(leafCoverage)).</p>\n"
         for target in targets {
-            let barHeight = 14
-            let gap = 6
-            let labelWidth = 160
-            let plotWidth = 360
-            let rowHeight = 2 * barHeight + gap
-            let height = target.cells.count * rowHeight + 20
-            let maximum = max(target.targets.max() ?? 1, target.realised.max() ?? 1, 1)
+            let maximum = Double(max(target.targets.max() ?? 1, target.realised.max() ?? 1, 1))
             out +=
-                "<figure>\n<figcaption>\(Self.escape(target.id)) (\(Self.escape(target.dimensions.joined(separator: " × ")))): "
+                "<figure>\n<figcaption>\(HTML.escape(target.id)) (\(HTML.escape(target.dimensions.joined(separator: " × ")))): "
             out += "TAE \(target.tae), SRMSE \(Self.format(target.srmse))</figcaption>\n"
-            out +=
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + plotWidth + 80)\" height=\"\(height)\" "
-            out += "role=\"img\" aria-label=\"target versus realised counts for \(Self.escape(target.id))\">\n"
-            for (i, cell) in target.cells.enumerated() {
-                let y = i * rowHeight + 4
-                let targetWidth = Int(Double(plotWidth) * Double(target.targets[i]) / Double(maximum))
-                let realisedWidth = Int(Double(plotWidth) * Double(target.realised[i]) / Double(maximum))
-                out += "<text x=\"0\" y=\"\(y + barHeight)\" font-size=\"11\">\(Self.escape(cell))</text>\n"
-                out +=
-                    "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(targetWidth)\" height=\"\(barHeight - 2)\" fill=\"#bbbbbb\">"
-                out += "<title>target \(target.targets[i])</title></rect>\n"
-                out +=
-                    "<rect x=\"\(labelWidth)\" y=\"\(y + barHeight)\" width=\"\(realisedWidth)\" height=\"\(barHeight - 2)\" fill=\"#3b6fb6\">"
-                out += "<title>realised \(target.realised[i])</title></rect>\n"
-                out +=
-                    "<text x=\"\(labelWidth + max(targetWidth, realisedWidth) + 4)\" y=\"\(y + barHeight + 6)\" font-size=\"10\">"
-                out += "\(target.targets[i]) / \(target.realised[i])</text>\n"
+            let cellRows = target.cells.indices.map { i in
+                SVGChart.Row(
+                    label: target.cells[i],
+                    bars: [
+                        SVGChart.Bar(
+                            share: Double(target.targets[i]) / maximum, color: "#bbbbbb",
+                            tooltip: "target \(target.targets[i])"),
+                        SVGChart.Bar(
+                            share: Double(target.realised[i]) / maximum, color: "#3b6fb6",
+                            tooltip: "realised \(target.realised[i])"),
+                    ],
+                    note: "\(target.targets[i]) / \(target.realised[i])")
             }
-            out += "</svg>\n</figure>\n"
+            out += SVGChart.bars(cellRows, description: "target versus realised counts for \(target.id)")
+            out += "\n</figure>\n"
         }
         out += "<table>\n<tr><th>metric</th><th>value</th></tr>\n"
         let rows: [(String, String)] =
@@ -207,14 +211,8 @@ extension PopulationReport {
                 ("soft warnings per persona", Self.format(softWarningRate)),
                 ("mean attempts per slot", Self.format(meanAttempts, 3)),
             ] + rejects.map { ("rejects: \($0.reason)", String($0.count)) }
-        for (name, value) in rows { out += "<tr><td>\(Self.escape(name))</td><td>\(Self.escape(value))</td></tr>\n" }
+        for (name, value) in rows { out += "<tr><td>\(HTML.escape(name))</td><td>\(HTML.escape(value))</td></tr>\n" }
         out += "</table>\n</section>\n"
         return out
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -99,14 +99,13 @@ public struct PopulationSpec: Sendable {
     public static func load(json: JSONValue, file: String?, baseDirectory: String?) throws(PopulationError)
         -> PopulationSpec
     {
-        let code = PopulationError.Code.invalidSpec
-        let root = JSONCursor(json, file: file)
+        let root = JSONPathReader(json, file: file, code: .invalidSpec)
         try root.checkKeys(
             [
                 "id", "taxonomy", "population", "seed", "targets", "associationSeed", "integerisation", "onInfeasible",
                 "rules", "references", "dedup", "narrative", "depth", "maxAttemptsPerSlot",
-            ], code: code)
-        let taxonomyCursor = try root.required("taxonomy", code: code)
+            ])
+        let taxonomyCursor = try root.required("taxonomy")
         let taxonomy: Taxonomy
         if case .string(let relative) = taxonomyCursor.value {
             taxonomy = try Taxonomy.load(file: DataFiles.resolve(relative, against: baseDirectory))
@@ -115,29 +114,29 @@ public struct PopulationSpec: Sendable {
                 json: taxonomyCursor.value, file: file, baseDirectory: baseDirectory, path: taxonomyCursor.path)
         }
         var warnings: [String] = []
-        let population = try root["population"]?.integer(code: code) ?? 1000
-        guard population >= 0 else { throw root.error("population must be >= 0", code: code) }
-        let seedValue = try root["seed"]?.number(code: code) ?? 0
+        let population = try root.optionalInt("population") ?? 1000
+        guard population >= 0 else { throw root.fail("population must be >= 0") }
+        let seedValue = try root.optionalDouble("seed") ?? 0
         guard seedValue >= 0, seedValue == seedValue.rounded(), seedValue < 1.8e19 else {
-            throw root.error("seed must be a non-negative integer", code: code)
+            throw root.fail("seed must be a non-negative integer")
         }
         var spec = PopulationSpec(
-            id: try root["id"]?.string(code: code) ?? taxonomy.id, file: file, taxonomy: taxonomy,
+            id: try root.optionalString("id") ?? taxonomy.id, file: file, taxonomy: taxonomy,
             population: population, seed: UInt64(seedValue), dimensions: [], targets: [], associationSeed: nil,
             integerisation: .auto, bestEffort: false, rules: taxonomy.rules, dedup: DedupSettings(),
             narrative: NarrativeSettings(), maxAttemptsPerSlot: 50, depthBeta: 1, depthPick: nil, warnings: [])
         spec.baseDirectory = baseDirectory
         if let method = root["integerisation"] {
-            let text = try method.string(code: code)
+            let text = try method.string()
             guard let parsed = IntegerisationMethod(rawValue: text) else {
-                throw method.error("integerisation is auto, flow or qisi", code: code)
+                throw method.fail("integerisation is auto, flow or qisi")
             }
             spec.integerisation = parsed
         }
         if let onInfeasible = root["onInfeasible"] {
-            let text = try onInfeasible.string(code: code)
+            let text = try onInfeasible.string()
             guard text == "error" || text == "bestEffort" else {
-                throw onInfeasible.error("onInfeasible is error or bestEffort", code: code)
+                throw onInfeasible.fail("onInfeasible is error or bestEffort")
             }
             spec.bestEffort = text == "bestEffort"
         }
@@ -145,7 +144,7 @@ public struct PopulationSpec: Sendable {
         if let rules = root["rules"] {
             for rule in try RuleFiles.rules(rules, baseDirectory: baseDirectory) {
                 if spec.rules.contains(where: { $0.id == rule.id }) {
-                    throw rules.error("rule id '\(rule.id)' is also declared in the taxonomy", code: .invalidRule)
+                    throw rules.coded(.invalidRule).fail("rule id '\(rule.id)' is also declared in the taxonomy")
                 }
                 spec.rules.append(rule)
             }
@@ -158,10 +157,10 @@ public struct PopulationSpec: Sendable {
             _ = try compiler.compile(rule, file: file, path: path)
         }
         if let targets = root["targets"] {
-            for item in try targets.array(code: code) {
+            for item in try targets.elements() {
                 let target = try spec.target(item, warnings: &warnings)
                 if spec.targets.contains(where: { $0.id == target.id }) {
-                    throw item.error("target id '\(target.id)' appears twice", code: code)
+                    throw item.fail("target id '\(target.id)' appears twice")
                 }
                 spec.targets.append(target)
             }
@@ -180,13 +179,13 @@ public struct PopulationSpec: Sendable {
         if let dedup = root["dedup"] { spec.dedup = try Self.dedup(dedup) }
         if let narrative = root["narrative"] { spec.narrative = try Self.narrative(narrative) }
         if let depth = root["depth"] {
-            try depth.checkKeys(["beta", "pick"], code: code)
-            spec.depthBeta = try depth["beta"]?.number(code: code) ?? 1
-            spec.depthPick = try depth["pick"]?.integer(code: code)
+            try depth.checkKeys(["beta", "pick"])
+            spec.depthBeta = try depth.optionalDouble("beta") ?? 1
+            spec.depthPick = try depth.optionalInt("pick")
         }
         if let attempts = root["maxAttemptsPerSlot"] {
-            spec.maxAttemptsPerSlot = try attempts.integer(code: code)
-            guard spec.maxAttemptsPerSlot >= 1 else { throw attempts.error("must be >= 1", code: code) }
+            spec.maxAttemptsPerSlot = try attempts.int()
+            guard spec.maxAttemptsPerSlot >= 1 else { throw attempts.fail("must be >= 1") }
         }
         spec.warnings = warnings
         return spec
@@ -197,23 +196,23 @@ public struct PopulationSpec: Sendable {
     }
 
     /// Resolves a dimension name (`attr` or `attr#bins`) to a plan dimension, adding it on first use.
-    mutating func dimension(_ name: String, at cursor: JSONCursor) throws(PopulationError) -> Int {
+    mutating func dimension(_ name: String, at cursor: JSONPathReader<PopulationError>) throws(PopulationError) -> Int {
         if let existing = dimensions.firstIndex(where: { $0.name == name }) { return existing }
         let binned = name.hasSuffix("#bins")
         let attributeID = binned ? String(name.dropLast(5)) : name
         guard let index = taxonomy.index(of: attributeID) else {
-            throw cursor.error("unknown attribute '\(attributeID)' in dims; check the id against the taxonomy")
+            throw cursor.fail("unknown attribute '\(attributeID)' in dims; check the id against the taxonomy")
         }
         let attribute = taxonomy.attributes[index]
         if dimensions.contains(where: { $0.attribute == index }) {
-            throw cursor.error("attribute '\(attributeID)' is used both with and without #bins; use one form")
+            throw cursor.fail("attribute '\(attributeID)' is used both with and without #bins; use one form")
         }
         if attribute.kind.isNumeric {
             guard binned, !attribute.bins.isEmpty else {
-                throw cursor.error("numeric attribute '\(attributeID)' needs declared bins and the '#bins' suffix")
+                throw cursor.fail("numeric attribute '\(attributeID)' needs declared bins and the '#bins' suffix")
             }
         } else if binned || !attribute.kind.isCategorical {
-            throw cursor.error(
+            throw cursor.fail(
                 "'\(name)': only enum, ordinal and bool attributes, or '#bins' of numbers, can be quota dims")
         }
         dimensions.append(
@@ -233,7 +232,7 @@ public struct PopulationSpec: Sendable {
 
     /// Reads rows of (categories…, value) into margin cells over `dims`.
     private func rows(
-        _ cursor: JSONCursor, dims: [Int], valueName: String
+        _ cursor: JSONPathReader<PopulationError>, dims: [Int], valueName: String
     ) throws(PopulationError) -> [(cell: Int, value: Double)] {
         var result: [(cell: Int, value: Double)] = []
         func cell(_ names: [String], fail: (String) -> PopulationError) throws(PopulationError) -> Int {
@@ -271,42 +270,43 @@ public struct PopulationSpec: Sendable {
             }
             return result
         }
-        for item in try cursor.array(code: .invalidSpec) {
-            let parts = try item.array(code: .invalidSpec)
+        for item in try cursor.elements() {
+            let parts = try item.elements()
             guard parts.count == dims.count + 1 else {
-                throw item.error("a row is [\(dims.map { dimensions[$0].name }.joined(separator: ", ")), value]")
+                throw item.fail("a row is [\(dims.map { dimensions[$0].name }.joined(separator: ", ")), value]")
             }
             var names: [String] = []
             for part in parts.dropLast() {
-                guard let name = Self.literal(part.value) else { throw part.error("expected a category id") }
+                guard let name = Self.literal(part.value) else { throw part.fail("expected a category id") }
                 names.append(name)
             }
-            let index = try cell(names) { message in item.error(message) }
-            let value = try parts[dims.count].number(code: .invalidSpec)
-            guard value >= 0, value.isFinite else { throw parts[dims.count].error("values must be >= 0") }
+            let index = try cell(names) { message in item.fail(message) }
+            let value = try parts[dims.count].double()
+            guard value >= 0, value.isFinite else { throw parts[dims.count].fail("values must be >= 0") }
             result.append((index, value))
         }
         return result
     }
 
-    private mutating func target(_ item: JSONCursor, warnings: inout [String]) throws(PopulationError) -> QuotaTarget {
-        let code = PopulationError.Code.invalidSpec
-        try item.checkKeys(["id", "dims", "kind", "table", "tinytroupe"], code: code)
-        let id = try item.required("id", code: code).string(code: code)
+    private mutating func target(_ item: JSONPathReader<PopulationError>, warnings: inout [String])
+        throws(PopulationError) -> QuotaTarget
+    {
+        try item.checkKeys(["id", "dims", "kind", "table", "tinytroupe"])
+        let id = try item.string("id")
         var dims: [Int] = []
-        for dim in try item.required("dims", code: code).array(code: code) {
-            let index = try dimension(try dim.string(code: code), at: dim)
-            if dims.contains(index) { throw dim.error("dimension listed twice") }
+        for dim in try item.elements("dims") {
+            let index = try dimension(try dim.string(), at: dim)
+            if dims.contains(index) { throw dim.fail("dimension listed twice") }
             dims.append(index)
         }
-        guard !dims.isEmpty else { throw item.error("a target needs at least one dim") }
-        let kindText = try item["kind"]?.string(code: code) ?? "proportions"
+        guard !dims.isEmpty else { throw item.fail("a target needs at least one dim") }
+        let kindText = try item.optionalString("kind") ?? "proportions"
         guard let kind = QuotaTarget.Kind(rawValue: kindText) else {
-            throw item.error("kind is proportions or counts")
+            throw item.fail("kind is proportions or counts")
         }
         if let source = item["tinytroupe"] {
             guard dims.count == 1, kind == .proportions else {
-                throw source.error("a TinyTroupe source gives proportions over one dimension")
+                throw source.fail("a TinyTroupe source gives proportions over one dimension")
             }
             let dimension = dimensions[dims[0]]
             let imported = try TinyTroupe.quotaRows(
@@ -314,79 +314,79 @@ public struct PopulationSpec: Sendable {
             warnings += imported.warnings
             return QuotaTarget(id: id, dimensions: dims, kind: kind, rows: imported.rows)
         }
-        let table = try item.required("table", code: code)
+        let table = try item.required("table")
         return QuotaTarget(
             id: id, dimensions: dims, kind: kind,
             rows: try rows(table, dims: dims, valueName: kind == .counts ? "count" : "proportion"))
     }
 
-    private mutating func association(_ cursor: JSONCursor) throws(PopulationError) -> AssociationSeed {
-        let code = PopulationError.Code.invalidSpec
-        try cursor.checkKeys(["dims", "table", "smoothing"], code: code)
+    private mutating func association(_ cursor: JSONPathReader<PopulationError>) throws(PopulationError)
+        -> AssociationSeed
+    {
+        try cursor.checkKeys(["dims", "table", "smoothing"])
         var dims: [Int] = []
-        for dim in try cursor.required("dims", code: code).array(code: code) {
-            let name = try dim.string(code: code)
+        for dim in try cursor.elements("dims") {
+            let name = try dim.string()
             guard let index = dimensions.firstIndex(where: { $0.name == name }) else {
-                throw dim.error("associationSeed dim '\(name)' is not a quota dim of any target")
+                throw dim.fail("associationSeed dim '\(name)' is not a quota dim of any target")
             }
             dims.append(index)
         }
         let size = dims.reduce(1) { $0 * dimensions[$1].categories.count }
         var weights = [Double](repeating: 0, count: size)
-        for row in try rows(try cursor.required("table", code: code), dims: dims, valueName: "weight") {
+        for row in try rows(try cursor.required("table"), dims: dims, valueName: "weight") {
             weights[row.cell] += row.value
         }
-        let smoothing = try cursor["smoothing"]?.number(code: code) ?? 0.5
-        guard smoothing >= 0 else { throw cursor.error("smoothing must be >= 0") }
+        let smoothing = try cursor.optionalDouble("smoothing") ?? 0.5
+        guard smoothing >= 0 else { throw cursor.fail("smoothing must be >= 0") }
         return AssociationSeed(dimensions: dims, weights: weights, smoothing: smoothing)
     }
 
-    private static func dedup(_ cursor: JSONCursor) throws(PopulationError) -> DedupSettings {
-        let code = PopulationError.Code.invalidSpec
+    private static func dedup(_ cursor: JSONPathReader<PopulationError>) throws(PopulationError) -> DedupSettings {
         try cursor.checkKeys(
             [
                 "minhash", "threshold", "maxDifferingAttributes", "bands", "rows", "text", "textThreshold",
                 "simhashDistance", "embeddingThreshold",
-            ], code: code)
+            ])
         var settings = DedupSettings()
-        settings.minhash = try cursor["minhash"]?.bool(code: code) ?? true
-        settings.threshold = try cursor["threshold"]?.number(code: code) ?? 0.9
-        settings.maxDifferingAttributes = try cursor["maxDifferingAttributes"]?.integer(code: code)
-        settings.bands = try cursor["bands"]?.integer(code: code) ?? 16
-        settings.rows = try cursor["rows"]?.integer(code: code) ?? 8
+        settings.minhash = try cursor.optionalBool("minhash") ?? true
+        settings.threshold = try cursor.optionalDouble("threshold") ?? 0.9
+        settings.maxDifferingAttributes = try cursor.optionalInt("maxDifferingAttributes")
+        settings.bands = try cursor.optionalInt("bands") ?? 16
+        settings.rows = try cursor.optionalInt("rows") ?? 8
         guard settings.bands >= 1, settings.rows >= 1, settings.bands * settings.rows <= 512 else {
-            throw cursor.error("bands × rows must be within 1…512")
+            throw cursor.fail("bands × rows must be within 1…512")
         }
-        settings.text = try cursor["text"]?.string(code: code) ?? "minhash"
+        settings.text = try cursor.optionalString("text") ?? "minhash"
         guard ["minhash", "simhash", "none"].contains(settings.text) else {
-            throw cursor.error("dedup.text is minhash, simhash or none")
+            throw cursor.fail("dedup.text is minhash, simhash or none")
         }
-        settings.textThreshold = try cursor["textThreshold"]?.number(code: code) ?? 0.8
-        settings.simhashDistance = try cursor["simhashDistance"]?.integer(code: code) ?? 3
+        settings.textThreshold = try cursor.optionalDouble("textThreshold") ?? 0.8
+        settings.simhashDistance = try cursor.optionalInt("simhashDistance") ?? 3
         guard (0...3).contains(settings.simhashDistance) else {
-            throw cursor.error("simhashDistance must be 0…3 (the exact block index covers up to 3)")
+            throw cursor.fail("simhashDistance must be 0…3 (the exact block index covers up to 3)")
         }
-        settings.embeddingThreshold = try cursor["embeddingThreshold"]?.number(code: code) ?? 0.9
+        settings.embeddingThreshold = try cursor.optionalDouble("embeddingThreshold") ?? 0.9
         return settings
     }
 
-    private static func narrative(_ cursor: JSONCursor) throws(PopulationError) -> NarrativeSettings {
-        let code = PopulationError.Code.invalidSpec
+    private static func narrative(_ cursor: JSONPathReader<PopulationError>) throws(PopulationError)
+        -> NarrativeSettings
+    {
         try cursor.checkKeys(
             [
                 "enabled", "maxChars", "validator", "reviseRounds", "concurrency", "temperature", "maxTokens",
                 "instructions",
-            ],
-            code: code)
+            ])
         var settings = NarrativeSettings()
-        settings.enabled = try cursor["enabled"]?.bool(code: code) ?? false
-        settings.maxChars = try cursor["maxChars"]?.integer(code: code) ?? 600
-        settings.validator = try cursor["validator"]?.bool(code: code) ?? true
-        settings.reviseRounds = min(max(try cursor["reviseRounds"]?.integer(code: code) ?? 2, 0), 2)
-        settings.concurrency = max(try cursor["concurrency"]?.integer(code: code) ?? 4, 1)
-        settings.temperature = try cursor["temperature"]?.number(code: code) ?? 0.7
-        settings.maxTokens = try cursor["maxTokens"]?.integer(code: code) ?? 400
-        settings.instructions = try cursor["instructions"]?.string(code: code)
+        settings.enabled = try cursor.optionalBool("enabled") ?? false
+        settings.maxChars = try cursor.optionalInt("maxChars") ?? 600
+        settings.validator = try cursor.optionalBool("validator") ?? true
+        settings.reviseRounds = min(max(try cursor.optionalInt("reviseRounds") ?? 2, 0), 2)
+        settings.concurrency = max(try cursor.optionalInt("concurrency") ?? 4, 1)
+        settings.temperature = try cursor.optionalDouble("temperature") ?? 0.7
+        settings.maxTokens = try cursor.optionalInt("maxTokens") ?? 400
+        settings.instructions = try cursor.optionalString("instructions")
         return settings
     }
 

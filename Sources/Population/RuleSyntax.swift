@@ -227,29 +227,22 @@ struct RuleParser {
     }
 
     private mutating func parseSum() throws(Failure) -> RuleSyntax {
-        var left = try parseTerm()
-        while true {
-            if accept(symbol: "+") {
-                left = .arithmetic("+", left, try parseTerm())
-            } else if accept(symbol: "-") {
-                left = .arithmetic("-", left, try parseTerm())
-            } else {
-                return left
-            }
-        }
+        try parseArithmetic(["+", "-"]) { parser throws(Failure) in try parser.parseTerm() }
     }
 
     private mutating func parseTerm() throws(Failure) -> RuleSyntax {
-        var left = try parseAtom()
-        while true {
-            if accept(symbol: "*") {
-                left = .arithmetic("*", left, try parseAtom())
-            } else if accept(symbol: "/") {
-                left = .arithmetic("/", left, try parseAtom())
-            } else {
-                return left
-            }
+        try parseArithmetic(["*", "/"]) { parser throws(Failure) in try parser.parseAtom() }
+    }
+
+    /// One precedence level of arithmetic: operands joined left-associatively by any of `symbols`.
+    private mutating func parseArithmetic(
+        _ symbols: [Character], operand: (inout Self) throws(Failure) -> RuleSyntax
+    ) throws(Failure) -> RuleSyntax {
+        var left = try operand(&self)
+        while let symbol = symbols.first(where: { accept(symbol: String($0)) }) {
+            left = .arithmetic(symbol, left, try operand(&self))
         }
+        return left
     }
 
     private mutating func parseAtom() throws(Failure) -> RuleSyntax {

@@ -23,20 +23,20 @@ public enum TinyTroupe {
         shares: [(String, Double)], warnings: [String]
     ) {
         let json = try DataFiles.json(file, code: .invalidSpec)
-        var cursor = JSONCursor(json, file: file)
+        var cursor = JSONPathReader(json, file: file, code: .invalidSpec)
         if cursor["content"] != nil, path.first != "content", let content = cursor["content"] { cursor = content }
         for key in path {
             guard let next = cursor[key] else {
-                throw cursor.error("no key '\(key)' here (keys: \(cursor.keys.joined(separator: ", ")))")
+                throw cursor.fail("no key '\(key)' here (keys: \(cursor.keys.joined(separator: ", ")))")
             }
             cursor = next
         }
         var shares: [(String, Double)] = []
-        for (key, value) in try cursor.members(code: .invalidSpec) {
+        for (key, value) in try cursor.members() {
             guard let share = percent(value.value) else { continue }
             shares.append((key, share))
         }
-        guard !shares.isEmpty else { throw cursor.error("no percentage values in this group") }
+        guard !shares.isEmpty else { throw cursor.fail("no percentage values in this group") }
         let sum = shares.reduce(0) { $0 + $1.1 }
         var warnings: [String] = []
         if abs(sum - 100) > 0.05 {
@@ -47,29 +47,30 @@ public enum TinyTroupe {
     }
 
     /// Quota rows for one dimension from `{"file": …, "path": [...] or "A/B", "map": {"label": "category"}}`.
-    static func quotaRows(_ cursor: JSONCursor, baseDirectory: String?, categories: [String], dimension: String)
+    static func quotaRows(
+        _ cursor: JSONPathReader<PopulationError>, baseDirectory: String?, categories: [String], dimension: String
+    )
         throws(PopulationError) -> (rows: [(cell: Int, value: Double)], warnings: [String])
     {
-        let code = PopulationError.Code.invalidSpec
-        try cursor.checkKeys(["file", "path", "map"], code: code)
-        let file = DataFiles.resolve(try cursor.required("file", code: code).string(code: code), against: baseDirectory)
-        let pathCursor = try cursor.required("path", code: code)
+        try cursor.checkKeys(["file", "path", "map"])
+        let file = DataFiles.resolve(try cursor.string("file"), against: baseDirectory)
+        let pathCursor = try cursor.required("path")
         var path: [String] = []
         if case .string(let text) = pathCursor.value {
             path = text.split(separator: "/").map(String.init)
         } else {
-            for item in try pathCursor.array(code: code) { path.append(try item.string(code: code)) }
+            for item in try pathCursor.elements() { path.append(try item.string()) }
         }
         var map: [(String, String)] = []
         if let mapCursor = cursor["map"] {
-            for (key, value) in try mapCursor.members(code: code) { map.append((key, try value.string(code: code))) }
+            for (key, value) in try mapCursor.members() { map.append((key, try value.string())) }
         }
         let group = try group(file: file, path: path)
         var rows: [(cell: Int, value: Double)] = []
         for (label, share) in group.shares {
             let category = map.first(where: { $0.0 == label })?.1 ?? label
             guard let index = categories.firstIndex(of: category) else {
-                throw cursor.error(
+                throw cursor.fail(
                     "TinyTroupe group '\(label)' maps to '\(category)', which is not a category of '\(dimension)'; "
                         + "add it to 'map'")
             }

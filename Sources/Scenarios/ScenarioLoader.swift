@@ -35,7 +35,7 @@ extension Scenario {
     public static func parse(
         _ document: JSONValue, file: String? = nil, baseDirectory: String? = nil, checkFiles: Bool = true
     ) throws(RunError) -> Scenario {
-        let root = try JSONReader(document, file: file)
+        let root = JSONPathReader<RunError>(document, file: file)
         try root.allowOnly([
             "$schema", "version", "id", "kind", "title", "description", "seed", "population", "generation", "splitBy",
             "survey", "interview", "session", "memory",
@@ -54,14 +54,14 @@ extension Scenario {
         let kindName = try root.string("kind")
         guard let kind = Kind(rawValue: kindName) else {
             let hint =
-                JSONReader.closest(kindName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \"\($0)\"?)" }
+                Spelling.closest(to: kindName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \"\($0)\"?)" }
                 ?? ""
             throw root.fail(
                 "kind",
                 "unknown kind \"\(kindName)\"\(hint); use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let seed = try root.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) } ?? 1
+        let seed = try root.optionalInt("seed", range: 0...Int.max).map { UInt64($0) } ?? 1
         guard root.has("population") else {
             throw root.fail(
                 "population",
@@ -123,7 +123,7 @@ extension Scenario {
     }
 
     /// Reads a `"memory"` section (`nil` for `"type": "none"`).
-    static func parseMemory(_ reader: JSONReader, base: String?) throws(RunError) -> ScenarioMemory? {
+    static func parseMemory(_ reader: JSONPathReader<RunError>, base: String?) throws(RunError) -> ScenarioMemory? {
         try reader.allowOnly(["type", "schema", "budgetTokens", "updateEvery", "window", "recall"])
         let type = try reader.optionalString("type") ?? "persona-tree"
         guard type == "persona-tree" || type == "none" else {
@@ -171,7 +171,7 @@ extension Scenario {
         return memory
     }
 
-    static func parsePopulation(_ reader: JSONReader, base: String?, checkFiles: Bool) throws(RunError)
+    static func parsePopulation(_ reader: JSONPathReader<RunError>, base: String?, checkFiles: Bool) throws(RunError)
         -> PopulationSource
     {
         try reader.allowOnly(["personas", "spec", "count", "seed", "inline"])
@@ -198,17 +198,15 @@ extension Scenario {
         }
         var personas: [Persona] = []
         if reader.has("inline") {
-            for (index, item) in try reader.array("inline").enumerated() {
+            for item in try reader.elements("inline") {
                 let persona: Persona
                 do {
-                    persona = try Persona(json: item, file: reader.file, path: "\(reader.child("inline"))[\(index)]")
+                    persona = try Persona(json: item.value, file: item.file, path: item.path)
                 } catch {
                     throw RunError(error)
                 }
                 if personas.contains(where: { $0.id == persona.id }) {
-                    throw RunError(
-                        .invalidInput, "duplicate persona id \"\(persona.id)\"; ids must be unique", file: reader.file,
-                        path: "\(reader.child("inline"))[\(index)].id")
+                    throw item.fail("id", "duplicate persona id \"\(persona.id)\"; ids must be unique")
                 }
                 personas.append(persona)
             }
@@ -224,13 +222,13 @@ extension Scenario {
                 base: .spec(
                     path: try resolve("spec"),
                     count: try reader.optionalInt("count", range: 1...10_000_000).map { Int($0) },
-                    seed: try reader.optionalInt("seed", range: 0...Int64.max).map { UInt64($0) }),
+                    seed: try reader.optionalInt("seed", range: 0...Int.max).map { UInt64($0) }),
                 inline: personas)
         }
         return PopulationSource(base: nil, inline: personas)
     }
 
-    static func parseSurvey(_ reader: JSONReader) throws(RunError) -> SurveySpec {
+    static func parseSurvey(_ reader: JSONPathReader<RunError>) throws(RunError) -> SurveySpec {
         try reader.allowOnly(["instructions", "context", "randomizeOptions", "items"])
         var items: [SurveyItem] = []
         let readers = try reader.readers("items")
@@ -252,7 +250,7 @@ extension Scenario {
 
     static let itemTypes = ["likert", "single-choice", "multiple-choice", "numeric", "open"]
 
-    static func parseItem(_ item: JSONReader) throws(RunError) -> SurveyItem {
+    static func parseItem(_ item: JSONPathReader<RunError>) throws(RunError) -> SurveyItem {
         try item.allowOnly([
             "id", "type", "question", "scale", "options", "minSelections", "maxSelections", "min", "max", "integer",
             "unit", "maxLength",
@@ -273,7 +271,7 @@ extension Scenario {
             for (index, option) in list.enumerated() where list[..<index].contains(option) {
                 throw RunError(
                     .invalidInput, "duplicate option \"\(option)\"", file: item.file,
-                    path: "\(item.child("options"))[\(index)]")
+                    path: "\(item.childPath("options"))[\(index)]")
             }
             return list
         }
@@ -302,8 +300,8 @@ extension Scenario {
             answer = .singleChoice(options: try options())
         case "multiple-choice":
             let list = try options()
-            let low = Int(try item.optionalInt("minSelections", range: 0...Int64(list.count)) ?? 1)
-            let high = Int(try item.optionalInt("maxSelections", range: 1...Int64(list.count)) ?? Int64(list.count))
+            let low = Int(try item.optionalInt("minSelections", range: 0...list.count) ?? 1)
+            let high = Int(try item.optionalInt("maxSelections", range: 1...list.count) ?? list.count)
             guard low <= high else { throw item.fail("maxSelections", "must be at least minSelections (\(low))") }
             answer = .multipleChoice(options: list, minSelections: low, maxSelections: high)
         case "numeric":
@@ -316,7 +314,7 @@ extension Scenario {
         case "open":
             answer = .open(maxLength: Int(try item.optionalInt("maxLength", range: 1...10_000) ?? 400))
         default:
-            let hint = JSONReader.closest(type, in: itemTypes).map { " (did you mean \"\($0)\"?)" } ?? ""
+            let hint = Spelling.closest(to: type, in: itemTypes).map { " (did you mean \"\($0)\"?)" } ?? ""
             throw item.fail(
                 "type", "unknown item type \"\(type)\"\(hint); use one of \(itemTypes.joined(separator: ", "))")
         }
@@ -332,7 +330,7 @@ extension Scenario {
         return SurveyItem(id: id, question: question, answer: answer)
     }
 
-    static func parseInterview(_ reader: JSONReader) throws(RunError) -> InterviewSpec {
+    static func parseInterview(_ reader: JSONPathReader<RunError>) throws(RunError) -> InterviewSpec {
         try reader.allowOnly(["interviewer", "instructions", "questions", "followUps"])
         var name = "Interviewer"
         var persona: String?
@@ -350,7 +348,7 @@ extension Scenario {
             questions.append(
                 .init(
                     id: id, text: try q.nonEmptyString("text"),
-                    followUps: Int(try q.optionalInt("followUps", range: 0...5) ?? Int64(defaultFollowUps))))
+                    followUps: Int(try q.optionalInt("followUps", range: 0...5) ?? defaultFollowUps)))
         }
         guard !questions.isEmpty else { throw reader.fail("questions", "empty; add at least one question") }
         return InterviewSpec(
@@ -360,7 +358,9 @@ extension Scenario {
             questions: questions)
     }
 
-    static func parseSession(_ reader: JSONReader, population: PopulationSource) throws(RunError) -> SessionSpec {
+    static func parseSession(_ reader: JSONPathReader<RunError>, population: PopulationSource) throws(RunError)
+        -> SessionSpec
+    {
         try reader.allowOnly(["moderator", "participants", "turnTaking", "phases", "sessions"])
         let moderator = try reader.nonEmptyString("moderator")
         let participants = try reader.strings("participants")
@@ -370,7 +370,7 @@ extension Scenario {
         for (index, id) in participants.enumerated() where participants[..<index].contains(id) {
             throw RunError(
                 .invalidInput, "\"\(id)\" is listed twice", file: reader.file,
-                path: "\(reader.child("participants"))[\(index)]")
+                path: "\(reader.childPath("participants"))[\(index)]")
         }
         guard participants.contains(moderator) else {
             throw reader.fail(
@@ -384,7 +384,7 @@ extension Scenario {
                 throw RunError(
                     .invalidInput, "no persona \"\(id)\" in the inline population; add it or fix the id",
                     file: reader.file,
-                    path: "\(reader.child("participants"))[\(index)]")
+                    path: "\(reader.childPath("participants"))[\(index)]")
             }
         }
         let turnName = try reader.optionalString("turnTaking") ?? "round-robin"

@@ -54,7 +54,7 @@ public struct ScenarioRunKind: RunKind {
             for persona in personas {
                 for key in persona.attributes.keys where !known.contains(key) { known.append(key) }
             }
-            let hint = JSONReader.closest(attribute, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+            let hint = Spelling.closest(to: attribute, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
             throw RunError(
                 .invalidInput,
                 "no persona has the attribute \"\(attribute)\"\(hint); the attributes are \(known.prefix(20).joined(separator: ", "))",

@@ -175,13 +175,9 @@ public struct StallDetector: Sendable, Hashable {
         _ content: String, by speaker: ParticipantID, to utterances: inout [Utterance], seen: inout Set<String>
     ) {
         let norm = ConversationMetrics.tokens(content).joined(separator: " ")
-        var others: [String] = []
-        var j = utterances.count - 1
-        while j >= 0 && others.count < 3 {
-            if utterances[j].speaker != speaker { others.append(utterances[j].content) }
-            j -= 1
-        }
-        let echoes = others.contains { ConversationMetrics.echo(content, $0) >= 0.5 }
+        // Memory's one echo test (the same one the run metrics use).
+        let echoes = ConversationMetrics.echoesOthers(
+            content, by: speaker, earlier: utterances.lazy.map { (speaker: $0.speaker, content: $0.content) })
         utterances.append(
             Utterance(
                 speaker: speaker, content: content, repeatsEarlier: !norm.isEmpty && seen.contains(norm),

@@ -11,15 +11,13 @@ struct ArchitectureTests {
     static func packageGraph() throws -> [String: Set<String>] {
         let text = try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)
         let target = try NSRegularExpression(
-            pattern: #"\.(?:target|executableTarget)\(\s*name: "(\w+)",\s*dependencies: \[([^\]]*)\]"#)
+            pattern: #"\.(?:target|executableTarget)\(\s*name: "(\w+)"(?:,\s*dependencies: \[([^\]]*)\])?"#)
         let quoted = try NSRegularExpression(pattern: #""(\w+)""#)
         var graph: [String: Set<String>] = [:]
         let whole = NSRange(text.startIndex..., in: text)
         for match in target.matches(in: text, range: whole) {
-            guard let name = Range(match.range(at: 1), in: text), let deps = Range(match.range(at: 2), in: text) else {
-                continue
-            }
-            let list = String(text[deps])
+            guard let name = Range(match.range(at: 1), in: text) else { continue }
+            let list = Range(match.range(at: 2), in: text).map { String(text[$0]) } ?? ""
             let names = quoted.matches(in: list, range: NSRange(list.startIndex..., in: list)).compactMap {
                 Range($0.range(at: 1), in: list).map { String(list[$0]) }
             }
@@ -37,7 +35,8 @@ struct ArchitectureTests {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let first = cells.first, let last = cells.last else { continue }
             let name = first.split(separator: "`").first.map(String.init) ?? ""
-            graph[name] = Set(last.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            graph[name] =
+                last == "—" ? [] : Set(last.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }
         return graph
     }

@@ -36,6 +36,80 @@ import Testing
         #expect(ConversationMetrics.echoRate(of: ParticipantID(unchecked: "c"), in: l) == 0)
     }
 
+    @Test func pooledEchoRateFlagsEachUtteranceAgainstTheLastThreeByOthers() {
+        let turns: [(speaker: String, content: String)] = [
+            ("b", "the librarian knows every book in the building"),
+            ("a", "the librarian knows every book in the building"),
+            ("b", "one"), ("b", "two"), ("b", "three"), ("a", "the librarian knows every book"),
+            ("a", "one two three"),
+        ]
+        // Only a's first utterance echoes: the last but one's source is more than 3 utterances by others
+        // back, and "one two three" is a 3-gram none of b's single words holds.
+        #expect(ConversationMetrics.pooledEchoRate(turns) == 1.0 / 7.0)
+        #expect(ConversationMetrics.pooledEchoRate([(speaker: String, content: String)]()) == 0)
+        #expect(ConversationMetrics.echoesOthers("one", by: "a", earlier: turns[..<4]))
+        #expect(!ConversationMetrics.echoesOthers("one", by: "b", earlier: turns[..<4]))
+    }
+
+    @Test func pooledAndPerSpeakerEchoRatesAgree() {
+        let turns = [(a, "we should paint it blue"), (b, "paint it blue"), (a, "blue it is then")]
+        let pooled = ConversationMetrics.pooledEchoRate(turns.map { (speaker: $0.0, content: $0.1) })
+        let perSpeaker = [a, b].map { ConversationMetrics.echoRate(of: $0, in: log(turns)) }
+        // Each speaker spoke in proportion: a twice, b once.
+        #expect(pooled == (perSpeaker[0] * 2 + perSpeaker[1]) / 3)
+        #expect(perSpeaker == [0, 1])
+    }
+
+    /// The two echo rates as they were written before they shared ``ConversationMetrics/echoesOthers(_:by:earlier:)``.
+    static func referenceRates(_ turns: [(speaker: ParticipantID, content: String)], of speaker: ParticipantID)
+        -> (pooled: Double, speaker: Double)
+    {
+        var hits = 0
+        for (index, turn) in turns.enumerated() {
+            let others = turns[..<index].filter { $0.speaker != turn.speaker }.suffix(3)
+            if (others.map { ConversationMetrics.echo(turn.content, $0.content) }.max() ?? 0) >= 0.5 { hits += 1 }
+        }
+        var othersRecent: [String] = []
+        var speakerHits = 0
+        var total = 0
+        for turn in turns {
+            if turn.speaker == speaker {
+                total += 1
+                let best = othersRecent.suffix(3).map { ConversationMetrics.echo(turn.content, $0) }.max() ?? 0
+                if best >= 0.5 { speakerHits += 1 }
+            } else {
+                othersRecent.append(turn.content)
+            }
+        }
+        return (
+            turns.isEmpty ? 0 : Double(hits) / Double(turns.count),
+            total == 0 ? 0 : Double(speakerHits) / Double(total)
+        )
+    }
+
+    @Test func echoRatesMatchTheirEarlierDefinitionsOn300SeededConversations() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let words = ["blue", "paint", "it", "the", "car", "yes", "no", "maybe"]
+        let people = ["a", "b", "c"].map { ParticipantID(unchecked: $0) }
+        for _ in 0..<300 {
+            let turns = (0..<next(12)).map { _ in
+                (
+                    speaker: people[next(3)],
+                    content: (0..<(1 + next(5))).map { _ in words[next(words.count)] }.joined(separator: " ")
+                )
+            }
+            let reference = Self.referenceRates(turns, of: people[0])
+            #expect(ConversationMetrics.pooledEchoRate(turns) == reference.pooled)
+            #expect(
+                ConversationMetrics.echoRate(of: people[0], in: log(turns.map { ($0.speaker, $0.content) }))
+                    == reference.speaker)
+        }
+    }
+
     @Test func verbatimCopyRateUsesNormalisedEquality() {
         let l = log([
             (b, "I work at the library, shelving books."), (a, "i work at the LIBRARY shelving books"),

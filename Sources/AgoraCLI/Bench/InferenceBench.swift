@@ -1,6 +1,7 @@
 import AgoraTesting
 import Foundation
 import Inference
+import Storage
 
 /// Client overhead and concurrency efficiency of the OpenAI-compatible client against the stub.
 enum InferenceBench: BenchSuite {
@@ -86,21 +87,11 @@ enum InferenceBench: BenchSuite {
         return figures
     }
 
-    /// Runs `count` calls with at most `width` in flight: a sliding window.
+    /// Runs `count` calls with at most `width` in flight: Storage's sliding window.
     static func runWindow(_ model: OpenAICompatibleModel, count: Int, width: Int) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var started = 0
-            func add() {
-                let i = started
-                started += 1
-                group.addTask {
-                    _ = try await model.complete(ChatRequest(messages: [.user("call \(i)")], maxTokens: 8))
-                }
-            }
-            while started < min(width, count) { add() }
-            while try await group.next() != nil {
-                if started < count { add() }
-            }
+        try await TaskWindow.run(count: count, width: width) { i in
+            _ = try await model.complete(ChatRequest(messages: [.user("call \(i)")], maxTokens: 8))
+        } receive: { _, _ in
         }
     }
 }

@@ -40,22 +40,48 @@ public enum ConversationMetrics {
 
     static func utterances(_ log: [Event]) -> [Event] { log.filter { $0.kind == .utterance && $0.speaker != nil } }
 
-    /// The share of `speaker`'s utterances whose largest echo against the previous 3 utterances by
-    /// others is at least 0.5 (0 when the speaker said nothing).
+    /// Whether `content`, said by `speaker`, echoes what others just said: its ``echo(_:_:)`` against one
+    /// of the 3 latest utterances in `earlier` by someone other than `speaker` is at least 0.5.
+    ///
+    /// The one echo test behind every echo figure: ``echoRate(of:in:)``, ``pooledEchoRate(_:)`` (the
+    /// run report's `echoRate`) and a world's stall detection. `earlier` is in conversation order.
+    public static func echoesOthers<Speaker: Equatable>(
+        _ content: String, by speaker: Speaker,
+        earlier: some BidirectionalCollection<(speaker: Speaker, content: String)>
+    ) -> Bool {
+        var compared = 0
+        for previous in earlier.reversed() where previous.speaker != speaker {
+            if echo(content, previous.content) >= 0.5 { return true }
+            compared += 1
+            if compared == 3 { break }
+        }
+        return false
+    }
+
+    /// The share of `speaker`'s utterances that echo others (``echoesOthers(_:by:earlier:)``; 0 when
+    /// the speaker said nothing).
     public static func echoRate(of speaker: ParticipantID, in log: [Event]) -> Double {
-        var othersRecent: [String] = []
+        let said = utterances(log).map { (speaker: $0.speaker, content: $0.content) }
         var hits = 0
         var total = 0
-        for e in utterances(log) {
-            if e.speaker == speaker {
-                total += 1
-                let best = othersRecent.suffix(3).map { echo(e.content, $0) }.max() ?? 0
-                if best >= 0.5 { hits += 1 }
-            } else {
-                othersRecent.append(e.content)
-            }
+        for index in said.indices where said[index].speaker == speaker {
+            total += 1
+            if echoesOthers(said[index].content, by: said[index].speaker, earlier: said[..<index]) { hits += 1 }
         }
         return total == 0 ? 0 : Double(hits) / Double(total)
+    }
+
+    /// The share of all utterances that echo others (``echoesOthers(_:by:earlier:)``), pooled over
+    /// speakers; 0 when nobody spoke. `utterances` is in conversation order.
+    public static func pooledEchoRate<Speaker: Equatable>(_ utterances: [(speaker: Speaker, content: String)])
+        -> Double
+    {
+        var hits = 0
+        for index in utterances.indices {
+            let (speaker, content) = utterances[index]
+            if echoesOthers(content, by: speaker, earlier: utterances[..<index]) { hits += 1 }
+        }
+        return utterances.isEmpty ? 0 : Double(hits) / Double(utterances.count)
     }
 
     /// The share of `speaker`'s utterances equal, after token normalisation, to an earlier
