@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import Population
 
 /// A subcommand of `agora`: a spec (which parses and documents it) and a run function that
 /// turns the parsed flags into a configuration and calls one library function.
@@ -107,6 +108,10 @@ enum AgoraMain {
         case is CancellationError:
             Console.err("agora: interrupted")
             return ExitCode.interrupted
+        case let population as PopulationError
+        where (population.underlying as? InferenceError)?.isEndpointUnusable == true:
+            Console.err("agora: \(population)")
+            return ExitCode.endpointUnusable
         case let described as any CustomStringConvertible:
             Console.err("agora: \(described.description)")
             return ExitCode.badInput

@@ -95,8 +95,7 @@ enum RunLaunch {
                         monitor: monitor)
                 }
                 group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
+                    while (try? await Task.sleep(for: .seconds(5))) != nil, !Task.isCancelled {
                         progress.update(monitor.counts)
                     }
                     return nil

@@ -38,6 +38,9 @@ public struct NarrativeWriter: Sendable {
         var error: String?
         var texts: [(String, String)]
         var warnings: [String]
+        /// The endpoint could not be used (unreachable, 401, retries exhausted, replay miss): not
+        /// this persona's failure; the whole generation stops and can be resumed.
+        var unusable: InferenceError? = nil
     }
 
     func generate(
@@ -99,6 +102,12 @@ public struct NarrativeWriter: Sendable {
                 snapshot[start + index], taxonomy: taxonomy, model: model, settings: settings, variant: 0)
         } receive: { index, outcome throws(PopulationError) in
             if Task.isCancelled { throw interrupted }
+            if let unusable = outcome.unusable {
+                throw PopulationError(
+                    .narrative,
+                    "the model endpoint is unusable (\(unusable.message)); the narratives written so far are kept: run the same command again to continue",
+                    file: out, underlying: unusable)
+            }
             let slot = start + index
             var ready = outcome
             // Text near-duplicates regenerate the narrative only (the attributes and quotas are kept).
@@ -210,8 +219,9 @@ public struct NarrativeWriter: Sendable {
             do {
                 result = try await generator.generate(request, schema: schema, name: "persona_narrative")
             } catch {
+                let unusable = error.isEndpointUnusable || error.code == .cacheMiss ? error : nil
                 return Outcome(
-                    narrative: nil, error: "model: \(error.message)", texts: [], warnings: [])
+                    narrative: nil, error: "model: \(error.message)", texts: [], warnings: [], unusable: unusable)
             }
             let narrative =
                 result.value["narrative"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

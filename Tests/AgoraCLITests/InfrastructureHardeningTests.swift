@@ -31,3 +31,25 @@ struct InfrastructureHardeningTests {
         #expect(results["trials"] == [])
     }
 }
+
+@Suite("Hardening: narratives against an unusable endpoint", .timeLimit(.minutes(2)))
+struct NarrativeEndpointHardeningTests {
+    @Test("population generate --narratives against a 401: exit 3, not 1 with every narrative failed")
+    func unusableNarrativeEndpoint() async throws {
+        let stub = try StubServer(configuration: .init(requiredAPIKey: "right-key-0123456789"))
+        defer { stub.stop() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-narr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let spec = InfrastructureHardeningTests.repository.appendingPathComponent(
+            "Scenarios/populations/us-adults.json")
+        let result = try await CommandRunner.agora(
+            [
+                "population", "generate", "--spec", spec.path, "--count", "3", "--seed", "1", "--out",
+                out.appendingPathComponent("people.jsonl").path, "--narratives", "--model", stub.baseURL.absoluteString,
+                "--model-name", "stub-model", "--no-cache",
+            ], environment: ["AGORA_API_KEY": "wrong-key-0123456789"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("the model endpoint is unusable"), "\(result.stderr)")
+    }
+}
