@@ -101,6 +101,14 @@ public struct ToolDefinition: Sendable, Hashable {
         self.description = description
         self.parameters = parameters
     }
+
+    /// The OpenAI wire form `{"type":"function","function":{name, description, parameters}}`.
+    public var openAIFunction: JSONValue {
+        let function = JSONObject([
+            ("name", .string(name)), ("description", .string(description)), ("parameters", parameters),
+        ])
+        return .object(JSONObject([("type", "function"), ("function", .object(function))]))
+    }
 }
 
 /// Whether and which tool the model must call.

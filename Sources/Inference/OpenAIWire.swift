@@ -14,22 +14,7 @@ enum OpenAIWire {
         if let seed = request.seed { body["seed"] = .integer(Int64(seed)) }
         if !request.stop.isEmpty { body["stop"] = .array(request.stop.map(JSONValue.string)) }
         if !request.tools.isEmpty {
-            body["tools"] = .array(
-                request.tools.map { tool in
-                    .object(
-                        JSONObject([
-                            ("type", "function"),
-                            (
-                                "function",
-                                .object(
-                                    JSONObject([
-                                        ("name", .string(tool.name)),
-                                        ("description", .string(tool.description)),
-                                        ("parameters", tool.parameters),
-                                    ]))
-                            ),
-                        ]))
-                })
+            body["tools"] = .array(request.tools.map(\.openAIFunction))
         }
         if let choice = request.toolChoice {
             switch choice {

@@ -1,3 +1,4 @@
+import Inference
 import Runs
 public import Storage
 
@@ -94,17 +95,7 @@ public struct ToolSpec: Sendable, Hashable {
 
     /// The OpenAI function schema `{"type":"function","function":{name, description, parameters}}`.
     public var openAIFunction: JSONValue {
-        .object(
-            JSONObject([
-                ("type", "function"),
-                (
-                    "function",
-                    .object(
-                        JSONObject([
-                            ("name", .string(name)), ("description", .string(description)), ("parameters", parameters),
-                        ]))
-                ),
-            ]))
+        ToolDefinition(name: name, description: description, parameters: parameters).openAIFunction
     }
 
     /// The parameters schema with every local `$ref` (`#/$defs/X`) inlined, ready for validation.
