@@ -29,6 +29,18 @@ struct InfrastructureHardeningTests {
             try Data(contentsOf: out.appendingPathComponent(run).appendingPathComponent("results.json")))
         #expect(results["unitsDone"] == 0)
         #expect(results["trials"] == [])
+
+        // Once the key is right, --resume runs the pending unit (and only it).
+        let resumed = try await CommandRunner.agora(
+            [
+                "tasks", "run", "--resume", out.appendingPathComponent(run).path, "--agent",
+                "model:" + stub.baseURL.absoluteString, "--model-name", "stub-model", "--no-cache", "--json",
+            ], environment: ["AGORA_API_KEY": "right-key-0123456789"])
+        #expect(resumed.status == 0 || resumed.status == 1, "\(resumed.stderr)")
+        let after = try JSONValue.parse(
+            try Data(contentsOf: out.appendingPathComponent(run).appendingPathComponent("results.json")))
+        #expect(after["unitsDone"] == 1, "\(resumed.stderr)")
+        #expect(after["trials"]?.arrayValue?.count == 1)
     }
 }
 

@@ -107,3 +107,21 @@ struct RunStoreBusyTests {
         }
     }
 }
+
+@Suite("Hardening: --deadline")
+struct DeadlineTests {
+    @Test("past the deadline no unit starts: the run ends with units pending, and --resume finishes them")
+    func deadline() async throws {
+        let out = RunLockTests.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let log = UnitLog()
+        let kind = CountingKind(ran: log)
+        let stopped = try await RunEngine.start(kind, options: RunOptions(outDirectory: out, deadline: .zero))
+        #expect(stopped.deadlineReached && stopped.hasFailures)
+        #expect((stopped.unitsDone, stopped.unitsPending) == (0, 3))
+        #expect(log.all.isEmpty)
+        let finished = try await RunEngine.resume(
+            kind, directory: stopped.directory, options: RunOptions(outDirectory: out))
+        #expect(!finished.deadlineReached && finished.unitsDone == 3)
+    }
+}
