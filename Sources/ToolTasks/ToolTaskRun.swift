@@ -183,6 +183,19 @@ public struct ToolTaskRunKind: RunKind {
     /// One unit per (task, persona policy, trial); population personas assigned by a seeded, balanced permutation.
     public func plan() async throws -> RunPlan {
         let people = try await config.population?.resolve() ?? []
+        // A breakdown by an attribute no persona has would put every trial under "(missing)".
+        for (index, attribute) in config.splitBy.enumerated()
+        where !people.contains(where: { $0.attributes[attribute] != nil }) {
+            let known = people.flatMap(\.attributes.keys).reduce(into: [String]()) {
+                if !$0.contains($1) { $0.append($1) }
+            }
+            throw RunError(
+                .invalidInput,
+                people.isEmpty
+                    ? "splitBy \"\(attribute)\" needs population personas (add \"population\" or --population)"
+                    : "no population persona has the attribute \"\(attribute)\"; the attributes are \(known.prefix(20).joined(separator: ", "))",
+                file: config.sourceFile, path: "$.splitBy[\(index)]")
+        }
         let assigned = ToolTaskPopulation.assignment(pairs: people.count, population: people.count, seed: config.seed)
         var pairs = 0
         var units: [UnitSpec] = []

@@ -173,7 +173,12 @@ struct ToolTaskPopulationTests {
         let config = ToolTaskRunConfig(
             domain: SupportDesk.directory, split: "test", agent: .gold, user: .model(user), seed: 11,
             outDirectory: ToolTaskRunTests.temp("population"), population: .inline(Self.people),
-            splitBy: ["age_band", "occupation", "missing"])
+            splitBy: ["age_band", "occupation"])
+        // An attribute no persona has is refused before any episode runs (it would put every trial under "(none)").
+        var typo = config
+        typo.splitBy.append("missing")
+        await #expect(throws: RunError.self) { try await ToolTaskRunner.run(typo) }
+        #expect(user.requests.isEmpty)
         let summary = try await ToolTaskRunner.run(config)
         let trials = try #require(summary.results["trials"]?.arrayValue)
         #expect(trials.count == 10)
@@ -194,7 +199,7 @@ struct ToolTaskPopulationTests {
         // The breakdown equals a count made here from the trials.
         let attributes = Dictionary(uniqueKeysWithValues: Self.people.map { ($0.id, $0.attributes) })
         let breakdown = try #require(summary.results["summary"]?["byPersonaAttribute"]?.arrayValue)
-        #expect(breakdown.compactMap { $0["attribute"]?.stringValue } == ["age_band", "occupation", "missing"])
+        #expect(breakdown.compactMap { $0["attribute"]?.stringValue } == ["age_band", "occupation"])
         for entry in breakdown {
             let attribute = entry["attribute"]?.stringValue ?? ""
             var expected: [String: (n: Int64, c: Int64)] = [:]
