@@ -160,6 +160,7 @@ struct ConversationUnit {
         case .roundRobin: turnTaking = .roundRobin
         case .moderator: turnTaking = .moderated(ModeratedTurns(moderator: moderator))
         case .selfSelection: turnTaking = .selfSelection(maxConsecutive: 2)
+        case .simultaneous: turnTaking = .simultaneous
         }
         var world: World?
         var phases: [JSONValue] = []

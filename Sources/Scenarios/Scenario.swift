@@ -174,6 +174,9 @@ public struct SessionSpec: Sendable {
         case moderator
         /// Each candidate bids an urge score 0–9; the highest speaks.
         case selfSelection = "self-selection"
+        /// Everyone present speaks each round on the same snapshot of the conversation
+        /// (TinyTroupe-style parallel steps); a round of N speakers counts N turns of the phase.
+        case simultaneous
     }
 
     /// One phase of the session.

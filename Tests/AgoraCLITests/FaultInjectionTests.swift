@@ -52,7 +52,8 @@ struct FaultInjectionTests {
         if mode.stops {
             #expect(first.status == 3, "\(first.stderr)")
             #expect(first.stderr.contains("--resume \(run.path)"), "\(first.stderr)")
-            #expect(stored["units"]?["done"] == 0)
+            // The other unit in flight may have finished before the run stopped; not both.
+            #expect((stored["units"]?["done"]?.intValue ?? 2) < 2)
         } else {
             #expect(first.status == 0, "\(first.stderr)")
             #expect(stored["units"]?["done"] == 2)

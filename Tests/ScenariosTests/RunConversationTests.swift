@@ -142,6 +142,34 @@ struct RunConversationTests {
         #expect(results["extracted"]?[0]?["result"]?["extracted"]?["ideas"]?.arrayValue?.isEmpty == false)
     }
 
+    @Test("a brainstorm with simultaneous rounds: everyone speaks each round, seeing only earlier rounds")
+    func simultaneousBrainstorm() async throws {
+        let text = Self.focusGroup.replacingOccurrences(of: "\"focus-group\"", with: "\"brainstorm\"")
+            .replacingOccurrences(of: "\"round-robin\"", with: "\"simultaneous\"")
+            .replacingOccurrences(of: "\"id\": \"fg\"", with: "\"id\": \"sim\"")
+        let model = Self.model()
+        let summary = try await RunFixtures.run(try Self.scenario(text), model: model)
+        #expect(summary.unitsDone == 1)
+        let transcript = try JSONValue.parse(
+            String(try RunFixtures.read(summary.directory, "transcripts.jsonl").split(separator: "\n")[0]))
+        let speakers = (transcript["events"]?.arrayValue ?? []).filter { $0["kind"] == "utterance" }
+            .compactMap { $0["name"]?.stringValue }
+        // Each phase of 4 turns is one round of the 4 participants, appended in roster order.
+        #expect(speakers == ["Dana", "Alex", "Bea", "Chen", "Dana", "Alex", "Bea", "Chen"])
+        // In a round, nobody's request holds a line spoken in that same round.
+        let turns = model.requests.filter {
+            if case .jsonSchema(let name, _, _) = $0.responseFormat { return name != "extraction" }
+            return false
+        }
+        let firstRound = Array(turns.prefix(4))
+        let spoken = (transcript["events"]?.arrayValue ?? []).filter { $0["kind"] == "utterance" }.prefix(4)
+            .compactMap { $0["content"]?.stringValue }
+        for request in firstRound {
+            let text = request.messages.map(\.content).joined(separator: "\n")
+            #expect(spoken.allSatisfy { !text.contains($0) })
+        }
+    }
+
     @Test("an interview asks the scripted questions with follow-ups and extracts an answer per question")
     func interview() async throws {
         let text = """
