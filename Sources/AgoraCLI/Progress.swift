@@ -79,6 +79,7 @@ final class ProgressDisplay: Sendable {
         parts.append("\(c.calls) model calls" + (c.cachedCalls > 0 ? " (\(c.cachedCalls) cached)" : ""))
         parts.append("\(compact(c.tokens)) tokens")
         if c.itemFailures + c.failedCalls > 0 { parts.append("\(c.itemFailures + c.failedCalls) failures") }
+        if let activity = c.activity, c.unitsFinished < c.unitsTotal { parts.append(activity) }
         if c.stalledCalls > 0 {
             parts.append("\(c.stalledCalls) waiting > 30s (longest \(duration(Double(c.longestWaitSeconds))))")
         }

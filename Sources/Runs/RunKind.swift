@@ -129,6 +129,11 @@ public struct UnitContext: Sendable {
     /// The stored persona with this id, if any (a lookup, not a scan).
     public func persona(_ id: String) -> StoredPersona? { index[id].map { personas[$0] } }
 
+    /// Tells the progress display what this unit is doing now (a phase, a turn, a speaker).
+    public func report(_ activity: String) {
+        monitor?.note(activity)
+    }
+
     /// `model` as this unit sees it: every call recorded for the unit's commit and counted by the
     /// progress display. Make one per model per unit.
     public func recording(_ model: any LanguageModel) -> UnitModel {

@@ -27,6 +27,9 @@ public final class RunMonitor: Sendable {
         public var stalledCalls = 0
         /// How long the oldest call in flight has waited, in whole seconds.
         public var longestWaitSeconds = 0
+        /// What the most recently active unit is doing (`session-1: phase 2/3, turn 5/10, Alex`), for
+        /// units that take minutes; `nil` until a unit reports.
+        public var activity: String?
     }
 
     /// How long a call may be in flight before the progress display calls it stalled.
@@ -49,6 +52,11 @@ public final class RunMonitor: Sendable {
 
     /// The current counts (the stall figures measured now).
     public var counts: Counts { withWaits(state.withLock { $0 }) }
+
+    /// A unit says what it is doing (shown on the progress line, never stored).
+    public func note(_ activity: String) {
+        update { $0.activity = activity }
+    }
 
     /// A call starts: returns its ticket for ``callEnded(_:)``.
     package func callStarted() -> Int {

@@ -4,6 +4,7 @@ import Memory
 import Population
 import Runs
 import Storage
+import Synchronization
 import Worlds
 
 /// An interview or a group session (focus group, brainstorm) run as one unit on the world engine:
@@ -164,15 +165,21 @@ struct ConversationUnit {
         }
         var world: World?
         var phases: [JSONValue] = []
+        let label = ActivityLabel()
         for (index, phase) in spec.phases.enumerated() {
             let rules = TerminationRules(maxTurns: phase.turns, maxTurnsPerAgent: nil)
             let text =
                 "Phase \(index + 1) of \(spec.phases.count), \(phase.name): \(phase.topic)"
                 + (phase.instructions.isEmpty ? "" : " \(phase.instructions)")
+            label.set("\(unit.id): phase \(index + 1)/\(spec.phases.count) \(phase.name)")
             if world == nil {
                 var options = WorldOptions(
                     turnTaking: turnTaking, termination: rules, scenario: text, seed: unitSeed, concurrency: 4)
                 memoryOptions(&options, model: model)
+                let run = context.run
+                options.onTurn = { p in
+                    run.report("\(label.get()), turn \(p.phaseTurns)/\(p.budget ?? 0) (\(p.speaker))")
+                }
                 world = try World(agents: agents, options: options)
             } else {
                 try world?.beginPhase(termination: rules, scenario: text)
@@ -353,6 +360,9 @@ struct ConversationUnit {
             turnTaking: .roundRobin, termination: TerminationRules(maxTurns: 2, maxTurnsPerAgent: nil),
             scenario: "An interview: \(scenario.title).", seed: unitSeed)
         memoryOptions(&options, model: model)
+        let run = context.run
+        let unitID = unit.id
+        options.onTurn = { p in run.report("\(unitID): turn \(p.totalTurns) (\(p.speaker))") }
         var world = try World(agents: [interviewer, person], options: options)
         var phases: [JSONValue] = []
         if spec.interviewerPersona != nil {
@@ -393,4 +403,11 @@ struct ConversationUnit {
                 data: data.count == 0 ? .null : .object(data))
         }
     }
+}
+
+/// The label of the phase a unit is in, read by its progress callback (which runs inside the world).
+final class ActivityLabel: Sendable {
+    private let text = Mutex("")
+    func set(_ value: String) { text.withLock { $0 = value } }
+    func get() -> String { text.withLock { $0 } }
 }

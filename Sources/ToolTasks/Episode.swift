@@ -103,7 +103,7 @@ public enum Episode {
     public static func world(
         task: ToolTask, environment: ToolEnvironment, agent: any ToolTaskAgent, user: any UserSimulator,
         persona: PersonaPolicy? = nil, limits: EpisodeLimits = EpisodeLimits(),
-        staff: any ToolTaskAgent = GoldReplayAgent()
+        staff: any ToolTaskAgent = GoldReplayAgent(), onTurn: (@Sendable (TurnProgress) -> Void)? = nil
     ) throws(WorldError) -> World {
         let domain = environment.domain
         let manifest = domain.manifest
@@ -131,27 +131,29 @@ public enum Episode {
             stopRules: StopToken.user.map { StopRule(token: $0.token, speakers: [EpisodeLog.user]) }
                 + [StopRule(token: StopToken.agent, speakers: company)])
         let opening = HalfDuplexTurns.Opening(participant: EpisodeLog.agent, text: manifest.firstAgentMessage)
-        return try World(
-            parties: parties,
-            options: WorldOptions(
-                turnTaking: .halfDuplex(HalfDuplexTurns(opening: opening)), termination: rules,
-                projection: EpisodeLog.projectionConfig, toolExecutor: EpisodeTools(environment: environment),
-                concurrency: 1))
+        var options = WorldOptions(
+            turnTaking: .halfDuplex(HalfDuplexTurns(opening: opening)), termination: rules,
+            projection: EpisodeLog.projectionConfig, toolExecutor: EpisodeTools(environment: environment),
+            concurrency: 1)
+        options.onTurn = onTurn
+        return try World(parties: parties, options: options)
     }
 
     /// Runs one episode to its termination on `environment` (which holds the final state for grading).
     ///
-    /// - Throws: `CancellationError` only; every other way an episode can end is an outcome.
+    /// - Parameter onTurn: called after every move (a progress display).
+    /// - Throws: `CancellationError`, or the error of an endpoint that cannot be used; every other way
+    ///   an episode can end is an outcome.
     public static func run(
         task: ToolTask, environment: ToolEnvironment, agent: any ToolTaskAgent, user: any UserSimulator,
         persona: PersonaPolicy? = nil, limits: EpisodeLimits = EpisodeLimits(),
-        staff: any ToolTaskAgent = GoldReplayAgent()
+        staff: any ToolTaskAgent = GoldReplayAgent(), onTurn: (@Sendable (TurnProgress) -> Void)? = nil
     ) async throws -> EpisodeOutcome {
         var world: World
         do {
             world = try Self.world(
                 task: task, environment: environment, agent: agent, user: user, persona: persona, limits: limits,
-                staff: staff)
+                staff: staff, onTurn: onTurn)
         } catch {
             return EpisodeOutcome(
                 transcript: [], log: EpisodeLog(), termination: .infraError, errors: 0,

@@ -3,6 +3,7 @@ public import Inference
 import Population
 public import Runs
 public import Storage
+import Worlds
 
 /// Which agent a tool-task run tests.
 public enum ToolTaskAgentChoice: Sendable {
@@ -331,8 +332,11 @@ public enum ToolTaskRunner {
         }
         do {
             let environment = try ToolEnvironment(domain: domain, task: task)
+            let steps = task.maxSteps ?? config.limits.maxSteps
+            let unitID = spec.id
             let outcome = try await Episode.run(
-                task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits)
+                task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits,
+                onTurn: { p in context.report("\(unitID): move \(p.totalTurns) of at most \(steps) (\(p.speaker))") })
             let (target, _) = try Grader.target(domain: domain, task: task)
             let graded = try await Grader.grade(
                 task: task, outcome: outcome, final: environment, target: target, judge: judge)

@@ -88,6 +88,10 @@ extension World {
         }
         ownPhaseTurns[i] += 1
         phaseTurns += 1
+        options.onTurn?(
+            TurnProgress(
+                phaseTurns: phaseTurns, budget: options.termination.maxTurns, totalTurns: turns.count + 1,
+                speaker: name(id)))
         if lastSpeaker == id { consecutiveTurns += 1 } else { consecutiveTurns = 1 }
         lastSpeaker = id
         do {

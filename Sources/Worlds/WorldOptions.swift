@@ -172,6 +172,8 @@ public struct WorldOptions: Sendable {
     public var toolExecutor: (any ToolExecutor)?
     /// Model calls in flight at once within a world (simultaneous rounds, urge calls).
     public var concurrency: Int
+    /// Called after every turn (for a progress display; never part of any output).
+    public var onTurn: (@Sendable (TurnProgress) -> Void)? = nil
 
     /// Creates options.
     public init(
@@ -190,5 +192,25 @@ public struct WorldOptions: Sendable {
         self.memoryChunk = memoryChunk
         self.toolExecutor = toolExecutor
         self.concurrency = concurrency
+    }
+}
+
+/// Where a world stands after a turn, for a progress display.
+public struct TurnProgress: Sendable, Hashable {
+    /// Turns taken in the current phase.
+    public var phaseTurns: Int
+    /// The phase's turn budget, if any.
+    public var budget: Int?
+    /// Turns taken in the whole world.
+    public var totalTurns: Int
+    /// Who just moved (display name).
+    public var speaker: String
+
+    /// Creates a progress value.
+    public init(phaseTurns: Int, budget: Int?, totalTurns: Int, speaker: String) {
+        self.phaseTurns = phaseTurns
+        self.budget = budget
+        self.totalTurns = totalTurns
+        self.speaker = speaker
     }
 }

@@ -7,6 +7,7 @@ import Memory
 import Runs
 import Scenarios
 import Storage
+import Synchronization
 import Testing
 import Worlds
 
@@ -140,6 +141,20 @@ struct RunConversationTests {
         }
         let results = try JSONValue.parse(try RunFixtures.read(one.directory, "results.json"))
         #expect(results["extracted"]?[0]?["result"]?["extracted"]?["ideas"]?.arrayValue?.isEmpty == false)
+    }
+
+    @Test("a long unit reports its phase, turn and speaker to the progress display as it goes")
+    func progressInsideAUnit() async throws {
+        let seen = Mutex<[String]>([])
+        let monitor = RunMonitor(onChange: { counts in
+            if let activity = counts.activity { seen.withLock { if $0.last != activity { $0.append(activity) } } }
+        })
+        _ = try await ScenarioRunner.run(
+            scenario: try Self.scenario(Self.focusGroup), model: Self.model(),
+            options: RunOptions(outDirectory: RunFixtures.temporaryDirectory()), monitor: monitor)
+        let activities = seen.withLock { $0 }
+        #expect(activities.first == "session-1: phase 1/2 warm-up, turn 1/4 (Dana)")
+        #expect(activities.contains("session-1: phase 2/2 concept, turn 4/4 (Chen)"))
     }
 
     @Test("a brainstorm with simultaneous rounds: everyone speaks each round, seeing only earlier rounds")
