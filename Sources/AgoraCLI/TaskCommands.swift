@@ -100,7 +100,8 @@ enum TasksRunCommand: AgoraCommand {
             Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, episodes.jsonl (tau2-style), results.json, report.md
             and report.html. A model agent gets the policy as system prompt and the tools as functions; http:URL
             ending in /v1 is an OpenAI-compatible endpoint (--model-name), any other URL the webhook protocol of
-            docs/agents.md. Exit 0 when every trial passed, 1 otherwise.
+            docs/agents.md. Exit 0 when every trial passed, 1 otherwise, 2 for bad input, 3 when a model endpoint
+            is unusable (the units not done stay pending: continue with --resume RUN_DIR).
             """)
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
