@@ -3,8 +3,9 @@ import Storage
 extension StubServer {
     /// The default responder: deterministic answers that depend only on the request body.
     ///
-    /// - Chat: with `response_format` `json_object`, the content is `{}`; with `json_schema`, it is
-    ///   the smallest instance of the schema (required properties only, first enum value, minimums,
+    /// - Chat: with `response_format` `json_object`, the content is `{}` (or, with llama.cpp's
+    ///   `schema` key, the smallest instance of that schema, as llama.cpp's grammar would force);
+    ///   with `json_schema`, it is the smallest instance of the schema (required properties only, first enum value, minimums,
     ///   empty strings, `minItems` items); otherwise it is `stub reply XXXXXXXX`, where the hex
     ///   digits are a hash of the `messages` JSON. Token counts are estimated (~4 bytes a token).
     /// - Embeddings: one ``defaultEmbedding(for:dimensions:)`` vector per input, with the request's
@@ -17,7 +18,7 @@ extension StubServer {
             let format = request.json?["response_format"]
             switch format?["type"]?.stringValue {
             case "json_object":
-                content = "{}"
+                content = format?["schema"].map { minimalInstance(of: $0).serialized() } ?? "{}"
             case "json_schema":
                 let schema = format?["json_schema"]?["schema"] ?? .object(JSONObject())
                 content = minimalInstance(of: schema).serialized()

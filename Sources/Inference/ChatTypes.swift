@@ -129,6 +129,9 @@ public enum ResponseFormat: Sendable, Hashable {
     case text
     /// Any JSON object.
     case jsonObject
+    /// A JSON object constrained by `schema` in llama.cpp's form (`{"type": "json_object", "schema":
+    /// …}`): servers that reject `json_schema` but enforce this one by grammar (llama-cpp-python).
+    case jsonObjectSchema(JSONValue)
     /// JSON matching `schema`; `strict` asks the provider to enforce it.
     case jsonSchema(name: String, schema: JSONValue, strict: Bool)
 }

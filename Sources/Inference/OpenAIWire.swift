@@ -29,6 +29,9 @@ enum OpenAIWire {
         switch request.responseFormat {
         case .text: break
         case .jsonObject: body["response_format"] = .object(JSONObject([("type", "json_object")]))
+        case .jsonObjectSchema(let schema):
+            body["response_format"] = .object(
+                JSONObject([("type", "json_object"), ("schema", grammarFriendly(schema))]))
         case .jsonSchema(_, let schema, _) where dialect == .llamaCpp:
             body["response_format"] = .object(
                 JSONObject([("type", "json_object"), ("schema", grammarFriendly(schema))]))

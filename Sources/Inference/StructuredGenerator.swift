@@ -5,10 +5,13 @@ import Synchronization
 public enum StructuredOutputMode: Int, Sendable, Hashable, Comparable, CustomStringConvertible {
     /// `response_format: json_schema` (the server enforces the schema).
     case jsonSchema = 0
+    /// `response_format: {"type": "json_object", "schema": …}` (llama.cpp enforces it by grammar;
+    /// the schema is in the prompt too, for servers that accept the key and ignore it).
+    case jsonObjectSchema = 1
     /// `response_format: json_object`, with the schema in the prompt.
-    case jsonObject = 1
+    case jsonObject = 2
     /// Plain text, with the schema in the prompt and a tolerant parser.
-    case text = 2
+    case text = 3
 
     /// Orders from strongest to weakest.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -17,6 +20,7 @@ public enum StructuredOutputMode: Int, Sendable, Hashable, Comparable, CustomStr
     public var description: String {
         switch self {
         case .jsonSchema: "json_schema"
+        case .jsonObjectSchema: "json_object+schema"
         case .jsonObject: "json_object"
         case .text: "text"
         }
@@ -175,8 +179,12 @@ public struct StructuredGenerator: Sendable {
         switch mode {
         case .jsonSchema:
             prepared.responseFormat = .jsonSchema(name: name, schema: schema, strict: true)
-        case .jsonObject, .text:
-            prepared.responseFormat = mode == .jsonObject ? .jsonObject : .text
+        case .jsonObjectSchema, .jsonObject, .text:
+            switch mode {
+            case .jsonObjectSchema: prepared.responseFormat = .jsonObjectSchema(schema)
+            case .jsonObject: prepared.responseFormat = .jsonObject
+            default: prepared.responseFormat = .text
+            }
             let instruction =
                 "Answer with only a JSON value that matches this JSON Schema, and nothing else:\n"
                 + schema.serialized()

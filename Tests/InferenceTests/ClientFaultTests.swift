@@ -207,11 +207,13 @@ struct ClientFaultTests {
             #"{"type": "object", "properties": {"score": {"type": "integer"}}, "required": ["score"]}"#)
         let generator = StructuredGenerator(model: client)
         let first = try await generator.generate(Self.hello, schema: schema, name: "s")
-        #expect(first.mode == .jsonObject)
+        #expect(first.mode == .jsonObjectSchema)
         #expect(server.requestCount == 2)
         _ = try await generator.generate(Self.hello, schema: schema, name: "s")
         #expect(server.requestCount == 3)
+        // llama.cpp's form: json_object with the schema, which that server enforces by grammar.
         #expect(server.requests[2].json?["response_format"]?["type"] == "json_object")
+        #expect(server.requests[2].json?["response_format"]?["schema"]?["required"] == ["score"])
     }
 
     @Test func embeddingsComeBackInInputOrder() async throws {

@@ -57,15 +57,39 @@ import Testing
         let generator = StructuredGenerator(model: model)
         let first = try await generator.generate(
             ChatRequest(messages: [.user("Rate it")]), schema: Self.schema, name: "r")
-        #expect(first.mode == .jsonObject)
+        // The next strongest form is llama.cpp's json_object with a schema (enforced there by grammar).
+        #expect(first.mode == .jsonObjectSchema)
         #expect(model.requests.count == 2)
-        #expect(model.requests[1].responseFormat == .jsonObject)
+        #expect(model.requests[1].responseFormat == .jsonObjectSchema(Self.schema))
         #expect(model.requests[1].messages[0].content.contains(#""maximum":9"#))
-        // The second call goes straight to json_object.
+        // The second call goes straight to it.
         _ = try await generator.generate(ChatRequest(messages: [.user("Again")]), schema: Self.schema, name: "r")
         #expect(model.requests.count == 3)
-        #expect(model.requests[2].responseFormat == .jsonObject)
-        #expect(StructuredOutputSupport.mode(for: identifier) == .jsonObject)
+        #expect(model.requests[2].responseFormat == .jsonObjectSchema(Self.schema))
+        #expect(StructuredOutputSupport.mode(for: identifier) == .jsonObjectSchema)
+    }
+
+    @Test func aServerThatRejectsBothSchemaFormsGetsPlainJSONObject() async throws {
+        let identifier = "sg-downgrade-twice"
+        StructuredOutputSupport.reset(identifier)
+        let model = ScriptedModel(
+            identifier: identifier,
+            answering: { request in
+                switch request.responseFormat {
+                case .jsonSchema, .jsonObjectSchema:
+                    return .failure(
+                        InferenceError(.httpError, "unsupported response_format parameter", status: 400))
+                default:
+                    return .text(#"{"score": 3}"#)
+                }
+            })
+        let result = try await StructuredGenerator(model: model).generate(
+            ChatRequest(messages: [.user("Rate it")]), schema: Self.schema, name: "r")
+        #expect(result.mode == .jsonObject)
+        #expect(
+            model.requests.map(\.responseFormat) == [
+                .jsonSchema(name: "r", schema: Self.schema, strict: true), .jsonObjectSchema(Self.schema), .jsonObject,
+            ])
     }
 
     @Test func otherHTTPErrorsAreNotTakenForAFormatRejection() async throws {
