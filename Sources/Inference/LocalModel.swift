@@ -212,7 +212,7 @@ public final class LocalModelServer: Sendable {
             if await server.answers(probe) { return server }
             try? await Task.sleep(for: .milliseconds(250))
         }
-        server.stop()
+        server.stop(keepingLog: true)  // the error below points to it
         let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(1500)) } ?? "(no log)"
         throw InferenceError(
             .localModelUnavailable,
@@ -220,8 +220,10 @@ public final class LocalModelServer: Sendable {
                 + "Rebuild with `agora model setup --rebuild` if the cache looks broken.")
     }
 
-    /// Stops the server (idempotent): SIGTERM now, SIGKILL if it is still there 3 s later.
-    public func stop() {
+    /// Stops the server (idempotent): SIGTERM now, SIGKILL if it is still there 3 s later. Its log
+    /// file is removed (one was left in the cache folder per start) unless `keepingLog`.
+    public func stop(keepingLog: Bool = false) {
+        if !keepingLog { try? FileManager.default.removeItem(at: logFile) }
         guard process.isRunning else { return }
         let pid = process.processIdentifier
         process.terminate()
