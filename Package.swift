@@ -56,12 +56,12 @@ let package = Package(
         .target(name: "Worlds", dependencies: ["Agents", "Memory", "Inference", "Storage"], swiftSettings: strict),
         .target(
             name: "Scenarios",
-            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
+            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit"],
             swiftSettings: strict
         ),
         .target(
             name: "ToolTasks",
-            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage"],
+            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit"],
             swiftSettings: strict
         ),
         .target(
@@ -97,12 +97,14 @@ let package = Package(
             name: "ToolTasksTests",
             dependencies: [
                 "ToolTasks", "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
-                "AgoraTesting",
+                "AgoraTesting", "HTMLKit",
             ],
             swiftSettings: strict),
         .testTarget(
             name: "EnvironmentsTests",
-            dependencies: ["Environments", "Runs", "Scenarios", "ToolTasks", "Inference", "Storage", "AgoraTesting"],
+            dependencies: [
+                "Environments", "Runs", "Scenarios", "ToolTasks", "Inference", "Storage", "AgoraTesting", "HTMLKit",
+            ],
             swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
         .testTarget(

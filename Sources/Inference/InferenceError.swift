@@ -80,4 +80,11 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
             .unreachable, .timeout, .httpError, .retriesExhausted, .malformedResponse, .localModelUnavailable,
         ].contains(code)
     }
+
+    /// Whether this error stops a whole run rather than failing one answer: the endpoint is
+    /// unusable, a replay-only run missed the cache, or the call was cancelled. Every run kind
+    /// and the population factory decide with this one predicate.
+    public var stopsRun: Bool {
+        isEndpointUnusable || code == .cacheMiss || code == .cancelled
+    }
 }

@@ -219,7 +219,7 @@ public struct NarrativeWriter: Sendable {
             do {
                 result = try await generator.generate(request, schema: schema, name: "persona_narrative")
             } catch {
-                let unusable = error.isEndpointUnusable || error.code == .cacheMiss ? error : nil
+                let unusable = error.stopsRun ? error : nil
                 return Outcome(
                     narrative: nil, error: "model: \(error.message)", texts: [], warnings: [], unusable: unusable)
             }

@@ -4,15 +4,10 @@ public import Storage
 
 /// The building blocks of every `report.html` (one self-contained page: inline CSS and SVG, no
 /// script, no network): the run-specific sections (foot, result tables, browsable transcripts, the
-/// population and cost sections) on top of HTMLKit's escaping, page head and SVG charts, which the
-/// forwarders here expose so a kind's page needs only Runs. Each kind assembles its page from them.
+/// population and cost sections) on top of HTMLKit's escaping, page head and SVG charts. Each kind
+/// assembles its page from them and from HTMLKit.
 public enum HTMLReport {
-    /// HTMLKit's ``HTML/escape(_:)``: `&`, `<`, `>` and `"` escaped.
-    public static func escape(_ text: String) -> String { HTML.escape(text) }
-
-    /// HTMLKit's ``HTML/lineBreaks(_:)``: each "\n" as `<br>`.
-    public static func lineBreaks(_ text: String) -> String { HTML.lineBreaks(text) }
-
+    /// A number with three decimals, any other value as plain text, nothing for `nil`.
     public static func number(_ value: JSONValue?) -> String {
         guard let value else { return "" }
         if case .number(let x) = value { return String(format: "%.3f", x) }
@@ -22,12 +17,9 @@ public enum HTMLReport {
     /// The most transcripts shown in full (the rest are in transcripts.jsonl).
     public static let transcriptLimit = 100
 
-    /// HTMLKit's ``HTML/head(title:)``: the document head (inline CSS) and the opening of the body.
-    public static func head(title: String) -> [String] { HTML.head(title: title) }
-
     /// The closing note and the end of the document.
     public static func foot(_ data: RunData) -> String {
-        "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(escape(data.manifest.runID))</code>.</p>\n</body></html>"
+        "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(HTML.escape(data.manifest.runID))</code>.</p>\n</body></html>"
     }
 
     /// The population: how many personas, and bars of the values of their first 8 categorical attributes.
@@ -48,7 +40,7 @@ public enum HTMLReport {
             }
             let sorted = counts.keys.sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }
             if sorted.count > 12 && sorted.count > attributes.count / 2 { continue }  // free text, not categories
-            h.append("<details><summary>\(escape(key)) (\(sorted.count) values)</summary>")
+            h.append("<details><summary>\(HTML.escape(key)) (\(sorted.count) values)</summary>")
             h.append(bars(sorted.prefix(15).map { ($0, counts[$0] ?? 0, nil) }, total: attributes.count))
             h.append("</details>")
         }
@@ -78,23 +70,16 @@ public enum HTMLReport {
             })
     }
 
-    /// HTMLKit's ``SVGChart/lineChart(_:xLabels:)``: series of values in [0, 1] over labelled x positions.
-    public static func lineChart(_ series: [(name: String, values: [Double], color: String)], xLabels: [String])
-        -> String
-    {
-        SVGChart.lineChart(series, xLabels: xLabels)
-    }
-
     public static func resultBlock(_ value: JSONValue) -> String {
         switch value {
         case .object(let o):
             var h = "<table>"
-            for (key, v) in o { h += "<tr><th>\(escape(key))</th><td>\(resultBlock(v))</td></tr>" }
+            for (key, v) in o { h += "<tr><th>\(HTML.escape(key))</th><td>\(resultBlock(v))</td></tr>" }
             return h + "</table>"
         case .array(let items):
             return "<ul>" + items.map { "<li>\(resultBlock($0))</li>" }.joined() + "</ul>"
         default:
-            return escape(RunReport.text(of: value))
+            return HTML.escape(RunReport.text(of: value))
         }
     }
 
@@ -108,7 +93,7 @@ public enum HTMLReport {
         for unit in done.prefix(transcriptLimit) {
             let events = data.events[unit.spec.index] ?? []
             h.append(
-                "<details><summary>\(escape(unit.spec.id)) · \(events.count) events · \(escape(unit.result["termination"]?.stringValue ?? ""))</summary>"
+                "<details><summary>\(HTML.escape(unit.spec.id)) · \(events.count) events · \(HTML.escape(unit.result["termination"]?.stringValue ?? ""))</summary>"
             )
             for e in events {
                 let who = e.speakerName ?? "Narrator"
@@ -121,9 +106,9 @@ public enum HTMLReport {
                         ? "\(name)(\(tool["arguments"]?.stringValue ?? ""))" : "\(name) → \(e.content)"
                 }
                 let body =
-                    failed.map { "<span class=\"failed\">failed: \(escape($0))</span>" }
-                    ?? lineBreaks(escape(text))
-                h.append("<div class=\"ev\"><span class=\"sp\">\(escape(who)):</span> \(body)</div>")
+                    failed.map { "<span class=\"failed\">failed: \(HTML.escape($0))</span>" }
+                    ?? HTML.lineBreaks(HTML.escape(text))
+                h.append("<div class=\"ev\"><span class=\"sp\">\(HTML.escape(who)):</span> \(body)</div>")
             }
             h.append("</details>")
         }
@@ -136,7 +121,7 @@ public enum HTMLReport {
         ]
         for model in usage["models"]?.arrayValue ?? [] {
             h.append(
-                "<tr><td>\(escape(model["model"]?.stringValue ?? ""))</td><td>\(number(model["calls"]))</td><td>\(number(model["promptTokens"]))</td><td>\(number(model["completionTokens"]))</td></tr>"
+                "<tr><td>\(HTML.escape(model["model"]?.stringValue ?? ""))</td><td>\(number(model["calls"]))</td><td>\(number(model["promptTokens"]))</td><td>\(number(model["completionTokens"]))</td></tr>"
             )
         }
         h.append("</table>")

@@ -85,11 +85,6 @@ public final class ConnectedModels: ModelProvider {
         self.requestTimeout = requestTimeout
     }
 
-    /// Checks a spec without connecting (a typo fails before anything starts).
-    public func validate(_ spec: String?) throws(InferenceError) {
-        _ = try ModelSpec.parse(spec ?? defaultSpec, modelName: modelName)
-    }
-
     /// The in-flight limit of the default endpoint once connected (the run's default concurrency).
     public var defaultConcurrency: Int? {
         state.withLock { $0.connected.first?.client.endpoint.limits.maxInFlight }

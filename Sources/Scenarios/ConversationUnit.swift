@@ -307,20 +307,15 @@ struct ConversationUnit {
                 request, schema: schema, name: "extraction")
             return JSONObject([("extracted", result.value)])
         } catch {
-            if Self.stopsRun(error) { throw error }
+            if error.stopsRun { throw error }
             return JSONObject([("extractionError", .string(error.message))])
         }
-    }
-
-    /// Whether a model error should stop the whole run (the endpoint is gone, or replay-only missed).
-    static func stopsRun(_ error: InferenceError) -> Bool {
-        error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
     }
 
     /// Throws the model error behind a failed turn when it should stop the run (not a failed turn).
     static func checkStop(_ world: World) throws {
         for turn in world.failedTurns {
-            if let error = turn.failure?.underlying as? InferenceError, stopsRun(error) { throw error }
+            if let error = turn.failure?.underlying as? InferenceError, error.stopsRun { throw error }
         }
         if world.termination?.reason == .endpointUnusable {
             throw InferenceError(.unreachable, world.termination?.detail ?? "the model endpoint is unusable")

@@ -1,4 +1,5 @@
 import Foundation
+import HTMLKit
 import Runs
 import Storage
 
@@ -7,11 +8,11 @@ import Storage
 extension ScenarioReport {
     static func html(_ data: ScenarioRunData, results: JSONValue) -> String {
         let title = results["title"]?.stringValue ?? data.manifest.runID
-        var h = HTMLReport.head(title: title)
-        h.append("<h1>\(HTMLReport.escape(title))</h1>")
+        var h = HTML.head(title: title)
+        h.append("<h1>\(HTML.escape(title))</h1>")
         let units = results["units"]
         h.append(
-            "<p class=\"muted\">\(HTMLReport.escape(data.manifest.kind)) · run \(HTMLReport.escape(data.manifest.runID)) · model \(HTMLReport.escape(data.manifest.model)) · seed \(data.manifest.seed) · scenario digest \(HTMLReport.escape(String(data.manifest.digest.prefix(16))))…</p>"
+            "<p class=\"muted\">\(HTML.escape(data.manifest.kind)) · run \(HTML.escape(data.manifest.runID)) · model \(HTML.escape(data.manifest.model)) · seed \(data.manifest.seed) · scenario digest \(HTML.escape(String(data.manifest.digest.prefix(16))))…</p>"
         )
         h.append(
             "<p>Units: \(HTMLReport.number(units?["done"])) done, \(HTMLReport.number(units?["failed"])) failed, \(HTMLReport.number(units?["pending"])) pending, of \(HTMLReport.number(units?["total"])).</p>"
@@ -21,27 +22,27 @@ extension ScenarioReport {
             h.append("<h2>Answers</h2>")
             for item in items { h.append(itemSection(item)) }
             for split in results["splits"]?.arrayValue ?? [] {
-                h.append("<h2>Split by \(HTMLReport.escape(split["attribute"]?.stringValue ?? ""))</h2>")
+                h.append("<h2>Split by \(HTML.escape(split["attribute"]?.stringValue ?? ""))</h2>")
                 h.append(splitTable(split))
             }
         }
         if let extracted = results["extracted"]?.arrayValue, !extracted.isEmpty {
             h.append("<h2>Extracted</h2>")
             for entry in extracted {
-                h.append("<h3>\(HTMLReport.escape(entry["unit"]?.stringValue ?? ""))</h3>")
+                h.append("<h3>\(HTML.escape(entry["unit"]?.stringValue ?? ""))</h3>")
                 h.append(HTMLReport.resultBlock(entry["result"] ?? .null))
             }
         }
         h.append("<h2>Quality</h2><table>")
         for (key, value) in results["metrics"]?.objectValue ?? JSONObject() {
             h.append(
-                "<tr><th>\(HTMLReport.escape(key))</th><td>\(value == .null ? "n/a" : HTMLReport.number(value))</td></tr>"
+                "<tr><th>\(HTML.escape(key))</th><td>\(value == .null ? "n/a" : HTMLReport.number(value))</td></tr>"
             )
         }
         var reasons = ""
         for reason in results["termination"]?.arrayValue ?? [] {
             reasons +=
-                "\(HTMLReport.escape(reason["reason"]?.stringValue ?? "")): \(HTMLReport.number(reason["count"])) "
+                "\(HTML.escape(reason["reason"]?.stringValue ?? "")): \(HTMLReport.number(reason["count"])) "
         }
         h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
         h.append(HTMLReport.transcriptSection(data.run))
@@ -52,11 +53,11 @@ extension ScenarioReport {
 
     static func itemSection(_ item: JSONValue) -> String {
         var h = [
-            "<div class=\"item\"><h3>\(HTMLReport.escape(item["id"]?.stringValue ?? "")) · \(HTMLReport.escape(item["question"]?.stringValue ?? ""))</h3>"
+            "<div class=\"item\"><h3>\(HTML.escape(item["id"]?.stringValue ?? "")) · \(HTML.escape(item["question"]?.stringValue ?? ""))</h3>"
         ]
         let n = Int(item["n"]?.intValue ?? 0)
         h.append(
-            "<p class=\"muted\">\(HTMLReport.escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(HTMLReport.number(item["failed"]))</p>"
+            "<p class=\"muted\">\(HTML.escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(HTMLReport.number(item["failed"]))</p>"
         )
         if let distribution = item["distribution"]?.arrayValue {
             let rows = distribution.map { b -> (String, Int, (Double, Double)?) in
@@ -101,7 +102,7 @@ extension ScenarioReport {
                     continue
                 }
                 h.append(
-                    "<tr><td>\(HTMLReport.escape(item["id"]?.stringValue ?? ""))</td><td>\(HTMLReport.escape(group["value"]?.stringValue ?? ""))</td><td>\(HTMLReport.number(item["n"]))</td><td>\(HTMLReport.escape(cell))</td></tr>"
+                    "<tr><td>\(HTML.escape(item["id"]?.stringValue ?? ""))</td><td>\(HTML.escape(group["value"]?.stringValue ?? ""))</td><td>\(HTMLReport.number(item["n"]))</td><td>\(HTML.escape(cell))</td></tr>"
                 )
             }
         }

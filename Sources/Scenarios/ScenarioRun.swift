@@ -247,9 +247,7 @@ struct ScenarioUnitContext: Sendable {
                     index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls,
                     memoryOperations: memory)
             }
-        } catch let error as InferenceError
-            where error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
-        {
+        } catch let error as InferenceError where error.stopsRun {
             throw error
         } catch is CancellationError {
             throw CancellationError()

@@ -177,8 +177,7 @@ public enum Episode {
     static func stopsRun(_ error: any Error) -> Bool {
         if error is CancellationError { return true }
         if let world = error as? WorldError, let underlying = world.underlying { return stopsRun(underlying) }
-        guard let inference = error as? InferenceError else { return false }
-        return inference.isEndpointUnusable || inference.code == .cacheMiss || inference.code == .cancelled
+        return (error as? InferenceError)?.stopsRun == true
     }
 
     /// The outcome of a finished episode world: its log and tau2 entries, the tool errors, and the

@@ -293,7 +293,7 @@ public enum Grader {
                     let verdict = try await judge.verdict(on: assertion, task: task, transcript: outcome.transcript)
                     verdicts.append(NLAssertionResult(assertion: assertion, verdict: verdict))
                 } catch let error as InferenceError {
-                    let infra = error.isEndpointUnusable || error.code == .cacheMiss || error.code == .cancelled
+                    let infra = error.stopsRun
                     verdicts.append(
                         NLAssertionResult(
                             assertion: assertion, verdict: nil, error: error.description, infrastructure: infra))

@@ -1,4 +1,5 @@
 import Foundation
+import HTMLKit
 import Runs
 import Storage
 
@@ -150,7 +151,7 @@ enum ToolTaskReport {
 
     /// The pass^k (and pass@k) curve for k = 1…n as inline SVG.
     static func passCurve(_ passHat: [Double], _ passAt: [Double]) -> String {
-        HTMLReport.lineChart(
+        SVGChart.lineChart(
             [("pass^k", passHat, "#4c78a8"), ("pass@k", passAt, "#f58518")],
             xLabels: passHat.indices.map { "k=\($0 + 1)" })
     }
@@ -159,9 +160,9 @@ enum ToolTaskReport {
 
     /// The whole page of a tool-task run: header, the tool-task section, transcripts, cost.
     static func html(_ data: RunData, results: JSONValue) -> String {
-        let e = HTMLReport.escape
+        let e = HTML.escape
         let title = "Tool tasks: \(results["domain"]?.stringValue ?? "")"
-        var h = HTMLReport.head(title: title)
+        var h = HTML.head(title: title)
         h.append("<h1>\(e(title))</h1>")
         let config = results["config"] ?? .null
         h.append(
@@ -185,7 +186,7 @@ enum ToolTaskReport {
     /// split, termination reasons, flaky tasks, and each failing task's trials with their reward
     /// basis breakdown and row-level state diff.
     static func section(_ results: JSONValue) -> String {
-        let e = HTMLReport.escape
+        let e = HTML.escape
         let summary = results["summary"] ?? .null
         var h = ["<h2 id=\"tool-tasks\">Tool tasks</h2>"]
         h.append(
@@ -249,7 +250,7 @@ enum ToolTaskReport {
     }
 
     static func failingSection(_ trials: [JSONValue]) -> String {
-        let e = HTMLReport.escape
+        let e = HTML.escape
         var order: [String] = []
         var byTask: [String: (n: Int, failing: [JSONValue])] = [:]
         for t in trials {
@@ -282,7 +283,7 @@ enum ToolTaskReport {
 
     /// One failing trial: the basis breakdown (component scores and what was not met) and the diff.
     static func failingTrial(_ t: JSONValue) -> String {
-        let e = HTMLReport.escape
+        let e = HTML.escape
         let eval = t["eval"] ?? .null
         var h = [
             "<div class=\"item\"><p><b>\(e(t["unit"]?.stringValue ?? ""))</b> · reward \(f3(t["reward"]?.doubleValue)) · termination \(e(t["termination"]?.stringValue ?? ""))\((t["failure"]?.stringValue).map { " · " + e($0) } ?? "")</p>"

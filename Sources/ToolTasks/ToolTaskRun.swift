@@ -130,6 +130,9 @@ public struct ToolTaskRunKind: RunKind {
     let tasks: [ToolTask]
     let library: PersonaLibrary
     let sampled: [PersonaPolicy]
+    /// The selected tasks and the sampled policies by id (built once; every unit looks one up).
+    let tasksByID: [String: ToolTask]
+    let policiesByID: [String: PersonaPolicy]
     /// One HTTP client for every webhook turn of the run (its limiter spans the run).
     let webhookClient: JSONHTTPClient
 
@@ -160,7 +163,10 @@ public struct ToolTaskRunKind: RunKind {
         self.tasks = tasks
         let library = domain.personas ?? PersonaLibrary.standard
         self.library = library
-        sampled = config.personas > 0 ? library.sample(count: config.personas, seed: config.seed) : []
+        let sampled = config.personas > 0 ? library.sample(count: config.personas, seed: config.seed) : []
+        self.sampled = sampled
+        tasksByID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        policiesByID = Dictionary(sampled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         webhookClient = JSONHTTPClient(maxConnections: max(1, config.concurrency), requestTimeout: 120)
     }
 
@@ -240,12 +246,9 @@ public struct ToolTaskRunKind: RunKind {
 
     /// Runs and grades one episode.
     public func run(_ unit: UnitSpec, context: UnitContext) async throws -> UnitOutcome {
-        let byID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let personaByID = Dictionary(sampled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        return try await ToolTaskRunner.runUnit(
-            unit, domain: domain, tasks: byID, personas: personaByID, library: library, config: config,
-            context: context,
-            webhookClient: webhookClient)
+        try await ToolTaskRunner.runUnit(
+            unit, domain: domain, tasks: tasksByID, personas: policiesByID, library: library, config: config,
+            context: context, webhookClient: webhookClient)
     }
 
     /// A trial that did not pass counts as one failure.

@@ -11,7 +11,8 @@ struct InfrastructureHardeningTests {
 
     @Test("a model agent whose endpoint answers 401: exit 3, no trial graded, the unit still pending")
     func unusableAgentEndpoint() async throws {
-        let stub = try StubServer(configuration: .init(requiredAPIKey: "right-key-0123456789"))
+        let (right, wrong) = (FakeKey.make("right-"), FakeKey.make("wrong-"))
+        let stub = try StubServer(configuration: .init(requiredAPIKey: right))
         defer { stub.stop() }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-infra-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
@@ -20,7 +21,7 @@ struct InfrastructureHardeningTests {
             [
                 "tasks", "run", domain, "--tasks", "sd-001", "--agent", "model:" + stub.baseURL.absoluteString,
                 "--model-name", "stub-model", "--no-cache", "--out", out.path, "--json",
-            ], environment: ["AGORA_API_KEY": "wrong-key-0123456789"])
+            ], environment: ["AGORA_API_KEY": wrong])
         #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("continue with agora tasks run --resume"), "\(result.stderr)")
         let run = try #require(
@@ -35,7 +36,7 @@ struct InfrastructureHardeningTests {
             [
                 "tasks", "run", "--resume", out.appendingPathComponent(run).path, "--agent",
                 "model:" + stub.baseURL.absoluteString, "--model-name", "stub-model", "--no-cache", "--json",
-            ], environment: ["AGORA_API_KEY": "right-key-0123456789"])
+            ], environment: ["AGORA_API_KEY": right])
         #expect(resumed.status == 0 || resumed.status == 1, "\(resumed.stderr)")
         let after = try JSONValue.parse(
             try Data(contentsOf: out.appendingPathComponent(run).appendingPathComponent("results.json")))
@@ -48,7 +49,8 @@ struct InfrastructureHardeningTests {
 struct NarrativeEndpointHardeningTests {
     @Test("population generate --narratives against a 401: exit 3, not 1 with every narrative failed")
     func unusableNarrativeEndpoint() async throws {
-        let stub = try StubServer(configuration: .init(requiredAPIKey: "right-key-0123456789"))
+        let (right, wrong) = (FakeKey.make("right-"), FakeKey.make("wrong-"))
+        let stub = try StubServer(configuration: .init(requiredAPIKey: right))
         defer { stub.stop() }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-narr-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -60,7 +62,7 @@ struct NarrativeEndpointHardeningTests {
                 "population", "generate", "--spec", spec.path, "--count", "3", "--seed", "1", "--out",
                 out.appendingPathComponent("people.jsonl").path, "--narratives", "--model", stub.baseURL.absoluteString,
                 "--model-name", "stub-model", "--no-cache",
-            ], environment: ["AGORA_API_KEY": "wrong-key-0123456789"])
+            ], environment: ["AGORA_API_KEY": wrong])
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stderr.contains("the model endpoint is unusable"), "\(result.stderr)")
     }

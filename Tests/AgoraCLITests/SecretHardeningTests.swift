@@ -6,7 +6,7 @@ import Testing
 /// An endpoint that echoes the caller's credentials in its error body must not get them to disk.
 @Suite("Hardening: keys echoed by a server never reach the screen or the disk", .timeLimit(.minutes(2)))
 struct SecretHardeningTests {
-    static let key = "sk-agora-test-0123456789abcdefSECRET"
+    static let key = FakeKey.make("sk-")
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 

@@ -1,6 +1,7 @@
 import AgoraTesting
 import Environments
 import Foundation
+import HTMLKit
 import Inference
 import Runs
 import Storage
@@ -60,7 +61,7 @@ struct EchoKind: RunKind {
         switch format {
         case .json: results.serialized(pretty: true) + "\n"
         case .md: (results["answers"]?.arrayValue ?? []).map { "- " + RunReport.text(of: $0) }.joined(separator: "\n")
-        case .html: HTMLReport.escape(results.serialized())
+        case .html: HTML.escape(results.serialized())
         }
     }
 }

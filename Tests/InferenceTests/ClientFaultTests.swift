@@ -172,7 +172,7 @@ struct ClientFaultTests {
         _ = try await good.complete(Self.hello)
         let bad = OpenAICompatibleModel(
             endpoint: Endpoint(
-                baseURL: server.baseURL, model: "stub-model", authentication: .bearer("fake-wrong-key-0123456789abcdef")
+                baseURL: server.baseURL, model: "stub-model", authentication: .bearer(FakeKey.make("wrong-"))
             ))
         do {
             _ = try await bad.complete(Self.hello)

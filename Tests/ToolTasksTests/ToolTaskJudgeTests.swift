@@ -2,6 +2,7 @@ import Agents
 import AgoraTesting
 import Environments
 import Foundation
+import HTMLKit
 import Inference
 import Memory
 import Runs
@@ -169,7 +170,7 @@ struct ToolTaskJudgeTests {
                 "## NL assertions not met\n\n- `sd-004/pp-803ef1e86a/t0` \(NLTask.assertion): The log shows it."))
         let html = try String(contentsOf: strict.directory.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(
-            html.contains("<li>NL assertion not met: \(HTMLReport.escape(NLTask.assertion)) (The log shows it.)</li>"))
+            html.contains("<li>NL assertion not met: \(HTML.escape(NLTask.assertion)) (The log shows it.)</li>"))
         // Without the judge the same task is needs-judge and not passed.
         let plain = try await ToolTaskRunner.run(
             ToolTaskRunConfig(domain: domain, taskIDs: ["sd-004"], agent: .gold, outDirectory: out))

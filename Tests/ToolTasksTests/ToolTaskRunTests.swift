@@ -62,18 +62,7 @@ struct ToolTaskRunTests {
     func modelParticipants() async throws {
         let domain = try SupportDesk.load()
         let task = try #require(domain.task("sd-004"))
-        let agentModel = ScriptedModel(answers: [
-            .toolCalls([
-                ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")
-            ]),
-            .toolCalls([
-                ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")
-            ]),
-            .text("Your plan is now basic."),
-        ])
-        let userModel = ScriptedModel(replies: [
-            "I want the basic plan. I'm Pedro Alves, pedro.alves@example.com.", "###STOP###",
-        ])
+        let (agentModel, userModel) = SupportDesk.planChangeModels()
         let (outcome, result, _) = try await SupportDesk.run(
             task, agent: ModelToolAgent(model: agentModel), user: LLMUser(model: userModel))
         #expect(result.reward == 1, "\(outcome.jsonl)")

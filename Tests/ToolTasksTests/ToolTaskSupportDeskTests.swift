@@ -1,6 +1,8 @@
 import Agents
+import AgoraTesting
 import Environments
 import Foundation
+import Inference
 import Memory
 import Runs
 import Scenarios
@@ -11,6 +13,24 @@ import Worlds
 @testable import ToolTasks
 
 enum SupportDesk {
+    /// Scripted models for sd-004 (a plan change): the agent finds the customer, changes the plan
+    /// and confirms; the user asks once and stops.
+    static func planChangeModels() -> (agent: ScriptedModel, user: ScriptedModel) {
+        let agent = ScriptedModel(answers: [
+            .toolCalls([
+                ToolCall(id: "c1", name: "find_customer_by_email", arguments: "{\"email\":\"pedro.alves@example.com\"}")
+            ]),
+            .toolCalls([
+                ToolCall(id: "c2", name: "change_plan", arguments: "{\"customer_id\":\"C1006\",\"plan\":\"basic\"}")
+            ]),
+            .text("Your plan is now basic."),
+        ])
+        let user = ScriptedModel(replies: [
+            "I want the basic plan. I'm Pedro Alves, pedro.alves@example.com.", "###STOP###",
+        ])
+        return (agent, user)
+    }
+
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Scenarios/domains/support-desk")
     static let domain: ToolDomain? = try? ToolDomain.load(directory)
