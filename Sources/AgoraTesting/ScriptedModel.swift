@@ -32,34 +32,45 @@ public final class ScriptedModel: LanguageModel {
 
     /// The identifier (part of cache keys).
     public let identifier: String
+    /// The context window it claims (`nil`: unknown), for tests of prompt fitting.
+    public let contextWindow: Int?
     private let source: Source
     private let state: Mutex<State>
 
     /// Serves `replies` in order; a request after the last one throws `cacheMiss`-like
     /// `.invalidConfiguration` ("script exhausted").
-    public init(identifier: String = "scripted", replies: [String]) {
+    public init(identifier: String = "scripted", contextWindow: Int? = nil, replies: [String]) {
         self.identifier = identifier
+        self.contextWindow = contextWindow
         self.source = .queue
         self.state = Mutex(State(replies: replies.map(Answer.text)))
     }
 
     /// Serves a queue of answers that may include tool calls and failures.
-    public init(identifier: String = "scripted", answers: [Answer]) {
+    public init(identifier: String = "scripted", contextWindow: Int? = nil, answers: [Answer]) {
         self.identifier = identifier
+        self.contextWindow = contextWindow
         self.source = .queue
         self.state = Mutex(State(replies: answers))
     }
 
     /// Answers every request with `rule(request)`.
-    public init(identifier: String = "scripted", rule: @escaping @Sendable (ChatRequest) -> String) {
+    public init(
+        identifier: String = "scripted", contextWindow: Int? = nil, rule: @escaping @Sendable (ChatRequest) -> String
+    ) {
         self.identifier = identifier
+        self.contextWindow = contextWindow
         self.source = .rule { .text(rule($0)) }
         self.state = Mutex(State(replies: []))
     }
 
     /// Answers every request with `rule(request)`, which may return tool calls or failures.
-    public init(identifier: String = "scripted", answering rule: @escaping @Sendable (ChatRequest) -> Answer) {
+    public init(
+        identifier: String = "scripted", contextWindow: Int? = nil,
+        answering rule: @escaping @Sendable (ChatRequest) -> Answer
+    ) {
         self.identifier = identifier
+        self.contextWindow = contextWindow
         self.source = .rule(rule)
         self.state = Mutex(State(replies: []))
     }

@@ -20,6 +20,8 @@ public struct CachedModel: LanguageModel {
 
     /// The base model's identifier (a cache does not change what is answered).
     public var identifier: String { base.identifier }
+    /// The base model's context window.
+    public var contextWindow: Int? { base.contextWindow }
 
     /// Serves from the cache, or asks the base model and stores its answer.
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {

@@ -7,6 +7,15 @@ public protocol LanguageModel: Sendable {
     var identifier: String { get }
     /// Answers one request.
     func complete(_ request: ChatRequest) async throws -> ChatResponse
+    /// The endpoint's context window in tokens (prompt plus completion), when known: configured
+    /// (`--context-window`), learned from the server, or a known model's. `nil`: unknown, and
+    /// requests are sent unfitted.
+    var contextWindow: Int? { get }
+}
+
+extension LanguageModel {
+    /// Unknown unless a conformer says otherwise.
+    public var contextWindow: Int? { nil }
 }
 
 /// Something that turns texts into embedding vectors.

@@ -26,6 +26,8 @@ public final class UnitModel: LanguageModel {
 
     /// The base model's identifier.
     public var identifier: String { base.identifier }
+    /// The base model's context window.
+    public var contextWindow: Int? { base.contextWindow }
 
     /// The calls so far, in order.
     public var calls: [StoredModelCall] { records.withLock { $0 } }
