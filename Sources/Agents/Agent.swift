@@ -109,81 +109,6 @@ public struct Agent: Sendable {
         return text
     }
 
-    /// The system message for a turn in `context`: roster line, persona, instructions, memory,
-    /// moments recalled by the agentic path, recent thoughts, the convention, behaviour guidance and
-    /// the action format.
-    public func systemMessage(for context: TurnContext, recalled: [EpisodicDocument] = []) -> String {
-        var sections: [String] = []
-        let rosterLine = ProjectionText.rosterLine(for: id, roster: context.transcript.roster)
-        sections.append(rosterLine.isEmpty ? "You are \(profile.displayName)." : rosterLine)
-        let persona = profile.personaText
-        if !persona.isEmpty { sections.append(persona) }
-        if !instructions.isEmpty { sections.append(instructions) }
-        if !context.scenario.isEmpty { sections.append(context.scenario) }
-        if let memory {
-            let rendered = memory.render(budgetTokens: settings.memoryBudgetTokens)
-            if !rendered.text.isEmpty { sections.append("What you remember about yourself:\n" + rendered.text) }
-        }
-        if !recalled.isEmpty {
-            sections.append(
-                "Earlier moments you recall (older than the conversation shown):\n"
-                    + recalled.map { "- " + $0.text }.joined(separator: "\n"))
-        }
-        if settings.recentThoughts > 0 {
-            var thoughts: [String] = []
-            for event in context.transcript.events.reversed() where event.kind == .thought && event.speaker == id {
-                thoughts.append(event.content)
-                if thoughts.count == settings.recentThoughts { break }
-            }
-            if !thoughts.isEmpty {
-                sections.append(
-                    "Your recent private thoughts:\n" + thoughts.reversed().map { "- " + $0 }.joined(separator: "\n"))
-            }
-        }
-        sections.append(ProjectionText.convention)
-        if let guidance = behaviour?.guidance(for: behaviourState(context)), !guidance.isEmpty {
-            sections.append(guidance)
-        }
-        sections.append(actionInstructions)
-        return sections.joined(separator: "\n\n")
-    }
-
-    /// The messages of a turn: the system message, then the agent's projection of the log (only the
-    /// ``AgentSettings/historyWindow`` when one is set), with the context's cue appended to the last
-    /// user message.
-    public func messages(
-        for context: TurnContext, extraCue: String? = nil, recalled: [EpisodicDocument] = []
-    ) throws(AgentError) -> [ChatMessage] {
-        let projected: [ProjectedMessage]
-        do {
-            let log = settings.historyWindow == nil ? context.transcript.events : shownEvents(context)
-            projected = try project(
-                log: log, viewer: id, roster: context.transcript.roster,
-                system: systemMessage(for: context, recalled: recalled), config: context.projection)
-        } catch {
-            throw AgentError(.projection, "cannot project the log for \(id): \(error.message)", underlying: error)
-        }
-        var messages = projected.map(\.message)
-        let cues = [context.cue, extraCue].compactMap { $0 }.filter { !$0.isEmpty }
-        for cue in cues {
-            let line = "[\(context.projection.narratorLabel)] \(cue)"
-            if let last = messages.indices.last, messages[last].role == .user {
-                messages[last].content += "\n\n" + line
-            } else {
-                messages.append(.user(line))
-            }
-        }
-        return messages
-    }
-
-    /// The complete request of a turn (before the structured-output chain adds its format).
-    public func prompt(for context: TurnContext, recalled: [EpisodicDocument] = []) throws(AgentError) -> ChatRequest {
-        ChatRequest(
-            messages: try messages(for: context, recalled: recalled), temperature: settings.temperature,
-            maxTokens: settings.maxTokens,
-            seed: Self.requestSeed(context.seed))
-    }
-
     static func requestSeed(_ seed: UInt64) -> Int { Int(truncatingIfNeeded: seed & 0x7FFF_FFFF) }
 
     func behaviourState(_ context: TurnContext) -> BehaviourState {
@@ -205,12 +130,28 @@ public struct Agent: Sendable {
         if settings.recall != nil, settings.historyWindow != nil {
             recallResult = try await recall(in: context, shown: Set(shownEvents(context).map(\.seq)))
         }
-        let request = try prompt(for: context, recalled: recallResult?.moments ?? [])
+        let assembled: TurnPrompt
+        do {
+            assembled = try turnPrompt(for: context, recalled: recallResult?.moments ?? [])
+        } catch let error as InferenceError {
+            // Too long for the model's window even after fitting: a configuration error that stops the run.
+            var turn = AgentTurn(outcome: .failed(TurnFailure(.model, error.message, underlying: error)))
+            turn.recall = recallResult?.record
+            turn.calls = recallResult?.calls ?? 0
+            turn.usage = recallResult?.usage ?? Usage()
+            return turn
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.invalidInput, "cannot assemble \(id)'s prompt: \(error)")
+        }
+        let request = assembled.request
         let generator = StructuredGenerator(model: model)
         let schema = AgentAction.schema(tools: tools)
         let sanitizer = OutputSanitizer(
             viewer: id, roster: context.transcript.roster, narratorLabel: context.projection.narratorLabel)
         var turn = AgentTurn(outcome: .failed(TurnFailure(.emptyContent, "no generation")))
+        turn.context = assembled.record
         if let recallResult {
             turn.recall = recallResult.record
             turn.calls = recallResult.calls
@@ -338,8 +279,19 @@ public struct Agent: Sendable {
     ///
     /// - Throws: ``AgentError`` for a log that cannot be projected, or `cancelled`.
     public func urge(in context: TurnContext) async throws(AgentError) -> UrgeResult {
+        let messages: [ChatMessage]
+        do {
+            messages = try fitted(context, extraCue: Self.urgeQuestion, recalled: [], maxTokens: settings.urgeMaxTokens)
+                .messages
+        } catch let error as InferenceError {
+            return UrgeResult(score: nil, failure: error.message)
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.invalidInput, "cannot assemble \(id)'s prompt: \(error)")
+        }
         let request = ChatRequest(
-            messages: try messages(for: context, extraCue: Self.urgeQuestion), temperature: settings.temperature,
+            messages: messages, temperature: settings.temperature,
             maxTokens: settings.urgeMaxTokens, seed: Self.requestSeed(context.seed))
         do {
             let result = try await StructuredGenerator(model: model).generate(

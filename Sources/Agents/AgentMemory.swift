@@ -9,6 +9,15 @@ public import Memory
 public protocol AgentMemory: Sendable {
     /// The text for the system message within `budgetTokens` (estimated as characters / 4).
     func render(budgetTokens: Int) -> RenderedMemory
+    /// Only what the agent learned, within `budgetTokens`: what prompt assembly shows when the
+    /// persona core is already in the prompt (so the core is not rendered twice and the whole
+    /// budget goes to learned entries). The default is ``render(budgetTokens:)``.
+    func renderLearned(budgetTokens: Int) -> RenderedMemory
+}
+
+extension AgentMemory {
+    /// Everything: a memory without a persona core has nothing to leave out.
+    public func renderLearned(budgetTokens: Int) -> RenderedMemory { render(budgetTokens: budgetTokens) }
 }
 
 /// A memory render and what the budget cost.
@@ -17,11 +26,17 @@ public struct RenderedMemory: Sendable, Hashable {
     public var text: String
     /// How many entries the budget dropped.
     public var dropped: Int
+    /// The dropped entries (PersonaTree paths), in the order they were dropped.
+    public var droppedItems: [String]
+    /// How many entries the text shows.
+    public var shown: Int
 
     /// Creates a render.
-    public init(text: String, dropped: Int = 0) {
+    public init(text: String, dropped: Int = 0, droppedItems: [String] = [], shown: Int = 0) {
         self.text = text
         self.dropped = dropped
+        self.droppedItems = droppedItems
+        self.shown = shown
     }
 
     /// The token estimate used for budgets everywhere in Agents: characters / 4, rounded up.
@@ -44,7 +59,9 @@ public struct NotesMemory: AgentMemory, Hashable {
             kept.removeFirst()
             dropped += 1
         }
-        return RenderedMemory(text: kept.joined(separator: "\n"), dropped: dropped)
+        return RenderedMemory(
+            text: kept.joined(separator: "\n"), dropped: dropped, droppedItems: Array(notes.prefix(dropped)),
+            shown: kept.count)
     }
 }
 
@@ -94,8 +111,21 @@ public struct MemoryUpdate: Sendable {
 extension PersonaTree: AgentMemory {
     /// The outline render within `budgetTokens` (characters / 4).
     public func render(budgetTokens: Int) -> RenderedMemory {
-        let render = render(.outline, budget: budgetTokens)
-        return RenderedMemory(text: render.text, dropped: render.droppedLeaves)
+        RenderedMemory(render(.outline, budget: budgetTokens))
+    }
+
+    /// The learned leaves only (locked persona-core leaves are the persona text's job), within
+    /// `budgetTokens`; over budget, leaves are cut in the spec's salience order (§B.2.5).
+    public func renderLearned(budgetTokens: Int) -> RenderedMemory {
+        RenderedMemory(render(.outline, budget: budgetTokens, scope: .learned))
+    }
+}
+
+extension RenderedMemory {
+    init(_ render: TreeRender) {
+        self.init(
+            text: render.text, dropped: render.droppedLeaves,
+            droppedItems: render.droppedPaths.map { $0.keys.joined(separator: ".") }, shown: render.shownLeaves)
     }
 }
 

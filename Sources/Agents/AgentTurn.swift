@@ -62,6 +62,9 @@ public struct AgentTurn: Sendable {
     public var regenerations: Int
     /// What the agentic recall path did before the turn, if it ran.
     public var recall: RecallRecord?
+    /// What the prompt showed and left out (window, memory budget, fitting); `nil` when no prompt
+    /// was assembled (a behaviour policy decided).
+    public var context: ContextRecord?
 
     /// Creates a turn result.
     public init(
@@ -124,6 +127,12 @@ public struct TurnFailure: Error, Sendable, CustomStringConvertible {
     /// Whether the underlying error says the model endpoint is unusable (the run should stop, exit 3).
     public var isEndpointUnusable: Bool {
         (underlying as? InferenceError)?.isEndpointUnusable ?? false
+    }
+
+    /// Whether the underlying error stops the run (an unusable endpoint, a replay-only cache miss,
+    /// a prompt too long for the model's window): never graded as the agent's behaviour.
+    public var stopsRun: Bool {
+        (underlying as? InferenceError)?.stopsRun ?? false
     }
 
     /// `kind: message`.

@@ -9,13 +9,20 @@ public import Storage
 public struct HistoryWindow: Sendable, Hashable {
     /// Events kept from the start of what the agent saw (e.g. the scenario's opening).
     public var first: Int
-    /// Events kept from the end.
+    /// Events kept from the end (at least; see ``step``).
     public var last: Int
+    /// How far the cut between the hidden and the shown part moves at once. With step 1 exactly
+    /// the last `last` events are shown and the cut moves on every new event, so no two requests
+    /// share more than the system message and the head. With a larger step the tail holds between
+    /// `last` and `last + step - 1` events and the cut moves only every `step` events: in between,
+    /// each request extends the previous one, which providers can serve from their prefix cache.
+    public var step: Int
 
     /// Creates a window.
-    public init(first: Int = 2, last: Int = 12) {
+    public init(first: Int = 2, last: Int = 12, step: Int = 1) {
         self.first = max(0, first)
         self.last = max(0, last)
+        self.step = max(1, step)
     }
 }
 
@@ -144,12 +151,7 @@ extension Agent {
     /// The events of the log this agent's prompt shows verbatim: every event it sees, or only those
     /// inside ``AgentSettings/historyWindow``.
     func shownEvents(_ context: TurnContext) -> [Event] {
-        let log = context.transcript.events
-        guard let me = context.transcript.roster.first(where: { $0.id == id }) else { return log }
-        let window = settings.historyWindow
-        return ProjectionWindow.apply(
-            log, viewer: me, first: window?.first ?? log.count, last: window?.last ?? log.count,
-            backlog: context.projection.backlog)
+        events(context, window: settings.historyWindow)
     }
 
     /// The current input of a turn: the turn's cue and the latest utterance or narration by someone

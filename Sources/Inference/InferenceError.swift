@@ -30,6 +30,9 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
         public static let invalidConfiguration = Code(rawValue: "invalidConfiguration")
         /// The local model could not be built or started.
         public static let localModelUnavailable = Code(rawValue: "localModelUnavailable")
+        /// The prompt does not fit the model's context window, even with the history and memory cut
+        /// (a configuration error: exit code 2; the run stops).
+        public static let promptTooLong = Code(rawValue: "promptTooLong")
         /// The response cache could not be read or written.
         public static let cacheFailure = Code(rawValue: "cacheFailure")
     }
@@ -85,6 +88,6 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
     /// unusable, a replay-only run missed the cache, or the call was cancelled. Every run kind
     /// and the population factory decide with this one predicate.
     public var stopsRun: Bool {
-        isEndpointUnusable || code == .cacheMiss || code == .cancelled
+        isEndpointUnusable || code == .cacheMiss || code == .cancelled || code == .promptTooLong
     }
 }

@@ -34,10 +34,10 @@ struct ConversationUnit {
         var settings = AgentSettings(
             temperature: scenario.generation.temperature, maxTokens: scenario.generation.turnMaxTokens)
         var tree: PersonaTree?
+        settings.historyWindow = scenario.context.window
+        settings.recall = scenario.context.window == nil ? nil : scenario.context.recall
         if let memory = scenario.memory {
             settings.memoryBudgetTokens = memory.budgetTokens
-            settings.historyWindow = memory.window
-            settings.recall = memory.recall ? RecallSettings() : nil
             tree = memory.schema.seeded(with: Self.seed(persona))
         }
         return Agent(
@@ -64,12 +64,14 @@ struct ConversationUnit {
         config.exchangesPerChunk = memory.updateEvery
         options.memoryUpdater = PersonaTreeUpdater(listener: MemListener(model: model, config: config))
         options.memoryChunk = memory.updateEvery
+        // The update's input is fixed when it starts and it lands before the agent's next turn, so
+        // running it while others speak changes no output, only the wall time.
+        options.memoryInBackground = true
     }
 
     /// The memory operations of a finished world for the run store: one entry per MemListener
     /// update (its ops and outcomes) and per recall, in the order they happened.
     func memoryRecords(_ world: World) -> [JSONValue] {
-        guard scenario.memory != nil else { return [] }
         let personaOf: [(ParticipantID, String)] = world.agents.map { ($0.id, $0.profile.personaID ?? $0.id.raw) }
         func persona(_ id: ParticipantID) -> String { personaOf.first { $0.0 == id }?.1 ?? id.raw }
         var records: [JSONValue] = []
@@ -90,12 +92,38 @@ struct ConversationUnit {
                         ("turn", .integer(Int64(turn.index))), ("recall", recall.jsonValue),
                     ])))
         }
+        // Prompts that cut learned memory or were fitted to the model's window: what was left out.
+        for turn in world.turns {
+            guard let context = turn.context,
+                !context.memoryDropped.isEmpty || context.fitDroppedEvents > 0 || context.fitDroppedNotes
+            else { continue }
+            records.append(
+                .object(
+                    JSONObject([
+                        ("kind", "context"), ("participant", .string(persona(turn.participant))),
+                        ("turn", .integer(Int64(turn.index))), ("context", context.jsonValue),
+                    ])))
+        }
         return records
     }
 
     /// The unit result's memory summary: updates, op outcomes by kind, parse errors, recalls.
     func memorySummary(_ world: World) -> JSONValue? {
-        guard scenario.memory != nil else { return nil }
+        let contexts = world.turns.compactMap(\.context)
+        let promptTokens = contexts.map(\.promptTokens)
+        var window = JSONObject([
+            ("history", .string(scenario.context.window == nil ? "full" : "bounded")),
+            ("memory", .string(scenario.memory == nil ? "off" : "persona-tree")),
+            (
+                "meanPromptTokens",
+                promptTokens.isEmpty ? .null : .integer(Int64(promptTokens.reduce(0, +) / promptTokens.count))
+            ),
+            ("maxPromptTokens", .integer(Int64(promptTokens.max() ?? 0))),
+            ("turnsWithMemoryCut", .integer(Int64(contexts.filter { !$0.memoryDropped.isEmpty }.count))),
+            ("turnsFitted", .integer(Int64(contexts.filter { $0.fitDroppedEvents > 0 || $0.fitDroppedNotes }.count))),
+        ])
+        if let fitted = contexts.compactMap(\.fittedTo).first { window["contextWindow"] = .integer(Int64(fitted)) }
+        guard scenario.memory != nil else { return .object(JSONObject([("context", .object(window))])) }
         var applied = 0
         var rejected = 0
         var unchanged = 0
@@ -120,6 +148,8 @@ struct ConversationUnit {
                 ("rejected", .integer(Int64(rejected))), ("unchanged", .integer(Int64(unchanged))),
                 ("parseErrors", .integer(Int64(parseErrors))), ("failedUpdates", .integer(Int64(failures))),
                 ("recalls", .integer(Int64(world.turns.filter { $0.recall != nil }.count))),
+                ("learnedLeavesShown", .integer(Int64(contexts.last?.memoryShown ?? 0))),
+                ("context", .object(window)),
             ]))
     }
 

@@ -40,8 +40,11 @@ public struct Scenario: Sendable {
     public var interview: InterviewSpec?
     /// The group session (`focus-group`, `brainstorm`).
     public var session: SessionSpec?
-    /// Long-term memory of the agents (conversation kinds; `nil`: none).
+    /// Long-term memory of the agents (conversation kinds: a PersonaTree each unless the file says
+    /// `"memory": "off"`; `nil`: none).
     public var memory: ScenarioMemory? = nil
+    /// How much of the conversation each prompt shows (conversation kinds; bounded by default).
+    public var context = ScenarioContext()
     /// The file it was loaded from, if any.
     public var file: String?
     /// The scenario document as written (key order kept); the run store keeps a copy.
@@ -205,19 +208,47 @@ public struct SessionSpec: Sendable {
 
 /// The `"memory"` section of a conversation scenario: each persona-backed agent gets a PersonaTree
 /// seeded from its persona (persona-core leaves locked), updated by the MemListener after every
-/// `updateEvery` exchanges involving it and at the end; optionally only a window of the history is
-/// shown verbatim and older moments are recalled by the agentic path (spec memory.md §B.2.4–§B.2.5).
+/// `updateEvery` exchanges involving it and at the end (spec memory.md §B.2.4). The prompt shows
+/// the persona once, as the persona text, and only the learned leaves within `budgetTokens`.
 public struct ScenarioMemory: Sendable {
     /// The self-schema (the built-in `agora.person.v1` unless the scenario names a file).
     public var schema: TreeSchema
     /// The schema file, when the scenario names one.
     public var schemaFile: String?
-    /// Token budget of the tree in each turn's system message (characters / 4).
-    public var budgetTokens: Int = 400
+    /// Token budget of the learned leaves in each turn's prompt (characters / 4).
+    public var budgetTokens: Int = ScenarioContext.defaultMemoryBudget
     /// Exchanges involving an agent per MemListener update (1–3).
     public var updateEvery: Int = 3
-    /// The part of the history shown verbatim (`nil`: all of it).
-    public var window: HistoryWindow?
-    /// Whether the agentic recall path runs (needs a window).
-    public var recall: Bool = false
+}
+
+/// The `"context"` setting of a conversation scenario: how much of the history each turn's prompt
+/// shows verbatim, and whether older moments are recalled (spec memory.md §A.5.5, §B.2.5).
+///
+/// The default is bounded: the first 2 and the last 16–23 events the agent saw (the cut moves 8
+/// events at a time, so consecutive requests share their prefix), with the agentic recall path for
+/// detail questions. `"context": "full"` shows the whole history. docs/memory.md has the
+/// measurements behind the defaults.
+public struct ScenarioContext: Sendable, Hashable {
+    /// The window (`nil`: the whole history).
+    public var window: HistoryWindow? = ScenarioContext.defaultWindow
+    /// The recall path (`nil`: off; it needs a window).
+    public var recall: RecallSettings? = ScenarioContext.defaultRecall
+
+    /// Creates the default, bounded context.
+    public init() {}
+
+    /// The default window: first 2, last 16, cut moved 8 at a time.
+    public static let defaultWindow = HistoryWindow(first: 2, last: 16, step: 8)
+    /// The default recall: only on explicit detail questions (the tree-coverage trigger fired on
+    /// most turns of the bench and doubled the calls per turn; docs/memory.md).
+    public static let defaultRecall = RecallSettings(treeCoverage: false)
+    /// The default token budget of learned memory in a prompt.
+    public static let defaultMemoryBudget = 400
+    /// The whole history, no recall.
+    public static var full: ScenarioContext {
+        var context = ScenarioContext()
+        context.window = nil
+        context.recall = nil
+        return context
+    }
 }

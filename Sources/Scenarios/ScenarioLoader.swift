@@ -38,7 +38,7 @@ extension Scenario {
         let root = JSONPathReader<RunError>(document, file: file)
         try root.allowOnly([
             "$schema", "version", "id", "kind", "title", "description", "seed", "population", "generation", "splitBy",
-            "survey", "interview", "session", "memory",
+            "survey", "interview", "session", "memory", "context",
         ])
         if let version = try root.optionalInt("version"), version != 1 {
             throw root.fail("version", "this Agora reads scenario version 1; found \(version)")
@@ -110,65 +110,8 @@ extension Scenario {
             }
             scenario.session = try parseSession(try root.reader("session"), population: population)
         }
-        if let memory = try root.optionalReader("memory") {
-            guard kind != .survey else {
-                throw root.fail(
-                    "memory",
-                    "memory applies to interview, focus-group and brainstorm; survey items are asked one by one — remove it"
-                )
-            }
-            scenario.memory = try parseMemory(memory, base: baseDirectory)
-        }
+        try parseContext(root, kind: kind, base: baseDirectory, into: &scenario)
         return scenario
-    }
-
-    /// Reads a `"memory"` section (`nil` for `"type": "none"`).
-    static func parseMemory(_ reader: JSONPathReader<RunError>, base: String?) throws(RunError) -> ScenarioMemory? {
-        try reader.allowOnly(["type", "schema", "budgetTokens", "updateEvery", "window", "recall"])
-        let type = try reader.optionalString("type") ?? "persona-tree"
-        guard type == "persona-tree" || type == "none" else {
-            throw reader.fail("type", "unknown memory type \"\(type)\"; use \"persona-tree\" or \"none\"")
-        }
-        if type == "none" { return nil }
-        var schemaFile: String?
-        let schema: TreeSchema
-        do {
-            if reader.has("schema") {
-                let raw = try reader.nonEmptyString("schema")
-                let path =
-                    raw.hasPrefix("/")
-                    ? raw : URL(fileURLWithPath: base ?? ".").appendingPathComponent(raw).standardized.path
-                schemaFile = path
-                schema = try TreeSchema.load(path)
-            } else {
-                schema = try TreeSchema.defaultPersona()
-            }
-        } catch let error as MemoryError {
-            throw reader.fail(
-                "schema",
-                "\(error.message) (a PersonaTree schema file, see docs/memory.md; relative to the scenario file)")
-        } catch let error as RunError {
-            throw error
-        } catch {
-            throw reader.fail("schema", "\(error)")
-        }
-        var memory = ScenarioMemory(schema: schema, schemaFile: schemaFile)
-        if let budget = try reader.optionalInt("budgetTokens", range: 50...8192) { memory.budgetTokens = Int(budget) }
-        if let every = try reader.optionalInt("updateEvery", range: 1...3) { memory.updateEvery = Int(every) }
-        if let window = try reader.optionalReader("window") {
-            try window.allowOnly(["first", "last"])
-            memory.window = HistoryWindow(
-                first: Int(try window.optionalInt("first", range: 0...1000) ?? 2),
-                last: Int(try window.optionalInt("last", range: 1...10000) ?? 12))
-        }
-        memory.recall = try reader.optionalBool("recall") ?? false
-        if memory.recall && memory.window == nil {
-            throw reader.fail(
-                "recall",
-                "recall finds moments that fell out of the history window; add \"window\": {\"first\": 2, \"last\": 12} or remove recall"
-            )
-        }
-        return memory
     }
 
     static func parsePopulation(_ reader: JSONPathReader<RunError>, base: String?, checkFiles: Bool) throws(RunError)

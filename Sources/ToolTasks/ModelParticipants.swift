@@ -1,3 +1,4 @@
+import Agents
 public import Foundation
 public import Inference
 public import Memory
@@ -36,8 +37,10 @@ public struct ModelToolAgent: ToolTaskAgent {
 
     /// Asks the model for the next message.
     public func next(_ view: AgentView) async throws -> AgentMessage {
+        // Fitted to the model's window: the policy and the latest message stay, old exchanges go first.
+        let fit = try MessageFitter.fit(try Self.messages(view), model: model, maxTokens: maxTokens)
         let request = ChatRequest(
-            messages: try Self.messages(view), temperature: temperature, maxTokens: maxTokens,
+            messages: fit.messages, temperature: temperature, maxTokens: maxTokens,
             tools: Self.definitions(view.tools),
             toolChoice: view.tools.isEmpty ? nil : .auto)
         let response = try await model.complete(request)
@@ -113,8 +116,9 @@ public struct LLMUser: UserSimulator {
         // The projection of the log for the user: its own messages `assistant`, the agent's `user`.
         let messages = try view.messages(
             system: Self.systemPrompt(task: view.task, persona: view.persona, population: population))
+        let fit = try MessageFitter.fit(messages, model: model, maxTokens: maxTokens)
         let response = try await model.complete(
-            ChatRequest(messages: messages, temperature: temperature, maxTokens: maxTokens))
+            ChatRequest(messages: fit.messages, temperature: temperature, maxTokens: maxTokens))
         let text = response.content.trimmingCharacters(in: .whitespacesAndNewlines)
         return .text(text.isEmpty ? "###STOP###" : text)
     }

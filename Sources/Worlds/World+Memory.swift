@@ -9,10 +9,11 @@ extension World {
     /// every agent that spoke, or saw anything other than a thought, since its last update — a
     /// listener learns about the others too. `run()` calls it at the end of each phase.
     public mutating func flushMemory() async throws {
-        guard let updater = options.memoryUpdater else { return }
+        guard let updater = options.memoryUpdater else { return try await settleAllMemory() }
         for i in parties.indices where parties[i] is Agent && (exchangesSinceUpdate[i] > 0 || sawSinceUpdate(i)) {
             try await updateMemory(i, updater: updater)
         }
+        try await settleAllMemory()
     }
 
     /// Whether party `i` saw an event other than a thought since its last memory update.
@@ -24,34 +25,79 @@ extension World {
         }
     }
 
+    /// Starts (or, in the foreground, runs) the memory update of party `i` with the events since
+    /// its last update.
     mutating func updateMemory(_ i: Int, updater: any MemoryUpdater) async throws {
-        guard var agent = parties[i] as? Agent else { return }
+        guard let agent = parties[i] as? Agent else { return }
+        try await settleMemory(i)
         let since = memoryThrough[i]
         let chunk = transcript.events.filter { $0.seq > since }
         let through = transcript.events.last?.seq ?? since
         exchangesSinceUpdate[i] = 0
         memoryThrough[i] = through
         guard !chunk.isEmpty else { return }
-        do {
-            let update = try await updater.update(
-                memory: agent.memory, agent: agent.profile, viewer: agent.id, chunk: chunk, roster: transcript.roster)
+        let (memory, profile, id, roster) = (agent.memory, agent.profile, agent.id, transcript.roster)
+        let task = Task<Result<MemoryUpdate, any Error>, Never> {
+            do {
+                return .success(
+                    try await updater.update(memory: memory, agent: profile, viewer: id, chunk: chunk, roster: roster))
+            } catch {
+                return .failure(error)
+            }
+        }
+        pendingMemory[i] = PendingMemoryUpdate(task: task, through: through, turn: turns.count)
+        if !options.memoryInBackground { try await settleMemory(i) }
+    }
+
+    /// Waits for party `i`'s running memory update, if any, and applies it.
+    mutating func settleMemory(_ i: Int) async throws {
+        guard let pending = pendingMemory[i] else { return }
+        pendingMemory[i] = nil
+        guard var agent = parties[i] as? Agent else { return }
+        let task = pending.task
+        let outcome = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        switch outcome {
+        case .success(let update):
             agent.memory = update.memory
             parties[i] = agent
             memoryNotes.append(
-                MemoryNote(participant: agent.id, throughSeq: through, note: update.note, record: update.record))
+                MemoryNote(
+                    participant: agent.id, throughSeq: pending.through, note: update.note, record: update.record))
             modelCalls.append(
                 ModelCallRecord(
-                    purpose: .memory, participant: agent.id, turn: turns.count, model: agent.model.identifier,
+                    purpose: .memory, participant: agent.id, turn: pending.turn, model: agent.model.identifier,
                     usage: update.usage, calls: update.calls, failure: update.record?.failure))
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
+        case .failure(let error):
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
             modelCalls.append(
                 ModelCallRecord(
-                    purpose: .memory, participant: agent.id, turn: turns.count, model: agent.model.identifier,
+                    purpose: .memory, participant: agent.id, turn: pending.turn, model: agent.model.identifier,
                     usage: Usage(), calls: 1, failure: "\(error)"))
         }
     }
+
+    /// Waits for every running memory update, in roster order.
+    mutating func settleAllMemory() async throws {
+        for i in pendingMemory.indices where pendingMemory[i] != nil { try await settleMemory(i) }
+    }
+
+    /// Cancels running memory updates (the world stopped with an error).
+    func cancelPendingMemory() {
+        for pending in pendingMemory { pending?.task.cancel() }
+    }
+}
+
+/// A memory update running in the background.
+struct PendingMemoryUpdate: Sendable {
+    let task: Task<Result<MemoryUpdate, any Error>, Never>
+    /// The last log seq it covers.
+    let through: Int
+    /// The world turn index when it started.
+    let turn: Int
 }
 
 /// One memory update made by the world's ``MemoryUpdater``.

@@ -40,7 +40,7 @@ extension World {
                 terminate(.moderatorClosed, "the moderator left")
             }
         }
-        if let record = records.first(where: { $0.failure?.isEndpointUnusable == true }), let failure = record.failure {
+        if let record = records.first(where: { $0.failure?.stopsRun == true }), let failure = record.failure {
             terminate(.endpointUnusable, failure.message, by: record.participant)
         }
         if consecutiveFailures >= rules.maxConsecutiveFailures {

@@ -17,6 +17,7 @@ extension World {
         if let opening = openingText(for: id) {
             return try await apply(.say(opening), party: i, urges: urges)
         }
+        try await settleMemory(i)
         let floor = Floor(context: context(for: i), turns: turns)
         let party = parties[i]
         let move: Move
@@ -38,6 +39,7 @@ extension World {
 
     mutating func simultaneousRound(_ ids: [ParticipantID]) async throws -> [TurnRecord] {
         let indices = ids.map { index(of: $0) }
+        for i in indices { try await settleMemory(i) }
         var floors: [Floor] = []
         for i in indices { floors.append(Floor(context: context(for: i), turns: turns)) }
         let frozen = floors
@@ -79,7 +81,7 @@ extension World {
             index: turns.count, round: round, phase: phase, participant: id,
             action: requests.isEmpty ? result.action : nil, failure: result.failure, events: [],
             roleConfusion: result.roleConfusion, unknownAddressees: result.unknownAddressees, raw: result.raw,
-            usage: result.usage, calls: result.calls, urges: urges, recall: result.recall)
+            usage: result.usage, calls: result.calls, urges: urges, recall: result.recall, context: result.context)
         if result.calls > 0 || result.failure != nil {
             modelCalls.append(
                 ModelCallRecord(

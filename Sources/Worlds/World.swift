@@ -74,6 +74,8 @@ public struct World: Sendable {
     // Memory.
     var exchangesSinceUpdate: [Int]
     var memoryThrough: [Int]
+    /// Memory updates running in the background (``WorldOptions/memoryInBackground``), per party.
+    var pendingMemory: [PendingMemoryUpdate?]
 
     /// Creates a world of LLM agents; agents joining later must be listed in `options.arrivals`.
     ///
@@ -115,6 +117,7 @@ public struct World: Sendable {
         ownPhaseTurns = Array(repeating: 0, count: parties.count)
         exchangesSinceUpdate = Array(repeating: 0, count: parties.count)
         memoryThrough = Array(repeating: -1, count: parties.count)
+        pendingMemory = Array(repeating: nil, count: parties.count)
     }
 
     static func validate(_ turnTaking: TurnTaking, roster: [Participant]) throws(WorldError) {
@@ -167,12 +170,17 @@ public struct World: Sendable {
     ///   the log cannot be projected or appended to (a bug, not a model failure).
     @discardableResult
     public mutating func run() async throws -> Termination {
-        while termination == nil {
-            let records = try await step()
-            // Every scheduling path either takes a turn or ends the world; this keeps run() finite regardless.
-            if records.isEmpty && termination == nil { terminate(.turnCap, "no one could be scheduled") }
+        do {
+            while termination == nil {
+                let records = try await step()
+                // Every scheduling path either takes a turn or ends the world; this keeps run() finite regardless.
+                if records.isEmpty && termination == nil { terminate(.turnCap, "no one could be scheduled") }
+            }
+            try await flushMemory()
+        } catch {
+            cancelPendingMemory()
+            throw error
         }
-        try await flushMemory()
         return termination ?? Termination(reason: .closed, detail: "", turn: turns.count)
     }
 

@@ -167,6 +167,11 @@ public struct WorldOptions: Sendable {
     public var memoryUpdater: (any MemoryUpdater)?
     /// Exchanges per memory update (spec memory.md §B.2.4: up to 3).
     public var memoryChunk: Int
+    /// Whether memory updates run in the background while others speak. An agent's update is
+    /// always applied before its own next turn (or urge call), and the update's input is fixed when
+    /// it starts, so outputs are the same either way; only wall time differs. Keep it off with a
+    /// model that answers from a queue in arrival order (a scripted test model).
+    public var memoryInBackground = false
     /// Carries out tool calls (`call_tool` actions and ``Move/toolCalls(_:)``); without one a tool
     /// call is a failed turn (`unsupported`).
     public var toolExecutor: (any ToolExecutor)?

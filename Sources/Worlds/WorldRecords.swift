@@ -33,6 +33,8 @@ public struct TurnRecord: Sendable {
     public var urges: [Urge]
     /// What the agentic recall path did before the turn, if it ran (its calls are in ``calls``).
     public var recall: RecallRecord? = nil
+    /// What the turn's prompt showed and left out (history window, memory budget, fitting).
+    public var context: ContextRecord? = nil
     /// The tool calls the turn ran, in order (a `call_tool` action's one call, or a batch).
     public var toolCalls: [ToolCallRecord] = []
 

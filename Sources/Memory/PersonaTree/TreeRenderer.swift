@@ -6,6 +6,15 @@ public enum TreeRenderFormat: String, Hashable, Codable, Sendable, CaseIterable 
     case outline
 }
 
+/// Which leaves a render shows.
+public enum TreeRenderScope: String, Hashable, Codable, Sendable, CaseIterable {
+    /// Every filled leaf, locked persona-core leaves included.
+    case all
+    /// Only what was learned: filled leaves that are not locked. Use it when the persona core is
+    /// already in the prompt (an agent's persona text), so the core is not rendered twice.
+    case learned
+}
+
 /// A rendered tree and what the budget cost.
 public struct TreeRender: Hashable, Sendable {
     /// The rendered text.
@@ -16,6 +25,23 @@ public struct TreeRender: Hashable, Sendable {
     public let droppedLeaves: Int
     /// Whether the render fits the budget (false only when the locked leaves alone exceed it).
     public let withinBudget: Bool
+    /// The paths of the dropped leaves, in the order they were dropped (spec memory.md §B.2.5:
+    /// grown leaves oldest first, then schema leaves oldest first).
+    public let droppedPaths: [TreePath]
+    /// How many leaves the render shows.
+    public let shownLeaves: Int
+
+    init(
+        text: String, tokens: Int, droppedLeaves: Int, withinBudget: Bool, droppedPaths: [TreePath] = [],
+        shownLeaves: Int = 0
+    ) {
+        self.text = text
+        self.tokens = tokens
+        self.droppedLeaves = droppedLeaves
+        self.withinBudget = withinBudget
+        self.droppedPaths = droppedPaths
+        self.shownLeaves = shownLeaves
+    }
 }
 
 /// Counts tokens; the default is the fixed estimate `ceil(UTF-8 bytes / 4)`, recorded in runs.
@@ -56,19 +82,28 @@ extension PersonaTree {
     /// Renders the pruned tree deterministically in schema order, within `budget` tokens if given.
     ///
     /// Over budget, filled leaves are dropped: grown leaves first, oldest `updatedAt` first (ties in
-    /// document order), then schema leaves the same way; locked leaves are never dropped.
+    /// document order), then schema leaves the same way; locked leaves are never dropped. With
+    /// `scope` ``TreeRenderScope/learned`` locked leaves are not shown at all, so the whole budget
+    /// goes to learned leaves.
     public func render(
-        _ format: TreeRenderFormat, budget: Int? = nil, tokens counter: TokenCounter = .charsOver4
+        _ format: TreeRenderFormat, budget: Int? = nil, tokens counter: TokenCounter = .charsOver4,
+        scope: TreeRenderScope = .all
     ) -> TreeRender {
         let full = pruned()
-        let text = full.renderText(format)
+        let leaves = full.leaves
+        let base = leaves.map { scope == .all || !$0.locked }
+        let shown = base.filter { $0 }.count
+        if shown == 0 {
+            return TreeRender(text: "", tokens: 0, droppedLeaves: 0, withinBudget: true)
+        }
+        let text = full.renderText(format, keep: scope == .all ? nil : base)
         let size = counter(text)
         guard let budget, size > budget else {
             return TreeRender(
-                text: text, tokens: size, droppedLeaves: 0, withinBudget: budget.map { size <= $0 } ?? true)
+                text: text, tokens: size, droppedLeaves: 0, withinBudget: budget.map { size <= $0 } ?? true,
+                shownLeaves: shown)
         }
         // Drop order: grown before schema, older first, document order; locked leaves never.
-        let leaves = full.leaves
         let keys = leaves.enumerated().compactMap { i, leaf in
             leaf.locked ? nil : (rank: leaf.origin == .grown ? 0 : 1, updatedAt: leaf.updatedAt, index: i)
         }
@@ -79,16 +114,19 @@ extension PersonaTree {
         }.map(\.index)
         // The rendered size only shrinks as more leaves are dropped: binary-search the fewest drops.
         func attempt(_ k: Int) -> (String, Int) {
-            var keep = [Bool](repeating: true, count: leaves.count)
+            var keep = base
             for i in order.prefix(k) { keep[i] = false }
-            let t = full.renderText(format, keep: keep)
+            let t = keep.contains(true) ? full.renderText(format, keep: keep) : ""
             return (t, counter(t))
         }
+        func dropped(_ k: Int) -> [TreePath] { order.prefix(k).map { leaves[$0].path } }
         var lo = 1
         var hi = order.count
         var best = attempt(order.count)
         if best.1 > budget {
-            return TreeRender(text: best.0, tokens: best.1, droppedLeaves: order.count, withinBudget: false)
+            return TreeRender(
+                text: best.0, tokens: best.1, droppedLeaves: order.count, withinBudget: false,
+                droppedPaths: dropped(order.count), shownLeaves: shown - order.count)
         }
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -100,7 +138,9 @@ extension PersonaTree {
                 lo = mid + 1
             }
         }
-        return TreeRender(text: best.0, tokens: best.1, droppedLeaves: hi, withinBudget: true)
+        return TreeRender(
+            text: best.0, tokens: best.1, droppedLeaves: hi, withinBudget: true, droppedPaths: dropped(hi),
+            shownLeaves: shown - hi)
     }
 
     /// Renders the tree, skipping leaves whose document-order index is false in `keep` and

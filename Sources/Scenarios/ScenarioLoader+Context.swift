@@ -1,0 +1,140 @@
+import Agents
+import Foundation
+import Memory
+import Runs
+import Storage
+
+/// The `"memory"` and `"context"` settings of conversation scenarios (docs/memory.md).
+extension Scenario {
+    /// Reads `"memory"` and `"context"` into `scenario`: conversation kinds get a PersonaTree per
+    /// agent and a bounded context unless the file opts out (`"memory": "off"`, `"context": "full"`).
+    static func parseContext(
+        _ root: JSONPathReader<RunError>, kind: Kind, base: String?, into scenario: inout Scenario
+    ) throws(RunError) {
+        guard kind != .survey else {
+            for key in ["memory", "context"] where root.has(key) {
+                throw root.fail(
+                    key,
+                    "\(key) applies to interview, focus-group and brainstorm; survey items are asked one by one — remove it"
+                )
+            }
+            return
+        }
+        var context = ScenarioContext()
+        if root.has("context") {
+            context = try parseContextSetting(root)
+        }
+        if root["memory"]?.value.stringValue != nil {
+            let text = try root.string("memory")
+            guard text == "off" || text == "none" else {
+                throw root.fail(
+                    "memory",
+                    "\"\(text)\" is not a memory setting; use \"off\", or an object such as {\"type\": \"persona-tree\", \"budgetTokens\": 400}"
+                )
+            }
+            scenario.memory = nil
+        } else if let memory = try root.optionalReader("memory") {
+            scenario.memory = try parseMemory(memory, base: base, context: &context)
+        } else {
+            scenario.memory = try defaultMemory(root)
+        }
+        scenario.context = context
+    }
+
+    static func defaultMemory(_ root: JSONPathReader<RunError>) throws(RunError) -> ScenarioMemory {
+        do {
+            return ScenarioMemory(schema: try TreeSchema.defaultPersona())
+        } catch {
+            throw root.fail("memory", "the built-in PersonaTree schema cannot be read: \(error)")
+        }
+    }
+
+    /// `"context": "bounded" | "full"` or `{"history": "bounded" | "full", "window": {…}, "recall": bool}`.
+    static func parseContextSetting(_ root: JSONPathReader<RunError>) throws(RunError) -> ScenarioContext {
+        if root["context"]?.value.stringValue != nil {
+            let text = try root.string("context")
+            switch text {
+            case "bounded": return ScenarioContext()
+            case "full": return ScenarioContext.full
+            default:
+                throw root.fail(
+                    "context",
+                    "\"\(text)\" is not a context setting; use \"bounded\" (the default: a history window plus memory and recall) or \"full\" (the whole history)"
+                )
+            }
+        }
+        let reader = try root.reader("context")
+        try reader.allowOnly(["history", "window", "recall"])
+        var context = ScenarioContext()
+        if let history = try reader.optionalString("history") {
+            switch history {
+            case "bounded": break
+            case "full": context = ScenarioContext.full
+            default: throw reader.fail("history", "\"\(history)\": use \"bounded\" or \"full\"")
+            }
+        }
+        try readWindow(reader, into: &context)
+        return context
+    }
+
+    /// The `window` and `recall` keys (in `"context"`, or in `"memory"` as older files have them).
+    static func readWindow(_ reader: JSONPathReader<RunError>, into context: inout ScenarioContext) throws(RunError) {
+        if let window = try reader.optionalReader("window") {
+            try window.allowOnly(["first", "last", "step"])
+            let base = context.window ?? ScenarioContext.defaultWindow
+            context.window = HistoryWindow(
+                first: try window.optionalInt("first", range: 0...1000) ?? base.first,
+                last: try window.optionalInt("last", range: 1...10000) ?? base.last,
+                step: try window.optionalInt("step", range: 1...1000) ?? base.step)
+        }
+        if let recall = try reader.optionalBool("recall") {
+            context.recall = recall ? (context.recall ?? ScenarioContext.defaultRecall) : nil
+            if recall && context.window == nil {
+                throw reader.fail(
+                    "recall",
+                    "recall finds moments that fell out of the history window; add \"window\": {\"first\": 2, \"last\": 16} or remove recall"
+                )
+            }
+        }
+    }
+
+    /// Reads a `"memory"` object (`nil` for `"type": "none"`); its `window` and `recall` keys set
+    /// the context.
+    static func parseMemory(
+        _ reader: JSONPathReader<RunError>, base: String?, context: inout ScenarioContext
+    ) throws(RunError) -> ScenarioMemory? {
+        try reader.allowOnly(["type", "schema", "budgetTokens", "updateEvery", "window", "recall"])
+        let type = try reader.optionalString("type") ?? "persona-tree"
+        guard type == "persona-tree" || type == "none" || type == "off" else {
+            throw reader.fail("type", "unknown memory type \"\(type)\"; use \"persona-tree\" or \"off\"")
+        }
+        try readWindow(reader, into: &context)
+        if type != "persona-tree" { return nil }
+        var schemaFile: String?
+        let schema: TreeSchema
+        do {
+            if reader.has("schema") {
+                let raw = try reader.nonEmptyString("schema")
+                let path =
+                    raw.hasPrefix("/")
+                    ? raw : URL(fileURLWithPath: base ?? ".").appendingPathComponent(raw).standardized.path
+                schemaFile = path
+                schema = try TreeSchema.load(path)
+            } else {
+                schema = try TreeSchema.defaultPersona()
+            }
+        } catch let error as MemoryError {
+            throw reader.fail(
+                "schema",
+                "\(error.message) (a PersonaTree schema file, see docs/memory.md; relative to the scenario file)")
+        } catch let error as RunError {
+            throw error
+        } catch {
+            throw reader.fail("schema", "\(error)")
+        }
+        var memory = ScenarioMemory(schema: schema, schemaFile: schemaFile)
+        if let budget = try reader.optionalInt("budgetTokens", range: 50...8192) { memory.budgetTokens = Int(budget) }
+        if let every = try reader.optionalInt("updateEvery", range: 1...3) { memory.updateEvery = Int(every) }
+        return memory
+    }
+}
