@@ -87,7 +87,8 @@ struct SurveyFlowTests {
         ],
         ["id": "brand", "type": "single-choice", "question": "Which brand?", "options": ["Ford", "Toyota"]],
         [
-            "id": "likes", "type": "open", "question": "What do you like about your {{answers.brand}}, {{persona.name}}?",
+            "id": "likes", "type": "open",
+            "question": "What do you like about your {{answers.brand}}, {{persona.name}}?",
             "skipIf": "persona.age >= 60",
         ],
         ["id": "why_not", "type": "open", "question": "Why no car?", "showIf": "answers.own == 'No'"],
@@ -124,7 +125,9 @@ struct SurveyFlowTests {
         #expect(items.map { $0["failed"]?.intValue ?? -1 } == [0, 0, 0, 0, 0, 0])
         #expect(items.map { $0["n"]?.intValue ?? -1 } == [3, 2, 1, 1, 3, 2])
         #expect(results["metrics"]?["itemFailureRate"]?.doubleValue == 0)
-        let reasons = results["termination"]?.arrayValue?.map { "\($0["reason"]?.stringValue ?? ""):\($0["count"]?.intValue ?? 0)" }
+        let reasons = results["termination"]?.arrayValue?.map {
+            "\($0["reason"]?.stringValue ?? ""):\($0["count"]?.intValue ?? 0)"
+        }
         #expect(reasons == ["completed:2", "stopped:1"])
         let store = try RunStore.open(summary.directory)
         let bob = try #require(try await store.units().first { $0.spec.id == "b" })
@@ -136,7 +139,8 @@ struct SurveyFlowTests {
     @Test("flow outputs are identical at concurrency 1 and 16")
     func concurrency() async throws {
         let scenario = try SurveyFixtures.scenario(Self.flowItems)
-        let one = try await RunFixtures.run(scenario, model: SurveyFixtures.tableModel(Self.flowAnswers), concurrency: 1)
+        let one = try await RunFixtures.run(
+            scenario, model: SurveyFixtures.tableModel(Self.flowAnswers), concurrency: 1)
         let many = try await RunFixtures.run(
             scenario, model: SurveyFixtures.tableModel(Self.flowAnswers), concurrency: 16)
         for name in ["transcripts.jsonl", "responses.csv", "results.json"] {
@@ -145,9 +149,18 @@ struct SurveyFlowTests {
     }
 
     static let loadErrors: [(JSONValue, String, String)] = [
-        (["id": "a", "type": "open", "question": "?", "skipIf": "answers.b == 1"], "$.survey.items[0].skipIf", "asked later"),
-        (["id": "a", "type": "open", "question": "?", "showIf": "answers.nope == 1"], "$.survey.items[0].showIf", "unknown item"),
-        (["id": "a", "type": "open", "question": "?", "skipIf": "answers.a = 1"], "$.survey.items[0].skipIf", "character 11"),
+        (
+            ["id": "a", "type": "open", "question": "?", "skipIf": "answers.b == 1"], "$.survey.items[0].skipIf",
+            "asked later"
+        ),
+        (
+            ["id": "a", "type": "open", "question": "?", "showIf": "answers.nope == 1"], "$.survey.items[0].showIf",
+            "unknown item"
+        ),
+        (
+            ["id": "a", "type": "open", "question": "?", "skipIf": "answers.a = 1"], "$.survey.items[0].skipIf",
+            "character 11"
+        ),
         (["id": "a", "type": "open", "question": "Hi {{vars.x}}"], "$.survey.items[0].question", "no stimuli"),
         (["id": "a", "type": "open", "question": "Hi {{answers.b}}"], "$.survey.items[0].question", "asked later"),
         (["id": "a", "type": "open", "question": "Hi {{name}}"], "$.survey.items[0].question", "not a reference"),
@@ -161,7 +174,8 @@ struct SurveyFlowTests {
         ),
     ]
 
-    @Test("unknown or later references and bad conditions are load-time errors at their JSON path", arguments: loadErrors)
+    @Test(
+        "unknown or later references and bad conditions are load-time errors at their JSON path", arguments: loadErrors)
     func loadTimeErrors(_ row: (JSONValue, String, String)) {
         let error = SurveyFixtures.loadError(
             SurveyFixtures.document([row.0, ["id": "b", "type": "open", "question": "Later?"]]))
