@@ -1,4 +1,5 @@
 import Foundation
+import HTMLKit
 import Population
 import Runs
 import Storage
@@ -224,5 +225,55 @@ extension ScenarioReport {
             o["distribution"] = .array(top.map { bucket(.string($0), counts[$0] ?? 0, of: n) })
         }
         return .object(o)
+    }
+}
+
+extension ScenarioReport {
+    /// The report charts of the newer item types: a matrix's rows (one bar chart each, with the
+    /// mean), a constant sum's mean allocations (as shares of the total), mean ranks. Empty for
+    /// other types.
+    static func surveyTypeSection(_ item: JSONValue) -> String {
+        var h: [String] = []
+        for row in item["rows"]?.arrayValue ?? [] {
+            let n = Int(row["n"]?.intValue ?? 0)
+            h.append(
+                "<h4>\(HTML.escape(row["text"]?.stringValue ?? "")) · n = \(n) · mean \(HTMLReport.number(row["mean"]))</h4>"
+            )
+            let bars = (row["distribution"]?.arrayValue ?? []).map { b -> (String, Int, (Double, Double)?) in
+                var label = RunReport.text(of: b["value"] ?? .null)
+                if let l = b["label"]?.stringValue, !l.isEmpty { label += " · " + l }
+                let ci = b["ci95"]?.arrayValue
+                return (
+                    label, Int(b["count"]?.intValue ?? 0), ci.map { ($0[0].doubleValue ?? 0, $0[1].doubleValue ?? 0) }
+                )
+            }
+            h.append(HTMLReport.bars(bars, total: n))
+        }
+        if let allocations = item["allocations"]?.arrayValue {
+            let total = item["total"]?.doubleValue ?? 1
+            h.append("<p>Mean allocation of \(HTMLReport.number(item["total"])) points:</p>")
+            h.append(
+                HTMLReport.shareBars(
+                    allocations.map { a in
+                        let mean = a["mean"]?.doubleValue ?? 0
+                        return (
+                            label: a["option"]?.stringValue ?? "", share: total == 0 ? 0 : mean / total,
+                            note: HTMLReport.number(a["mean"]), ci: nil
+                        )
+                    }))
+        }
+        if let ranking = item["ranking"]?.arrayValue {
+            h.append("<table><tr><th>option</th><th>picked</th><th>mean rank</th></tr>")
+            for r in ranking {
+                h.append(
+                    "<tr><td>\(HTML.escape(r["option"]?.stringValue ?? ""))</td><td>\(HTMLReport.number(r["picked"]))</td><td>\(r["meanRank"] == .null ? "–" : HTMLReport.number(r["meanRank"]))</td></tr>"
+                )
+            }
+            h.append("</table>")
+        }
+        if let items = item["meanItems"] {
+            h.append("<p>mean \(HTMLReport.number(items)) entries per answer (top entries above)</p>")
+        }
+        return h.joined(separator: "\n")
     }
 }
