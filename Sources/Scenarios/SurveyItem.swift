@@ -194,3 +194,11 @@ public struct SurveyItem: Sendable, Hashable {
         return [id]
     }
 }
+
+extension SurveyItem {
+    /// The texts shown besides the question (options, or a matrix's rows), each once in the prompt.
+    var parts: [String] {
+        if case .matrix(let rows, _, _, _) = answer { return rows.map(\.text) }
+        return options
+    }
+}
