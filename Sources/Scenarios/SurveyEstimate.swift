@@ -218,17 +218,20 @@ public struct SurveyEstimate: Sendable {
                             }
                         }
                     }
-                    let remembered = SurveyRespondent.remembered(
-                        history.map { .init(item: $0.item, round: $0.round, question: "", answer: "") }, item: item.id,
-                        round: roundIndex, memory: survey.memory)
+                    // The remembered items: the question (the context on the first) and the answer.
+                    var picked: [(item: String, round: Int, bytes: Int)] = []
+                    if survey.memory != .none {
+                        let remembered = SurveyRespondent.remembered(
+                            history.map { .init(item: $0.item, round: $0.round, question: "", answer: "") },
+                            item: item.id, round: roundIndex, memory: survey.memory)
+                        picked = history.filter { entry in
+                            remembered.contains { $0.item == entry.item && $0.round == entry.round }
+                        }
+                    }
                     var tokens = tokens(bytes: systemBytes + cost.schemaBytes)
-                    if remembered.isEmpty {
+                    if picked.isEmpty {
                         tokens += Self.tokens(bytes: prefixBytes + questionBytes)
                     } else {
-                        // The remembered items: the question (the context on the first) and the answer.
-                        let picked = history.filter { entry in
-                            remembered.contains { $0.item == entry.item && $0.round == entry.round }
-                        }.suffix(remembered.count)
                         for (offset, entry) in picked.enumerated() {
                             let q = costs[survey.index(of: entry.item) ?? 0]
                             tokens += Self.tokens(bytes: (offset == 0 ? prefixBytes : 0) + entry.bytes)
@@ -239,9 +242,9 @@ public struct SurveyEstimate: Sendable {
                     estimate.calls += 1
                     estimate.promptTokens += tokens
                     estimate.completionTokensMax += cost.completion
-                    history.append((item.id, roundIndex, questionBytes))
+                    if survey.memory != .none { history.append((item.id, roundIndex, questionBytes)) }
                     var cached = false
-                    let knowable = remembered.isEmpty && !cost.readsAnswers && !contextReadsAnswers
+                    let knowable = picked.isEmpty && !cost.readsAnswers && !contextReadsAnswers
                     if let cache, knowable {
                         var shown = item.options
                         let question: String
