@@ -37,3 +37,92 @@ enum SurveyEstimateCommand {
         return ExitCode.success
     }
 }
+
+/// `agora survey import FILE.qsf`: a Qualtrics survey export as an Agora survey scenario.
+enum SurveyImportCommand: AgoraCommand {
+    static let spec = CommandSpec(
+        path: ["survey", "import"],
+        summary: "Convert a Qualtrics survey export (.qsf) into an Agora survey scenario; name what did not convert.",
+        positionals: [
+            PositionalSpec(name: "FILE.qsf", help: "A Qualtrics survey export (Tools → Import/Export → Export Survey).")
+        ],
+        options: [
+            .option("--out", "SCENARIO.json", "Write the scenario here (default: print it)."),
+            .option("--id", "ID", "The scenario id (default: the file name)."),
+            .option(
+                "--personas", "FILE.jsonl", "The population: a persona file (default people.jsonl, to be created)."),
+        ],
+        discussion: """
+            Converts the common question types, display logic that maps to the flow language, skip logic to
+            the end of the survey or to a later question, and piped text. Everything not converted is listed
+            on stderr, one line each ("not converted: …"). Exit 0 when everything converted, 1 when something
+            was listed, 2 when the file is not a survey export.
+            """)
+
+    static func run(_ arguments: ParsedArguments) async throws -> Int32 {
+        let path = arguments.positionals[0]
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw RunError(.io, "cannot read the file; check the path", file: path, underlying: error)
+        }
+        let qsf: JSONValue
+        do {
+            qsf = try JSONValue.parse(data)
+        } catch {
+            throw RunError(
+                .invalidInput, "not valid JSON: \(error.message)", file: path,
+                path: "line \(error.line), column \(error.column)")
+        }
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let id =
+            arguments.value("--id")
+            ?? String(stem.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "-" })
+        let imported = try SurveyQSF.importSurvey(
+            qsf, file: path, id: id.isEmpty ? "imported-survey" : id,
+            population: ["personas": .string(arguments.value("--personas") ?? "people.jsonl")])
+        let text = imported.document.serialized(pretty: true) + "\n"
+        if let out = arguments.value("--out") {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out))
+            } catch {
+                throw RunError(.io, "cannot write the scenario", file: out, underlying: error)
+            }
+            Console.out("wrote \(out)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        for note in imported.notConverted { Console.err("not converted: \(note)") }
+        return imported.notConverted.isEmpty ? ExitCode.success : ExitCode.finishedWithFailures
+    }
+}
+
+/// `agora survey export SCENARIO.json --qsf OUT.qsf`: a survey scenario as a Qualtrics survey.
+enum SurveyExportCommand: AgoraCommand {
+    static let spec = CommandSpec(
+        path: ["survey", "export"],
+        summary: "Write a survey scenario as a Qualtrics survey (.qsf) to field it to real respondents.",
+        positionals: [PositionalSpec(name: "SCENARIO.json", help: "A survey scenario (docs/scenarios.md).")],
+        options: [.option("--qsf", "OUT.qsf", "Where to write the Qualtrics survey (required).")],
+        discussion: """
+            Item ids become the questions' export tags, so Qualtrics' response export has the same columns as
+            responses.csv. What Qualtrics cannot express is listed on stderr ("not converted: …"); exit 1 then.
+            """)
+
+    static func run(_ arguments: ParsedArguments) async throws -> Int32 {
+        guard let out = arguments.value("--qsf") else {
+            throw UsageError("--qsf OUT.qsf is required; usage: \(spec.usage)")
+        }
+        let scenario = try Scenario.load(file: arguments.positionals[0])
+        let exported = try SurveyQSF.export(scenario)
+        do {
+            try Data((exported.qsf.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: out))
+        } catch {
+            throw RunError(.io, "cannot write the survey", file: out, underlying: error)
+        }
+        Console.out("wrote \(out)")
+        for note in exported.notConverted { Console.err("not converted: \(note)") }
+        return exported.notConverted.isEmpty ? ExitCode.success : ExitCode.finishedWithFailures
+    }
+}

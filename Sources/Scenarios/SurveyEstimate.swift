@@ -174,15 +174,39 @@ public struct SurveyEstimate: Sendable {
         var promptCost = 0.0
         var completionCost = 0.0
         let price = price(settings.model, in: settings.prices)
-        for (position, persona) in personas.enumerated() {
-            let system = SurveyRespondent.systemPrompt(persona: persona, instructions: survey.instructions)
-            let systemBytes = system.utf8.count
-            var respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
-            if let names = stimuli?[position], let rows = survey.stimuli?.rows {
-                respondent.stimuli = names.compactMap { name in rows.first { $0.id == name } }
+        let items = survey.items
+        let count = items.count
+        // Per item, as plain arrays: the loop below runs once per respondent and item.
+        let decided = costs.map(\.decidedFlow)
+        let templated = costs.map(\.templated)
+        let baseBytes = costs.map { $0.questionBytes }
+        let completion = costs.map(\.completion)
+        let answerBytes = costs.map(\.answerBytes)
+        let schemaBytes = costs.map(\.schemaBytes)
+        let knowableItem = costs.map { !$0.readsAnswers && !contextReadsAnswers }
+        var targets: [[Int]] = Array(repeating: [], count: count)
+        if case .targeted(let table) = survey.memory {
+            for (index, item) in items.enumerated() {
+                targets[index] = (table[item.id] ?? []).compactMap { survey.index(of: $0) }
             }
-            let rounds: [SurveyStimuli.Row?] = respondent.stimuli.isEmpty ? [nil] : respondent.stimuli
-            var history: [(item: String, round: Int, bytes: Int)] = []
+        }
+        let instructionsBytes = "You are taking part in a survey. ".utf8.count + survey.instructions.utf8.count
+        for (position, persona) in personas.enumerated() {
+            // The system message's size without building it: "You are NAME.", the persona block,
+            // the instructions, joined by blank lines (as SurveyRespondent.systemPrompt does).
+            let block = persona.promptText.utf8.count
+            let systemBytes =
+                "You are .".utf8.count + persona.displayName.utf8.count + (block > 0 ? block + 2 : 0) + 2
+                + instructionsBytes
+            var rows: [SurveyStimuli.Row] = []
+            if let names = stimuli?[position], let all = survey.stimuli?.rows {
+                rows = names.compactMap { name in all.first { $0.id == name } }
+            }
+            let rounds: [SurveyStimuli.Row?] = rows.isEmpty ? [nil] : rows
+            // Memory: the items asked so far (index, round, question bytes).
+            var historyItem: [Int] = []
+            var historyRound: [Int] = []
+            var historyBytes: [Int] = []
             var stopped = false
             for (roundIndex, stimulus) in rounds.enumerated() {
                 let scope = SurveyScope(persona: persona, vars: stimulus?.vars ?? JSONObject())
@@ -192,10 +216,9 @@ public struct SurveyEstimate: Sendable {
                     ? (context.map { "Please read this first:\n\($0)\n\n".utf8.count } ?? 0)
                     : fixedPrefixBytes
                 var index = 0
-                while index < survey.items.count, !stopped {
-                    let item = survey.items[index]
-                    let cost = costs[index]
-                    if cost.decidedFlow {
+                while index < count, !stopped {
+                    if decided[index] {
+                        let item = items[index]
                         if let showIf = item.showIf, !showIf.holds(in: scope) {
                             index += 1
                             continue
@@ -207,10 +230,11 @@ public struct SurveyEstimate: Sendable {
                     }
                     // The question, options and rows appear once each in the prompt, in any order:
                     // a filled-in template changes the prompt's size by its own change in size.
-                    var questionBytes = cost.questionBytes
-                    if cost.templated {
+                    var questionBytes = baseBytes[index]
+                    if templated[index] {
+                        let cost = costs[index]
                         if let template = cost.question {
-                            questionBytes += template.render(scope).utf8.count - item.question.utf8.count
+                            questionBytes += template.render(scope).utf8.count - items[index].question.utf8.count
                         }
                         for part in cost.parts {
                             if let template = part.template {
@@ -219,84 +243,103 @@ public struct SurveyEstimate: Sendable {
                         }
                     }
                     // The remembered items: the question (the context on the first) and the answer.
-                    var picked: [(item: String, round: Int, bytes: Int)] = []
-                    if survey.memory != .none {
-                        let remembered = SurveyRespondent.remembered(
-                            history.map { .init(item: $0.item, round: $0.round, question: "", answer: "") },
-                            item: item.id, round: roundIndex, memory: survey.memory)
-                        picked = history.filter { entry in
-                            remembered.contains { $0.item == entry.item && $0.round == entry.round }
+                    var picked: [Int] = []
+                    switch survey.memory {
+                    case .none: break
+                    case .full: picked = Array(historyItem.indices)
+                    case .lagged(let k): picked = Array(max(0, historyItem.count - k)..<historyItem.count)
+                    case .targeted:
+                        picked = historyItem.indices.filter {
+                            historyRound[$0] == roundIndex && targets[index].contains(historyItem[$0])
                         }
                     }
-                    var tokens = tokens(bytes: systemBytes + cost.schemaBytes)
+                    var tokens = Self.tokens(bytes: systemBytes + schemaBytes[index])
                     if picked.isEmpty {
                         tokens += Self.tokens(bytes: prefixBytes + questionBytes)
                     } else {
                         for (offset, entry) in picked.enumerated() {
-                            let q = costs[survey.index(of: entry.item) ?? 0]
-                            tokens += Self.tokens(bytes: (offset == 0 ? prefixBytes : 0) + entry.bytes)
-                            tokens += Self.tokens(bytes: q.answerBytes)
+                            tokens += Self.tokens(bytes: (offset == 0 ? prefixBytes : 0) + historyBytes[entry])
+                            tokens += Self.tokens(bytes: answerBytes[historyItem[entry]])
                         }
                         tokens += Self.tokens(bytes: questionBytes)
                     }
                     estimate.calls += 1
                     estimate.promptTokens += tokens
-                    estimate.completionTokensMax += cost.completion
-                    if survey.memory != .none { history.append((item.id, roundIndex, questionBytes)) }
+                    estimate.completionTokensMax += completion[index]
+                    if survey.memory != .none {
+                        historyItem.append(index)
+                        historyRound.append(roundIndex)
+                        historyBytes.append(questionBytes)
+                    }
                     var cached = false
-                    let knowable = picked.isEmpty && !cost.readsAnswers && !contextReadsAnswers
-                    if let cache, knowable {
-                        var shown = item.options
-                        let question: String
-                        let rendered = SurveyTemplate.render(item.question, scope)
-                        if case .matrix(let rows, _, _, _) = item.answer {
-                            question = item.prompt(
-                                shown: rows.map { SurveyTemplate.render($0.text, scope) }, question: rendered)
+                    if let cache {
+                        if picked.isEmpty && knowableItem[index] {
+                            let item = items[index]
+                            let key = cacheKey(
+                                item, scenario: scenario, persona: persona, seed: seed, scope: scope,
+                                context: context, round: within ? "@\(stimulus?.id ?? "")" : "", mode: mode,
+                                model: settings.model)
+                            if try await cache.lookup(key) != nil {
+                                cached = true
+                                estimate.cacheHits = (estimate.cacheHits ?? 0) + 1
+                            }
                         } else {
-                            shown = respondent.shownOptions(item, round: within ? "@\(stimulus?.id ?? "")" : "")
-                                .map { SurveyTemplate.render($0, scope) }
-                            question = item.prompt(shown: shown, question: rendered)
+                            estimate.uncheckableCalls += 1
                         }
-                        let request = ChatRequest(
-                            messages: SurveyRespondent.messages(
-                                system: system, context: context, remembered: [], question: question,
-                                persona: persona),
-                            temperature: scenario.generation.temperature,
-                            maxTokens: cost.completion)
-                        let prepared = StructuredGenerator.prepare(
-                            request, schema: item.schema(shown: shown), name: "survey_answer", mode: mode)
-                        let key = ResponseCache.key(for: prepared, model: settings.model)
-                        if try await cache.lookup(key) != nil {
-                            cached = true
-                            estimate.cacheHits = (estimate.cacheHits ?? 0) + 1
-                        }
-                    } else if cache != nil {
-                        estimate.uncheckableCalls += 1
                     }
                     if !cached {
                         seconds +=
                             settings.secondsPerCall + Double(tokens) / settings.promptTokensPerSecond
-                            + Double(cost.completion) / settings.completionTokensPerSecond
+                            + Double(completion[index]) / settings.completionTokensPerSecond
                         if let price {
                             promptCost += Double(tokens) * price.prompt / 1e6
-                            completionCost += Double(cost.completion) * price.completion / 1e6
+                            completionCost += Double(completion[index]) * price.completion / 1e6
                         }
                     }
                     // Flow decided by persona attributes and stimuli: stops and jumps are known now.
-                    if cost.decidedFlow, let stopIf = item.stopIf, stopIf.holds(in: scope) { stopped = true }
-                    if cost.decidedFlow, let jump = item.branch.first(where: { $0.condition.holds(in: scope) }),
-                        let target = survey.index(of: jump.target)
-                    {
-                        index = target
-                    } else {
-                        index += 1
+                    if decided[index] {
+                        let item = items[index]
+                        if let stopIf = item.stopIf, stopIf.holds(in: scope) { stopped = true }
+                        if let jump = item.branch.first(where: { $0.condition.holds(in: scope) }),
+                            let target = survey.index(of: jump.target)
+                        {
+                            index = target
+                            continue
+                        }
                     }
+                    index += 1
                 }
             }
         }
         estimate.cost = price.map { _ in promptCost + completionCost }
         estimate.wallSeconds = seconds / Double(settings.concurrency)
         return estimate
+    }
+
+    /// The response-cache key of an item's request as a run would send it first.
+    static func cacheKey(
+        _ item: SurveyItem, scenario: Scenario, persona: Persona, seed: UInt64, scope: SurveyScope, context: String?,
+        round: String, mode: StructuredOutputMode, model: String
+    ) -> String {
+        guard let survey = scenario.survey else { return "" }
+        let respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
+        let shown = respondent.shownOptions(item, round: round).map { SurveyTemplate.render($0, scope) }
+        let rendered = SurveyTemplate.render(item.question, scope)
+        let question: String
+        if case .matrix(let rows, _, _, _) = item.answer {
+            question = item.prompt(shown: rows.map { SurveyTemplate.render($0.text, scope) }, question: rendered)
+        } else {
+            question = item.prompt(shown: shown, question: rendered)
+        }
+        let system = SurveyRespondent.systemPrompt(persona: persona, instructions: survey.instructions)
+        let request = ChatRequest(
+            messages: SurveyRespondent.messages(
+                system: system, context: context, remembered: [], question: question, persona: persona),
+            temperature: scenario.generation.temperature,
+            maxTokens: item.answerTokens(scenario.generation.maxTokens))
+        let prepared = StructuredGenerator.prepare(
+            request, schema: item.schema(shown: shown), name: "survey_answer", mode: mode)
+        return ResponseCache.key(for: prepared, model: model)
     }
 
     /// The estimate as printed by `agora run --estimate`.
