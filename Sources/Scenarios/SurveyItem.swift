@@ -78,6 +78,12 @@ public struct MatrixRow: Sendable, Hashable {
     public var id: String
     /// The row text.
     public var text: String
+
+    /// Creates a row.
+    public init(id: String, text: String) {
+        self.id = id
+        self.text = text
+    }
 }
 
 /// A rule that jumps forward to a named item.

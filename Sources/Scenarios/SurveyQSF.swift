@@ -259,7 +259,8 @@ struct QSFImporter {
             let type = payload["QuestionType"]?.stringValue ?? ""
             let selector = payload["Selector"]?.stringValue ?? ""
             let label = "\(qid) (\(type)/\(selector))"
-            let text = piped(QSFImporter.plain(payload["QuestionText"]?.stringValue ?? ""), where: label)
+            let text = SurveyTemplate.trimmed(
+                Substring(piped(QSFImporter.plain(payload["QuestionText"]?.stringValue ?? ""), where: label)))
             if type == "DB" {
                 if context == nil, items.isEmpty {
                     context = text
@@ -696,14 +697,20 @@ struct QSFExporter {
                 JSONObject((low...high).enumerated().map { (String($0.offset + 1), .string(String($0.element))) }))
         case .multipleChoice(let options, let low, let high):
             mc("MAVR", options)
-            validation([
-                ("Type", "ChoiceRange"), ("MinChoices", .string(String(low))), ("MaxChoices", .string(String(high))),
-            ])
+            if low != 1 || high != options.count {
+                validation([
+                    ("Type", "ChoiceRange"), ("MinChoices", .string(String(low))),
+                    ("MaxChoices", .string(String(high))),
+                ])
+            }
         case .checkbox(let options, let low, let high, let other):
             mc("MAVR", options + [other], textEntry: true)
-            validation([
-                ("Type", "ChoiceRange"), ("MinChoices", .string(String(low))), ("MaxChoices", .string(String(high))),
-            ])
+            if low != 1 || high != options.count + 1 {
+                validation([
+                    ("Type", "ChoiceRange"), ("MinChoices", .string(String(low))),
+                    ("MaxChoices", .string(String(high))),
+                ])
+            }
         case .numeric(let low, let high, let integer, let unit):
             p["QuestionType"] = "TE"
             p["Selector"] = "SL"
