@@ -363,6 +363,13 @@ extension Scenario {
             }
         }
         let reader = try root.reader("memory")
+        let conversational = ["type", "schema", "budgetTokens", "updateEvery", "window", "recall"]
+        if let key = reader.keys.first(where: { conversational.contains($0) }) {
+            throw root.fail(
+                "memory",
+                "\"\(key)\" configures PersonaTree memory, which applies to interview, focus-group and brainstorm; a survey's memory is its answer memory — remove it, or \(hint)"
+            )
+        }
         guard reader.keys.count == 1 else { throw reader.fail("give exactly one of lagged, targeted; \(hint)") }
         try reader.allowOnly(["lagged", "targeted"])
         if reader.has("lagged") {
