@@ -57,7 +57,7 @@ extension ScenarioReport {
         ]
         let n = Int(item["n"]?.intValue ?? 0)
         h.append(
-            "<p class=\"muted\">\(HTML.escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(HTMLReport.number(item["failed"]))</p>"
+            "<p class=\"muted\">\(HTML.escape(item["type"]?.stringValue ?? "")) · n = \(n) · failed \(HTMLReport.number(item["failed"]))\(item["skipped"].map { " · skipped \(HTMLReport.number($0))" } ?? "")</p>"
         )
         if let distribution = item["distribution"]?.arrayValue {
             let rows = distribution.map { b -> (String, Int, (Double, Double)?) in
@@ -128,6 +128,7 @@ extension ScenarioReport {
             m += ["", "## \(item["id"]?.stringValue ?? ""): \(item["question"]?.stringValue ?? "")", ""]
             m.append(
                 "\(item["type"]?.stringValue ?? ""), n = \(HTMLReport.number(item["n"])), failed \(HTMLReport.number(item["failed"]))"
+                    + (item["skipped"].map { ", skipped \(HTMLReport.number($0))" } ?? "")
             )
             if let distribution = item["distribution"]?.arrayValue {
                 m += ["", "| answer | count | share | 95% CI |", "|---|---|---|---|"]
