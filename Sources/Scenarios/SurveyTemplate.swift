@@ -76,7 +76,9 @@ public struct SurveyTemplate: Sendable, Hashable {
 
     /// Renders `text` (already validated at load time; text that does not parse is shown as is).
     public static func render(_ text: String, _ scope: SurveyScope) -> String {
-        guard text.contains("{{"), let template = try? SurveyTemplate(text) else { return text }
+        // Most texts hold no template: one byte scan, before any parsing.
+        guard text.utf8.contains(UInt8(ascii: "{")), text.contains("{{"), let template = try? SurveyTemplate(text)
+        else { return text }
         return template.render(scope)
     }
 }
