@@ -112,11 +112,9 @@ public struct SurveyEstimate: Sendable {
 
         // What does not depend on the respondent is measured once per item.
         struct ItemCost {
-            var answersFlow: Bool
             var decidedFlow: Bool
             var templated: Bool
             var readsAnswers: Bool
-            var schema: JSONValue
             var schemaBytes: Int
             var questionBytes: Int
             var completion: Int
@@ -156,9 +154,8 @@ public struct SurveyEstimate: Sendable {
             let typical = JSONValue.object(JSONObject([("answer", item.typicalAnswer)])).serialized()
             costs.append(
                 ItemCost(
-                    answersFlow: readsAnswers(flow), decidedFlow: !flow.isEmpty && !readsAnswers(flow),
-                    templated: !refs.isEmpty, readsAnswers: readsAnswers(refs), schema: schema,
-                    schemaBytes: instruction, questionBytes: prompt.utf8.count,
+                    decidedFlow: !flow.isEmpty && !readsAnswers(flow), templated: !refs.isEmpty,
+                    readsAnswers: readsAnswers(refs), schemaBytes: instruction, questionBytes: prompt.utf8.count,
                     completion: item.answerTokens(scenario.generation.maxTokens),
                     answerBytes: typical.utf8.count, question: parsed(item.question),
                     parts: item.parts.map { ($0, parsed($0)) }))
