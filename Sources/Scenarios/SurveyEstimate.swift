@@ -188,6 +188,37 @@ public struct SurveyEstimate: Sendable {
             }
         }
         let instructionsBytes = "You are taking part in a survey. ".utf8.count + survey.instructions.utf8.count
+        // Texts whose templates read only stimulus variables are measured once per stimulus.
+        let stimulusRows = survey.stimuli?.rows ?? []
+        var rowIndex: [String: Int] = [:]
+        for (index, row) in stimulusRows.enumerated() { rowIndex[row.id] = index }
+        func varsOnly(_ template: SurveyTemplate?) -> Bool {
+            template?.references.allSatisfy { $0.source == .vars } ?? true
+        }
+        func prefix(_ context: String?) -> Int {
+            context.map { "Please read this first:\n\($0)\n\n".utf8.count } ?? 0
+        }
+        func delta(_ index: Int, _ scope: SurveyScope) -> Int {
+            let cost = costs[index]
+            var bytes = 0
+            if let template = cost.question {
+                bytes += template.render(scope).utf8.count - items[index].question.utf8.count
+            }
+            for part in cost.parts {
+                if let template = part.template { bytes += template.render(scope).utf8.count - part.text.utf8.count }
+            }
+            return bytes
+        }
+        let contextByRow: [Int]? =
+            contextTemplated && varsOnly(contextTemplate)
+            ? stimulusRows.map { row in prefix(contextTemplate?.render(SurveyScope(vars: row.vars))) } : nil
+        let deltaByRow: [[Int]?] = costs.indices.map { index in
+            let cost = costs[index]
+            guard cost.templated, varsOnly(cost.question), cost.parts.allSatisfy({ varsOnly($0.template) }),
+                !stimulusRows.isEmpty
+            else { return nil }
+            return stimulusRows.map { delta(index, SurveyScope(vars: $0.vars)) }
+        }
         for (position, persona) in personas.enumerated() {
             // The system message's size without building it: "You are NAME.", the persona block,
             // the instructions, joined by blank lines (as SurveyRespondent.systemPrompt does).
@@ -195,23 +226,23 @@ public struct SurveyEstimate: Sendable {
             let systemBytes =
                 "You are .".utf8.count + persona.displayName.utf8.count + (block > 0 ? block + 2 : 0) + 2
                 + instructionsBytes
-            var rows: [SurveyStimuli.Row] = []
-            if let names = stimuli?[position], let all = survey.stimuli?.rows {
-                rows = names.compactMap { name in all.first { $0.id == name } }
-            }
-            let rounds: [SurveyStimuli.Row?] = rows.isEmpty ? [nil] : rows
+            let rounds: [Int?] = stimuli.map { $0[position].compactMap { rowIndex[$0] } } ?? [nil]
             // Memory: the items asked so far (index, round, question bytes).
             var historyItem: [Int] = []
             var historyRound: [Int] = []
             var historyBytes: [Int] = []
             var stopped = false
-            for (roundIndex, stimulus) in rounds.enumerated() {
+            for (roundIndex, row) in rounds.enumerated() {
+                let stimulus = row.map { stimulusRows[$0] }
                 let scope = SurveyScope(persona: persona, vars: stimulus?.vars ?? JSONObject())
-                let context = contextTemplate.map { $0.render(scope) } ?? survey.context
-                let prefixBytes =
-                    contextTemplated
-                    ? (context.map { "Please read this first:\n\($0)\n\n".utf8.count } ?? 0)
-                    : fixedPrefixBytes
+                let prefixBytes: Int
+                if !contextTemplated {
+                    prefixBytes = fixedPrefixBytes
+                } else if let contextByRow, let row {
+                    prefixBytes = contextByRow[row]
+                } else {
+                    prefixBytes = prefix(contextTemplate?.render(scope))
+                }
                 var index = 0
                 while index < count, !stopped {
                     if decided[index] {
@@ -229,14 +260,10 @@ public struct SurveyEstimate: Sendable {
                     // a filled-in template changes the prompt's size by its own change in size.
                     var questionBytes = baseBytes[index]
                     if templated[index] {
-                        let cost = costs[index]
-                        if let template = cost.question {
-                            questionBytes += template.render(scope).utf8.count - items[index].question.utf8.count
-                        }
-                        for part in cost.parts {
-                            if let template = part.template {
-                                questionBytes += template.render(scope).utf8.count - part.text.utf8.count
-                            }
+                        if let byRow = deltaByRow[index], let row {
+                            questionBytes += byRow[row]
+                        } else {
+                            questionBytes += delta(index, scope)
                         }
                     }
                     // The remembered items: the question (the context on the first) and the answer.
@@ -272,6 +299,7 @@ public struct SurveyEstimate: Sendable {
                     if let cache {
                         if picked.isEmpty && knowableItem[index] {
                             let item = items[index]
+                            let context = contextTemplate.map { $0.render(scope) } ?? survey.context
                             let key = cacheKey(
                                 item, scenario: scenario, persona: persona, seed: seed, scope: scope,
                                 context: context, round: within ? "@\(stimulus?.id ?? "")" : "", mode: mode,
