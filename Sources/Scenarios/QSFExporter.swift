@@ -73,6 +73,11 @@ struct QSFExporter {
                 "stimuli: not written; field one survey per stimulus (its variables as embedded data) or add them in Qualtrics"
             )
         }
+        if survey.instructions != SurveySpec.defaultInstructions {
+            notes.append(
+                "instructions: not written (they address a simulated respondent); put what people need in the first descriptive text"
+            )
+        }
         if survey.memory != .none {
             notes.append("memory: real respondents see their earlier answers as Qualtrics shows them; not written")
         }
@@ -80,6 +85,9 @@ struct QSFExporter {
             let qid = qids[item.id] ?? ""
             let label = "\(item.id) (\(item.typeName))"
             var payload = payload(item, label: label)
+            if survey.randomizeOptions, item.shufflesOptions, !(payload["Choices"]?.objectValue?.keys.isEmpty ?? true) {
+                payload["Randomization"] = ["Advanced": .null, "Type": "All", "TotalRandSubset": ""]
+            }
             if let logic = displayLogic(item, label: label) { payload["DisplayLogic"] = logic }
             let skips = skipLogic(item, label: label)
             if !skips.isEmpty { payload["SkipLogic"] = .array(skips) }

@@ -14,6 +14,10 @@ struct QSFImporter {
     /// Converted questions: QID → (item id, item type, choice texts by choice key, recodes by choice key).
     var converted: [String: (id: String, type: String, choices: [String: String], recodes: [String: Int])] = [:]
     var ids: [String] = []
+    /// Questions whose choices Qualtrics shuffles (`Randomization` of type `All`), and questions
+    /// with choices that could be shuffled.
+    var shuffled: [String] = []
+    var shufflable: [String] = []
 
     init(file: String?) { self.file = file }
 
@@ -291,10 +295,27 @@ struct QSFImporter {
             for (index, rule) in QSFImporter.list(payload["SkipLogic"] ?? .null).enumerated() {
                 skip(rule, qid: qid, index: index, label: label, into: &ordered)
             }
-            if payload["InPageDisplayLogic"] != nil || payload["Randomization"] != nil {
-                notes.append("\(label): in-page logic or choice randomisation not converted")
+            if ["single-choice", "multiple-choice", "checkbox", "rank", "constant-sum"].contains(itemType) {
+                shufflable.append(id)
+            }
+            if let randomization = payload["Randomization"], randomization != .null {
+                if randomization["Type"]?.stringValue == "All" {
+                    shuffled.append(id)
+                } else {
+                    notes.append(
+                        "\(label): choice randomisation of type \(randomization["Type"]?.stringValue ?? "?") not converted"
+                    )
+                }
+            }
+            if payload["InPageDisplayLogic"] != nil {
+                notes.append("\(label): in-page display logic not converted")
             }
             items.append(.object(ordered))
+        }
+        if !shuffled.isEmpty, shuffled != shufflable {
+            notes.append(
+                "choice randomisation: Qualtrics shuffles \(shuffled.joined(separator: ", ")) only; Agora's randomizeOptions shuffles every choice item"
+            )
         }
         return resolveBranches(items)
     }

@@ -28,6 +28,9 @@ public struct SurveySpec: Sendable {
         self.stimuli = stimuli
     }
 
+    /// The instructions of a survey that gives none.
+    public static let defaultInstructions = "Answer each question honestly, as yourself, in the format asked."
+
     /// The position of the item `id`, if any.
     public func index(of id: String) -> Int? { items.firstIndex { $0.id == id } }
 }
@@ -187,11 +190,8 @@ public struct SurveyItem: Sendable, Hashable {
 
     /// Whether the respondent's option order may be shuffled (`randomizeOptions`).
     var shufflesOptions: Bool {
-        switch answer {
-        case .yesNo: false
-        case .checkbox: false
-        default: !options.isEmpty
-        }
+        if case .yesNo = answer { return false }
+        return !options.isEmpty
     }
 
     /// The CSV columns of the item: one per matrix row (`ID.ROW`), else the id.

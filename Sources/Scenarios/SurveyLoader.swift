@@ -19,8 +19,7 @@ extension Scenario {
             items.append(parsed)
         }
         var survey = SurveySpec(
-            instructions: try reader.optionalString("instructions")
-                ?? "Answer each question honestly, as yourself, in the format asked.",
+            instructions: try reader.optionalString("instructions") ?? SurveySpec.defaultInstructions,
             context: try reader.optionalString("context"),
             randomizeOptions: try reader.optionalBool("randomizeOptions") ?? false,
             items: items)

@@ -57,6 +57,7 @@ public enum SurveyQSF {
         let items = importer.convert()
         var survey = JSONObject()
         if let context = importer.context { survey["context"] = .string(context) }
+        if !importer.shuffled.isEmpty { survey["randomizeOptions"] = true }
         survey["items"] = .array(items)
         let title = qsf["SurveyEntry"]?["SurveyName"]?.stringValue ?? id
         let document: JSONValue = .object(

@@ -122,6 +122,26 @@ struct SurveyQSFTests {
         #expect(notes.contains { $0.hasPrefix("why (open): {{vars.name}} written as embedded data") })
     }
 
+    @Test("option randomisation goes both ways; instructions are named as not written")
+    func randomisation() throws {
+        let scenario = try SurveyFixtures.scenario(
+            [
+                ["id": "buy", "type": "single-choice", "question": "Buy?", "options": ["Yes", "No", "Maybe"]],
+                ["id": "car", "type": "yes-no", "question": "Car?"],
+                ["id": "apps", "type": "checkbox", "question": "Apps?", "options": ["Maps", "Bus"]],
+            ],
+            survey: ["randomizeOptions": true, "instructions": "Be brief."])
+        let exported = try SurveyQSF.export(scenario)
+        #expect(exported.notConverted.contains { $0.hasPrefix("instructions: not written") })
+        let randomised = (exported.qsf["SurveyElements"]?.arrayValue ?? []).filter {
+            $0["Payload"]?["Randomization"]?["Type"] == "All"
+        }.compactMap { $0["Payload"]?["DataExportTag"]?.stringValue }
+        #expect(randomised == ["buy", "apps"])
+        let back = try SurveyQSF.importSurvey(exported.qsf, id: "t", population: Self.population)
+        #expect(back.document["survey"]?["randomizeOptions"] == true)
+        #expect(back.notConverted == [])
+    }
+
     @Test("a file that is not a survey export is bad input")
     func notQSF() {
         #expect(throws: RunError.self) {
