@@ -1,3 +1,4 @@
+import Foundation
 import Agents
 import AgoraTesting
 import Inference
@@ -26,15 +27,18 @@ struct PersonaTreeMemoryTests {
                 ], origin: .schema))
     }
 
-    @Test("the rendered tree goes in the system message; empty leaves are pruned")
+    @Test("the rendered tree goes in the private note after the history, not the system message; empty leaves are pruned")
     func rendered() throws {
         let alex = Agent(
             id: Fixture.alexID, profile: AgentProfile(displayName: "Alex"), model: ScriptedModel(replies: []),
             memory: Self.tree())
-        let system = alex.systemMessage(for: TurnContext(transcript: try Fixture.transcript()))
-        #expect(system.contains("What you remember about yourself:"))
-        #expect(system.contains("job: nurse"))
-        #expect(!system.contains("city"))
+        let context = TurnContext(transcript: try Fixture.transcript())
+        #expect(!alex.systemMessage(for: context).contains("job: nurse"))
+        let last = try #require(try alex.messages(for: context).last?.content)
+        let note = try #require(last.range(of: "(Only you see this note.)"))
+        let tail = last[note.upperBound...]
+        #expect(tail.contains("job: nurse"))
+        #expect(!tail.contains("city"))
     }
 
     @Test("PersonaTreeUpdater applies the MemListener's ops from the agent's own view")
