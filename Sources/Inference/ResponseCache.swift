@@ -273,7 +273,9 @@ public final class ResponseCache: Sendable {
                 ("finish_reason", .string(response.finishReason.rawValue)),
                 ("prompt_tokens", .integer(Int64(response.usage.promptTokens))),
                 ("completion_tokens", .integer(Int64(response.usage.completionTokens))),
-            ]))
+            ]
+                + (response.usage.cachedPromptTokens > 0
+                    ? [("cached_prompt_tokens", .integer(Int64(response.usage.cachedPromptTokens)))] : [])))
     }
 
     static func decode(_ value: JSONValue) -> ChatResponse? {
@@ -289,7 +291,8 @@ public final class ResponseCache: Sendable {
         }
         let usage = Usage(
             promptTokens: Int(value["prompt_tokens"]?.intValue ?? 0),
-            completionTokens: Int(value["completion_tokens"]?.intValue ?? 0))
+            completionTokens: Int(value["completion_tokens"]?.intValue ?? 0),
+            cachedPromptTokens: Int(value["cached_prompt_tokens"]?.intValue ?? 0))
         return ChatResponse(content: content, toolCalls: calls, finishReason: reason, usage: usage, fromCache: true)
     }
 }
