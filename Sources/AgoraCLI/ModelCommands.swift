@@ -44,7 +44,8 @@ enum ModelCheckCommand: AgoraCommand {
         let timeout = try arguments.int("--timeout", range: 1...3600) ?? 120
         let connected = try await ConnectedModel.connect(
             spec, concurrency: 1, retry: RetryPolicy(maxAttempts: 2), requestTimeout: TimeInterval(timeout),
-            contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments))
+            contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments)
+        )
         defer { connected.close() }
         let report = await ModelProbe.run(connected.client, endpoint: connected.client.endpoint.displayURL)
         if arguments.flag("--json") {
@@ -53,7 +54,9 @@ enum ModelCheckCommand: AgoraCommand {
             Console.out(report.table())
         }
         if !report.usable {
-            Console.err("agora: the model endpoint is unusable: \(report.checks.first?.detail ?? "no answer")")
+            Console.err(
+                "agora: the model endpoint is unusable: \(report.checks.first { $0.name == "chat" }?.detail ?? "no answer")"
+            )
             return ExitCode.endpointUnusable
         }
         return ExitCode.success

@@ -160,7 +160,8 @@ struct StubConnection {
                 return .raw(status: 400, headers: [], body: Array(error.serialized().utf8))
             }
             if let refusal = configuration.imitation.refusal(
-                of: request, contextWindow: configuration.contextWindow, modelName: configuration.modelName) {
+                of: request, contextWindow: configuration.contextWindow, modelName: configuration.modelName)
+            {
                 return refusal
             }
             return configuration.imitation.shape(responder(request), for: request)

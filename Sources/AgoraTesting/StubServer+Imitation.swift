@@ -80,7 +80,8 @@ extension StubServer {
                             ("template", "{{ .Prompt }}"),
                             (
                                 "details",
-                                .object(JSONObject([("format", "gguf"), ("family", "llama"), ("parameter_size", "1.2B")]))
+                                .object(
+                                    JSONObject([("format", "gguf"), ("family", "llama"), ("parameter_size", "1.2B")]))
                             ),
                             (
                                 "model_info",
@@ -111,11 +112,14 @@ extension StubServer {
                             (
                                 "error",
                                 .object(
-                                    JSONObject([("code", 404), ("message", "File Not Found"), ("type", "not_found_error")]))
+                                    JSONObject([
+                                        ("code", 404), ("message", "File Not Found"), ("type", "not_found_error"),
+                                    ]))
                             )
                         ])))
             case .ollama:
-                return .raw(status: 404, headers: [("Content-Type", "text/plain")], body: Array("404 page not found".utf8))
+                return .raw(
+                    status: 404, headers: [("Content-Type", "text/plain")], body: Array("404 page not found".utf8))
             }
         }
 
@@ -145,7 +149,8 @@ extension StubServer {
             case .vLLM where guided && format != nil && format != "text":
                 return vLLMError(
                     400,
-                    "You can only use one kind of guided decoding ('guided_json', 'guided_regex', 'guided_choice', 'guided_grammar' or 'response_format').")
+                    "You can only use one kind of guided decoding ('guided_json', 'guided_regex', 'guided_choice', 'guided_grammar' or 'response_format')."
+                )
             case .ollama where json["model"]?.stringValue != modelName:
                 let asked = json["model"]?.stringValue ?? ""
                 return Self.json(
@@ -215,9 +220,13 @@ extension StubServer {
                                 .object(
                                     JSONObject([
                                         ("code", 400),
-                                        ("message", "the request exceeds the available context size, try increasing it"),
+                                        (
+                                            "message",
+                                            "the request exceeds the available context size, try increasing it"
+                                        ),
                                         ("type", "exceed_context_size_error"),
-                                        ("n_prompt_tokens", .integer(Int64(prompt))), ("n_ctx", .integer(Int64(window))),
+                                        ("n_prompt_tokens", .integer(Int64(prompt))),
+                                        ("n_ctx", .integer(Int64(window))),
                                     ]))
                             )
                         ])))

@@ -166,7 +166,8 @@ public final class ConnectedModel: Sendable {
                 contextSource: contextWindow == nil
                     ? "local server --n_ctx (the GGUF's trained context, bounded by 32768 and memory)"
                     : "--context-window",
-                structuredMode: structured ?? .jsonSchema, structuredSource: structured == nil ? "detected" : "--structured")
+                structuredMode: structured ?? .jsonSchema,
+                structuredSource: structured == nil ? "detected" : "--structured")
             return ConnectedModel(
                 client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier, profile: profile),
                 server: server)
@@ -185,7 +186,8 @@ public final class ConnectedModel: Sendable {
             let profile = ServerProfile(
                 kind: .openAI, contextWindow: contextWindow ?? known,
                 contextSource: contextWindow == nil ? "known model table" : "--context-window",
-                structuredMode: structured ?? .jsonSchema, structuredSource: structured == nil ? "detected" : "--structured")
+                structuredMode: structured ?? .jsonSchema,
+                structuredSource: structured == nil ? "detected" : "--structured")
             return ConnectedModel(client: OpenAICompatibleModel(endpoint: endpoint, profile: profile), server: nil)
         }
     }

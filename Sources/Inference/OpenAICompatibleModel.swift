@@ -106,7 +106,8 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
         let advice =
             window.map {
                 " The server's window is \($0) tokens: run with --context-window \($0) so prompts are fitted to it, or serve the model with a larger context."
-            } ?? " Give the server's window with --context-window N so prompts are fitted to it, or serve the model with a larger context."
+            }
+            ?? " Give the server's window with --context-window N so prompts are fitted to it, or serve the model with a larger context."
         return "the prompt does not fit the model's context window (server: \(message))." + advice
     }
 

@@ -172,7 +172,8 @@ public enum ServerProbe {
             let perSlot = props["default_generation_settings"]?["n_ctx"]?.intValue
             let total = props["n_ctx"]?.intValue
             let window = (perSlot ?? total).flatMap { $0 > 0 ? Int($0) : nil }
-            let source = perSlot != nil ? "llama.cpp /props default_generation_settings.n_ctx" : "llama.cpp /props n_ctx"
+            let source =
+                perSlot != nil ? "llama.cpp /props default_generation_settings.n_ctx" : "llama.cpp /props n_ctx"
             return ServerProfile(kind: .llamaServer, contextWindow: window, contextSource: source)
         }
         if owner == "llamacpp" {

@@ -166,7 +166,8 @@ struct GGUFFixture {
 
     @Test func vLLMIsKnownByMaxModelLenInItsModelList() {
         let models = Self.json(
-            #"{"object":"list","data":[{"id":"m","object":"model","owned_by":"vllm","root":"m","max_model_len":8192}]}"#)
+            #"{"object":"list","data":[{"id":"m","object":"model","owned_by":"vllm","root":"m","max_model_len":8192}]}"#
+        )
         let profile = ServerProbe.identify(
             models: models, props: nil, ollamaVersion: nil, ollamaShow: nil, model: "m")
         #expect(profile.kind == .vLLM)
