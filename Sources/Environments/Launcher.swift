@@ -65,6 +65,7 @@ public enum Launcher {
         if options.concurrency == nil, kind.defaultConcurrency == nil {
             options.concurrency = models.defaultConcurrency
         }
+        options.models = options.models ?? models
         return try await RunEngine.start(kind, options: options, monitor: monitor)
     }
 
