@@ -12,12 +12,13 @@ extension Scenario {
         _ root: JSONPathReader<RunError>, kind: Kind, base: String?, into scenario: inout Scenario
     ) throws(RunError) {
         guard kind != .survey else {
-            for key in ["memory", "context"] where root.has(key) {
+            if root.has("context") {
                 throw root.fail(
-                    key,
-                    "\(key) applies to interview, focus-group and brainstorm; survey items are asked one by one — remove it"
+                    "context",
+                    "context applies to interview, focus-group and brainstorm; a survey's \"memory\" sets what each item shows — remove it"
                 )
             }
+            if let survey = scenario.survey { scenario.survey?.memory = try parseSurveyMemory(root, survey: survey) }
             return
         }
         var context = ScenarioContext()

@@ -76,6 +76,7 @@ extension ScenarioReport {
                 "<p>mean \(HTMLReport.number(mean)) (95% CI \(HTMLReport.number(ci.first)) – \(HTMLReport.number(ci.last))), median \(HTMLReport.number(item["median"])), sd \(HTMLReport.number(item["sd"])), range \(HTMLReport.number(item["min"])) – \(HTMLReport.number(item["max"]))</p>"
             )
         }
+        h.append(surveyTypeSection(item))
         if let length = item["meanLength"] {
             h.append("<p>mean answer length \(HTMLReport.number(length)) characters (answers in the transcripts)</p>")
         }
