@@ -1,4 +1,5 @@
 public import Foundation
+import Experiments
 public import Runs
 import Scenarios
 public import Storage
@@ -14,6 +15,7 @@ public enum Launcher {
     public static let registry = RunKindRegistry([
         ScenarioKindLoader.self,
         ToolTaskKindLoader.self,
+        ExperimentKindLoader.self,
     ])
 
     /// Reads a scenario file as JSON.
