@@ -1,5 +1,5 @@
-public import Foundation
 import Experiments
+public import Foundation
 public import Runs
 import Scenarios
 public import Storage

@@ -86,7 +86,9 @@ public struct ExperimentAnalysis: Sendable {
                     let drawn = ConjointTasks(json: stored)
                     tasks = drawn
                     choices = drawn.tasks.indices.map { t in
-                        answers[ConjointTasks.itemID(t)]?.stringValue.flatMap { ConjointTasks.options.firstIndex(of: $0) }
+                        answers[ConjointTasks.itemID(t)]?.stringValue.flatMap {
+                            ConjointTasks.options.firstIndex(of: $0)
+                        }
                     }
                 }
             }
@@ -271,10 +273,14 @@ public struct ExperimentAnalysis: Sendable {
                         c["test"] = ["name": "Welch t", "p": 1]
                     }
                     var secondary: [JSONValue] = []
-                    if let mw = Statistics.mannWhitney(x, y) { secondary.append(Self.test("Mann–Whitney U (z)", mw.test)) }
+                    if let mw = Statistics.mannWhitney(x, y) {
+                        secondary.append(Self.test("Mann–Whitney U (z)", mw.test))
+                    }
                     c["secondary"] = .array(secondary)
                     var sizes: [JSONValue] = []
-                    if let d = Statistics.cohensD(x, y) { sizes.append(.object(Self.estimate(d, [("name", "Cohen's d")]))) }
+                    if let d = Statistics.cohensD(x, y) {
+                        sizes.append(.object(Self.estimate(d, [("name", "Cohen's d")])))
+                    }
                     if let d = Statistics.cliffsDelta(x, y) {
                         sizes.append(.object(Self.estimate(d, [("name", "Cliff's delta")])))
                     }
@@ -288,11 +294,18 @@ public struct ExperimentAnalysis: Sendable {
             }
         case .categorical, .pass:
             let labels: [String]
-            if case .categorical(let options) = outcome.measure { labels = options } else { labels = ["failed", "passed"] }
+            if case .categorical(let options) = outcome.measure {
+                labels = options
+            } else {
+                labels = ["failed", "passed"]
+            }
             json["measure"] = outcome.measure == .pass ? "pass" : "categorical"
             let tables: [[Int]] = samples.map { values in
                 var counts = [Int](repeating: 0, count: labels.count)
-                for v in values { let k = Int(v); if counts.indices.contains(k) { counts[k] += 1 } }
+                for v in values {
+                    let k = Int(v)
+                    if counts.indices.contains(k) { counts[k] += 1 }
+                }
                 return counts
             }
             json["arms"] = .array(
@@ -347,7 +360,8 @@ public struct ExperimentAnalysis: Sendable {
                             effects.append(
                                 .object(
                                     Self.estimate(
-                                        d, [("measure", "difference in share (b − a)"), ("option", .string(labels[k]))])))
+                                        d, [("measure", "difference in share (b − a)"), ("option", .string(labels[k]))])
+                                ))
                         }
                     }
                     c["effects"] = .array(effects)
@@ -411,7 +425,8 @@ public struct ExperimentAnalysis: Sendable {
             var differences: [JSONValue] = []
             for b in design.arms.indices.dropFirst() {
                 if let e = Statistics.bootstrapPassHatDifference(
-                    k: k, a: counts(0), b: counts(b), seed: RandomStream(seed: design.seed).substream("experiment/bootstrap/\(k)/\(b)").seed)
+                    k: k, a: counts(0), b: counts(b),
+                    seed: RandomStream(seed: design.seed).substream("experiment/bootstrap/\(k)/\(b)").seed)
                 {
                     differences.append(
                         .object(

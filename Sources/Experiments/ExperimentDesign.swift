@@ -145,7 +145,9 @@ public struct ExperimentDesign: Sendable {
                     throw element.fail("name", "two arms are named \"\(name)\"; give each a distinct name")
                 }
                 let patch = element.value["patch"] ?? .object(JSONObject())
-                guard patch.objectValue != nil else { throw element.fail("patch", "a patch is a JSON object (RFC 7396)") }
+                guard patch.objectValue != nil else {
+                    throw element.fail("patch", "a patch is a JSON object (RFC 7396)")
+                }
                 arms.append(Arm(name: name, patch: patch, levels: []))
             }
         case "factors":
@@ -214,11 +216,16 @@ public struct ExperimentDesign: Sendable {
                 var rule: [String: String] = [:]
                 for (name, level) in try element.members() {
                     guard let attribute = attributes.first(where: { $0.name == name }) else {
-                        throw element.fail(name, "no attribute \"\(name)\"; the attributes are \(attributes.map(\.name).joined(separator: ", "))")
+                        throw element.fail(
+                            name,
+                            "no attribute \"\(name)\"; the attributes are \(attributes.map(\.name).joined(separator: ", "))"
+                        )
                     }
                     let value = try level.string()
                     guard attribute.levels.contains(value) else {
-                        throw level.fail("\"\(value)\" is not a level of \(name); use one of \(attribute.levels.joined(separator: ", "))")
+                        throw level.fail(
+                            "\"\(value)\" is not a level of \(name); use one of \(attribute.levels.joined(separator: ", "))"
+                        )
                     }
                     rule[name] = value
                 }

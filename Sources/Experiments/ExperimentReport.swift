@@ -43,7 +43,8 @@ enum ExperimentReport {
                         Effect(
                             section: "comparison", outcome: id, a: a, b: b,
                             measure: e["measure"]?.stringValue ?? "", option: e["option"]?.stringValue ?? "",
-                            estimate: estimate, low: e["low"]?.doubleValue ?? .nan, high: e["high"]?.doubleValue ?? .nan,
+                            estimate: estimate, low: e["low"]?.doubleValue ?? .nan,
+                            high: e["high"]?.doubleValue ?? .nan,
                             test: index == 0 ? test["name"]?.stringValue ?? "" : "",
                             statistic: index == 0 ? test["statistic"]?.doubleValue : nil,
                             df: index == 0 ? test["df"]?.doubleValue : nil, p: test["p"]?.doubleValue,
@@ -55,7 +56,8 @@ enum ExperimentReport {
                         Effect(
                             section: "effect size", outcome: id, a: a, b: b, measure: e["name"]?.stringValue ?? "",
                             option: "", estimate: estimate, low: e["low"]?.doubleValue ?? .nan,
-                            high: e["high"]?.doubleValue ?? .nan, test: "", statistic: nil, df: nil, p: nil, pHolm: nil))
+                            high: e["high"]?.doubleValue ?? .nan, test: "", statistic: nil, df: nil, p: nil, pHolm: nil)
+                    )
                 }
             }
         }
@@ -120,7 +122,8 @@ enum ExperimentReport {
         h.append("<h2>Arms</h2><table><tr><th>arm</th><th>n</th></tr>")
         for arm in experiment["arms"]?.arrayValue ?? [] {
             h.append(
-                "<tr><td>\(HTML.escape(arm["name"]?.stringValue ?? ""))</td><td>\(HTMLReport.number(arm["n"]))</td></tr>")
+                "<tr><td>\(HTML.escape(arm["name"]?.stringValue ?? ""))</td><td>\(HTMLReport.number(arm["n"]))</td></tr>"
+            )
         }
         h.append("</table>")
         for warning in experiment["warnings"]?.arrayValue ?? [] {
@@ -144,7 +147,8 @@ enum ExperimentReport {
         let factorial = all.filter { $0.section == "factorial" }
         if !factorial.isEmpty {
             h.append("<h2>Factorial effects</h2>")
-            h.append("<p class=\"muted\">Main effects and two-way interactions against the first level of each factor.</p>")
+            h.append(
+                "<p class=\"muted\">Main effects and two-way interactions against the first level of each factor.</p>")
             h.append(
                 SVGChart.forest(
                     factorial.map {
@@ -186,7 +190,9 @@ enum ExperimentReport {
                     "<p>\(HTML.escape(omnibus["name"]?.stringValue ?? "")) = \(HTMLReport.number(omnibus["statistic"])), p = \(HTMLReport.number(omnibus["p"]))</p>"
                 )
             }
-            h.append("<table><tr><th>b − a</th><th>effect [95% CI]</th><th>test</th><th>p</th><th>p (Holm)</th><th>MDE</th></tr>")
+            h.append(
+                "<table><tr><th>b − a</th><th>effect [95% CI]</th><th>test</th><th>p</th><th>p (Holm)</th><th>MDE</th></tr>"
+            )
             for c in outcome["comparisons"]?.arrayValue ?? [] {
                 var list = c["effects"]?.arrayValue ?? []
                 if let single = c["effect"] { list.insert(single, at: 0) }
@@ -255,7 +261,8 @@ enum ExperimentReport {
     static func markdown(_ results: JSONValue) -> String {
         var lines: [String] = []
         for e in effects(results) where e.section != "effect size" {
-            var line = "- \(label(e)): \(String(format: "%+.3f", e.estimate)) [\(field(e.low).prefix(8)), \(field(e.high).prefix(8))]"
+            var line =
+                "- \(label(e)): \(String(format: "%+.3f", e.estimate)) [\(field(e.low).prefix(8)), \(field(e.high).prefix(8))]"
             if let p = e.p { line += ", p = \(String(format: "%.4f", p))" }
             if let p = e.pHolm { line += " (Holm \(String(format: "%.4f", p)))" }
             lines.append(line)

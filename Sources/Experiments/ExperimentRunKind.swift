@@ -111,7 +111,8 @@ public struct ExperimentRunKind: RunKind {
         }
         var kind = arms[arm]
         if let conjoint = design.conjoint, let tasks = unit.input["tasks"] {
-            let survey = ConjointTasks.survey(conjoint, base: design.armDocument(arm), tasks: ConjointTasks(json: tasks))
+            let survey = ConjointTasks.survey(
+                conjoint, base: design.armDocument(arm), tasks: ConjointTasks(json: tasks))
             var respondentSource = source
             respondentSource.document = survey
             kind = try await loader.load(respondentSource)
@@ -144,7 +145,8 @@ public struct ExperimentRunKind: RunKind {
             events[spec.index] = data.events[unit.spec.index]
         }
         units.sort { $0.spec.index < $1.spec.index }
-        return RunData(manifest: data.manifest, personas: data.personas, units: units, events: events, usage: data.usage)
+        return RunData(
+            manifest: data.manifest, personas: data.personas, units: units, events: events, usage: data.usage)
     }
 
     /// `experiment` (the analysis) and `arms` (each arm's own results), plus the run's usage.
@@ -227,7 +229,8 @@ public enum ExperimentKindLoader: RunKindLoader {
             do {
                 arms.append(try await loader.load(armSource))
             } catch let error as RunError where error.code == .invalidInput {
-                let origin = design.conjoint != nil ? "$.base" : design.factors.isEmpty ? "$.arms[\(a)].patch" : "$.factors"
+                let origin =
+                    design.conjoint != nil ? "$.base" : design.factors.isEmpty ? "$.arms[\(a)].patch" : "$.factors"
                 throw RunError(
                     .invalidInput,
                     "arm \"\(design.arms[a].name)\" (the base with \(origin) applied) is not a valid \(baseKind): \(error.message)",

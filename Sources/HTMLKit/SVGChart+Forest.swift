@@ -42,7 +42,9 @@ extension SVGChart {
         let pad = (highest - lowest) * 0.05
         lowest -= pad
         highest += pad
-        func x(_ v: Double) -> Double { labelWidth + (min(highest, max(lowest, v)) - lowest) / (highest - lowest) * plotWidth }
+        func x(_ v: Double) -> Double {
+            labelWidth + (min(highest, max(lowest, v)) - lowest) / (highest - lowest) * plotWidth
+        }
         let height = Double(rows.count) * rowHeight + 30
         var s =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\""
