@@ -8,8 +8,8 @@ struct ConjointTasks: Sendable, Hashable {
     /// task → profile (A, B) → level index per attribute.
     var tasks: [[[Int]]]
 
-    /// Draws `conjoint.tasks` tasks: each level uniformly, profiles that match a restriction redrawn,
-    /// and the two profiles of a task distinct.
+    /// Draws `conjoint.tasks` tasks: each level uniformly and independently, profiles that match a
+    /// restriction redrawn.
     static func draw(_ conjoint: ExperimentDesign.Conjoint, respondent: String, seed: UInt64) -> ConjointTasks {
         var stream = RandomStream(seed: seed).substream("experiment/conjoint/\(respondent)")
         func allowed(_ profile: [Int]) -> Bool {
@@ -30,14 +30,10 @@ struct ConjointTasks: Sendable, Hashable {
         }
         var tasks: [[[Int]]] = []
         for _ in 0..<conjoint.tasks {
+            // Independent draws (a pair may repeat a profile): conditioning B on differing from A would
+            // make each profile's rival depend on it and bias the AMCEs.
             let a = profile()
-            var b = profile()
-            var attempts = 0
-            while b == a, attempts < 100 {
-                b = profile()
-                attempts += 1
-            }
-            tasks.append([a, b])
+            tasks.append([a, profile()])
         }
         return ConjointTasks(tasks: tasks)
     }
