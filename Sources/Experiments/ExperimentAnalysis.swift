@@ -232,7 +232,8 @@ public struct ExperimentAnalysis: Sendable {
     func samples(_ i: Int) -> [[Double]] {
         var out = [[Double]](repeating: [], count: design.arms.count)
         for o in observations where o.arm < out.count { if let v = o.values[i] { out[o.arm].append(v) } }
-        return out
+        // Sorted once: the rank statistics sort again, which is linear on sorted input.
+        return out.map { $0.sorted() }
     }
 
     func analyse(_ i: Int, _ outcome: Outcome) -> (JSONObject, [Comparison], [String]) {
