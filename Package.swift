@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Worlds", targets: ["Worlds"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "ToolTasks", targets: ["ToolTasks"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
         .library(name: "Environments", targets: ["Environments"]),
         .library(name: "AgoraTesting", targets: ["AgoraTesting"]),
     ],
@@ -65,13 +66,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage"], swiftSettings: strict),
+            name: "Experiments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage", "HTMLKit"],
+            swiftSettings: strict),
+        .target(
+            name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage", "Experiments"],
+            swiftSettings: strict),
         .target(name: "AgoraTesting", dependencies: ["Inference", "Storage"], swiftSettings: strict),
         .executableTarget(
             name: "AgoraCLI",
             dependencies: [
                 "Storage", "Inference", "Memory", "Population", "Agents", "Runs", "Worlds", "Scenarios", "ToolTasks",
-                "Environments", "AgoraTesting",
+                "Environments", "AgoraTesting", "Experiments",
             ],
             swiftSettings: strict
         ),
@@ -104,6 +109,12 @@ let package = Package(
             name: "EnvironmentsTests",
             dependencies: [
                 "Environments", "Runs", "Scenarios", "ToolTasks", "Inference", "Storage", "AgoraTesting", "HTMLKit",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ExperimentsTests",
+            dependencies: [
+                "Experiments", "Environments", "Runs", "Scenarios", "Inference", "Storage", "AgoraTesting",
             ],
             swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import Experiments
 public import Foundation
 public import Runs
 import Scenarios
@@ -14,6 +15,7 @@ public enum Launcher {
     public static let registry = RunKindRegistry([
         ScenarioKindLoader.self,
         ToolTaskKindLoader.self,
+        ExperimentKindLoader.self,
     ])
 
     /// Reads a scenario file as JSON.

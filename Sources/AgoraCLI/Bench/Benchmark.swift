@@ -33,6 +33,7 @@ enum BenchTable {
             AgentsBench.self,
             RunBench.self,
             ContextBench.self,
+            ExperimentBench.self,
         ]
     }
 }
