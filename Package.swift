@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Worlds", targets: ["Worlds"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "ToolTasks", targets: ["ToolTasks"]),
+        .library(name: "Fidelity", targets: ["Fidelity"]),
         .library(name: "Environments", targets: ["Environments"]),
         .library(name: "AgoraTesting", targets: ["AgoraTesting"]),
     ],
@@ -64,14 +65,19 @@ let package = Package(
             dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit"],
             swiftSettings: strict
         ),
+        // Fidelity against real survey data (docs/fidelity.md): reference packages, metrics, the fidelity kind.
         .target(
-            name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage"], swiftSettings: strict),
+            name: "Fidelity", dependencies: ["Runs", "Population", "Inference", "Storage", "HTMLKit"],
+            swiftSettings: strict),
+        .target(
+            name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Fidelity", "Storage"],
+            swiftSettings: strict),
         .target(name: "AgoraTesting", dependencies: ["Inference", "Storage"], swiftSettings: strict),
         .executableTarget(
             name: "AgoraCLI",
             dependencies: [
                 "Storage", "Inference", "Memory", "Population", "Agents", "Runs", "Worlds", "Scenarios", "ToolTasks",
-                "Environments", "AgoraTesting",
+                "Fidelity", "Environments", "AgoraTesting",
             ],
             swiftSettings: strict
         ),
@@ -105,6 +111,10 @@ let package = Package(
             dependencies: [
                 "Environments", "Runs", "Scenarios", "ToolTasks", "Inference", "Storage", "AgoraTesting", "HTMLKit",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FidelityTests",
+            dependencies: ["Fidelity", "Environments", "Runs", "Population", "Inference", "Storage", "AgoraTesting"],
             swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
         .testTarget(
