@@ -1,5 +1,6 @@
 public import Foundation
 public import Runs
+import Fidelity
 import Scenarios
 public import Storage
 import ToolTasks
@@ -14,6 +15,7 @@ public enum Launcher {
     public static let registry = RunKindRegistry([
         ScenarioKindLoader.self,
         ToolTaskKindLoader.self,
+        FidelityKindLoader.self,
     ])
 
     /// Reads a scenario file as JSON.
