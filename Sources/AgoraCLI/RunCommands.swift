@@ -75,7 +75,9 @@ enum RunLaunch {
         return try ConnectedModels(
             defaultSpec: spec, modelName: arguments.value("--model-name"), cache: cache, replayOnly: replayOnly,
             concurrency: concurrency,
-            requestTimeout: try arguments.int("--timeout", range: 1...86_400).map(TimeInterval.init))
+            requestTimeout: try arguments.int("--timeout", range: 1...86_400).map(TimeInterval.init),
+            contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments)
+        )
     }
 
     /// `--deadline SECONDS`.

@@ -13,6 +13,16 @@ public enum StructuredOutputMode: Int, Sendable, Hashable, Comparable, CustomStr
     /// Plain text, with the schema in the prompt and a tolerant parser.
     case text = 3
 
+    /// The `--structured` names, strongest first.
+    public static let flagNames = ["json-schema", "grammar", "json-object", "text"]
+
+    /// The mode a `--structured` name stands for: `json-schema`, `grammar` (llama.cpp's
+    /// `json_object` with a schema, vLLM's `guided_json`), `json-object`, `text`.
+    public init?(flag: String) {
+        guard let index = Self.flagNames.firstIndex(of: flag) else { return nil }
+        self.init(rawValue: index)
+    }
+
     /// Orders from strongest to weakest.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -42,6 +52,12 @@ public enum StructuredOutputSupport {
         modes.withLock { table in
             if mode > (table[identifier] ?? .jsonSchema) { table[identifier] = mode }
         }
+    }
+
+    /// Sets the mode the next request of `identifier` starts with (what a server probe or
+    /// `--structured` chose); a rejection still steps down from it.
+    public static func start(_ identifier: String, at mode: StructuredOutputMode) {
+        modes.withLock { $0[identifier] = mode }
     }
 
     /// Forgets what was learned (for tests).

@@ -183,7 +183,7 @@ public struct ScenarioContext: Sendable, Hashable {
     public init() {}
 
     /// The default window: first 2, last 16, cut moved 8 at a time.
-    public static let defaultWindow = HistoryWindow(first: 2, last: 16, step: 8)
+    public static let defaultWindow = HistoryWindow(first: 2, last: 8, step: 16)
     /// The default recall: only on explicit detail questions (the tree-coverage trigger fired on
     /// most turns of the bench and doubled the calls per turn; docs/memory.md).
     public static let defaultRecall = RecallSettings(treeCoverage: false)

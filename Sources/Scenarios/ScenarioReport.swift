@@ -121,6 +121,7 @@ enum ScenarioReport {
             root["extracted"] = .array(done.map { ["unit": .string($0.spec.id), "result": $0.result] })
             root["metrics"] = conversationMetrics(data)
         }
+        if let quality = SurveyQuality.quality(data) { root["quality"] = quality }
         root["usage"] = RunReport.usage(data.run)
         return .object(root)
     }

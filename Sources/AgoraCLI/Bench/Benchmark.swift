@@ -32,6 +32,8 @@ enum BenchTable {
             PopulationBench.self,
             AgentsBench.self,
             RunBench.self,
+            ContextBench.self,
+            ExperimentBench.self,
         ]
     }
 }
