@@ -59,27 +59,37 @@ public struct ExperimentRunKind: RunKind {
         var position: [String: Int] = [:]
         for (i, id) in respondents.enumerated() { position[id] = i }
 
-        var units: [UnitSpec] = []
+        // Units interleave the arms (respondent by respondent, or unit by unit), so `--limit N` runs
+        // a balanced slice of every arm rather than the first arm only.
+        var drafts: [(key: (Int, Int, Int), id: String, kind: String, input: JSONObject)] = []
         for (a, plan) in plans.enumerated() {
             for unit in plan.units {
                 var input = JSONObject([
                     ("arm", .integer(Int64(a))), ("unit", .integer(Int64(unit.index))), ("id", .string(unit.id)),
                     ("input", unit.input),
                 ])
+                var key = (unit.index, a, a)
                 if let persona = unit.input["persona"]?.stringValue, let p = position[persona] {
                     switch design.assignment {
                     case .between:
                         guard between[p] == a else { continue }
+                        key = (p, 0, a)
                     case .within:
-                        input["position"] = .integer(Int64(orders[p].firstIndex(of: a) ?? 0))
+                        let slot = orders[p].firstIndex(of: a) ?? 0
+                        input["position"] = .integer(Int64(slot))
+                        key = (p, slot, a)
                     }
                     if let conjoint = design.conjoint {
                         input["tasks"] = ConjointTasks.draw(conjoint, respondent: persona, seed: seed).json
                     }
                 }
                 let id = design.arms.count > 1 ? "\(design.arms[a].name)/\(unit.id)" : unit.id
-                units.append(UnitSpec(index: units.count, id: id, kind: unit.kind, input: .object(input)))
+                drafts.append((key, id, unit.kind, input))
             }
+        }
+        drafts.sort { $0.key < $1.key }
+        let units = drafts.enumerated().map { index, draft in
+            UnitSpec(index: index, id: draft.id, kind: draft.kind, input: .object(draft.input))
         }
         return RunPlan(personas: personas, units: units)
     }
