@@ -17,11 +17,26 @@ public struct ExperimentAnalysis: Sendable {
 
     /// An outcome: an item id (or `passed`) and its measure.
     public struct Outcome: Sendable, Hashable {
-        /// The id.
+        /// The id (`interest`; `owned: Solar panels` for one option of a multiple-choice item).
         public var id: String
         /// How it is measured.
         public var measure: Measure
+        /// The answer key it is read from (the item id).
+        public var item: String
+        /// For a multiple-choice item: the option whose selection this outcome is.
+        public var selection: String?
+
+        /// Creates an outcome read from `item` (default: `id`).
+        public init(id: String, measure: Measure, item: String? = nil, selection: String? = nil) {
+            self.id = id
+            self.measure = measure
+            self.item = item ?? id
+            self.selection = selection
+        }
     }
+
+    /// The two answers of a multiple-choice option.
+    static let selectionLabels = ["selected", "not selected"]
 
     /// One done unit, reduced to what the statistics need.
     struct Observation {
@@ -48,8 +63,8 @@ public struct ExperimentAnalysis: Sendable {
         self.design = design
         let outcomes = Self.outcomes(design)
         self.outcomes = outcomes
-        var slot: [String: Int] = [:]
-        for (i, outcome) in outcomes.enumerated() { slot[outcome.id] = i }
+        var slot: [String: [Int]] = [:]
+        for (i, outcome) in outcomes.enumerated() { slot[outcome.item, default: []].append(i) }
         var optionIndex: [[String: Int]] = outcomes.map { outcome in
             guard case .categorical(let options) = outcome.measure else { return [:] }
             var map: [String: Int] = [:]
@@ -75,11 +90,18 @@ public struct ExperimentAnalysis: Sendable {
             var tasks: ConjointTasks?
             if let answers = unit.result["answers"]?.objectValue {
                 for (key, value) in answers {
-                    guard let i = slot[key] else { continue }
-                    switch outcomes[i].measure {
-                    case .numeric: values[i] = value.doubleValue
-                    case .categorical: values[i] = value.stringValue.flatMap { optionIndex[i][$0] }.map(Double.init)
-                    case .pass: break
+                    for i in slot[key] ?? [] {
+                        if let selection = outcomes[i].selection {
+                            guard let chosen = value.arrayValue else { continue }
+                            values[i] = chosen.contains(.string(selection)) ? 0 : 1
+                            continue
+                        }
+                        switch outcomes[i].measure {
+                        case .numeric: values[i] = value.doubleValue
+                        case .categorical:
+                            values[i] = value.stringValue.flatMap { optionIndex[i][$0] }.map(Double.init)
+                        case .pass: break
+                        }
                     }
                 }
                 if design.conjoint != nil, let stored = unit.spec.input["tasks"] {
@@ -92,7 +114,9 @@ public struct ExperimentAnalysis: Sendable {
                     }
                 }
             }
-            if let passed = unit.result["passed"]?.boolValue, let i = slot["passed"] { values[i] = passed ? 1 : 0 }
+            if let passed = unit.result["passed"]?.boolValue, let i = slot["passed"]?.first {
+                values[i] = passed ? 1 : 0
+            }
             observations.append(
                 Observation(
                     arm: arm, cluster: cluster, respondent: respondent, values: values,
@@ -102,8 +126,9 @@ public struct ExperimentAnalysis: Sendable {
         self.balance = Self.balance(design, data: data, strata: strata)
     }
 
-    /// The outcomes of a design: the chosen items (or every closed item) of the first arm's survey;
-    /// `passed` for tool tasks.
+    /// The outcomes of a design: the chosen items (or every closed item) of the first arm's survey,
+    /// each option of a multiple-choice item as its own selected / not selected outcome; `passed` for
+    /// tool tasks.
     static func outcomes(_ design: ExperimentDesign) -> [Outcome] {
         guard design.conjoint == nil else { return [] }
         let document = design.armDocument(0)
@@ -118,6 +143,13 @@ public struct ExperimentAnalysis: Sendable {
             case "single-choice":
                 let options = (item["options"]?.arrayValue ?? []).compactMap(\.stringValue)
                 outcomes.append(Outcome(id: id, measure: .categorical(options)))
+            case "multiple-choice":
+                for option in (item["options"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                    outcomes.append(
+                        Outcome(
+                            id: "\(id): \(option)", measure: .categorical(selectionLabels), item: id, selection: option)
+                    )
+                }
             default: continue
             }
         }
