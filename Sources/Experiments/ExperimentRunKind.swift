@@ -54,13 +54,14 @@ public struct ExperimentRunKind: RunKind {
         let respondents = personas.map(\.id).filter { respondentSet.contains($0) }
         let strata = try respondents.map { id in try stratum(of: personas.first { $0.id == id }) }
         let count = design.arms.count
-        let between = BalancedAssignment.between(ids: respondents, strata: strata, arms: count, seed: seed)
+        let between = BalancedAssignment.deal(ids: respondents, strata: strata, arms: count, seed: seed)
         let orders = BalancedAssignment.within(ids: respondents, strata: strata, arms: count, seed: seed)
         var position: [String: Int] = [:]
         for (i, id) in respondents.enumerated() { position[id] = i }
 
-        // Units interleave the arms (respondent by respondent, or unit by unit), so `--limit N` runs
-        // a balanced slice of every arm rather than the first arm only.
+        // Units interleave the arms (between: in the order of the deal, so every `arms` consecutive
+        // units cover every arm; within: respondent by respondent; other units: unit by unit), so
+        // `--limit N` runs a balanced slice of every arm rather than the first arm only.
         var drafts: [(key: (Int, Int, Int), id: String, kind: String, input: JSONObject)] = []
         for (a, plan) in plans.enumerated() {
             for unit in plan.units {
@@ -72,8 +73,8 @@ public struct ExperimentRunKind: RunKind {
                 if let persona = unit.input["persona"]?.stringValue, let p = position[persona] {
                     switch design.assignment {
                     case .between:
-                        guard between[p] == a else { continue }
-                        key = (p, 0, a)
+                        guard between[p].arm == a else { continue }
+                        key = (between[p].turn, 0, a)
                     case .within:
                         let slot = orders[p].firstIndex(of: a) ?? 0
                         input["position"] = .integer(Int64(slot))

@@ -71,6 +71,11 @@ struct ExperimentRunTests {
             document, model: ExperimentFixtures.plantedModel, concurrency: 2, resume: partial.directory)
         #expect(resumed.unitsDone == 40)
         #expect(resumed.results["experiment"] == one.results["experiment"])
+        // agora report rebuilds the same outputs from the store.
+        let json = try await Launcher.report(resumed.directory, format: .json)
+        #expect(try JSONValue.parse(json)["experiment"] == one.results["experiment"])
+        let markdown = try await Launcher.report(resumed.directory, format: .md)
+        #expect(markdown.hasPrefix("- interest · B − A: "))
     }
 
     @Test("within subjects: every respondent answers in both arms, each arm first for half of them")
