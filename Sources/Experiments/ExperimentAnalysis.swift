@@ -214,7 +214,7 @@ public struct ExperimentAnalysis: Sendable {
         }
         if design.assignment == .within, armCount > 1 {
             warnings.append(
-                "within subjects: the tests treat the arms as independent samples, which is conservative for paired answers"
+                "within subjects: numeric outcomes use the paired t test; categorical outcomes are compared as independent samples, which is conservative for paired answers"
             )
         }
         var outcomeJSON: [JSONObject] = []
@@ -298,14 +298,32 @@ public struct ExperimentAnalysis: Sendable {
                     let y = samples[a]
                     var c = JSONObject([("a", .string(names[a])), ("b", .string(names[b]))])
                     var p = 1.0
-                    if let w = Statistics.welch(x, y) {
+                    var secondary: [JSONValue] = []
+                    let welch = Statistics.welch(x, y)
+                    if design.assignment == .within {
+                        // The same respondents in both arms: the paired test of their differences.
+                        let (px, py) = paired(i, b, a)
+                        if let t = Statistics.pairedT(px, py) {
+                            c["effect"] = .object(
+                                Self.estimate(
+                                    t.difference,
+                                    [
+                                        ("measure", "mean paired difference (b − a)"),
+                                        ("pairs", .integer(Int64(px.count))),
+                                    ]))
+                            c["test"] = Self.test("paired t", t.test)
+                            p = t.test.p
+                        } else {
+                            c["test"] = ["name": "paired t", "p": 1]
+                        }
+                        if let welch { secondary.append(Self.test("Welch t", welch.test)) }
+                    } else if let w = welch {
                         c["effect"] = .object(Self.estimate(w.difference, [("measure", "mean difference (b − a)")]))
                         c["test"] = Self.test("Welch t", w.test)
                         p = w.test.p
                     } else {
                         c["test"] = ["name": "Welch t", "p": 1]
                     }
-                    var secondary: [JSONValue] = []
                     if let mw = Statistics.mannWhitney(x, y) {
                         secondary.append(Self.test("Mann–Whitney U (z)", mw.test))
                     }
@@ -415,6 +433,26 @@ public struct ExperimentAnalysis: Sendable {
         }
         for k in comparisons.indices { comparisons[k].outcome = outcomeIndex(outcome.id) }
         return (json, comparisons, notes)
+    }
+
+    /// The values of outcome `i` of the respondents who answered it in both arms `b` and `a`, in the
+    /// order they were first seen.
+    func paired(_ i: Int, _ b: Int, _ a: Int) -> ([Double], [Double]) {
+        var inA: [Int: Double] = [:]
+        var inB: [(Int, Double)] = []
+        for o in observations {
+            guard let v = o.values[i] else { continue }
+            if o.arm == a { inA[o.cluster] = v } else if o.arm == b { inB.append((o.cluster, v)) }
+        }
+        inB.sort { $0.0 < $1.0 }
+        var x: [Double] = []
+        var y: [Double] = []
+        for (cluster, v) in inB {
+            guard let w = inA[cluster] else { continue }
+            x.append(v)
+            y.append(w)
+        }
+        return (x, y)
     }
 
     func outcomeIndex(_ id: String) -> Int { outcomes.firstIndex { $0.id == id } ?? 0 }

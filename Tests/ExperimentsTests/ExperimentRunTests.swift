@@ -94,6 +94,12 @@ struct ExperimentRunTests {
         #expect(first == [15, 15])
         let warnings = summary.results["experiment"]?["warnings"]?.arrayValue ?? []
         #expect(warnings.contains { ($0.stringValue ?? "").hasPrefix("within subjects") })
+        // Paired: each respondent's B − A is 1 for even N and 0 for odd N, so the mean is exactly 0.5.
+        let interest = try #require(Self.comparison(summary.results, outcome: "interest"))
+        #expect(interest["test"]?["name"] == "paired t")
+        #expect(interest["effect"]?["estimate"]?.doubleValue == 0.5)
+        #expect(interest["effect"]?["pairs"]?.intValue == 30)
+        #expect((interest["effect"]?["low"]?.doubleValue ?? 0) > 0)
     }
 
     @Test("a 2×2 factorial recovers a planted main effect of −1 and no interaction")
