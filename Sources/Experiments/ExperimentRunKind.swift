@@ -52,6 +52,7 @@ public struct ExperimentRunKind: RunKind {
             for unit in plan.units { if let id = unit.input["persona"]?.stringValue { respondentSet.insert(id) } }
         }
         let respondents = personas.map(\.id).filter { respondentSet.contains($0) }
+        try checkStrata(personas)
         let strata = try respondents.map { id in try stratum(of: personas.first { $0.id == id }) }
         let count = design.arms.count
         let between = BalancedAssignment.deal(ids: respondents, strata: strata, arms: count, seed: seed)
@@ -93,6 +94,24 @@ public struct ExperimentRunKind: RunKind {
             UnitSpec(index: index, id: draft.id, kind: draft.kind, input: .object(draft.input))
         }
         return RunPlan(personas: personas, units: units)
+    }
+
+    /// Every `stratify` attribute must be some persona's (a typo would put everyone in one stratum).
+    func checkStrata(_ personas: [StoredPersona]) throws(RunError) {
+        for (index, attribute) in design.stratify.enumerated()
+        where !personas.contains(where: { $0.json["attributes"]?[attribute] != nil }) {
+            var known: [String] = []
+            for persona in personas {
+                for key in persona.json["attributes"]?.objectValue?.keys ?? [] where !known.contains(key) {
+                    known.append(key)
+                }
+            }
+            let hint = Spelling.closest(to: attribute, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw RunError(
+                .invalidInput,
+                "no persona has the attribute \"\(attribute)\"\(hint); the attributes are \(known.prefix(20).joined(separator: ", "))",
+                file: design.file, path: "$.stratify[\(index)]")
+        }
     }
 
     /// The stratum key of a persona: `attribute=value` for each stratifying attribute.

@@ -152,6 +152,15 @@ struct ExperimentRunTests {
             #expect(error.message.hasPrefix("arm \"B\" (the base with $.arms[1].patch applied) is not a valid survey"))
             #expect(error.path?.hasPrefix("$.survey.items[0]") == true)
         }
+        guard case .object(var typo) = Self.abDocument(4) else { return }
+        typo["stratify"] = ["gruop"]
+        do {
+            _ = try await ExperimentFixtures.run(.object(typo), model: ExperimentFixtures.plantedModel)
+            Issue.record("a misspelt stratum ran")
+        } catch let error as RunError {
+            #expect(error.path == "$.stratify[0]")
+            #expect(error.message.hasPrefix("no persona has the attribute \"gruop\" (did you mean \"group\"?)"))
+        }
         let one: JSONValue = [
             "kind": "experiment", "id": "one", "base": ExperimentFixtures.survey(4), "arms": [["name": "A"]],
         ]
