@@ -7,10 +7,24 @@ enum ModelOptions {
     static let options: [OptionSpec] = [
         .option("--model", "SPEC", "local (default), openai:MODEL, azure:DEPLOYMENT, or an http(s)://…/v1 URL."),
         .option("--model-name", "NAME", "The model name to send to a URL endpoint."),
+        .option("--context-window", "N", "The model's context window in tokens (default: learned from the server)."),
+        .option(
+            "--structured", "MODE",
+            "Structured output: json-schema, grammar, json-object or text (default: chosen for the server)."),
     ]
 
     static func spec(_ arguments: ParsedArguments) throws -> ModelSpec {
         try ModelSpec.parse(arguments.value("--model") ?? "local", modelName: arguments.value("--model-name"))
+    }
+
+    /// `--context-window N`.
+    static func contextWindow(_ arguments: ParsedArguments) throws -> Int? {
+        try arguments.int("--context-window", range: 256...100_000_000)
+    }
+
+    /// `--structured MODE`.
+    static func structured(_ arguments: ParsedArguments) throws -> StructuredOutputMode? {
+        try arguments.choice("--structured", StructuredOutputMode.flagNames).flatMap(StructuredOutputMode.init(flag:))
     }
 }
 
@@ -29,7 +43,9 @@ enum ModelCheckCommand: AgoraCommand {
         let spec = try ModelOptions.spec(arguments)
         let timeout = try arguments.int("--timeout", range: 1...3600) ?? 120
         let connected = try await ConnectedModel.connect(
-            spec, concurrency: 1, retry: RetryPolicy(maxAttempts: 2), requestTimeout: TimeInterval(timeout))
+            spec, concurrency: 1, retry: RetryPolicy(maxAttempts: 2), requestTimeout: TimeInterval(timeout),
+            contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments)
+        )
         defer { connected.close() }
         let report = await ModelProbe.run(connected.client, endpoint: connected.client.endpoint.displayURL)
         if arguments.flag("--json") {
@@ -38,7 +54,9 @@ enum ModelCheckCommand: AgoraCommand {
             Console.out(report.table())
         }
         if !report.usable {
-            Console.err("agora: the model endpoint is unusable: \(report.checks.first?.detail ?? "no answer")")
+            Console.err(
+                "agora: the model endpoint is unusable: \(report.checks.first { $0.name == "chat" }?.detail ?? "no answer")"
+            )
             return ExitCode.endpointUnusable
         }
         return ExitCode.success

@@ -55,6 +55,18 @@ struct StubConnection {
         let json: JSONValue? = message.body.isEmpty ? nil : try? JSONValue.parse(bytes: message.body)
         let configuration = core.configuration
 
+        if StubRequest.route(method: message.method, path: path).isDiscovery {
+            // Discovery is not part of the traffic tests count: no sequence number, no fault, no latency.
+            let request = StubRequest(
+                sequence: 0, method: message.method, path: path, query: query, headers: message.headers,
+                body: message.body, json: json)
+            let responder = core.state.withLock { state in
+                if configuration.recording != .none { state.discoveryRequests.append(request) }
+                return state.responder
+            }
+            return perform(normalReply(to: request, responder: responder), for: request, close: message.wantsClose)
+        }
+
         let (request, fault, responder) = core.state.withLock { state in
             let request = StubRequest(
                 sequence: state.nextSequence, method: message.method, path: path, query: query,
@@ -125,12 +137,8 @@ struct StubConnection {
                     status: 404, message: "Invalid URL (\(request.method) \(request.path))",
                     type: "invalid_request_error",
                     code: "not_found"))
-        case .models:
-            let model: JSONValue = [
-                "id": .string(configuration.modelName), "object": "model", "created": 0, "owned_by": "agora-stub",
-            ]
-            let list: JSONValue = ["object": "list", "data": [model]]
-            return .raw(status: 200, headers: [], body: Array(list.serialized().utf8))
+        case .models, .props, .ollamaVersion, .ollamaShow:
+            return configuration.imitation.discoveryReply(to: request, configuration: configuration)
         case .chatCompletions, .embeddings:
             guard request.json?.objectValue != nil else {
                 return .raw(
@@ -151,7 +159,12 @@ struct StubConnection {
                 ]
                 return .raw(status: 400, headers: [], body: Array(error.serialized().utf8))
             }
-            return responder(request)
+            if let refusal = configuration.imitation.refusal(
+                of: request, contextWindow: configuration.contextWindow, modelName: configuration.modelName)
+            {
+                return refusal
+            }
+            return configuration.imitation.shape(responder(request), for: request)
         }
     }
 

@@ -11,8 +11,25 @@ public struct StubRequest: Sendable {
         case embeddings
         /// `GET …/models`.
         case models
+        /// `GET /props` (llama.cpp's server settings).
+        case props
+        /// `GET /api/version` (Ollama).
+        case ollamaVersion
+        /// `POST /api/show` (Ollama's model details).
+        case ollamaShow
         /// Any other method or path; the server answers 404.
         case unknown
+
+        /// Whether this is a discovery request (what a client asks to learn which server it talks
+        /// to): answered by the ``StubServer/Imitation``, never counted in
+        /// ``StubServer/requestCount``, never given a fault, recorded in
+        /// ``StubServer/discoveryRequests`` instead of ``StubServer/requests``.
+        public var isDiscovery: Bool {
+            switch self {
+            case .models, .props, .ollamaVersion, .ollamaShow: true
+            case .chatCompletions, .embeddings, .unknown: false
+            }
+        }
     }
 
     /// The per-server sequence number: 1 for the first complete request received, then 2, 3, ….
@@ -67,6 +84,12 @@ public struct StubRequest: Sendable {
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         let segments = trimmed.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        switch (method, segments) {
+        case ("GET", ["props"]): return .props
+        case ("GET", ["api", "version"]): return .ollamaVersion
+        case ("POST", ["api", "show"]): return .ollamaShow
+        default: break
+        }
         let rest: [String]
         if segments.first == "v1" {
             rest = Array(segments.dropFirst())

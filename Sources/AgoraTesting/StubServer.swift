@@ -58,6 +58,11 @@ public final class StubServer: Sendable {
         public var recording: Recording
         /// Decides chat and embeddings replies; ``StubServer/defaultReply(to:)`` by default.
         public var responder: Responder
+        /// Which server's discovery answers, errors and structured-output rules the stub imitates.
+        public var imitation: Imitation
+        /// The context window the imitated server enforces (and reports where that server does),
+        /// estimated at 4 bytes a token; `nil`: unbounded and unreported.
+        public var contextWindow: Int?
 
         /// Creates a configuration; every parameter has a default suitable for a plain stub.
         public init(
@@ -67,8 +72,12 @@ public final class StubServer: Sendable {
             rejectJSONSchema: Bool = false,
             requiredAPIKey: String? = nil,
             recording: Recording = .full,
+            imitation: Imitation = .openAI,
+            contextWindow: Int? = nil,
             responder: @escaping Responder = StubServer.defaultReply(to:)
         ) {
+            self.imitation = imitation
+            self.contextWindow = contextWindow
             self.modelName = modelName
             self.latency = latency
             self.faults = faults
@@ -136,6 +145,10 @@ public final class StubServer: Sendable {
     /// The requests received since start or ``resetCounters()``, in arrival order (see ``Recording``).
     public var requests: [StubRequest] { core.state.withLock { $0.requests } }
 
+    /// The discovery requests received (``StubRequest/Endpoint/isDiscovery``), in arrival order;
+    /// they are not in ``requests`` and not counted in ``requestCount``.
+    public var discoveryRequests: [StubRequest] { core.state.withLock { $0.discoveryRequests } }
+
     /// The faults not yet consumed, in the order they will be applied.
     public var pendingFaults: [StubFault] { core.state.withLock { $0.faults } }
 
@@ -148,6 +161,7 @@ public final class StubServer: Sendable {
             state.hangUpCount = 0
             state.peakInFlight = state.inFlight
             state.requests = []
+            state.discoveryRequests = []
         }
     }
 
@@ -176,6 +190,7 @@ final class StubServerCore: Sendable {
         var inFlight = 0
         var peakInFlight = 0
         var requests: [StubRequest] = []
+        var discoveryRequests: [StubRequest] = []
         var faults: [StubFault]
         var responder: StubServer.Responder
         var wakePipeClosed = false

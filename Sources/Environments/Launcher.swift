@@ -1,6 +1,7 @@
 import Experiments
 public import Foundation
 public import Runs
+import Fidelity
 import Scenarios
 public import Storage
 import ToolTasks
@@ -16,6 +17,7 @@ public enum Launcher {
         ScenarioKindLoader.self,
         ToolTaskKindLoader.self,
         ExperimentKindLoader.self,
+        FidelityKindLoader.self,
     ])
 
     /// Reads a scenario file as JSON.
@@ -67,6 +69,7 @@ public enum Launcher {
         if options.concurrency == nil, kind.defaultConcurrency == nil {
             options.concurrency = models.defaultConcurrency
         }
+        options.models = options.models ?? models
         return try await RunEngine.start(kind, options: options, monitor: monitor)
     }
 

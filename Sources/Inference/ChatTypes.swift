@@ -156,11 +156,28 @@ public struct Usage: Sendable, Hashable, Codable {
     public var promptTokens: Int
     /// Tokens generated.
     public var completionTokens: Int
+    /// Prompt tokens the server took from its own prompt cache instead of computing them (OpenAI's
+    /// `prompt_tokens_details.cached_tokens`, llama.cpp's `timings.cache_n`); part of
+    /// ``promptTokens``, 0 when the server does not say.
+    public var cachedPromptTokens: Int
 
     /// Creates a usage record.
-    public init(promptTokens: Int = 0, completionTokens: Int = 0) {
+    public init(promptTokens: Int = 0, completionTokens: Int = 0, cachedPromptTokens: Int = 0) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.cachedPromptTokens = cachedPromptTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens, completionTokens, cachedPromptTokens
+    }
+
+    /// Decodes a usage record; `cachedPromptTokens` may be missing (records written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        promptTokens = try c.decode(Int.self, forKey: .promptTokens)
+        completionTokens = try c.decode(Int.self, forKey: .completionTokens)
+        cachedPromptTokens = try c.decodeIfPresent(Int.self, forKey: .cachedPromptTokens) ?? 0
     }
 
     /// Prompt plus completion tokens.
@@ -170,7 +187,8 @@ public struct Usage: Sendable, Hashable, Codable {
     public static func + (lhs: Usage, rhs: Usage) -> Usage {
         Usage(
             promptTokens: lhs.promptTokens + rhs.promptTokens,
-            completionTokens: lhs.completionTokens + rhs.completionTokens
+            completionTokens: lhs.completionTokens + rhs.completionTokens,
+            cachedPromptTokens: lhs.cachedPromptTokens + rhs.cachedPromptTokens
         )
     }
 }

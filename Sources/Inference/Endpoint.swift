@@ -50,11 +50,14 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Variants of the OpenAI wire format.
     public enum Dialect: String, Sendable, Hashable {
-        /// OpenAI's own format (also Azure, vLLM, Ollama, LM Studio).
+        /// OpenAI's own format (also Azure, Ollama, LM Studio).
         case openAI
         /// llama-cpp-python's server: it rejects `json_schema` but constrains `json_object` with a
-        /// `schema` key by grammar, so a JSON-schema request is sent that way.
+        /// `schema` key by grammar, so a JSON-schema request is sent that way (llama.cpp's C++
+        /// `llama-server` accepts that form too).
         case llamaCpp
+        /// vLLM: `json_schema` as OpenAI's; the grammar form is vLLM's `guided_json` parameter.
+        case vLLM = "vllm"
     }
 
     /// Creates an endpoint.

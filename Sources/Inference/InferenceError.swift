@@ -33,6 +33,10 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
         /// The prompt does not fit the model's context window, even with the history and memory cut
         /// (a configuration error: exit code 2; the run stops).
         public static let promptTooLong = Code(rawValue: "promptTooLong")
+        /// The server refused a request longer than its context window (HTTP 400 "maximum context
+        /// length is N tokens", llama.cpp's "exceeds the available context size"): a configuration
+        /// error (exit code 2; the run stops). Give the window with `--context-window` so prompts are fitted.
+        public static let contextLengthExceeded = Code(rawValue: "contextLengthExceeded")
         /// The response cache could not be read or written.
         public static let cacheFailure = Code(rawValue: "cacheFailure")
     }
@@ -85,9 +89,11 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Whether this error stops a whole run rather than failing one answer: the endpoint is
-    /// unusable, a replay-only run missed the cache, or the call was cancelled. Every run kind
+    /// unusable, a replay-only run missed the cache, the call was cancelled, or a prompt does not
+    /// fit the model's window (``Code/promptTooLong``, ``Code/contextLengthExceeded``). Every run kind
     /// and the population factory decide with this one predicate.
     public var stopsRun: Bool {
         isEndpointUnusable || code == .cacheMiss || code == .cancelled || code == .promptTooLong
+            || code == .contextLengthExceeded
     }
 }

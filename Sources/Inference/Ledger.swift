@@ -18,6 +18,9 @@ public final class Ledger: Sendable {
         public var promptTokens: Int = 0
         /// Completion tokens of endpoint calls.
         public var completionTokens: Int = 0
+        /// Prompt tokens of endpoint calls that the server took from its own prompt cache
+        /// (``Usage/cachedPromptTokens``; part of ``promptTokens``).
+        public var serverCachedPromptTokens: Int = 0
         /// Prompt tokens that cached calls saved.
         public var cachedPromptTokens: Int = 0
         /// Completion tokens that cached calls saved.
@@ -46,6 +49,7 @@ public final class Ledger: Sendable {
                 entry.calls += 1
                 entry.promptTokens += usage.promptTokens
                 entry.completionTokens += usage.completionTokens
+                entry.serverCachedPromptTokens += usage.cachedPromptTokens
                 let parts = latency.components
                 entry.latencySeconds += Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
             }
@@ -75,6 +79,7 @@ public final class Ledger: Sendable {
             sum.failedCalls += e.failedCalls
             sum.promptTokens += e.promptTokens
             sum.completionTokens += e.completionTokens
+            sum.serverCachedPromptTokens += e.serverCachedPromptTokens
             sum.cachedPromptTokens += e.cachedPromptTokens
             sum.cachedCompletionTokens += e.cachedCompletionTokens
             sum.latencySeconds += e.latencySeconds

@@ -156,27 +156,75 @@ public final class LocalModelServer: Sendable {
     public let baseURL: URL
     /// The server's log file.
     public let logFile: URL
+    /// The context window the server runs with (`--n_ctx`), in tokens.
+    public let contextSize: Int
     private let process: Process
 
-    private init(baseURL: URL, logFile: URL, process: Process) {
+    private init(baseURL: URL, logFile: URL, contextSize: Int, process: Process) {
         self.baseURL = baseURL
         self.logFile = logFile
+        self.contextSize = contextSize
         self.process = process
     }
 
     /// The server's settings, chosen for a tiny base model (docs/local-model.md explains why).
+    /// `--logits_all false`: llama-cpp-python's server keeps the logits of every prompt position by
+    /// default, `n_ctx × vocabulary` floats (32 GiB for Gemma's 262k vocabulary at 32k context).
     public static func serverArguments(model: URL, port: Int, contextSize: Int) -> [String] {
         [
             "-m", "llama_cpp.server", "--model", model.path, "--host", "127.0.0.1", "--port", String(port),
-            "--n_ctx", String(contextSize), "--chat_format", "gemma", "--n_threads", "2",
+            "--n_ctx", String(contextSize), "--logits_all", "false", "--chat_format", "gemma", "--n_threads", "2",
         ]
     }
 
+    /// The largest context the local server gets.
+    public static let maximumContextSize = 32_768
+    /// The smallest context the local server gets, memory permitting or not (the shipped scenarios
+    /// need about this much).
+    public static let minimumContextSize = 2_048
+
+    /// The context the local server runs with: the model's trained context (from the GGUF header),
+    /// at most ``maximumContextSize``, and at most what a quarter of the available memory holds as
+    /// f16 KV cache; rounded down to a multiple of 256, never below ``minimumContextSize`` (unless
+    /// the model was trained on less). Unknown shapes or memory bound nothing; an unknown trained
+    /// context counts as 4096.
+    public static func contextSize(trained: Int?, kvBytesPerToken: Int?, availableMemory: Int?) -> Int {
+        let trained = trained.flatMap { $0 > 0 ? $0 : nil } ?? 4096
+        var size = min(trained, maximumContextSize)
+        if let perToken = kvBytesPerToken, perToken > 0, let memory = availableMemory, memory > 0 {
+            size = min(size, memory / 4 / perToken)
+        }
+        size = size / 256 * 256
+        return max(size, min(trained, minimumContextSize))
+    }
+
+    /// The context for the GGUF at `model`, with the memory now available.
+    public static func contextSize(for model: URL) -> Int {
+        let metadata = try? GGUFMetadata.read(model)
+        return contextSize(
+            trained: metadata?.trainedContextLength, kvBytesPerToken: metadata?.kvBytesPerToken,
+            availableMemory: availableMemory())
+    }
+
+    /// `MemAvailable` from /proc/meminfo in bytes (Linux), else half the physical memory.
+    static func availableMemory() -> Int? {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+            for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+                let fields = line.split(whereSeparator: \.isWhitespace)
+                if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
+            }
+        }
+        let physical = ProcessInfo.processInfo.physicalMemory
+        return physical > 0 ? Int(clamping: physical / 2) : nil
+    }
+
     /// Builds the cache if needed, starts the server and waits until it answers (up to 120 s).
-    public static func start(_ local: LocalModel = LocalModel(), contextSize: Int = 4096) async throws(InferenceError)
-        -> LocalModelServer
+    /// `contextSize` nil: ``contextSize(for:)`` of the model file.
+    public static func start(_ local: LocalModel = LocalModel(), contextSize given: Int? = nil)
+        async throws(InferenceError) -> LocalModelServer
     {
         try await local.ensureBuilt()
+        let contextSize = given ?? Self.contextSize(for: local.modelFile)
         let port: Int
         do { port = try freeLoopbackPort() } catch {
             throw InferenceError(.localModelUnavailable, "cannot find a free port on 127.0.0.1: \(error)")
@@ -203,7 +251,7 @@ public final class LocalModelServer: Sendable {
         guard let baseURL = URL(string: "http://127.0.0.1:\(port)/v1") else {
             throw InferenceError(.localModelUnavailable, "cannot form the server URL")
         }
-        let server = LocalModelServer(baseURL: baseURL, logFile: logFile, process: process)
+        let server = LocalModelServer(baseURL: baseURL, logFile: logFile, contextSize: contextSize, process: process)
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(120)
         let probe = HTTPTransport(maxConnections: 1, requestTimeout: 2)

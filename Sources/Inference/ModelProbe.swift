@@ -91,6 +91,15 @@ public enum ModelProbe {
     public static func run(_ model: any LanguageModel, endpoint: String) async -> ModelProbeReport {
         var report = ModelProbeReport(model: model.identifier, endpoint: endpoint, checks: [], structuredMode: nil)
         let clock = ContinuousClock()
+        if let profile = (model as? OpenAICompatibleModel)?.profile {
+            let window = profile.contextWindow.map { "\($0) tokens (\(profile.contextSource))" } ?? "unknown"
+            report.checks.append(
+                .init(
+                    name: "server", passed: true,
+                    detail:
+                        "\(profile.kind.rawValue); context window \(window); structured output starts with \(profile.structuredForm)",
+                    milliseconds: 0))
+        }
 
         var start = clock.now
         do {

@@ -128,14 +128,24 @@ public final class ConnectedModel: Sendable {
 
     /// Connects to the model a spec names, starting (and if needed building) the local server.
     ///
-    /// - Parameter requestTimeout: the longest one request may take; `nil`: ``localRequestTimeout``
-    ///   for `local`, ``remoteRequestTimeout`` otherwise.
+    /// A URL endpoint is probed on first contact (``ServerProbe``, cached per endpoint for the
+    /// process): the server software picks the wire dialect and structured-output form, and its
+    /// window becomes the client's ``OpenAICompatibleModel/contextWindow``. Hosted models get their
+    /// window from a table; the local server's is the `--n_ctx` it was started with.
+    ///
+    /// - Parameters:
+    ///   - requestTimeout: the longest one request may take; `nil`: ``localRequestTimeout``
+    ///     for `local`, ``remoteRequestTimeout`` otherwise.
+    ///   - contextWindow: `--context-window`: the window to assume (and the local server's `--n_ctx`).
+    ///   - structured: `--structured`: the structured-output mode to start with.
     public static func connect(
         _ spec: ModelSpec,
         concurrency: Int? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         retry: RetryPolicy = .standard,
-        requestTimeout given: TimeInterval? = nil
+        requestTimeout given: TimeInterval? = nil,
+        contextWindow: Int? = nil,
+        structured: StructuredOutputMode? = nil
     ) async throws(InferenceError) -> ConnectedModel {
         let requestTimeout: TimeInterval
         if case .local = spec {
@@ -145,24 +155,72 @@ public final class ConnectedModel: Sendable {
         }
         switch spec {
         case .local:
-            let server = try await LocalModelServer.start(LocalModel(environment: environment))
+            let server = try await LocalModelServer.start(
+                LocalModel(environment: environment), contextSize: contextWindow)
             // llama.cpp's server answers one request at a time; more in flight only queue there.
             let endpoint = Endpoint(
                 baseURL: server.baseURL, model: "gemma-3-270m", requestTimeout: requestTimeout,
                 limits: .init(maxInFlight: concurrency ?? 1), retry: retry, dialect: .llamaCpp)
+            let profile = ServerProfile(
+                kind: .llamaCppPython, contextWindow: server.contextSize,
+                contextSource: contextWindow == nil
+                    ? "local server --n_ctx (the GGUF's trained context, bounded by 32768 and memory)"
+                    : "--context-window",
+                structuredMode: structured ?? .jsonSchema,
+                structuredSource: structured == nil ? "detected" : "--structured")
             return ConnectedModel(
-                client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier),
+                client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier, profile: profile),
                 server: server)
-        default:
+        case .url:
+            var endpoint = try spec.endpoint(
+                environment: environment, limits: .init(maxInFlight: concurrency ?? 16), retry: retry,
+                requestTimeout: requestTimeout)
+            let profile = await ServerProbe.profile(for: endpoint, contextWindow: contextWindow, structured: structured)
+            endpoint.dialect = profile.dialect
+            return ConnectedModel(client: OpenAICompatibleModel(endpoint: endpoint, profile: profile), server: nil)
+        case .openAI, .azure:
             let endpoint = try spec.endpoint(
                 environment: environment, limits: .init(maxInFlight: concurrency ?? 16), retry: retry,
                 requestTimeout: requestTimeout)
-            return ConnectedModel(client: OpenAICompatibleModel(endpoint: endpoint), server: nil)
+            let known = ServerProbe.knownContextWindow(model: endpoint.model)
+            let profile = ServerProfile(
+                kind: .openAI, contextWindow: contextWindow ?? known,
+                contextSource: contextWindow == nil ? "known model table" : "--context-window",
+                structuredMode: structured ?? .jsonSchema,
+                structuredSource: structured == nil ? "detected" : "--structured")
+            return ConnectedModel(client: OpenAICompatibleModel(endpoint: endpoint, profile: profile), server: nil)
         }
     }
 
     /// Stops the local server, if any.
     public func close() {
         server?.stop()
+    }
+}
+
+extension ModelSpec {
+    /// The identifier a model connected from this spec uses in cache keys and ledgers, found
+    /// without connecting (for estimates and cache look-ups before a run).
+    public func identifier(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+                return nil
+            }
+            return text
+        }
+        switch self {
+        case .local:
+            return LocalModel.identifier
+        case .openAI(let model):
+            let base =
+                value("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? URL(string: "https://api.openai.com/v1")
+            return "\(base.map(Endpoint.display) ?? "https://api.openai.com/v1")#\(model)"
+        case .azure(let deployment):
+            let root = value("AZURE_OPENAI_ENDPOINT").flatMap(URL.init(string:))
+            let base = root?.appendingPathComponent("openai/deployments/\(deployment)")
+            return "\(base.map(Endpoint.display) ?? "azure")#\(deployment)"
+        case .url(let url, let model):
+            return "\(Endpoint.display(url))#\(model)"
+        }
     }
 }

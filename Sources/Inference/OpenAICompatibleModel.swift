@@ -21,10 +21,17 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
     private let chatURL: URL
     private let embeddingsURL: URL
 
+    /// What was learned about the server (``ServerProbe``), or `nil` when it was not probed.
+    public let profile: ServerProfile?
+    /// The context window: the profile's (probed, configured or a known model's), else `nil`.
+    public var contextWindow: Int? { profile?.contextWindow }
+
     /// Creates a client. `identifier` defaults to `"<base URL>#<model>"`; give a stable one when the
-    /// URL changes from run to run (the local server's port) but the model does not.
-    public init(endpoint: Endpoint, identifier: String? = nil) {
+    /// URL changes from run to run (the local server's port) but the model does not. `profile`
+    /// gives the window (``contextWindow``) and the structured-output form to start with.
+    public init(endpoint: Endpoint, identifier: String? = nil, profile: ServerProfile? = nil) {
         self.endpoint = endpoint
+        self.profile = profile
         self.identifier = identifier ?? "\(endpoint.displayURL)#\(endpoint.model)"
         self.limiter = EndpointLimiter(limits: endpoint.limits)
         self.chatURL = endpoint.url(for: "chat/completions")
@@ -36,6 +43,7 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
             limiter: limiter, policy: endpoint.retry, requestTimeout: endpoint.requestTimeout,
             target: endpoint.displayURL, model: endpoint.model,
             advice: "Check the endpoint, lower --concurrency, or retry later.")
+        if let profile { StructuredOutputSupport.start(self.identifier, at: profile.structuredMode) }
     }
 
     /// Sends a chat-completions request.
@@ -71,6 +79,36 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
     static func estimateTokens(_ request: ChatRequest) -> Int {
         let promptBytes = request.messages.reduce(0) { $0 + $1.content.utf8.count + 8 }
         return promptBytes / 4 + (request.maxTokens ?? 256)
+    }
+
+    /// The advice for a server's "context length exceeded" answer, or `nil` when the answer is
+    /// something else. Recognised: OpenAI's and llama-cpp-python's `context_length_exceeded` ("This
+    /// model's maximum context length is N tokens"), vLLM's "longer than the maximum model length",
+    /// llama.cpp's `exceed_context_size_error` ("exceeds the available context size").
+    static func contextOverflow(status: Int, body: Data, message: String) -> String? {
+        guard status == 400 || status == 413 || status == 422 || status == 500 else { return nil }
+        let text = message.lowercased()
+        let raw = String(decoding: body.prefix(4096), as: UTF8.self).lowercased()
+        let matches =
+            raw.contains("context_length_exceeded") || raw.contains("exceed_context_size")
+            || text.contains("maximum context length") || text.contains("exceeds the available context size")
+            || text.contains("longer than the maximum model length")
+        guard matches else { return nil }
+        var window: Int?
+        for marker in ["maximum context length is ", "maximum model length of ", "\"n_ctx\":"] {
+            guard let range = raw.range(of: marker) else { continue }
+            let digits = raw[range.upperBound...].drop { $0 == " " }.prefix { $0.isNumber }
+            if let n = Int(digits) {
+                window = n
+                break
+            }
+        }
+        let advice =
+            window.map {
+                " The server's window is \($0) tokens: run with --context-window \($0) so prompts are fitted to it, or serve the model with a larger context."
+            }
+            ?? " Give the server's window with --context-window N so prompts are fitted to it, or serve the model with a larger context."
+        return "the prompt does not fit the model's context window (server: \(message))." + advice
     }
 
     private func error(
@@ -118,6 +156,9 @@ public final class OpenAICompatibleModel: LanguageModel, EmbeddingModel {
             }
         }
         let serverMessage = OpenAIWire.serverMessage(result.body)
+        if let overflow = Self.contextOverflow(status: result.status, body: result.body, message: serverMessage) {
+            return .fatal(error(.contextLengthExceeded, overflow, status: result.status))
+        }
         // Some servers (llama-cpp-python) answer 500 to a request they cannot validate, such as an
         // unsupported response_format: that is not transient, so it is not retried.
         let isFormatRejection = result.status >= 500 && serverMessage.contains("response_format")

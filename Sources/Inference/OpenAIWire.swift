@@ -29,6 +29,10 @@ enum OpenAIWire {
         switch request.responseFormat {
         case .text: break
         case .jsonObject: body["response_format"] = .object(JSONObject([("type", "json_object")]))
+        case .jsonObjectSchema(let schema) where dialect == .vLLM:
+            // vLLM's guided decoding takes the schema as an extra parameter (and refuses a second
+            // guided-decoding request in response_format beside it).
+            body["guided_json"] = schema
         case .jsonObjectSchema(let schema):
             body["response_format"] = .object(
                 JSONObject([("type", "json_object"), ("schema", grammarFriendly(schema))]))
@@ -121,9 +125,14 @@ enum OpenAIWire {
         case nil: reason = calls.isEmpty ? .stop : .toolCalls
         case let text?: reason = FinishReason(rawValue: text) ?? (text == "function_call" ? .toolCalls : .other)
         }
+        // OpenAI (and vLLM) report prompt-cache hits in the usage; llama.cpp's server in `timings`.
+        let cached =
+            root["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? root["timings"]?["cache_n"]?.intValue
+            ?? 0
         let usage = Usage(
             promptTokens: Int(root["usage"]?["prompt_tokens"]?.intValue ?? 0),
-            completionTokens: Int(root["usage"]?["completion_tokens"]?.intValue ?? 0)
+            completionTokens: Int(root["usage"]?["completion_tokens"]?.intValue ?? 0),
+            cachedPromptTokens: max(0, Int(clamping: cached))
         )
         return ChatResponse(content: content, toolCalls: calls, finishReason: reason, usage: usage)
     }

@@ -257,23 +257,26 @@ public final class ResponseCache: Sendable {
 
     static func encode(_ response: ChatResponse) -> JSONValue {
         .object(
-            JSONObject([
-                ("content", .string(response.content)),
-                (
-                    "tool_calls",
-                    .array(
-                        response.toolCalls.map {
-                            .object(
-                                JSONObject([
-                                    ("id", .string($0.id)), ("name", .string($0.name)),
-                                    ("arguments", .string($0.arguments)),
-                                ]))
-                        })
-                ),
-                ("finish_reason", .string(response.finishReason.rawValue)),
-                ("prompt_tokens", .integer(Int64(response.usage.promptTokens))),
-                ("completion_tokens", .integer(Int64(response.usage.completionTokens))),
-            ]))
+            JSONObject(
+                [
+                    ("content", .string(response.content)),
+                    (
+                        "tool_calls",
+                        .array(
+                            response.toolCalls.map {
+                                .object(
+                                    JSONObject([
+                                        ("id", .string($0.id)), ("name", .string($0.name)),
+                                        ("arguments", .string($0.arguments)),
+                                    ]))
+                            })
+                    ),
+                    ("finish_reason", .string(response.finishReason.rawValue)),
+                    ("prompt_tokens", .integer(Int64(response.usage.promptTokens))),
+                    ("completion_tokens", .integer(Int64(response.usage.completionTokens))),
+                ]
+                    + (response.usage.cachedPromptTokens > 0
+                        ? [("cached_prompt_tokens", .integer(Int64(response.usage.cachedPromptTokens)))] : [])))
     }
 
     static func decode(_ value: JSONValue) -> ChatResponse? {
@@ -289,7 +292,8 @@ public final class ResponseCache: Sendable {
         }
         let usage = Usage(
             promptTokens: Int(value["prompt_tokens"]?.intValue ?? 0),
-            completionTokens: Int(value["completion_tokens"]?.intValue ?? 0))
+            completionTokens: Int(value["completion_tokens"]?.intValue ?? 0),
+            cachedPromptTokens: Int(value["cached_prompt_tokens"]?.intValue ?? 0))
         return ChatResponse(content: content, toolCalls: calls, finishReason: reason, usage: usage, fromCache: true)
     }
 }

@@ -1,6 +1,6 @@
 public import Foundation
 public import Inference
-import Storage
+public import Storage
 import Synchronization
 
 /// The models a run may call, by spec: the seam between a kind (which names models in its
@@ -14,11 +14,17 @@ public protocol ModelProvider: Sendable {
 
     /// Requests in flight the default endpoint allows, once connected (a run's default concurrency).
     var defaultConcurrency: Int? { get }
+
+    /// What was learned about each endpoint connected so far (server, context window, structured
+    /// form), in connection order: the run manifest's `models`.
+    var profiles: [JSONValue] { get }
 }
 
 extension ModelProvider {
     /// Unknown.
     public var defaultConcurrency: Int? { nil }
+    /// None.
+    public var profiles: [JSONValue] { [] }
 }
 
 /// A provider with no model: for `agora report`, which never calls one.
@@ -56,6 +62,8 @@ public final class ConnectedModels: ModelProvider {
     private let modelName: String?
     private let concurrency: Int?
     private let requestTimeout: TimeInterval?
+    private let contextWindow: Int?
+    private let structured: StructuredOutputMode?
     private let ledger = Ledger()
     private let state = Mutex<(models: [(String, any LanguageModel)], connected: [ConnectedModel])>(([], []))
 
@@ -70,10 +78,15 @@ public final class ConnectedModels: ModelProvider {
     ///   - concurrency: requests in flight per endpoint (`nil`: the endpoint's default).
     ///   - requestTimeout: the longest one request may take (`--timeout`; `nil`: the endpoint's
     ///     default, ``ConnectedModel/localRequestTimeout`` or ``ConnectedModel/remoteRequestTimeout``).
+    ///   - contextWindow: `--context-window`: the default model's window, whatever its server says.
+    ///   - structured: `--structured`: the structured-output mode the default model starts with.
     public init(
         defaultSpec: String = "local", modelName: String? = nil, cache: ResponseCache?, replayOnly: Bool = false,
-        concurrency: Int? = nil, requestTimeout: TimeInterval? = nil
+        concurrency: Int? = nil, requestTimeout: TimeInterval? = nil, contextWindow: Int? = nil,
+        structured: StructuredOutputMode? = nil
     ) throws(RunError) {
+        self.contextWindow = contextWindow
+        self.structured = structured
         if replayOnly, cache == nil {
             throw RunError(.invalidInput, "--replay-only needs the cache; drop --no-cache")
         }
@@ -90,6 +103,14 @@ public final class ConnectedModels: ModelProvider {
         state.withLock { $0.connected.first?.client.endpoint.limits.maxInFlight }
     }
 
+    /// The profiles of the endpoints connected so far, in connection order.
+    public var profiles: [JSONValue] {
+        state.withLock { $0.connected }.compactMap { connected in
+            connected.client.profile?.json(
+                model: connected.client.identifier, endpoint: connected.client.endpoint.displayURL)
+        }
+    }
+
     /// The model `spec` names, connected once and wrapped in the cache.
     public func model(_ spec: String?) async throws -> any LanguageModel {
         let text = spec ?? defaultSpec
@@ -97,10 +118,18 @@ public final class ConnectedModels: ModelProvider {
         let parsed = try ModelSpec.parse(text, modelName: modelName)
         let base: any LanguageModel
         if mode == .replayOnly, case .local = parsed {
-            base = UnreachableModel(identifier: LocalModel.identifier)  // replay never starts the local server
+            // Replay never starts the local server; the window is the one a live run would get, so
+            // prompts are fitted alike and hit the cache.
+            let window =
+                text == defaultSpec ? contextWindow : nil
+            base = UnreachableModel(
+                identifier: LocalModel.identifier,
+                contextWindow: window ?? LocalModelServer.contextSize(for: LocalModel().modelFile))
         } else {
+            let isDefault = text == defaultSpec
             let connected = try await ConnectedModel.connect(
-                parsed, concurrency: concurrency, requestTimeout: requestTimeout)
+                parsed, concurrency: concurrency, requestTimeout: requestTimeout,
+                contextWindow: isDefault ? contextWindow : nil, structured: isDefault ? structured : nil)
             state.withLock { $0.connected.append(connected) }
             base = connected.client
         }
@@ -136,6 +165,7 @@ public final class ConnectedModels: ModelProvider {
 /// run stops with a cache miss before reaching it).
 struct UnreachableModel: LanguageModel {
     let identifier: String
+    var contextWindow: Int? = nil
 
     func complete(_ request: ChatRequest) async throws -> ChatResponse {
         throw InferenceError(.cacheMiss, "replay-only: the request is not in the cache", model: identifier)

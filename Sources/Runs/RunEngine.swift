@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     /// How long the run may start units (`--deadline`): past it no new unit starts, the units in
     /// flight finish and are committed, and the rest stay pending for `--resume`.
     public var deadline: Duration?
+    /// The run's models, whose endpoint profiles go into the manifest (`models`); `nil`: none recorded.
+    public var models: (any ModelProvider)?
 
     /// Creates options.
     public init(
@@ -127,6 +129,7 @@ public enum RunEngine {
         if options.concurrency == nil, kind.defaultConcurrency == nil {
             options.concurrency = models.defaultConcurrency
         }
+        options.models = options.models ?? models
         return try await execute(kind, store: store, lock: lock, options: options, monitor: monitor)
     }
 
@@ -177,17 +180,20 @@ public enum RunEngine {
         monitor.setRunDirectory(store.directory)
         let skipped: Int
         do {
+            try await recordModels(options.models, store: store)
             skipped = try await runUnits(
                 todo, kind: kind, store: store, context: context, width: width, deadline: options.deadline,
                 monitor: monitor)
         } catch {
             // The run stops (an unusable endpoint, a replay-only miss, Ctrl-C): the outputs still
             // describe what the store holds, so they never disagree with it.
+            try? await recordModels(options.models, store: store)
             if let data = try? await RunData.load(store), let results = try? await kind.results(data) {
                 _ = try? await writeOutputs(kind, data: data, results: results, directory: store.directory)
             }
             throw error
         }
+        try await recordModels(options.models, store: store)
         let data = try await RunData.load(store)
         let results = try await kind.results(data)
         let outputs = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
@@ -198,6 +204,12 @@ public enum RunEngine {
             itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
             results: results, lines: kind.summaryLines(data, results: results),
             deadlineReached: skipped > 0)
+    }
+
+    /// Records the endpoint profiles of the models connected so far in the manifest (`models`).
+    static func recordModels(_ models: (any ModelProvider)?, store: RunStore) async throws(RunError) {
+        guard let profiles = models?.profiles, !profiles.isEmpty else { return }
+        try await store.setModels(profiles)
     }
 
     /// Runs `todo` in one window, committing each unit as it finishes; returns how many units the

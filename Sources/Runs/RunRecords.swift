@@ -16,6 +16,10 @@ public struct RunManifest: Sendable, Hashable {
     public var seed: UInt64
     /// The model identifier the run was started with.
     public var model: String
+    /// What was learned about each model endpoint the run connected to (server, context window and
+    /// its source, structured-output form; ``ServerProfile/json(model:endpoint:)``), in connection
+    /// order; empty when none was connected (scripted models, `agora report`).
+    public var models: [JSONValue] = []
 
     /// Creates a manifest; the digest is computed from `document`.
     public init(runID: String, kind: String, document: JSONValue, sourceFile: String?, seed: UInt64, model: String) {
@@ -104,6 +108,8 @@ public struct StoredModelCall: Sendable, Hashable {
     public var promptTokens: Int
     /// Completion tokens.
     public var completionTokens: Int
+    /// Prompt tokens the server took from its own prompt cache (part of ``promptTokens``).
+    public var cachedPromptTokens: Int
     /// Seconds the call took (0 when served from the cache).
     public var latencySeconds: Double
     /// Whether the cache served it.
@@ -114,8 +120,9 @@ public struct StoredModelCall: Sendable, Hashable {
     /// Creates a record.
     public init(
         seq: Int, model: String, cacheKey: String, purpose: String, promptTokens: Int, completionTokens: Int,
-        latencySeconds: Double, cached: Bool, error: String? = nil
+        latencySeconds: Double, cached: Bool, error: String? = nil, cachedPromptTokens: Int = 0
     ) {
+        self.cachedPromptTokens = cachedPromptTokens
         self.seq = seq
         self.model = model
         self.cacheKey = cacheKey
@@ -197,4 +204,6 @@ public struct UsageTotals: Sendable, Hashable {
     public var promptTokens: Int
     /// Completion tokens.
     public var completionTokens: Int
+    /// Prompt tokens the server took from its own prompt cache.
+    public var cachedPromptTokens: Int = 0
 }

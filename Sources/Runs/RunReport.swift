@@ -52,6 +52,10 @@ public enum RunReport {
     public static func usage(_ data: RunData) -> JSONValue {
         let totalPrompt = data.usage.reduce(0) { $0 + $1.promptTokens }
         let totalCompletion = data.usage.reduce(0) { $0 + $1.completionTokens }
+        let totalCached = data.usage.reduce(0) { $0 + $1.cachedPromptTokens }
+        func profile(_ model: String) -> JSONValue? {
+            data.manifest.models.first { $0["model"]?.stringValue == model }
+        }
         var cost: JSONValue = .null
         if !data.usage.isEmpty, data.usage.allSatisfy({ $0.model.hasPrefix("local/") || $0.model == "scripted" }) {
             cost = .number(0)
@@ -59,13 +63,17 @@ public enum RunReport {
         return [
             "calls": .integer(Int64(data.usage.reduce(0) { $0 + $1.calls })),
             "promptTokens": .integer(Int64(totalPrompt)), "completionTokens": .integer(Int64(totalCompletion)),
-            "cost": cost,
+            "cachedPromptTokens": .integer(Int64(totalCached)), "cost": cost,
             "models": .array(
                 data.usage.map {
                     [
                         "model": .string($0.model), "calls": .integer(Int64($0.calls)),
                         "promptTokens": .integer(Int64($0.promptTokens)),
                         "completionTokens": .integer(Int64($0.completionTokens)),
+                        "cachedPromptTokens": .integer(Int64($0.cachedPromptTokens)),
+                        "server": profile($0.model)?["server"] ?? .null,
+                        "contextWindow": profile($0.model)?["contextWindow"] ?? .null,
+                        "contextSource": profile($0.model)?["contextSource"] ?? .null,
                     ]
                 }),
         ]

@@ -39,7 +39,11 @@ public final class RunStore: Sendable {
                     unit INTEGER NOT NULL REFERENCES units(idx), seq INTEGER NOT NULL, json TEXT NOT NULL,
                     PRIMARY KEY (unit, seq)) WITHOUT ROWID;
                 CREATE TABLE artifacts (name TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
-                """)
+                """),
+        // Prompt tokens the server served from its own prompt cache (0 in runs stored before).
+        Migration(
+            version: 2,
+            sql: "ALTER TABLE model_calls ADD COLUMN cached_prompt_tokens INTEGER NOT NULL DEFAULT 0;"),
     ]
 
     private init(directory: URL, database: Database) {
@@ -161,7 +165,17 @@ public final class RunStore: Sendable {
         var manifest = RunManifest(
             runID: runID, kind: kind, document: document, sourceFile: source, seed: seed, model: value("model") ?? "")
         manifest.digest = value("digest") ?? manifest.digest
+        manifest.models = value("models").flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
         return manifest
+    }
+
+    /// Records what was learned about the run's model endpoints (manifest key `models`); a resume
+    /// replaces the list with the endpoints it connected to.
+    public func setModels(_ models: [JSONValue]) async throws(RunError) {
+        let text = JSONValue.array(models).serialized()
+        try await write("record the models") { c in
+            try c.run("INSERT OR REPLACE INTO manifest(key, value) VALUES ('models', ?)", [.text(text)])
+        }
     }
 
     /// The personas, in stored order.
@@ -222,7 +236,7 @@ public final class RunStore: Sendable {
             [
                 unit, .integer(Int64(m.seq)), .text(m.model), .text(m.cacheKey), .text(m.purpose),
                 .integer(Int64(m.promptTokens)), .integer(Int64(m.completionTokens)), .real(m.latencySeconds),
-                .integer(m.cached ? 1 : 0), m.error.map { .text($0) } ?? .null,
+                .integer(m.cached ? 1 : 0), m.error.map { .text($0) } ?? .null, .integer(Int64(m.cachedPromptTokens)),
             ]
         }
         let memory = outcome.memoryOperations.enumerated().map {
@@ -239,8 +253,8 @@ public final class RunStore: Sendable {
                 "INSERT INTO events(unit, seq, kind, speaker, speaker_name, content, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
             for row in events { try c.run(insertEvent, row) }
             let insertCall = """
-                INSERT INTO model_calls(unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO model_calls(unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             for row in calls { try c.run(insertCall, row) }
             for row in memory { try c.run("INSERT INTO memory_operations(unit, seq, json) VALUES (?, ?, ?)", row) }
@@ -282,14 +296,15 @@ public final class RunStore: Sendable {
     public func modelCalls(unit: Int) async throws(RunError) -> [StoredModelCall] {
         try await read("read the model calls") { c in
             try c.query(
-                "SELECT seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error FROM model_calls WHERE unit = ? ORDER BY seq",
+                "SELECT seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens FROM model_calls WHERE unit = ? ORDER BY seq",
                 [.integer(Int64(unit))]
             ).map { r in
                 StoredModelCall(
                     seq: Int(try r.int("seq")), model: try r.string("model"), cacheKey: try r.string("cache_key"),
                     purpose: try r.string("purpose"), promptTokens: Int(try r.int("prompt_tokens")),
                     completionTokens: Int(try r.int("completion_tokens")), latencySeconds: try r.double("latency_s"),
-                    cached: try r.int("cached") != 0, error: r.optionalString("error"))
+                    cached: try r.int("cached") != 0, error: r.optionalString("error"),
+                    cachedPromptTokens: Int(try r.int("cached_prompt_tokens")))
             }
         }
     }
@@ -300,14 +315,14 @@ public final class RunStore: Sendable {
             try c.query(
                 """
                 SELECT model, count(*) AS calls, sum(cached) AS cached, sum(error IS NOT NULL) AS failed,
-                       sum(prompt_tokens) AS p, sum(completion_tokens) AS k
+                       sum(prompt_tokens) AS p, sum(completion_tokens) AS k, sum(cached_prompt_tokens) AS c
                 FROM model_calls GROUP BY model ORDER BY model
                 """
             ).map { r in
                 UsageTotals(
                     model: try r.string("model"), calls: Int(try r.int("calls")), cachedCalls: Int(try r.int("cached")),
                     failedCalls: Int(try r.int("failed")), promptTokens: Int(try r.int("p")),
-                    completionTokens: Int(try r.int("k")))
+                    completionTokens: Int(try r.int("k")), cachedPromptTokens: Int(try r.int("c")))
             }
         }
     }

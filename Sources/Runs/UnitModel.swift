@@ -50,7 +50,8 @@ public final class UnitModel: LanguageModel {
                     cacheKey: response.cacheKey ?? ResponseCache.key(for: request, model: base.identifier),
                     purpose: purpose,
                     promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens,
-                    latencySeconds: seconds, cached: response.fromCache))
+                    latencySeconds: seconds, cached: response.fromCache,
+                    cachedPromptTokens: response.usage.cachedPromptTokens))
             return response
         } catch {
             append(
