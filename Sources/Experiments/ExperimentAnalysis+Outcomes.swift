@@ -5,8 +5,8 @@ import Storage
 /// spread over the arms.
 extension ExperimentAnalysis {
     /// The outcomes of a design: the chosen items (or every closed item) of the first arm's survey,
-    /// each option of a multiple-choice item as its own selected / not selected outcome; `passed` for
-    /// tool tasks.
+    /// each option of a multiple-choice item as its own selected / not selected outcome and each row
+    /// of a matrix as its own numeric outcome; `passed` for tool tasks.
     static func outcomes(_ design: ExperimentDesign) -> [Outcome] {
         guard design.conjoint == nil else { return [] }
         let document = design.armDocument(0)
@@ -17,7 +17,14 @@ extension ExperimentAnalysis {
                 continue
             }
             switch item["type"]?.stringValue {
-            case "likert", "numeric": outcomes.append(Outcome(id: id, measure: .numeric))
+            case "likert", "numeric", "linear-scale": outcomes.append(Outcome(id: id, measure: .numeric))
+            case "yes-no": outcomes.append(Outcome(id: id, measure: .categorical(["Yes", "No"])))
+            case "matrix":
+                for (index, row) in (item["rows"]?.arrayValue ?? []).enumerated() {
+                    let rowID = row["id"]?.stringValue ?? "r\(index + 1)"
+                    let text = row.stringValue ?? row["text"]?.stringValue ?? rowID
+                    outcomes.append(Outcome(id: "\(id): \(text)", measure: .numeric, item: id, row: rowID))
+                }
             case "single-choice":
                 let options = (item["options"]?.arrayValue ?? []).compactMap(\.stringValue)
                 outcomes.append(Outcome(id: id, measure: .categorical(options)))

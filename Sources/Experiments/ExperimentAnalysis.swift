@@ -25,13 +25,18 @@ public struct ExperimentAnalysis: Sendable {
         public var item: String
         /// For a multiple-choice item: the option whose selection this outcome is.
         public var selection: String?
+        /// For a matrix item: the row id whose rating this outcome is.
+        public var row: String?
 
         /// Creates an outcome read from `item` (default: `id`).
-        public init(id: String, measure: Measure, item: String? = nil, selection: String? = nil) {
+        public init(
+            id: String, measure: Measure, item: String? = nil, selection: String? = nil, row: String? = nil
+        ) {
             self.id = id
             self.measure = measure
             self.item = item ?? id
             self.selection = selection
+            self.row = row
         }
     }
 
@@ -91,6 +96,10 @@ public struct ExperimentAnalysis: Sendable {
             if let answers = unit.result["answers"]?.objectValue {
                 for (key, value) in answers {
                     for i in slot[key] ?? [] {
+                        if let row = outcomes[i].row {
+                            values[i] = value[row]?.doubleValue
+                            continue
+                        }
                         if let selection = outcomes[i].selection {
                             guard let chosen = value.arrayValue else { continue }
                             values[i] = chosen.contains(.string(selection)) ? 0 : 1

@@ -60,6 +60,32 @@ struct AnalysisTests {
         #expect(outcomes[1]["comparisons"]?[0]?["test"]?["p"]?.doubleValue == 1)
     }
 
+    @Test("matrix rows are numeric outcomes, linear scales numeric, yes-no categorical")
+    func newItemTypes() throws {
+        let items: [JSONValue] = [
+            [
+                "id": "rate", "type": "matrix", "question": "Rate:",
+                "rows": ["Taste", ["id": "look", "text": "Looks"]],
+                "scale": ["min": 1, "max": 5],
+            ],
+            ["id": "nps", "type": "linear-scale", "question": "Recommend?", "min": 0, "max": 10],
+            ["id": "ok", "type": "yes-no", "question": "OK?"],
+        ]
+        let json = try Self.analyse(items: items) { arm, i in
+            [
+                "rate": ["r1": .integer(Int64(1 + i % 3 + arm)), "look": .integer(Int64(2 + i % 2))],
+                "nps": .integer(Int64(i + arm)), "ok": i < 5 ? "Yes" : "No",
+            ]
+        }
+        let outcomes = json["outcomes"]?.arrayValue ?? []
+        #expect(outcomes.compactMap { $0["id"]?.stringValue } == ["rate: Taste", "rate: Looks", "nps", "ok"])
+        #expect(outcomes.compactMap { $0["measure"]?.stringValue } == ["numeric", "numeric", "numeric", "categorical"])
+        // Taste is one point higher in B for everyone; Looks is the same.
+        #expect(outcomes[0]["comparisons"]?[0]?["effect"]?["estimate"]?.doubleValue == 1)
+        #expect(outcomes[1]["comparisons"]?[0]?["effect"]?["estimate"]?.doubleValue == 0)
+        #expect(outcomes[2]["arms"]?[1]?["mean"]?.doubleValue == 5.5)
+    }
+
     @Test("a 2×2 table with an expected count below 5 uses Fisher's exact test (p = 0.057276)")
     func fisherForSmallCounts() throws {
         let item: JSONValue = ["id": "buy", "type": "single-choice", "question": "Buy?", "options": ["Yes", "No"]]
