@@ -70,13 +70,12 @@ public struct ExperimentAnalysis: Sendable {
         self.outcomes = outcomes
         var slot: [String: [Int]] = [:]
         for (i, outcome) in outcomes.enumerated() { slot[outcome.item, default: []].append(i) }
-        var optionIndex: [[String: Int]] = outcomes.map { outcome in
+        let optionIndex: [[String: Int]] = outcomes.map { outcome in
             guard case .categorical(let options) = outcome.measure else { return [:] }
             var map: [String: Int] = [:]
             for (i, option) in options.enumerated() { map[option] = i }
             return map
         }
-        optionIndex.append([:])
         var clusters: [String: Int] = [:]
         var observations: [Observation] = []
         observations.reserveCapacity(data.units.count)

@@ -53,7 +53,9 @@ public struct ExperimentRunKind: RunKind {
         }
         let respondents = personas.map(\.id).filter { respondentSet.contains($0) }
         try checkStrata(personas)
-        let strata = try respondents.map { id in try stratum(of: personas.first { $0.id == id }) }
+        var byID: [String: StoredPersona] = [:]
+        for persona in personas { byID[persona.id] = persona }
+        let strata = try respondents.map { id in try stratum(of: byID[id]) }
         let count = design.arms.count
         let between = BalancedAssignment.deal(ids: respondents, strata: strata, arms: count, seed: seed)
         let orders = BalancedAssignment.within(ids: respondents, strata: strata, arms: count, seed: seed)
