@@ -1,6 +1,6 @@
 import Foundation
 import Runs
-import Storage
+public import Storage
 
 /// A finished fidelity run's answers read back from the store and scored.
 enum FidelityRunAnalysis {
@@ -34,17 +34,10 @@ enum FidelityRunAnalysis {
         let (rows, answers, failed) = answers(scenario, data: data)
         let conditioning = scenario.conditionOn.compactMap { scenario.survey.questionIndex($0) }
         let subject = FidelitySubject(survey: scenario.survey, respondents: rows, conditioning: conditioning)
-        let settings = FidelitySettings(resamples: scenario.resamples, seed: scenario.seed)
-        let table = subject.table(.answers(answers))
-        let simulated = await FidelityBootstrap.estimate(
-            table, resamples: settings.resamples, seed: settings.seed, workers: settings.workers)
-        let pattern = PatternCorrespondence.compute(
-            table, resamples: min(settings.resamples, settings.patternResamples), seed: settings.seed)
-        let references = await ReferencePoints.all(subject, settings: settings)
         let (_, skipped) = scenario.respondents()
-        return FidelityResults.json(
-            subject: subject, simulated: simulated, failed: failed, pattern: pattern, references: references,
-            settings: settings,
+        return await FidelityScoring.score(
+            subject, simulated: answers, failed: failed,
+            settings: FidelitySettings(resamples: scenario.resamples, seed: scenario.seed),
             sampling: [
                 "mode": .string(scenario.sampling), "respondents": .integer(Int64(rows.count)),
                 "sample": scenario.sample.map { .integer(Int64($0)) } ?? .null,
@@ -100,5 +93,26 @@ enum FidelityRunAnalysis {
             lines.append(cells.map(RunReport.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Every figure of spec §F.3 for simulated answers of a subject's respondents.
+public enum FidelityScoring {
+    /// The `fidelity` object: the simulation's figures with intervals, pattern correspondence, the four
+    /// reference points and the subgroups. `simulated` is `[respondent * scored + question]`, `-1` for
+    /// failed; `failed` counts failures per scored question.
+    public static func score(
+        _ subject: FidelitySubject, simulated answers: [Int32], failed: [Int], settings: FidelitySettings,
+        sampling: JSONObject
+    ) async -> JSONValue {
+        let table = subject.table(.answers(answers))
+        let simulated = await FidelityBootstrap.estimate(
+            table, resamples: settings.resamples, seed: settings.seed, workers: settings.workers)
+        let pattern = PatternCorrespondence.compute(
+            table, resamples: min(settings.resamples, settings.patternResamples), seed: settings.seed)
+        let references = await ReferencePoints.all(subject, settings: settings)
+        return FidelityResults.json(
+            subject: subject, simulated: simulated, failed: failed, pattern: pattern, references: references,
+            settings: settings, sampling: sampling)
     }
 }

@@ -32,6 +32,7 @@ enum BenchTable {
             PopulationBench.self,
             AgentsBench.self,
             RunBench.self,
+            FidelityBench.self,
         ]
     }
 }
