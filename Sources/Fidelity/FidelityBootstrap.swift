@@ -65,8 +65,8 @@ public enum FidelityBootstrap {
         var figureN = [Int](repeating: 0, count: layout.count)
         for cell in 0..<layout.cells {
             for j in 0..<layout.questions {
-                let distribution = counts.simulatedN[cell * layout.questions + j]
-                let paired = counts.bothN[cell * layout.questions + j]
+                let distribution = counts.tallies[counts.simulatedNBase + cell * layout.questions + j]
+                let paired = counts.tallies[counts.bothNBase + cell * layout.questions + j]
                 let humanOnly: Bool
                 if case .uniform = table.simulated { humanOnly = true } else { humanOnly = false }
                 for figure in FigureLayout.QuestionFigure.allCases {
@@ -86,19 +86,20 @@ public enum FidelityBootstrap {
         for cell in 0..<layout.cells {
             humanShares.append(
                 (0..<layout.questions).map {
-                    counts.shares(counts.human, cell: cell, question: $0, k: table.optionCounts[$0])
+                    counts.shares(simulatedSide: false, cell: cell, question: $0, k: table.optionCounts[$0])
                 })
             simulatedShares.append(
                 (0..<layout.questions).map { j in
                     if case .uniform = table.simulated {
-                        return counts.humanN[cell * layout.questions + j] > 0
+                        return counts.tallies[cell * layout.questions + j] > 0
                             ? [Double](repeating: 1 / Double(table.optionCounts[j]), count: table.optionCounts[j])
                             : nil
                     }
-                    return counts.shares(counts.simulated, cell: cell, question: j, k: table.optionCounts[j])
+                    return counts.shares(simulatedSide: true, cell: cell, question: j, k: table.optionCounts[j])
                 })
-            humanN.append(Array(counts.humanN[(cell * layout.questions)..<((cell + 1) * layout.questions)]))
-            simulatedN.append(Array(counts.simulatedN[(cell * layout.questions)..<((cell + 1) * layout.questions)]))
+            humanN.append(Array(counts.tallies[(cell * layout.questions)..<((cell + 1) * layout.questions)]))
+            simulatedN.append(
+                Array(counts.tallies[(counts.simulatedNBase + cell * layout.questions)..<(counts.simulatedNBase + (cell + 1) * layout.questions)]))
         }
         var low = [Double](repeating: .nan, count: layout.count)
         var high = low

@@ -91,20 +91,25 @@ public struct FigureLayout: Sendable, Hashable {
 }
 
 /// Weighted counts of one pass over a table (all respondents, a bootstrap resample, or half of them).
+///
+/// Two flat arrays hold everything, so the inner loop writes through two raw buffers:
+/// `values` = human shares' weights | simulated | both answered | matches | ordinal error (per cell),
+/// `tallies` = human n | simulated n | both n (per cell and question) | respondents per cell.
 struct FidelityCounts {
     let q: Int
     let cells: Int
     let offsets: [Int]
     let stride: Int
-    var human: [Double]
-    var simulated: [Double]
-    var humanN: [Int]
-    var simulatedN: [Int]
-    var both: [Double]
-    var bothN: [Int]
-    var match: [Double]
-    var ordinalError: [Double]
-    var cellN: [Int]
+    var values: [Double]
+    var tallies: [Int]
+
+    var simulatedBase: Int { cells * stride }
+    var bothBase: Int { 2 * cells * stride }
+    var matchBase: Int { bothBase + cells * q }
+    var errorBase: Int { matchBase + cells * q }
+    var simulatedNBase: Int { cells * q }
+    var bothNBase: Int { 2 * cells * q }
+    var cellNBase: Int { 3 * cells * q }
 
     init(_ table: FidelityTable) {
         q = table.questionCount
@@ -117,32 +122,16 @@ struct FidelityCounts {
         }
         self.offsets = offsets
         stride = total
-        human = Array(repeating: 0, count: cells * stride)
-        simulated = human
-        humanN = Array(repeating: 0, count: cells * q)
-        simulatedN = humanN
-        both = Array(repeating: 0, count: cells * q)
-        bothN = humanN
-        match = both
-        ordinalError = both
-        cellN = Array(repeating: 0, count: cells)
+        values = Array(repeating: 0, count: 2 * cells * stride + 3 * cells * q)
+        tallies = Array(repeating: 0, count: 3 * cells * q + cells)
     }
 
     mutating func reset() {
-        for i in human.indices {
-            human[i] = 0
-            simulated[i] = 0
-        }
-        for i in humanN.indices {
-            humanN[i] = 0
-            simulatedN[i] = 0
-            both[i] = 0
-            bothN[i] = 0
-            match[i] = 0
-            ordinalError[i] = 0
-        }
-        for i in cellN.indices { cellN[i] = 0 }
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        tallies.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
+
+    var cellN: [Int] { Array(tallies[cellNBase...]) }
 
     /// Adds every respondent `r` with multiplicity `humanTimes[r]` to the human side and
     /// `simulatedTimes[r]` to the simulated side (the same array for paired figures). With
@@ -165,67 +154,91 @@ struct FidelityCounts {
             uniform = !simulatedFromHuman
         }
         let paired = !simulatedFromHuman
-        table.human.withUnsafeBufferPointer { human in
-            sim.withUnsafeBufferPointer { sim in
-                table.groups.withUnsafeBufferPointer { groups in
-                    for r in 0..<n {
-                        let hm = humanTimes[r]
-                        let sm = simulatedTimes[r]
-                        if hm == 0, sm == 0 { continue }
-                        let hw = Double(hm) * table.weights[r]
-                        let sw = Double(sm) * table.weights[r]
-                        for c in -1..<a {
-                            let cell: Int
-                            if c < 0 {
-                                cell = 0
-                            } else {
-                                let g = groups[r * a + c]
-                                if g < 0 { continue }
-                                cell = Int(g)
-                            }
-                                cellN[cell] += Int(max(hm, sm))
-                                let base = cell * stride
-                                let qbase = cell * q
-                                for j in 0..<q {
-                                    let h = Int(human[r * q + j])
-                                    if h >= 0, hm > 0 {
-                                        self.human[base + offsets[j] + h] += hw
-                                        humanN[qbase + j] += Int(hm)
-                                    }
-                                    if uniform {
-                                        if h >= 0 {
-                                            simulatedN[qbase + j] += Int(sm)
-                                        }
-                                        continue
-                                    }
-                                    let s = Int(sim[r * q + j])
-                                    if s >= 0, sm > 0 {
-                                        simulated[base + offsets[j] + s] += sw
-                                        simulatedN[qbase + j] += Int(sm)
-                                    }
-                                    if paired, h >= 0, s >= 0 {
-                                        both[qbase + j] += hw
-                                        bothN[qbase + j] += Int(hm)
-                                        if h == s { match[qbase + j] += hw }
-                                        if ordinalScale[j] > 0 {
-                                            ordinalError[qbase + j] += hw * Double(abs(h - s)) * ordinalScale[j]
+        let stride = self.stride
+        let (sBase, bBase, mBase, eBase) = (simulatedBase, bothBase, matchBase, errorBase)
+        let (snBase, bnBase, cnBase) = (simulatedNBase, bothNBase, cellNBase)
+        var values = self.values
+        var tallies = self.tallies
+        self.values = []
+        self.tallies = []
+        values.withUnsafeMutableBufferPointer { v in
+            tallies.withUnsafeMutableBufferPointer { t in
+                table.human.withUnsafeBufferPointer { human in
+                    sim.withUnsafeBufferPointer { sim in
+                        table.groups.withUnsafeBufferPointer { groups in
+                            table.weights.withUnsafeBufferPointer { weights in
+                                offsets.withUnsafeBufferPointer { offsets in
+                                    ordinalScale.withUnsafeBufferPointer { scale in
+                                        humanTimes.withUnsafeBufferPointer { hTimes in
+                                            simulatedTimes.withUnsafeBufferPointer { sTimes in
+                                                for r in 0..<n {
+                                                    let hm = Int(hTimes[r])
+                                                    let sm = Int(sTimes[r])
+                                                    if hm == 0, sm == 0 { continue }
+                                                    let hw = Double(hm) * weights[r]
+                                                    let sw = Double(sm) * weights[r]
+                                                    let row = r * q
+                                                    for c in -1..<a {
+                                                        let cell: Int
+                                                        if c < 0 {
+                                                            cell = 0
+                                                        } else {
+                                                            let g = Int(groups[r * a + c])
+                                                            if g < 0 { continue }
+                                                            cell = g
+                                                        }
+                                                        t[cnBase + cell] += max(hm, sm)
+                                                        let base = cell * stride
+                                                        let qbase = cell * q
+                                                        for j in 0..<q {
+                                                            let h = Int(human[row + j])
+                                                            if h >= 0, hm > 0 {
+                                                                v[base + offsets[j] + h] += hw
+                                                                t[qbase + j] += hm
+                                                            }
+                                                            if uniform {
+                                                                if h >= 0 { t[snBase + qbase + j] += sm }
+                                                                continue
+                                                            }
+                                                            let s = Int(sim[row + j])
+                                                            if s >= 0, sm > 0 {
+                                                                v[sBase + base + offsets[j] + s] += sw
+                                                                t[snBase + qbase + j] += sm
+                                                            }
+                                                            if paired, h >= 0, s >= 0 {
+                                                                v[bBase + qbase + j] += hw
+                                                                t[bnBase + qbase + j] += hm
+                                                                if h == s {
+                                                                    v[mBase + qbase + j] += hw
+                                                                } else if scale[j] > 0 {
+                                                                    v[eBase + qbase + j] += hw * Double(abs(h - s)) * scale[j]
+                                                                }
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
                                         }
                                     }
                                 }
                             }
                         }
+                    }
                 }
             }
         }
+        self.values = values
+        self.tallies = tallies
     }
 
-    /// The shares of one question in one cell (`nil` when nobody answered).
-    func shares(_ counts: [Double], cell: Int, question j: Int, k: Int) -> [Double]? {
-        let base = cell * stride + offsets[j]
+    /// The shares of one question in one cell (`nil` when nobody answered); `simulatedSide` reads the
+    /// simulated counts.
+    func shares(simulatedSide: Bool, cell: Int, question j: Int, k: Int) -> [Double]? {
+        let base = (simulatedSide ? simulatedBase : 0) + cell * stride + offsets[j]
         var total = 0.0
-        for i in 0..<k { total += counts[base + i] }
+        for i in 0..<k { total += values[base + i] }
         guard total > 0 else { return nil }
-        return (0..<k).map { counts[base + $0] / total }
+        return (0..<k).map { values[base + $0] / total }
     }
 
     /// Every figure of the layout from these counts into `out` (NaN for an undefined figure).
@@ -254,8 +267,8 @@ struct FidelityCounts {
                 var hTotal = 0.0
                 var sTotal = 0.0
                 for i in 0..<k {
-                    hTotal += human[base + i]
-                    sTotal += simulated[base + i]
+                    hTotal += values[base + i]
+                    sTotal += values[simulatedBase + base + i]
                 }
                 var tvd = Double.nan
                 var score = Double.nan
@@ -264,8 +277,8 @@ struct FidelityCounts {
                 var error = Double.nan
                 if hTotal > 0, isUniform || sTotal > 0 {
                     for i in 0..<k {
-                        hBuf[i] = human[base + i] / hTotal
-                        sBuf[i] = isUniform ? 1 / Double(k) : simulated[base + i] / sTotal
+                        hBuf[i] = values[base + i] / hTotal
+                        sBuf[i] = isUniform ? 1 / Double(k) : values[simulatedBase + base + i] / sTotal
                     }
                     let metrics = FidelityMetrics.compare(
                         human: hBuf, simulated: sBuf, k: k, ordinal: table.ordinal[j])
@@ -291,13 +304,14 @@ struct FidelityCounts {
                         accuracy = 1 / Double(k)
                         if table.ordinal[j] {
                             var e = 0.0
-                            for i in 0..<k { e += human[base + i] / hTotal * FidelityMetrics.uniformOrdinalError(i, k) }
+                            for i in 0..<k { e += values[base + i] / hTotal * FidelityMetrics.uniformOrdinalError(i, k) }
                             error = e
                         }
                     }
-                } else if both[cell * q + j] > 0 {
-                    accuracy = match[cell * q + j] / both[cell * q + j]
-                    if table.ordinal[j] { error = ordinalError[cell * q + j] / both[cell * q + j] }
+                } else if values[bothBase + cell * q + j] > 0 {
+                    let both = values[bothBase + cell * q + j]
+                    accuracy = values[matchBase + cell * q + j] / both
+                    if table.ordinal[j] { error = values[errorBase + cell * q + j] / both }
                 }
                 if !accuracy.isNaN {
                     accSum += accuracy

@@ -27,23 +27,39 @@ public struct PatternCorrespondence: Sendable {
     static func values(_ table: FidelityTable, times: [Int32], scratch: inout [Double]) -> ([Double], [Double]) {
         let q = table.questionCount
         guard case .answers(let sim) = table.simulated else { return ([], []) }
+        var active: [Int] = []
+        var weight: [Double] = []
+        for r in 0..<table.respondentCount where times[r] > 0 {
+            active.append(r)
+            weight.append(Double(times[r]) * table.weights[r])
+        }
         var human: [Double] = []
         var simulated: [Double] = []
+        let k = table.optionCounts.max() ?? 0
+        if scratch.count < 2 * k * k { scratch = [Double](repeating: 0, count: 2 * k * k) }
         for a in 0..<q {
             for b in (a + 1)..<max(q, a + 1) {
                 let ka = table.optionCounts[a]
                 let kb = table.optionCounts[b]
-                for side in 0...1 {
-                    let answers = side == 0 ? table.human : sim
-                    for i in 0..<(ka * kb) { scratch[i] = 0 }
-                    for r in 0..<table.respondentCount where times[r] > 0 {
-                        let x = answers[r * q + a]
-                        let y = answers[r * q + b]
-                        if x >= 0, y >= 0 { scratch[Int(x) * kb + Int(y)] += Double(times[r]) * table.weights[r] }
+                let cells = ka * kb
+                scratch.withUnsafeMutableBufferPointer { t in
+                    for i in 0..<(2 * cells) { t[i] = 0 }
+                    table.human.withUnsafeBufferPointer { h in
+                        sim.withUnsafeBufferPointer { s in
+                            for (i, r) in active.enumerated() {
+                                let w = weight[i]
+                                let x = Int(h[r * q + a])
+                                let y = Int(h[r * q + b])
+                                if x >= 0, y >= 0 { t[x * kb + y] += w }
+                                let u = Int(s[r * q + a])
+                                let v = Int(s[r * q + b])
+                                if u >= 0, v >= 0 { t[cells + u * kb + v] += w }
+                            }
+                        }
                     }
-                    let v = FidelityMetrics.cramersV(scratch, rows: ka, columns: kb)
-                    if side == 0 { human.append(v) } else { simulated.append(v) }
                 }
+                human.append(FidelityMetrics.cramersV(Array(scratch[0..<cells]), rows: ka, columns: kb))
+                simulated.append(FidelityMetrics.cramersV(Array(scratch[cells..<(2 * cells)]), rows: ka, columns: kb))
             }
         }
         return (human, simulated)
@@ -65,8 +81,7 @@ public struct PatternCorrespondence: Sendable {
     /// over `resamples` resamples (the same resample streams as the other figures).
     public static func compute(_ table: FidelityTable, resamples: Int, seed: UInt64) -> PatternCorrespondence {
         let n = table.respondentCount
-        let k = table.optionCounts.max() ?? 0
-        var scratch = [Double](repeating: 0, count: k * k)
+        var scratch: [Double] = []
         let ones = [Int32](repeating: 1, count: n)
         let (human, simulated) = values(table, times: ones, scratch: &scratch)
         let (mad, r, pairsN) = summary(human, simulated)
