@@ -75,7 +75,7 @@ public enum FidelityCompare {
             samples.append(
                 resamples > 0
                     ? await FidelityBootstrap.resampleFigures(
-                        table, layout: layout, resamples: resamples, seed: seed, workers: 2) : [])
+                        [table], layout: layout, resamples: resamples, seed: seed, workers: 2)[0] : [])
         }
         func difference(_ run: Int, _ index: Int) -> JSONValue {
             let value = points[run][index] - points[0][index]

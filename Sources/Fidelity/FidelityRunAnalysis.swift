@@ -106,11 +106,10 @@ public enum FidelityScoring {
         sampling: JSONObject
     ) async -> JSONValue {
         let table = subject.table(.answers(answers))
-        let simulated = await FidelityBootstrap.estimate(
-            table, resamples: settings.resamples, seed: settings.seed, workers: settings.workers)
-        let pattern = PatternCorrespondence.compute(
-            table, resamples: min(settings.resamples, settings.patternResamples), seed: settings.seed)
-        let references = await ReferencePoints.all(subject, settings: settings)
+        let (simulated, references) = await ReferencePoints.withSimulation(answers, subject: subject, settings: settings)
+        let pattern = await PatternCorrespondence.compute(
+            table, resamples: min(settings.resamples, settings.patternResamples), seed: settings.seed,
+            workers: settings.workers)
         return FidelityResults.json(
             subject: subject, simulated: simulated, failed: failed, pattern: pattern, references: references,
             settings: settings, sampling: sampling)

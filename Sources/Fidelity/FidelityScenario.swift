@@ -92,7 +92,7 @@ public struct FidelityScenario: Sendable {
             throw error
         }
         var conditionOn: [String] = []
-        if let reader = try root.optionalReader("conditionOn") {
+        if let reader = root["conditionOn"], !reader.value.isNull {
             let ids: [String]
             if let text = reader.value.stringValue {
                 ids = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -13,6 +13,15 @@ public struct FidelityTable: Sendable {
         case answers([Int32])
         /// The uniform reference point: S = U, expected accuracy 1/K.
         case uniform
+        /// The majority reference point: everyone answers `modes[q]` (S one-hot; accuracy is the
+        /// humans' share of that option), computed from the human counts alone.
+        case majority([Int32])
+
+        /// Whether the simulated side is computed from the human counts (no simulated answers).
+        var isAnalytic: Bool {
+            if case .answers = self { return false }
+            return true
+        }
     }
 
     /// K of each question.
@@ -149,7 +158,7 @@ struct FidelityCounts {
         var uniform = false
         switch table.simulated {
         case .answers(let answers): sim = simulatedFromHuman ? table.human : answers
-        case .uniform:
+        case .uniform, .majority:
             sim = table.human
             uniform = !simulatedFromHuman
         }
@@ -246,6 +255,9 @@ struct FidelityCounts {
         let layout = FigureLayout(questions: q, cells: cells)
         let isUniform: Bool
         if case .uniform = table.simulated { isUniform = true } else { isUniform = false }
+        var modes: [Int32]? = nil
+        if case .majority(let m) = table.simulated { modes = m }
+        let analytic = table.simulated.isAnalytic
         var hBuf = [Double](repeating: 0, count: table.optionCounts.max() ?? 0)
         var sBuf = hBuf
         for cell in 0..<cells {
@@ -275,10 +287,16 @@ struct FidelityCounts {
                 var similarity = Double.nan
                 var accuracy = Double.nan
                 var error = Double.nan
-                if hTotal > 0, isUniform || sTotal > 0 {
+                if hTotal > 0, analytic || sTotal > 0 {
                     for i in 0..<k {
                         hBuf[i] = values[base + i] / hTotal
-                        sBuf[i] = isUniform ? 1 / Double(k) : values[simulatedBase + base + i] / sTotal
+                        if isUniform {
+                            sBuf[i] = 1 / Double(k)
+                        } else if let modes {
+                            sBuf[i] = i == Int(modes[j]) ? 1 : 0
+                        } else {
+                            sBuf[i] = values[simulatedBase + base + i] / sTotal
+                        }
                     }
                     let metrics = FidelityMetrics.compare(
                         human: hBuf, simulated: sBuf, k: k, ordinal: table.ordinal[j])
@@ -306,6 +324,16 @@ struct FidelityCounts {
                             var e = 0.0
                             for i in 0..<k { e += values[base + i] / hTotal * FidelityMetrics.uniformOrdinalError(i, k) }
                             error = e
+                        }
+                    }
+                } else if let modes {
+                    if hTotal > 0 {
+                        let mode = Int(modes[j])
+                        accuracy = values[base + mode] / hTotal
+                        if table.ordinal[j], k > 1 {
+                            var e = 0.0
+                            for i in 0..<k { e += values[base + i] * Double(abs(i - mode)) }
+                            error = e / hTotal / Double(k - 1)
                         }
                     }
                 } else if values[bothBase + cell * q + j] > 0 {

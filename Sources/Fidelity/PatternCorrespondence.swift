@@ -79,7 +79,9 @@ public struct PatternCorrespondence: Sendable {
 
     /// The pattern correspondence of a table with simulated answers, with seeded bootstrap intervals
     /// over `resamples` resamples (the same resample streams as the other figures).
-    public static func compute(_ table: FidelityTable, resamples: Int, seed: UInt64) -> PatternCorrespondence {
+    public static func compute(_ table: FidelityTable, resamples: Int, seed: UInt64, workers: Int = 2) async
+        -> PatternCorrespondence
+    {
         let n = table.respondentCount
         var scratch: [Double] = []
         let ones = [Int32](repeating: 1, count: n)
@@ -96,14 +98,35 @@ public struct PatternCorrespondence: Sendable {
         var madSamples: [Double] = []
         var rSamples: [Double] = []
         if resamples > 0, n > 0, !human.isEmpty {
-            var times = [Int32](repeating: 0, count: n)
-            for b in 0..<resamples {
-                FidelityBootstrap.draw(b, n: n, seed: seed, into: &times)
-                let (h, s) = values(table, times: times, scratch: &scratch)
-                let (m, c, _) = summary(h, s)
-                if !m.isNaN { madSamples.append(m) }
-                if !c.isNaN { rSamples.append(c) }
+            // Resamples split across `workers` child tasks; each resample draws from its own stream.
+            let workers = max(1, min(workers, resamples))
+            let chunk = (resamples + workers - 1) / workers
+            let parts = await withTaskGroup(of: (Int, [Double], [Double]).self) { group in
+                for w in 0..<workers {
+                    let start = w * chunk
+                    let end = min(resamples, start + chunk)
+                    guard start < end else { continue }
+                    group.addTask {
+                        var times = [Int32](repeating: 0, count: n)
+                        var scratch: [Double] = []
+                        var mads: [Double] = []
+                        var rs: [Double] = []
+                        for b in start..<end {
+                            FidelityBootstrap.draw(b, n: n, seed: seed, into: &times)
+                            let (h, s) = values(table, times: times, scratch: &scratch)
+                            let (m, c, _) = summary(h, s)
+                            mads.append(m)
+                            rs.append(c)
+                        }
+                        return (w, mads, rs)
+                    }
+                }
+                var parts: [(Int, [Double], [Double])] = []
+                for await part in group { parts.append(part) }
+                return parts.sorted { $0.0 < $1.0 }
             }
+            madSamples = parts.flatMap(\.1).filter { !$0.isNaN }
+            rSamples = parts.flatMap(\.2).filter { !$0.isNaN }
         }
         madSamples.sort()
         rSamples.sort()

@@ -153,6 +153,36 @@ struct FidelityRunTests {
         #expect(abs(accuracy - 1.0 / 3) < 0.06)
     }
 
+    @Test("conditioning moves a question into the persona: it is not scored, and the baseline uses it")
+    func conditioning() async throws {
+        let package = try TinyPackage()
+        let model = ScriptedModel { request in
+            #expect(request.messages.first?.content.contains("- mood: ") == true)
+            return #"{"answer": "dog"}"#
+        }
+        let summary = try await Self.run(package, model: model, extra: ["conditionOn": "mood"])
+        let fidelity = try #require(summary.results["fidelity"])
+        #expect(fidelity["questions"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["pet"])
+        // r6 has no mood answer: skipped and counted.
+        #expect(fidelity["sampling"]?["skippedMissingCondition"] == 1)
+        #expect(fidelity["sampling"]?["respondents"] == 7)
+        #expect(model.requests.count == 7)
+    }
+
+    @Test("an unknown conditioning question is bad input naming the path and the known ids")
+    func unknownCondition() async throws {
+        let package = try TinyPackage()
+        await #expect(throws: RunError.self) {
+            _ = try await Self.run(package, model: ScriptedModel(replies: []), extra: ["conditionOn": ["mood", "age"]])
+        }
+        do {
+            _ = try await Self.run(package, model: ScriptedModel(replies: []), extra: ["conditionOn": ["mood", "age"]])
+        } catch let error as RunError {
+            #expect(error.path == "$.conditionOn[1]")
+            #expect(error.message == "no question \"age\" in tiny; use one of mood, pet")
+        }
+    }
+
     @Test("the same run twice gives byte-identical results (bootstrap, split-half, folds)")
     func determinism() async throws {
         let package = try TinyPackage()

@@ -89,7 +89,7 @@ enum FidelityBench: BenchSuite {
 
         // 2. Pattern correspondence (190 question pairs, 200 resamples).
         start = clock.now
-        _ = PatternCorrespondence.compute(table, resamples: 200, seed: 1)
+        _ = await PatternCorrespondence.compute(table, resamples: 200, seed: 1)
         let pattern = BenchClock.seconds(clock.now - start)
         figures.append(BenchFigure(name: "pattern correspondence, 190 pairs, 200 resamples", value: pattern, unit: "s"))
 
