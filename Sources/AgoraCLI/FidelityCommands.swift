@@ -8,7 +8,9 @@ enum FidelityBaselineCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["fidelity", "baseline"],
         summary: "Print a reference survey's no-model reference points (uniform, majority, demographic, split-half).",
-        positionals: [PositionalSpec(name: "PACKAGE", help: "A reference survey folder (survey.json + respondents.csv).")],
+        positionals: [
+            PositionalSpec(name: "PACKAGE", help: "A reference survey folder (survey.json + respondents.csv).")
+        ],
         options: [
             .option("--seed", "S", "The seed of the bootstrap, the folds and the splits (default 1)."),
             .option("--resamples", "N", "Bootstrap resamples (default 1000; 0: no intervals)."),
@@ -73,7 +75,9 @@ enum FidelityRunCommand: AgoraCommand {
         }
         var overrides = JSONObject()
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
-        if let sample = try arguments.int("--sample", range: 1...10_000_000) { overrides["sample"] = .integer(Int64(sample)) }
+        if let sample = try arguments.int("--sample", range: 1...10_000_000) {
+            overrides["sample"] = .integer(Int64(sample))
+        }
         if let ids = arguments.value("--condition-on") { overrides["conditionOn"] = .string(ids) }
         if let persona = try arguments.choice("--persona", FidelityScenario.PersonaRendering.allCases.map(\.rawValue)) {
             overrides["persona"] = .string(persona)
@@ -84,7 +88,8 @@ enum FidelityRunCommand: AgoraCommand {
         if let model = arguments.value("--model") { overrides["model"] = .string(model) }
         let options = RunOptions(
             outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
-            concurrency: try arguments.int("--concurrency", range: 1...4096), deadline: try RunLaunch.deadline(arguments))
+            concurrency: try arguments.int("--concurrency", range: 1...4096),
+            deadline: try RunLaunch.deadline(arguments))
         return try await RunLaunch.run(
             file: file, document: document, overrides: overrides, options: options, arguments: arguments,
             label: "agora fidelity run")
@@ -95,7 +100,8 @@ enum FidelityRunCommand: AgoraCommand {
 enum FidelityCompareCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["fidelity", "compare"],
-        summary: "Compare fidelity runs of one package (models, persona renderings, prompts) with intervals of differences.",
+        summary:
+            "Compare fidelity runs of one package (models, persona renderings, prompts) with intervals of differences.",
         positionals: [PositionalSpec(name: "RUN_DIR", help: "Two or more fidelity run folders; the first is the base.")]
             + (2...8).map { PositionalSpec(name: "RUN_DIR\($0)", help: "Another run folder.", required: $0 == 2) },
         options: [

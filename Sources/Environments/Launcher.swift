@@ -1,6 +1,6 @@
+import Fidelity
 public import Foundation
 public import Runs
-import Fidelity
 import Scenarios
 public import Storage
 import ToolTasks

@@ -36,7 +36,8 @@ public struct SurveyGroups: Sendable {
                     if let code, let cell = cellOf[code] { groups[r * a + ai] = Int32(cell) }
                 }
             } else {
-                let values = codes.compactMap { $0.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }.sorted()
+                let values = codes.compactMap { $0.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+                    .sorted()
                 var cuts: [Double] = []
                 if !values.isEmpty {
                     for q in [0.25, 0.5, 0.75] {
@@ -100,7 +101,9 @@ public struct FidelitySettings: Sendable {
     public var patternResamples: Int
 
     /// Creates settings.
-    public init(resamples: Int = 1000, seed: UInt64 = 1, workers: Int = 2, splits: Int = 20, patternResamples: Int = 200) {
+    public init(
+        resamples: Int = 1000, seed: UInt64 = 1, workers: Int = 2, splits: Int = 20, patternResamples: Int = 200
+    ) {
         self.resamples = resamples
         self.seed = seed
         self.workers = workers

@@ -91,7 +91,8 @@ public enum FidelityBootstrap {
                 let simulatedCounts =
                     analytic
                     ? humanCounts
-                    : Array(counts.tallies[(counts.simulatedNBase + cell * q)..<(counts.simulatedNBase + (cell + 1) * q)])
+                    : Array(
+                        counts.tallies[(counts.simulatedNBase + cell * q)..<(counts.simulatedNBase + (cell + 1) * q)])
                 for j in 0..<q {
                     let paired = analytic ? humanCounts[j] : counts.tallies[counts.bothNBase + cell * q + j]
                     for figure in FigureLayout.QuestionFigure.allCases {
@@ -103,7 +104,9 @@ public enum FidelityBootstrap {
                     figureN[layout.index(cell: cell, figure)] = counts.cellN[cell]
                 }
                 humanShares.append(
-                    (0..<q).map { counts.shares(simulatedSide: false, cell: cell, question: $0, k: table.optionCounts[$0]) })
+                    (0..<q).map {
+                        counts.shares(simulatedSide: false, cell: cell, question: $0, k: table.optionCounts[$0])
+                    })
                 simulatedShares.append(
                     (0..<q).map { j in
                         let k = table.optionCounts[j]
@@ -159,11 +162,12 @@ public enum FidelityBootstrap {
                     var out = [[Double]](
                         repeating: [Double](repeating: .nan, count: (end - start) * figures), count: tables.count)
                     var counts = FidelityCounts(table)
+                    let index = FidelityCounts.Index(table, offsets: counts.offsets)
                     var times = [Int32](repeating: 0, count: n)
                     for b in start..<end {
                         draw(b, n: n, seed: seed, into: &times)
                         counts.reset()
-                        counts.add(table, humanTimes: times, simulatedTimes: times)
+                        counts.addResample(table, index: index, times: times)
                         for v in tables.indices {
                             counts.figures(tables[v], into: &out[v], at: (b - start) * figures)
                         }

@@ -13,7 +13,9 @@ enum FidelityRunAnalysis {
         var answers: [Int32] = []
         var failed = [Int](repeating: 0, count: scored.count)
         for unit in data.units {
-            guard let row = unit.spec.input["row"]?.intValue.map(Int.init), row >= 0, row < survey.count else { continue }
+            guard let row = unit.spec.input["row"]?.intValue.map(Int.init), row >= 0, row < survey.count else {
+                continue
+            }
             rows.append(row)
             let given = unit.status == .done ? unit.result["answers"]?.objectValue : nil
             for (j, qi) in scored.enumerated() {
@@ -106,7 +108,8 @@ public enum FidelityScoring {
         sampling: JSONObject
     ) async -> JSONValue {
         let table = subject.table(.answers(answers))
-        let (simulated, references) = await ReferencePoints.withSimulation(answers, subject: subject, settings: settings)
+        let (simulated, references) = await ReferencePoints.withSimulation(
+            answers, subject: subject, settings: settings)
         let pattern = await PatternCorrespondence.compute(
             table, resamples: min(settings.resamples, settings.patternResamples), seed: settings.seed,
             workers: settings.workers)

@@ -60,7 +60,9 @@ public struct FidelityRunKind: RunKind {
     }
 
     /// The system message: the persona block, then the instructions.
-    public static func systemPrompt(_ persona: Persona, rendering: FidelityScenario.PersonaRendering, instructions: String)
+    public static func systemPrompt(
+        _ persona: Persona, rendering: FidelityScenario.PersonaRendering, instructions: String
+    )
         -> String
     {
         let block: String
@@ -68,7 +70,8 @@ public struct FidelityRunKind: RunKind {
         case .attributes:
             block = persona.promptText
         case .firstPerson:
-            block = persona.attributes.map { "My \($0.key) is \(Persona.promptValue($0.value))." }.joined(separator: " ")
+            block = persona.attributes.map { "My \($0.key) is \(Persona.promptValue($0.value))." }.joined(
+                separator: " ")
         }
         return ["You are taking part in a survey as the person described here.", block, instructions]
             .filter { !$0.isEmpty }.joined(separator: "\n\n")
@@ -166,7 +169,8 @@ public struct FidelityRunKind: RunKind {
     /// transcripts.jsonl, responses.csv, fidelity.csv, results.json, report.html.
     public func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
         [
-            RunOutput("transcripts.jsonl", RunReport.transcripts(data) { $0 == "survey" ? "interviewer" : "respondent" }),
+            RunOutput(
+                "transcripts.jsonl", RunReport.transcripts(data) { $0 == "survey" ? "interviewer" : "respondent" }),
             RunOutput("responses.csv", FidelityRunAnalysis.responsesCSV(scenario, data: data)),
             RunOutput("fidelity.csv", FidelityReport.csv(results["fidelity"] ?? .null)),
             RunOutput("results.json", results.serialized(pretty: true) + "\n"),

@@ -146,7 +146,9 @@ public struct FidelityScenario: Sendable {
         for id in conditionOn {
             guard let j = survey.questionIndex(id) else { continue }
             let position = Int(survey.answers[r * q + j])
-            if position >= 0 { lines.append((id.replacingOccurrences(of: "_", with: " "), survey.questions[j].labels[position])) }
+            if position >= 0 {
+                lines.append((id.replacingOccurrences(of: "_", with: " "), survey.questions[j].labels[position]))
+            }
         }
         return lines
     }

@@ -142,6 +142,106 @@ struct FidelityCounts {
 
     var cellN: [Int] { Array(tallies[cellNBase...]) }
 
+    /// The flat share indices of a table's answers (`offsets[j] + position`, `-1` when missing) and
+    /// each respondent's cells: computed once per worker, read by every resample.
+    struct Index {
+        var human: [Int32]
+        var simulated: [Int32]
+        var cells: [Int32]
+        var perRespondent: Int
+
+        init(_ table: FidelityTable, offsets: [Int]) {
+            let q = table.questionCount
+            let n = table.respondentCount
+            let sim: [Int32]
+            if case .answers(let answers) = table.simulated { sim = answers } else { sim = [] }
+            human = [Int32](repeating: -1, count: n * q)
+            simulated = human
+            for r in 0..<n {
+                for j in 0..<q {
+                    let h = table.human[r * q + j]
+                    if h >= 0 { human[r * q + j] = Int32(offsets[j]) + h }
+                    if !sim.isEmpty, sim[r * q + j] >= 0 { simulated[r * q + j] = Int32(offsets[j]) + sim[r * q + j] }
+                }
+            }
+            perRespondent = 1 + table.attributeCount
+            cells = [Int32](repeating: -1, count: n * perRespondent)
+            for r in 0..<n {
+                cells[r * perRespondent] = 0
+                for a in 0..<table.attributeCount {
+                    cells[r * perRespondent + 1 + a] = table.groups[r * table.attributeCount + a]
+                }
+            }
+        }
+    }
+
+    /// The bootstrap's pass: respondent `r` counted `times[r]` times on both sides, the values only
+    /// (resampled figures need no n). `index` is ``Index`` of the same table.
+    mutating func addResample(_ table: FidelityTable, index: Index, times: [Int32]) {
+        let q = self.q
+        let n = table.respondentCount
+        let stride = self.stride
+        let (sBase, bBase, mBase, eBase) = (simulatedBase, bothBase, matchBase, errorBase)
+        let analytic = table.simulated.isAnalytic
+        var scale = [Double](repeating: 0, count: q)
+        for j in 0..<q where table.ordinal[j] && table.optionCounts[j] > 1 {
+            scale[j] = 1 / Double(table.optionCounts[j] - 1)
+        }
+        var values = self.values
+        self.values = []
+        values.withUnsafeMutableBufferPointer { v in
+            index.human.withUnsafeBufferPointer { hIndex in
+                index.simulated.withUnsafeBufferPointer { sIndex in
+                    index.cells.withUnsafeBufferPointer { cellsOf in
+                        table.weights.withUnsafeBufferPointer { weights in
+                            times.withUnsafeBufferPointer { times in
+                                scale.withUnsafeBufferPointer { scale in
+                                    let per = index.perRespondent
+                                    for r in 0..<n {
+                                        let m = times[r]
+                                        if m == 0 { continue }
+                                        let w = Double(m) * weights[r]
+                                        let row = r * q
+                                        for c in 0..<per {
+                                            let cell = Int(cellsOf[r * per + c])
+                                            if cell < 0 { continue }
+                                            let base = cell * stride
+                                            let qbase = cell * q
+                                            if analytic {
+                                                for j in 0..<q {
+                                                    let hi = Int(hIndex[row + j])
+                                                    if hi >= 0 { v[base + hi] += w }
+                                                }
+                                                continue
+                                            }
+                                            for j in 0..<q {
+                                                let hi = Int(hIndex[row + j])
+                                                let si = Int(sIndex[row + j])
+                                                if hi >= 0 { v[base + hi] += w }
+                                                if si >= 0 {
+                                                    v[sBase + base + si] += w
+                                                    if hi >= 0 {
+                                                        v[bBase + qbase + j] += w
+                                                        if hi == si {
+                                                            v[mBase + qbase + j] += w
+                                                        } else if scale[j] > 0 {
+                                                            v[eBase + qbase + j] += w * Double(abs(hi - si)) * scale[j]
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.values = values
+    }
+
     /// Adds every respondent `r` with multiplicity `humanTimes[r]` to the human side and
     /// `simulatedTimes[r]` to the simulated side (the same array for paired figures). With
     /// `simulatedFromHuman`, the simulated side counts the human answers (split halves).
@@ -220,7 +320,8 @@ struct FidelityCounts {
                                                                 if h == s {
                                                                     v[mBase + qbase + j] += hw
                                                                 } else if scale[j] > 0 {
-                                                                    v[eBase + qbase + j] += hw * Double(abs(h - s)) * scale[j]
+                                                                    v[eBase + qbase + j] +=
+                                                                        hw * Double(abs(h - s)) * scale[j]
                                                                 }
                                                             }
                                                         }
@@ -322,7 +423,9 @@ struct FidelityCounts {
                         accuracy = 1 / Double(k)
                         if table.ordinal[j] {
                             var e = 0.0
-                            for i in 0..<k { e += values[base + i] / hTotal * FidelityMetrics.uniformOrdinalError(i, k) }
+                            for i in 0..<k {
+                                e += values[base + i] / hTotal * FidelityMetrics.uniformOrdinalError(i, k)
+                            }
                             error = e
                         }
                     }

@@ -22,7 +22,9 @@ struct TinyPackage {
         "questions": [
             [
                 "column": "q1", "id": "mood", "scale": "ordinal", "text": "How do you feel today?",
-                "options": [["code": "1", "label": "bad"], ["code": "2", "label": "fine"], ["code": "3", "label": "good"]],
+                "options": [
+                    ["code": "1", "label": "bad"], ["code": "2", "label": "fine"], ["code": "3", "label": "good"],
+                ],
             ],
             [
                 "column": "q2", "id": "pet", "scale": "nominal", "text": "Cat or dog?",
@@ -112,7 +114,8 @@ struct FidelityRunTests {
         let package = try TinyPackage()
         // Weighted modes: mood fine (weights 2 + 1.5 + 1 = 4.5), pet dog (2 + 1.5 + 1 + 1 = 5.5).
         let model = ScriptedModel { request in
-            request.messages.last?.content.contains("Cat or dog?") == true ? #"{"answer": "dog"}"# : #"{"answer": "fine"}"#
+            request.messages.last?.content.contains("Cat or dog?") == true
+                ? #"{"answer": "dog"}"# : #"{"answer": "fine"}"#
         }
         let summary = try await Self.run(package, model: model)
         let fidelity = try #require(summary.results["fidelity"])
@@ -139,7 +142,9 @@ struct FidelityRunTests {
             var seed: UInt64 = 0
             for byte in digest.prefix(8) { seed = seed << 8 | UInt64(byte) }
             var stream = RandomStream(seed: seed)
-            let options = request.messages.last?.content.contains("Cat or dog?") == true ? ["cat", "dog"] : ["bad", "fine", "good"]
+            let options =
+                request.messages.last?.content.contains("Cat or dog?") == true
+                ? ["cat", "dog"] : ["bad", "fine", "good"]
             return #"{"answer": "\#(options[Int(stream.nextInt(below: UInt64(options.count)))])"}"#
         }
         let summary = try await Self.run(package, model: model, extra: ["resamples": 300])

@@ -46,7 +46,8 @@ enum FidelityBench: BenchSuite {
             questions.append([
                 "column": .string("q\(j)"), "id": .string("q\(j)"), "text": .string("Question \(j)?"),
                 "scale": table.ordinal[j] ? "ordinal" : "nominal",
-                "options": .array((0..<table.optionCounts[j]).map { ["code": .string(String($0)), "label": .string("option \($0)")] }),
+                "options": .array(
+                    (0..<table.optionCounts[j]).map { ["code": .string(String($0)), "label": .string("option \($0)")] }),
             ])
         }
         let survey: JSONValue = [
@@ -58,7 +59,9 @@ enum FidelityBench: BenchSuite {
             to: folder.appendingPathComponent("survey.json"), atomically: true, encoding: .utf8)
         var lines = ["id,w,a,b," + (0..<q).map { "q\($0)" }.joined(separator: ",")]
         for r in 0..<table.respondentCount {
-            var cells = ["r\(r)", String(table.weights[r]), String(table.groups[r * 2]), String(table.groups[r * 2 + 1])]
+            var cells = [
+                "r\(r)", String(table.weights[r]), String(table.groups[r * 2]), String(table.groups[r * 2 + 1]),
+            ]
             for j in 0..<q {
                 let h = table.human[r * q + j]
                 cells.append(h >= 0 ? String(h) : "")
