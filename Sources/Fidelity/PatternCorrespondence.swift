@@ -24,14 +24,26 @@ public struct PatternCorrespondence: Sendable {
     public var correlation: FigureEstimate
 
     /// V of every pair of `table` for respondents counted `times[r]` times (human and simulated).
+    ///
+    /// The drawn respondents' answers are first copied into one contiguous column per question, so
+    /// each pair reads two short columns instead of striding through the whole table.
     static func values(_ table: FidelityTable, times: [Int32], scratch: inout [Double]) -> ([Double], [Double]) {
         let q = table.questionCount
         guard case .answers(let sim) = table.simulated else { return ([], []) }
-        var active: [Int] = []
         var weight: [Double] = []
+        var active: [Int] = []
         for r in 0..<table.respondentCount where times[r] > 0 {
             active.append(r)
             weight.append(Double(times[r]) * table.weights[r])
+        }
+        let m = active.count
+        var humanColumns = [Int32](repeating: -1, count: q * m)
+        var simulatedColumns = humanColumns
+        for (i, r) in active.enumerated() {
+            for j in 0..<q {
+                humanColumns[j * m + i] = table.human[r * q + j]
+                simulatedColumns[j * m + i] = sim[r * q + j]
+            }
         }
         var human: [Double] = []
         var simulated: [Double] = []
@@ -44,16 +56,17 @@ public struct PatternCorrespondence: Sendable {
                 let cells = ka * kb
                 scratch.withUnsafeMutableBufferPointer { t in
                     for i in 0..<(2 * cells) { t[i] = 0 }
-                    table.human.withUnsafeBufferPointer { h in
-                        sim.withUnsafeBufferPointer { s in
-                            for (i, r) in active.enumerated() {
-                                let w = weight[i]
-                                let x = Int(h[r * q + a])
-                                let y = Int(h[r * q + b])
-                                if x >= 0, y >= 0 { t[x * kb + y] += w }
-                                let u = Int(s[r * q + a])
-                                let v = Int(s[r * q + b])
-                                if u >= 0, v >= 0 { t[cells + u * kb + v] += w }
+                    humanColumns.withUnsafeBufferPointer { h in
+                        simulatedColumns.withUnsafeBufferPointer { s in
+                            weight.withUnsafeBufferPointer { w in
+                                for i in 0..<m {
+                                    let x = Int(h[a * m + i])
+                                    let y = Int(h[b * m + i])
+                                    if x >= 0, y >= 0 { t[x * kb + y] += w[i] }
+                                    let u = Int(s[a * m + i])
+                                    let v = Int(s[b * m + i])
+                                    if u >= 0, v >= 0 { t[cells + u * kb + v] += w[i] }
+                                }
                             }
                         }
                     }
