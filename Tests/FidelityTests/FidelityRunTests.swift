@@ -188,6 +188,45 @@ struct FidelityRunTests {
         }
     }
 
+    @Test("compare: two runs of one package side by side with paired intervals of the differences")
+    func compare() async throws {
+        let package = try TinyPackage()
+        let survey = try ReferenceSurvey.load(package.folder.path)
+        let oracle = try await Self.run(package, model: ScriptedModel { TinyPackage.ownAnswer($0, survey: survey) })
+        let mode = try await Self.run(
+            package,
+            model: ScriptedModel { request in
+                request.messages.last?.content.contains("Cat or dog?") == true
+                    ? #"{"answer": "dog"}"# : #"{"answer": "fine"}"#
+            })
+        let comparison = try await FidelityCompare.compare([oracle.directory, mode.directory], resamples: 200, seed: 4)
+        let runs = try #require(comparison["runs"]?.arrayValue)
+        #expect(runs.count == 2)
+        #expect(runs[0]["overall"]?["accuracy"] == 1.0)
+        let difference = try #require(runs[1]["differenceFromFirst"]?["accuracy"])
+        let modeAccuracy = try #require(mode.results["fidelity"]?["overall"]?["accuracy"]?["value"]?.doubleValue)
+        #expect(abs((difference["value"]?.doubleValue ?? 0) - (modeAccuracy - 1)) < 1e-6)
+        let high = try #require(difference["high"]?.doubleValue)
+        #expect(high < 0)  // the mode model is worse in every resample
+        #expect(comparison["questions"]?[0]?["id"] == "mood")
+        // A folder that is not a fidelity run is bad input.
+        await #expect(throws: RunError.self) {
+            _ = try await FidelityCompare.compare([oracle.directory, package.folder])
+        }
+    }
+
+    @Test("agora report rebuilds a fidelity run's outputs byte for byte from its store")
+    func report() async throws {
+        let package = try TinyPackage()
+        let survey = try ReferenceSurvey.load(package.folder.path)
+        let summary = try await Self.run(package, model: ScriptedModel { TinyPackage.ownAnswer($0, survey: survey) })
+        let before = try String(contentsOf: summary.directory.appendingPathComponent("fidelity.csv"), encoding: .utf8)
+        let json = try await Launcher.report(summary.directory, format: .json)
+        #expect(try JSONValue.parse(json) == summary.results)
+        let after = try String(contentsOf: summary.directory.appendingPathComponent("fidelity.csv"), encoding: .utf8)
+        #expect(before == after)
+    }
+
     @Test("the same run twice gives byte-identical results (bootstrap, split-half, folds)")
     func determinism() async throws {
         let package = try TinyPackage()
