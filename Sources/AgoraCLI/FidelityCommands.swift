@@ -43,7 +43,11 @@ enum FidelityRunCommand: AgoraCommand {
                 required: false)
         ],
         options: ModelOptions.options + [
-            .option("--sample", "N", "Respondents sampled without replacement (default: all)."),
+            .option(
+                "--sample", "N", "Respondents sampled without replacement (default: all); quota: the population size."),
+            .option(
+                "--sampling", "MODE",
+                "silicon (default: one persona per respondent) or quota (the reference's marginals)."),
             .option("--seed", "S", "The run seed: sample, option order, bootstrap (default 1)."),
             .option("--condition-on", "IDS", "Comma-separated question ids moved into the persona (not scored)."),
             .option("--persona", "RENDERING", "attributes (default) or first-person."),
@@ -77,6 +81,9 @@ enum FidelityRunCommand: AgoraCommand {
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
         if let sample = try arguments.int("--sample", range: 1...10_000_000) {
             overrides["sample"] = .integer(Int64(sample))
+        }
+        if let mode = try arguments.choice("--sampling", ["silicon", "quota"]) {
+            overrides["sampling"] = .string(mode)
         }
         if let ids = arguments.value("--condition-on") { overrides["conditionOn"] = .string(ids) }
         if let persona = try arguments.choice("--persona", FidelityScenario.PersonaRendering.allCases.map(\.rawValue)) {

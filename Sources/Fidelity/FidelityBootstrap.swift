@@ -137,10 +137,14 @@ public enum FidelityBootstrap {
     }
 
     /// The multiplicities of resample `b`: n indices drawn with replacement from its own stream.
-    static func draw(_ b: Int, n: Int, seed: UInt64, into times: inout [Int32]) {
+    static func draw(_ b: Int, n: Int, seed: UInt64, strata: [Int] = [], into times: inout [Int32]) {
         for i in times.indices { times[i] = 0 }
         var stream = RandomStream.slot(seed: seed, UInt64(b))
-        for _ in 0..<n { times[Int(stream.nextInt(below: UInt64(n)))] += 1 }
+        var start = 0
+        for size in strata.isEmpty ? [n] : strata where size > 0 {
+            for _ in 0..<size { times[start + Int(stream.nextInt(below: UInt64(size)))] += 1 }
+            start += size
+        }
     }
 
     /// Figures of every resample, resample-major (`figures` per resample), for each of `tables`
@@ -165,7 +169,7 @@ public enum FidelityBootstrap {
                     let index = FidelityCounts.Index(table, offsets: counts.offsets)
                     var times = [Int32](repeating: 0, count: n)
                     for b in start..<end {
-                        draw(b, n: n, seed: seed, into: &times)
+                        draw(b, n: n, seed: seed, strata: table.strata, into: &times)
                         counts.reset()
                         counts.addResample(table, index: index, times: times)
                         for v in tables.indices {

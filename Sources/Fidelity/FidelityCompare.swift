@@ -44,6 +44,11 @@ public enum FidelityCompare {
             let base = manifest.sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             let scenario = try FidelityScenario.parse(
                 manifest.document, file: manifest.sourceFile, baseDirectory: base, overrides: JSONObject())
+            guard scenario.sampling == "silicon" else {
+                throw RunError(
+                    .invalidInput, "compare takes silicon-sampling runs (quota runs have no paired respondents)",
+                    file: directory.path)
+            }
             let data = try await RunData.load(store)
             let (rows, answers, _) = FidelityRunAnalysis.answers(scenario, data: data)
             let conditioning = scenario.conditionOn.compactMap { scenario.survey.questionIndex($0) }

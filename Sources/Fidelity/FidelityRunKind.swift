@@ -34,6 +34,20 @@ public struct FidelityRunKind: RunKind {
 
     /// One persona and one unit per sampled respondent.
     public func plan() async throws -> RunPlan {
+        if scenario.sampling == "quota" {
+            let people = try await FidelityQuota.personas(scenario, count: scenario.sample ?? 100)
+            return RunPlan(
+                personas: people.map {
+                    StoredPersona(id: $0.id, json: Persona(id: $0.id, attributes: $0.attributes).json)
+                },
+                units: people.enumerated().map { index, person in
+                    UnitSpec(
+                        index: index, id: person.id, kind: "fidelity-respondent",
+                        input: [
+                            "persona": .string(person.id), "cells": .array(person.cells.map { .integer(Int64($0)) }),
+                        ])
+                })
+        }
         let (rows, _) = scenario.respondents()
         guard !rows.isEmpty else {
             throw RunError(
@@ -149,7 +163,8 @@ public struct FidelityRunKind: RunKind {
             }
         }
         let result: JSONValue = [
-            "persona": .string(id), "row": unit.input["row"] ?? .null, "answers": .object(answers),
+            "persona": .string(id), "row": unit.input["row"] ?? .null, "cells": unit.input["cells"] ?? .null,
+            "answers": .object(answers),
             "firstShown": .object(firstShown), "failures": .array(failures),
         ]
         return UnitOutcome(

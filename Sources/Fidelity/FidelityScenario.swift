@@ -17,9 +17,11 @@ public struct FidelityScenario: Sendable {
     public var id: String
     /// The reference package folder.
     public var reference: String
-    /// `silicon` (one persona per respondent) — the only mode this build runs.
+    /// `silicon` (one persona per respondent) or `quota` (a population with the reference's
+    /// weighted marginals as exact quotas; distribution-level figures only).
     public var sampling: String
-    /// Respondents sampled without replacement (nil: all).
+    /// Respondents sampled without replacement (nil: all); with quota sampling, the population size
+    /// (nil: 100).
     public var sample: Int?
     /// The run seed.
     public var seed: UInt64
@@ -69,12 +71,11 @@ public struct FidelityScenario: Sendable {
             referenceText.hasPrefix("/") || baseDirectory == nil
             ? referenceText : URL(fileURLWithPath: baseDirectory ?? ".").appendingPathComponent(referenceText).path
         let sampling = try root.optionalString("sampling") ?? "silicon"
-        guard sampling == "silicon" else {
+        guard sampling == "silicon" || sampling == "quota" else {
             throw root.fail(
                 "sampling",
-                sampling == "quota"
-                    ? "quota populations are not in this build; use \"silicon\" (one persona per respondent)"
-                    : "unknown sampling \"\(sampling)\"; use \"silicon\"")
+                "unknown sampling \"\(sampling)\"; use silicon (one persona per respondent) or quota (a population with the reference's marginals)"
+            )
         }
         let renderingText = try root.optionalString("persona") ?? "attributes"
         guard let rendering = PersonaRendering(rawValue: renderingText) else {
@@ -92,6 +93,9 @@ public struct FidelityScenario: Sendable {
             throw error
         }
         var conditionOn: [String] = []
+        if let reader = root["conditionOn"], !reader.value.isNull, sampling == "quota" {
+            throw reader.fail("conditioning needs one persona per respondent; use \"sampling\": \"silicon\"")
+        }
         if let reader = root["conditionOn"], !reader.value.isNull {
             let ids: [String]
             if let text = reader.value.stringValue {

@@ -40,6 +40,9 @@ public struct FidelityTable: Sendable {
     public var attributeCount: Int
     /// Cells: 1 (everyone) + every group of every attribute.
     public var cellCount: Int
+    /// Consecutive row counts resampled separately (quota runs: the people, then the simulated
+    /// respondents); empty: one stratum of every row.
+    public var strata: [Int] = []
 
     /// Creates a table.
     public init(

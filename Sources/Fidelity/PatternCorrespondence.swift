@@ -125,7 +125,7 @@ public struct PatternCorrespondence: Sendable {
                         var mads: [Double] = []
                         var rs: [Double] = []
                         for b in start..<end {
-                            FidelityBootstrap.draw(b, n: n, seed: seed, into: &times)
+                            FidelityBootstrap.draw(b, n: n, seed: seed, strata: table.strata, into: &times)
                             let (h, s) = values(table, times: times, scratch: &scratch)
                             let (m, c, _) = summary(h, s)
                             mads.append(m)

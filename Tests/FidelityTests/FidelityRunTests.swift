@@ -227,6 +227,56 @@ struct FidelityRunTests {
         #expect(before == after)
     }
 
+    @Test("quota sampling: a population with the reference's weighted marginals, distribution figures only")
+    func quota() async throws {
+        let package = try TinyPackage()
+        let model = ScriptedModel { request in
+            #expect(request.messages.first?.content.contains("- age: ") == true)
+            return request.messages.last?.content.contains("Cat or dog?") == true
+                ? #"{"answer": "dog"}"# : #"{"answer": "good"}"#
+        }
+        let summary = try await Self.run(package, model: model, extra: ["sampling": "quota", "sample": 20])
+        let fidelity = try #require(summary.results["fidelity"])
+        #expect(fidelity["sampling"]?["mode"] == "quota")
+        #expect(fidelity["sampling"]?["respondents"] == 20)
+        #expect(fidelity["questions"]?[1]?["simulatedShares"] == [0.0, 1.0])
+        #expect(fidelity["questions"]?[1]?["simulatedN"] == 20)
+        // People's pet shares (weights): cat 1 + 1 + 0.5 + 1 = 3.5 of 9 → the TVD to all-dog is 3.5/9.
+        let tvd = try #require(fidelity["questions"]?[1]?["tvd"]?["value"]?.doubleValue)
+        #expect(abs(tvd - 3.5 / 9) < 1e-6)
+        #expect(fidelity["overall"]?["accuracy"]?["value"] == .null)
+        #expect(model.requests.count == 40)
+        // The quotas are exact: the 8 codes' weighted shares over 20 personas.
+        let personas = try #require(summary.results["units"]?["total"])
+        #expect(personas == 20)
+    }
+
+    @Test("quota sampling on the shipped ANES package: exact education quotas from the weighted marginals")
+    func quotaANES() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-fid-quota-\(UUID().uuidString)")
+        let model = ScriptedModel { request in
+            let first = (request.messages.last?.content ?? "").split(separator: "\n").first { $0.hasPrefix("- ") }
+            return #"{"answer": "\#(first.map { String($0.dropFirst(2)) } ?? "")"}"#
+        }
+        let document: JSONValue = [
+            "kind": "fidelity", "reference": .string(root.appendingPathComponent("Scenarios/benchmarks/anes1996").path),
+            "sampling": "quota", "sample": 50, "resamples": 50,
+        ]
+        let summary = try await Launcher.run(
+            file: nil, document: document, options: RunOptions(outDirectory: out), models: FixedModels(model))
+        #expect(summary.unitsDone == 50)
+        let stored = try RunStore.open(summary.directory)
+        let personas = try await stored.personas()
+        // ANES education: 944 people, high school diploma 248 (26.3%) → 13 of 50.
+        let highSchool = personas.filter { $0.json["attributes"]?["education"] == "high school diploma" }.count
+        #expect(highSchool == 13)
+        // Always choosing the first option shown is position bias, and the flags say so.
+        let flags = summary.results["quality"]?["flags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(flags.contains { $0.contains("chose the first option shown") })
+    }
+
     @Test("the same run twice gives byte-identical results (bootstrap, split-half, folds)")
     func determinism() async throws {
         let package = try TinyPackage()
