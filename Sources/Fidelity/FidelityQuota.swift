@@ -11,9 +11,12 @@ enum FidelityQuota {
     static func attributeID(_ a: Int) -> String { "ref.a\(a)" }
 
     /// The population spec of `survey`'s weighted marginals.
-    static func spec(_ survey: ReferenceSurvey, groups: SurveyGroups, count: Int, seed: UInt64) -> JSONValue {
+    static func spec(
+        _ survey: ReferenceSurvey, groups: SurveyGroups, count: Int, seed: UInt64, joint: [(Int, Int)] = []
+    ) -> JSONValue {
         var nodes: [JSONValue] = []
         var targets: [JSONValue] = []
+        let inJoint = Set(joint.flatMap { [$0.0, $0.1] })
         for (a, attribute) in survey.attributes.enumerated() {
             let cells = groups.attributeCells[a]
             var shares = [Double](repeating: 0, count: cells.count)
@@ -37,11 +40,13 @@ enum FidelityQuota {
                     "values": .array(
                         cells.map { ["id": .string("g\($0)"), "label": .string(groups.cells[$0].label)] }),
                 ])
-                targets.append([
-                    "id": .string("a\(a)"), "dims": [.string(id)], "kind": "proportions",
-                    "table": .array(
-                        cells.enumerated().map { [.string("g\($0.element)"), .number(shares[$0.offset] / total)] }),
-                ])
+                if !inJoint.contains(a) {
+                    targets.append([
+                        "id": .string("a\(a)"), "dims": [.string(id)], "kind": "proportions",
+                        "table": .array(
+                            cells.enumerated().map { [.string("g\($0.element)"), .number(shares[$0.offset] / total)] }),
+                    ])
+                }
             } else {
                 let integer = attribute.type == .integer
                 let low = values.min() ?? 0
@@ -57,12 +62,51 @@ enum FidelityQuota {
                     "id": .string(id), "kind": integer ? "int" : "double", "label": .string(attribute.name),
                     "range": [number(low, integer), number(high, integer)], "bins": .array(bins),
                 ])
-                targets.append([
-                    "id": .string("a\(a)"), "dims": [.string(id + "#bins")], "kind": "proportions",
-                    "table": .array(
-                        shares.enumerated().map { [.string("b\($0.offset)"), .number($0.element / total)] }),
-                ])
+                if !inJoint.contains(a) {
+                    targets.append([
+                        "id": .string("a\(a)"), "dims": [.string(id + "#bins")], "kind": "proportions",
+                        "table": .array(
+                            shares.enumerated().map { [.string("b\($0.offset)"), .number($0.element / total)] }),
+                    ])
+                }
             }
+        }
+        // Two-way tables: the weighted joint shares of respondents with both attributes.
+        func dim(_ a: Int) -> String { attributeID(a) + (survey.attributes[a].type == .string ? "" : "#bins") }
+        func value(_ a: Int, _ cell: Int) -> String {
+            survey.attributes[a].type == .string
+                ? "g\(cell)" : "b\((groups.attributeCells[a].firstIndex(of: cell) ?? 0))"
+        }
+        for (i, pair) in joint.enumerated() {
+            let (a, b) = pair
+            var rows: [JSONValue] = []
+            var total = 0.0
+            var shares: [Double] = []
+            var keys: [(Int, Int)] = []
+            for ca in groups.attributeCells[a] {
+                for cb in groups.attributeCells[b] {
+                    keys.append((ca, cb))
+                    shares.append(0)
+                }
+            }
+            let width = groups.attributeCells[b].count
+            for r in 0..<survey.count {
+                let ga = Int(groups.groups[r * groups.attributeCount + a])
+                let gb = Int(groups.groups[r * groups.attributeCount + b])
+                guard ga >= 0, gb >= 0, let ia = groups.attributeCells[a].firstIndex(of: ga),
+                    let ib = groups.attributeCells[b].firstIndex(of: gb)
+                else { continue }
+                shares[ia * width + ib] += survey.weights[r]
+                total += survey.weights[r]
+            }
+            guard total > 0 else { continue }
+            for (k, key) in keys.enumerated() {
+                rows.append([.string(value(a, key.0)), .string(value(b, key.1)), .number(shares[k] / total)])
+            }
+            targets.append([
+                "id": .string("joint\(i)"), "dims": [.string(dim(a)), .string(dim(b))], "kind": "proportions",
+                "table": .array(rows),
+            ])
         }
         // A draw-only serial number keeps personas that share every quota value distinct for the
         // factory's exact-duplicate check; it is dropped before a persona is stored.
@@ -88,7 +132,13 @@ enum FidelityQuota {
     )] {
         let survey = scenario.survey
         let groups = SurveyGroups(survey)
-        let json = spec(survey, groups: groups, count: count, seed: scenario.seed)
+        let joint = scenario.quotaJoint.compactMap { pair -> (Int, Int)? in
+            guard let a = survey.attributes.firstIndex(where: { $0.name == pair.0 }),
+                let b = survey.attributes.firstIndex(where: { $0.name == pair.1 })
+            else { return nil }
+            return (a, b)
+        }
+        let json = spec(survey, groups: groups, count: count, seed: scenario.seed, joint: joint)
         let generated: [Persona]
         do {
             let spec = try PopulationSpec.load(json: json, file: scenario.file, baseDirectory: nil)

@@ -29,6 +29,8 @@ public struct FidelityScenario: Sendable {
     public var conditionOn: [String]
     /// How personas are rendered.
     public var persona: PersonaRendering
+    /// Attribute pairs (by name) whose weighted two-way table is a quota target (quota sampling).
+    public var quotaJoint: [(String, String)] = []
     /// The survey instructions in the system message.
     public var instructions: String
     /// Bootstrap resamples.
@@ -64,7 +66,7 @@ public struct FidelityScenario: Sendable {
         _ = try root.object()
         try root.allowOnly([
             "kind", "id", "reference", "sampling", "sample", "seed", "conditionOn", "persona", "instructions",
-            "resamples", "temperature", "model", "description",
+            "resamples", "temperature", "model", "description", "quotaJoint",
         ])
         let referenceText = try root.nonEmptyString("reference")
         let reference =
@@ -114,12 +116,37 @@ public struct FidelityScenario: Sendable {
                 throw root.fail("conditionOn", "every question is a condition, so none is left to score; drop one")
             }
         }
+        var quotaJoint: [(String, String)] = []
+        var used: Set<String> = []
+        for (i, pair) in (try root.has("quotaJoint") ? root.elements("quotaJoint") : []).enumerated() {
+            let names = try pair.elements().map { reader throws(RunError) in try reader.string() }
+            guard names.count == 2, names[0] != names[1] else {
+                throw pair.fail("give two different attribute names, e.g. [\"age\", \"education\"]")
+            }
+            for (j, name) in names.enumerated() {
+                guard survey.attributes.contains(where: { $0.name == name }) else {
+                    throw RunError(
+                        .invalidInput,
+                        "no attribute \"\(name)\" in \(survey.id); use one of \(survey.attributes.map(\.name).joined(separator: ", "))",
+                        file: file, path: "$.quotaJoint[\(i)][\(j)]")
+                }
+                guard used.insert(name).inserted else {
+                    throw RunError(
+                        .invalidInput, "attribute \"\(name)\" is in two tables; give each attribute at most one",
+                        file: file, path: "$.quotaJoint[\(i)][\(j)]")
+                }
+            }
+            quotaJoint.append((names[0], names[1]))
+        }
+        if !quotaJoint.isEmpty, sampling != "quota" {
+            throw root.fail("quotaJoint", "two-way tables are quota targets; add \"sampling\": \"quota\"")
+        }
         let sample = try root.optionalInt("sample", range: 1...10_000_000)
         let seedValue = try root.optionalInt("seed") ?? 1
         return FidelityScenario(
             id: try root.optionalString("id") ?? "fidelity-\(survey.id)", reference: reference, sampling: sampling,
             sample: sample, seed: UInt64(bitPattern: Int64(seedValue)), conditionOn: conditionOn, persona: rendering,
-            instructions: try root.optionalString("instructions") ?? defaultInstructions,
+            quotaJoint: quotaJoint, instructions: try root.optionalString("instructions") ?? defaultInstructions,
             resamples: try root.optionalInt("resamples", range: 0...100_000) ?? 1000,
             temperature: try root.optionalDouble("temperature"), model: try root.optionalString("model"),
             document: document, file: file, survey: survey)

@@ -272,6 +272,21 @@ struct FidelityRunTests {
         // ANES education: 944 people, high school diploma 248 (26.3%) → 13 of 50.
         let highSchool = personas.filter { $0.json["attributes"]?["education"] == "high school diploma" }.count
         #expect(highSchool == 13)
+        // With a two-way table of education × age as the target, the quota still holds; a name that
+        // is not an attribute is bad input at its path.
+        var joint = document.objectValue ?? JSONObject()
+        joint["quotaJoint"] = [["education", "age"]]
+        let jointRun = try await Launcher.run(
+            file: nil, document: .object(joint), options: RunOptions(outDirectory: out), models: FixedModels(model))
+        #expect(jointRun.unitsDone == 50)
+        joint["quotaJoint"] = [["education", "agee"]]
+        do {
+            _ = try await Launcher.run(
+                file: nil, document: .object(joint), options: RunOptions(outDirectory: out), models: FixedModels(model))
+            Issue.record("a bad quotaJoint ran")
+        } catch let error as RunError {
+            #expect(error.path == "$.quotaJoint[0][1]")
+        }
         // Always choosing the first option shown is position bias, and the flags say so.
         let flags = summary.results["quality"]?["flags"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(flags.contains { $0.contains("chose the first option shown") })
