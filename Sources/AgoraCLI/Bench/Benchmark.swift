@@ -34,6 +34,7 @@ enum BenchTable {
             RunBench.self,
             ContextBench.self,
             ExperimentBench.self,
+            FidelityBench.self,
         ]
     }
 }
