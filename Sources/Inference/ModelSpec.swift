@@ -48,7 +48,9 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
             return .url(url, model: modelName ?? "default")
         }
         throw invalid(
-            text, "use local, local:NAME, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name")
+            text,
+            "use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name (local:NAME for another built-in model)"
+        )
     }
 
     private static func invalid(_ text: String, _ reason: String) -> InferenceError {
