@@ -17,14 +17,15 @@ public struct TurnPrompt: Sendable {
 ///    turn of the agent while the roster does not change;
 /// 2. the agent's egocentric projection of the history (only the ``AgentSettings/historyWindow``
 ///    when one is set), which only grows at its end between two moves of the window's cut;
+///    opened by the **memory note** (the learned PersonaTree leaves, as of the window's last cut);
 /// 3. at the very end, appended to the last user message: the **volatile notes** only this agent
-///    sees (the learned PersonaTree leaves, recalled moments, recent thoughts, behaviour guidance),
-///    then the turn's cue.
+///    sees (recalled moments, recent thoughts, behaviour guidance), then the turn's cue.
 ///
-/// So a changed memory or a new thought never invalidates the cached prefix of the history.
+/// So a new thought never invalidates the cached prefix, and a changed memory only shows when the
+/// window's cut moves (which changes the history after the head anyway).
 extension Agent {
     /// The stable system message: roster line, persona, instructions, scenario, the convention and
-    /// the action format. Memory, recalled moments, thoughts and guidance are in ``privateNotes(for:recalled:memoryBudget:)``.
+    /// the action format. Memory, recalled moments, thoughts and guidance are notes in the history.
     public func systemMessage(for context: TurnContext) -> String {
         var sections: [String] = []
         let rosterLine = ProjectionText.rosterLine(for: id, roster: context.transcript.roster)
@@ -46,17 +47,17 @@ extension Agent {
             ? memory.render(budgetTokens: budget) : memory.renderLearned(budgetTokens: budget)
     }
 
-    /// The volatile notes of a turn, shown after the history: what the agent learned (within
-    /// `memoryBudget`), recalled moments, its recent thoughts and behaviour guidance. Empty when
-    /// there is nothing to say.
-    public func privateNotes(
-        for context: TurnContext, recalled: [EpisodicDocument] = [], memoryBudget: Int? = nil
-    ) -> (text: String, memory: RenderedMemory?) {
+    /// The memory note: what the agent learned (within the budget), shown before the history.
+    /// Empty when there is nothing to say.
+    func memoryNote(_ memory: RenderedMemory?, narrator: String) -> String {
+        guard let memory, !memory.text.isEmpty else { return "" }
+        return "[\(narrator)] (Only you see this note.) What you have learned and remember:\n" + memory.text
+    }
+
+    /// The volatile notes of a turn, shown after the history: recalled moments, the agent's recent
+    /// thoughts and behaviour guidance. Empty when there is nothing to say.
+    public func privateNotes(for context: TurnContext, recalled: [EpisodicDocument] = []) -> String {
         var sections: [String] = []
-        let memory = renderedMemory(budget: memoryBudget ?? settings.memoryBudgetTokens)
-        if let memory, !memory.text.isEmpty {
-            sections.append("What you have learned and remember:\n" + memory.text)
-        }
         if !recalled.isEmpty {
             sections.append(
                 "Earlier moments you recall (older than the conversation shown):\n"
@@ -76,11 +77,8 @@ extension Agent {
         if let guidance = behaviour?.guidance(for: behaviourState(context)), !guidance.isEmpty {
             sections.append(guidance)
         }
-        guard !sections.isEmpty else { return ("", memory) }
-        return (
-            "[\(context.projection.narratorLabel)] (Only you see this note.) " + sections.joined(separator: "\n\n"),
-            memory
-        )
+        guard !sections.isEmpty else { return "" }
+        return "[\(context.projection.narratorLabel)] (Only you see this note.) " + sections.joined(separator: "\n\n")
     }
 
     /// The messages of a turn with the configured window and memory budget, unfitted.
@@ -113,8 +111,12 @@ extension Agent {
             seed: Self.requestSeed(context.seed))
     }
 
-    /// One assembly: the stable system message, the projection of the events `window` keeps, then
-    /// the private notes and the cues at the end.
+    /// One assembly: the stable system message, the memory note, the projection of the events
+    /// `window` keeps, then the private notes and the cues at the end.
+    ///
+    /// The memory note is a snapshot taken when the window's cut last moved (``MemorySnapshot``):
+    /// between two moves the request only grows at its end, so the whole prefix stays cacheable;
+    /// what the agent learned since is still in the history shown verbatim.
     func assemble(
         _ context: TurnContext, extraCue: String?, recalled: [EpisodicDocument], window: HistoryWindow?,
         memoryBudget: Int
@@ -129,26 +131,48 @@ extension Agent {
         } catch {
             throw AgentError(.projection, "cannot project the log for \(id): \(error.message)", underlying: error)
         }
+        let shown = window == nil ? visible : log.filter { isShown($0, context) }.count
+        // The configured window and budget use (and refresh) the snapshot; fitting renders anew.
+        let cut: Int? =
+            window != nil && window == settings.historyWindow && memoryBudget == settings.memoryBudgetTokens
+            ? max(0, visible - shown) : nil
+        let memory: RenderedMemory?
+        var snapshot: MemorySnapshot?
+        if let cut, let existing = memorySnapshot, existing.cut == cut {
+            memory = existing.memory
+            snapshot = existing
+        } else {
+            memory = renderedMemory(budget: memoryBudget)
+            if let cut, let memory { snapshot = MemorySnapshot(cut: cut, memory: memory) }
+        }
         var messages = projected.map(\.message)
-        let notes = privateNotes(for: context, recalled: recalled, memoryBudget: memoryBudget)
+        let note = memoryNote(memory, narrator: context.projection.narratorLabel)
+        if !note.isEmpty {
+            if messages.count > 1, messages[1].role == .user {
+                messages[1].content = note + "\n\n" + messages[1].content
+            } else {
+                messages.insert(.user(note), at: min(1, messages.count))
+            }
+        }
         var tail: [String] = []
-        if !notes.text.isEmpty { tail.append(notes.text) }
+        let notes = privateNotes(for: context, recalled: recalled)
+        if !notes.isEmpty { tail.append(notes) }
         for cue in [context.cue, extraCue].compactMap({ $0 }) where !cue.isEmpty {
             tail.append("[\(context.projection.narratorLabel)] \(cue)")
         }
         if !tail.isEmpty {
             let text = tail.joined(separator: "\n\n")
-            if let last = messages.indices.last, messages[last].role == .user {
+            if let last = messages.indices.last, last > 0, messages[last].role == .user {
                 messages[last].content += "\n\n" + text
             } else {
                 messages.append(.user(text))
             }
         }
-        let shown = window == nil ? visible : log.filter { isShown($0, context) }.count
-        let record = ContextRecord(
-            historyShown: shown, historyHidden: max(0, visible - shown), memoryShown: notes.memory?.shown ?? 0,
-            memoryDropped: notes.memory?.droppedItems ?? [], recalled: recalled.count,
+        var record = ContextRecord(
+            historyShown: shown, historyHidden: max(0, visible - shown), memoryShown: memory?.shown ?? 0,
+            memoryDropped: memory?.droppedItems ?? [], recalled: recalled.count,
             promptTokens: PromptSize.estimate(messages))
+        record.memorySnapshot = snapshot
         return (messages, record)
     }
 
@@ -169,5 +193,20 @@ extension Agent {
         return ProjectionWindow.apply(
             log, viewer: me, first: window.first, last: window.last, step: window.step,
             backlog: context.projection.backlog)
+    }
+}
+
+/// The learned-memory render a turn showed, kept (``Agent/memorySnapshot``) until the history
+/// window's cut moves, so the request prefix stays the same between two moves.
+public struct MemorySnapshot: Sendable, Hashable {
+    /// How many of the agent's visible events the window hid when it was taken.
+    public var cut: Int
+    /// The render.
+    public var memory: RenderedMemory
+
+    /// Creates a snapshot.
+    public init(cut: Int, memory: RenderedMemory) {
+        self.cut = cut
+        self.memory = memory
     }
 }

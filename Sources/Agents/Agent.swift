@@ -66,6 +66,9 @@ public struct Agent: Sendable {
     public var tools: [ToolDefinition]
     /// Sampling and budget settings.
     public var settings: AgentSettings
+    /// The learned-memory render of the agent's last turn and the window cut it was taken at; the
+    /// world keeps it up to date (``ContextRecord/memorySnapshot``). `nil`: render every turn.
+    public var memorySnapshot: MemorySnapshot?
 
     /// Creates an agent.
     public init(

@@ -67,6 +67,8 @@ public struct ContextRecord: Sendable, Hashable {
     public var fitDroppedMemory: Int = 0
     /// Recalled moments and thoughts fitting removed.
     public var fitDroppedNotes: Bool = false
+    /// The memory render shown, for the agent to keep until the window's cut moves (not stored).
+    public var memorySnapshot: MemorySnapshot?
 
     /// Whether anything was left out.
     public var leftSomethingOut: Bool {

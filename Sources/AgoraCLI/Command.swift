@@ -22,6 +22,7 @@ enum CommandTable {
             RunCommand.self,
             ReportCommand.self,
             TasksImportCommand.self, TasksLintCommand.self, TasksRunCommand.self,
+            FidelityRunCommand.self, FidelityBaselineCommand.self, FidelityCompareCommand.self,
         ]
     }
 }

@@ -24,6 +24,10 @@ enum RunCommand: AgoraCommand {
             .flag("--no-cache", "Neither read nor write the response cache."),
             .option("--timeout", "SECONDS", "The longest one model request may take (default 300 local, 120 remote)."),
             .option("--deadline", "SECONDS", "Stop starting units after this long; what is done is kept (--resume)."),
+            .flag("--estimate", "Print calls, tokens, cost, cache hits and wall time of a survey run; call no model."),
+            .option(
+                "--prices", "FILE",
+                "With --estimate: a price table {\"MODEL\": {\"prompt\": USD_PER_1M, \"completion\": …}}."),
         ],
         discussion: """
             Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, responses.csv (surveys), results.json and report.html.
@@ -36,6 +40,9 @@ enum RunCommand: AgoraCommand {
         let scenarioFile = arguments.positionals.first
         guard scenarioFile != nil || resume != nil else {
             throw UsageError("give a scenario file, or --resume RUN_DIR; usage: \(spec.usage)")
+        }
+        if arguments.flag("--estimate") {
+            return try await SurveyEstimateCommand.run(arguments, file: scenarioFile)
         }
         var overrides = JSONObject()
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }

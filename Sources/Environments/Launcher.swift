@@ -1,5 +1,7 @@
+import Experiments
 public import Foundation
 public import Runs
+import Fidelity
 import Scenarios
 public import Storage
 import ToolTasks
@@ -14,6 +16,8 @@ public enum Launcher {
     public static let registry = RunKindRegistry([
         ScenarioKindLoader.self,
         ToolTaskKindLoader.self,
+        ExperimentKindLoader.self,
+        FidelityKindLoader.self,
     ])
 
     /// Reads a scenario file as JSON.

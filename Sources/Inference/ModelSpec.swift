@@ -210,3 +210,30 @@ public final class ConnectedModel: Sendable {
         server?.stop()
     }
 }
+
+extension ModelSpec {
+    /// The identifier a model connected from this spec uses in cache keys and ledgers, found
+    /// without connecting (for estimates and cache look-ups before a run).
+    public func identifier(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+                return nil
+            }
+            return text
+        }
+        switch self {
+        case .local:
+            return LocalModel.identifier
+        case .openAI(let model):
+            let base =
+                value("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? URL(string: "https://api.openai.com/v1")
+            return "\(base.map(Endpoint.display) ?? "https://api.openai.com/v1")#\(model)"
+        case .azure(let deployment):
+            let root = value("AZURE_OPENAI_ENDPOINT").flatMap(URL.init(string:))
+            let base = root?.appendingPathComponent("openai/deployments/\(deployment)")
+            return "\(base.map(Endpoint.display) ?? "azure")#\(deployment)"
+        case .url(let url, let model):
+            return "\(Endpoint.display(url))#\(model)"
+        }
+    }
+}

@@ -96,9 +96,14 @@ public struct StructuredGenerator: Sendable {
     ///
     /// - Throws: `InferenceError` with code `.invalidStructuredOutput` when the answer neither
     ///   parses nor validates after the repair round; the endpoint's own errors otherwise.
-    public func generate(_ request: ChatRequest, schema: JSONValue, name: String) async throws(InferenceError)
-        -> StructuredResult
-    {
+    ///
+    /// `check`, when given, adds rules JSON Schema cannot state (a constant sum's total, a text
+    /// required with one option): it sees a schema-valid value and returns problems, which get the
+    /// same repair round as schema violations.
+    public func generate(
+        _ request: ChatRequest, schema: JSONValue, name: String,
+        check: (@Sendable (JSONValue) -> [String])? = nil
+    ) async throws(InferenceError) -> StructuredResult {
         var mode = StructuredOutputSupport.mode(for: model.identifier)
         var attempts = 0
         var usage = Usage()
@@ -123,7 +128,7 @@ public struct StructuredGenerator: Sendable {
         }
         usage = usage + response.usage
 
-        var problems = Self.problems(in: response.content, schema: schema)
+        var problems = Self.problems(in: response.content, schema: schema, check: check)
         if case .valid(let value) = problems {
             return StructuredResult(value: value, raw: response.content, attempts: attempts, usage: usage, mode: mode)
         }
@@ -142,7 +147,7 @@ public struct StructuredGenerator: Sendable {
             throw InferenceError(.malformedResponse, "the model failed: \(error)")
         }
         usage = usage + repaired.usage
-        problems = Self.problems(in: repaired.content, schema: schema)
+        problems = Self.problems(in: repaired.content, schema: schema, check: check)
         if case .valid(let value) = problems {
             return StructuredResult(value: value, raw: repaired.content, attempts: attempts, usage: usage, mode: mode)
         }
@@ -164,11 +169,14 @@ public struct StructuredGenerator: Sendable {
         }
     }
 
-    private static func problems(in content: String, schema: JSONValue) -> Check {
+    private static func problems(
+        in content: String, schema: JSONValue, check: (@Sendable (JSONValue) -> [String])?
+    ) -> Check {
         guard let value = TolerantJSON.extract(content) else {
             return .invalid(["the answer contains no JSON object"])
         }
-        let problems = SchemaValidator.validate(value, against: schema)
+        var problems = SchemaValidator.validate(value, against: schema)
+        if problems.isEmpty, let check { problems = check(value) }
         return problems.isEmpty ? .valid(value) : .invalid(problems)
     }
 
@@ -187,8 +195,9 @@ public struct StructuredGenerator: Sendable {
             || text.contains("response format") || text.contains("schema")
     }
 
-    /// The request as sent in `mode`: with the schema in `response_format`, or in the prompt.
-    static func prepare(_ request: ChatRequest, schema: JSONValue, name: String, mode: StructuredOutputMode)
+    /// The request as sent in `mode` (what ``generate(_:schema:name:check:)`` sends first; estimates
+    /// and cache look-ups use it): with the schema in `response_format`, or in the prompt.
+    public static func prepare(_ request: ChatRequest, schema: JSONValue, name: String, mode: StructuredOutputMode)
         -> ChatRequest
     {
         var prepared = request

@@ -90,61 +90,6 @@ public struct GenerationSettings: Sendable, Hashable {
     public init() {}
 }
 
-/// A questionnaire.
-public struct SurveySpec: Sendable {
-    /// Instructions shown to every respondent (in the system message).
-    public var instructions: String
-    /// Text shown before the questions (an ad, a product description), if any.
-    public var context: String?
-    /// Whether choice options are shuffled per respondent from a seeded stream.
-    public var randomizeOptions: Bool
-    /// The items, in order.
-    public var items: [SurveyItem]
-}
-
-/// One survey item.
-public struct SurveyItem: Sendable, Hashable {
-    /// What kind of answer the item takes.
-    public enum Answer: Sendable, Hashable {
-        /// An integer on a scale `min...max` with optional labels (one per point).
-        case likert(min: Int, max: Int, labels: [String])
-        /// One option.
-        case singleChoice(options: [String])
-        /// Between `minSelections` and `maxSelections` distinct options.
-        case multipleChoice(options: [String], minSelections: Int, maxSelections: Int)
-        /// A number in `min...max` (whole when `integer`), with an optional unit.
-        case numeric(min: Double?, max: Double?, integer: Bool, unit: String?)
-        /// Free text of at most `maxLength` characters.
-        case open(maxLength: Int)
-    }
-
-    /// The item id (a column of `responses.csv`).
-    public var id: String
-    /// The question text.
-    public var question: String
-    /// The answer type.
-    public var answer: Answer
-
-    /// The type name as written in scenario files.
-    public var typeName: String {
-        switch answer {
-        case .likert: "likert"
-        case .singleChoice: "single-choice"
-        case .multipleChoice: "multiple-choice"
-        case .numeric: "numeric"
-        case .open: "open"
-        }
-    }
-
-    /// The options in file order (choice items), else empty.
-    public var options: [String] {
-        switch answer {
-        case .singleChoice(let options), .multipleChoice(let options, _, _): options
-        default: []
-        }
-    }
-}
-
 /// An interview: an interviewer with each respondent.
 public struct InterviewSpec: Sendable {
     /// One scripted question.
@@ -238,7 +183,7 @@ public struct ScenarioContext: Sendable, Hashable {
     public init() {}
 
     /// The default window: first 2, last 16, cut moved 8 at a time.
-    public static let defaultWindow = HistoryWindow(first: 2, last: 16, step: 8)
+    public static let defaultWindow = HistoryWindow(first: 2, last: 8, step: 16)
     /// The default recall: only on explicit detail questions (the tree-coverage trigger fired on
     /// most turns of the bench and doubled the calls per turn; docs/memory.md).
     public static let defaultRecall = RecallSettings(treeCoverage: false)

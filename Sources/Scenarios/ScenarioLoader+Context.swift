@@ -12,12 +12,13 @@ extension Scenario {
         _ root: JSONPathReader<RunError>, kind: Kind, base: String?, into scenario: inout Scenario
     ) throws(RunError) {
         guard kind != .survey else {
-            for key in ["memory", "context"] where root.has(key) {
+            if root.has("context") {
                 throw root.fail(
-                    key,
-                    "\(key) applies to interview, focus-group and brainstorm; survey items are asked one by one — remove it"
+                    "context",
+                    "context applies to interview, focus-group and brainstorm; a survey's \"memory\" sets what each item shows — remove it"
                 )
             }
+            if let survey = scenario.survey { scenario.survey?.memory = try parseSurveyMemory(root, survey: survey) }
             return
         }
         var context = ScenarioContext()
@@ -82,17 +83,21 @@ extension Scenario {
         if let window = try reader.optionalReader("window") {
             try window.allowOnly(["first", "last", "step"])
             let base = context.window ?? ScenarioContext.defaultWindow
+            let last = try window.optionalInt("last", range: 1...10000) ?? base.last
+            // The cut moves by `step` events at a time (so the history prefix stays cacheable
+            // between moves); by default twice the guaranteed tail, at most 16 (docs/memory.md).
             context.window = HistoryWindow(
-                first: try window.optionalInt("first", range: 0...1000) ?? base.first,
-                last: try window.optionalInt("last", range: 1...10000) ?? base.last,
-                step: try window.optionalInt("step", range: 1...1000) ?? base.step)
+                first: try window.optionalInt("first", range: 0...1000) ?? base.first, last: last,
+                step: try window.optionalInt("step", range: 1...1000) ?? min(16, 2 * last))
         }
         if let recall = try reader.optionalBool("recall") {
-            context.recall = recall ? (context.recall ?? ScenarioContext.defaultRecall) : nil
+            // Asked for explicitly, recall also fires when the question touches a PersonaTree
+            // leaf the agent has not filled (the default context recalls on detail requests only).
+            context.recall = recall ? RecallSettings() : nil
             if recall && context.window == nil {
                 throw reader.fail(
                     "recall",
-                    "recall finds moments that fell out of the history window; add \"window\": {\"first\": 2, \"last\": 16} or remove recall"
+                    "recall finds moments that fell out of the history window; add \"window\": {\"first\": 2, \"last\": 8} or remove recall"
                 )
             }
         }

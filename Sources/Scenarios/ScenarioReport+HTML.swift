@@ -10,6 +10,7 @@ extension ScenarioReport {
         let title = results["title"]?.stringValue ?? data.manifest.runID
         var h = HTML.head(title: title)
         h.append("<h1>\(HTML.escape(title))</h1>")
+        h.append(AnswerQuality.htmlBanner(results["quality"], escape: HTML.escape))
         let units = results["units"]
         h.append(
             "<p class=\"muted\">\(HTML.escape(data.manifest.kind)) · run \(HTML.escape(data.manifest.runID)) · model \(HTML.escape(data.manifest.model)) · seed \(data.manifest.seed) · scenario digest \(HTML.escape(String(data.manifest.digest.prefix(16))))…</p>"
@@ -76,6 +77,7 @@ extension ScenarioReport {
                 "<p>mean \(HTMLReport.number(mean)) (95% CI \(HTMLReport.number(ci.first)) – \(HTMLReport.number(ci.last))), median \(HTMLReport.number(item["median"])), sd \(HTMLReport.number(item["sd"])), range \(HTMLReport.number(item["min"])) – \(HTMLReport.number(item["max"]))</p>"
             )
         }
+        h.append(surveyTypeSection(item))
         if let length = item["meanLength"] {
             h.append("<p>mean answer length \(HTMLReport.number(length)) characters (answers in the transcripts)</p>")
         }

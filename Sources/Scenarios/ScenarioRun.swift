@@ -41,7 +41,8 @@ public struct ScenarioRunKind: RunKind {
     public func plan() async throws -> RunPlan {
         let personas = try await ScenarioRunner.resolvePopulation(scenario, generator: populationGenerator)
         try Self.checkSplits(scenario, personas: personas)
-        let units = try ScenarioRunner.buildUnits(scenario, personas: personas)
+        try Self.checkPersonaReferences(scenario, personas: personas)
+        let units = try ScenarioRunner.buildUnits(scenario, personas: personas, seed: seed)
         return RunPlan(personas: personas.map { StoredPersona(id: $0.id, json: $0.participantJSON) }, units: units)
     }
 
@@ -174,7 +175,9 @@ public enum ScenarioRunner {
     }
 
     /// The units of a scenario: one per respondent (survey, interview) or per session.
-    package static func buildUnits(_ scenario: Scenario, personas: [Persona]) throws(RunError) -> [UnitSpec] {
+    package static func buildUnits(_ scenario: Scenario, personas: [Persona], seed: UInt64? = nil) throws(RunError)
+        -> [UnitSpec]
+    {
         switch scenario.kind {
         case .survey, .interview:
             let interviewer = scenario.interview?.interviewerPersona
@@ -184,8 +187,20 @@ public enum ScenarioRunner {
                     path: "$.interview.interviewer.persona")
             }
             let kind = scenario.kind == .survey ? "survey-respondent" : "interview"
-            return personas.filter { $0.id != interviewer }.enumerated().map { index, persona in
-                UnitSpec(index: index, id: persona.id, kind: kind, input: ["persona": .string(persona.id)])
+            let respondents = personas.filter { $0.id != interviewer }
+            let stimuli = scenario.survey?.stimuli.map {
+                SurveyStimuliPlan.assign($0, respondents: respondents.map(\.id), seed: seed ?? scenario.seed)
+            }
+            return respondents.enumerated().map { index, persona in
+                var input = JSONObject([("persona", .string(persona.id))])
+                if let stimuli {
+                    if scenario.survey?.stimuli?.design == .within {
+                        input["stimuli"] = .array(stimuli[index].map { .string($0) })
+                    } else {
+                        input["stimulus"] = .string(stimuli[index].first ?? "")
+                    }
+                }
+                return UnitSpec(index: index, id: persona.id, kind: kind, input: .object(input))
             }
         case .focusGroup, .brainstorm:
             guard let session = scenario.session else { return [] }
@@ -237,7 +252,8 @@ struct ScenarioUnitContext: Sendable {
             case .survey:
                 guard let survey = scenario.survey else { throw RunError(.invalidInput, "no survey section") }
                 let persona = try persona(unit.input["persona"]?.stringValue ?? "")
-                let respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
+                var respondent = SurveyRespondent(scenario: scenario, survey: survey, persona: persona, seed: seed)
+                respondent.stimuli = try SurveyStimuliPlan.rows(survey, input: unit.input)
                 let (events, result, _) = try await respondent.run(model: model)
                 return UnitOutcome(
                     index: unit.index, status: .done, result: result, events: events, modelCalls: model.calls)

@@ -28,8 +28,9 @@ extension World {
     /// Starts (or, in the foreground, runs) the memory update of party `i` with the events since
     /// its last update.
     mutating func updateMemory(_ i: Int, updater: any MemoryUpdater) async throws {
-        guard let agent = parties[i] as? Agent else { return }
+        // Settle first: the new update must start from the tree the previous one produced.
         try await settleMemory(i)
+        guard let agent = parties[i] as? Agent else { return }
         let since = memoryThrough[i]
         let chunk = transcript.events.filter { $0.seq > since }
         let through = transcript.events.last?.seq ?? since

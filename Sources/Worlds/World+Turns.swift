@@ -71,7 +71,12 @@ extension World {
         let result: AgentTurn
         var requests: [ToolRequest] = []
         switch move {
-        case .turn(let turn): result = turn
+        case .turn(let turn):
+            result = turn
+            if let snapshot = turn.context?.memorySnapshot, var agent = parties[i] as? Agent {
+                agent.memorySnapshot = snapshot
+                parties[i] = agent
+            }
         case .toolCalls(let calls):
             // A batch carries no action (the record's action stays nil) and no model calls the world saw.
             result = AgentTurn(outcome: .action(.pass))

@@ -1,5 +1,6 @@
 import Agents
 import AgoraTesting
+import Foundation
 import Inference
 import Memory
 import Storage
@@ -22,15 +23,21 @@ struct AgentTests {
         #expect(system.content.hasPrefix("You are Alex. Also present: Bo, Chen."))
         for part in [
             "Alex is a nurse from Leeds.", "- age: 34", "You take part in a focus group.", "Topic: bikes.",
-            "- Likes cycling", ProjectionText.convention, #""action": "speak""#,
+            ProjectionText.convention, #""action": "speak""#,
         ] {
             #expect(system.content.contains(part), "missing \(part)")
         }
+        // Memory is volatile: it goes after the history, never in the cached system prefix.
+        #expect(!system.content.contains("Likes cycling"))
         let body = Array(request.messages.dropFirst())
         #expect(body.count == 1)
         #expect(body[0].role == .user)
         #expect(body[0].content.contains("Bo: I like the blue one."))
         #expect(body[0].content.contains("Chen (privately to you): Psst, Alex."))
+        // The memory note opens the history (it changes only when the window's cut moves).
+        #expect(body[0].content.hasPrefix("[Narrator] (Only you see this note.) What you have learned and remember:"))
+        let memory = try #require(body[0].content.range(of: "- Likes cycling"))
+        #expect(memory.upperBound < body[0].content.range(of: "Bo: I like the blue one.")!.lowerBound)
         #expect(request.seed == 9)
     }
 
@@ -123,22 +130,26 @@ struct AgentTests {
         let alex = Fixture.agent(
             Fixture.alexID, "Alex", model: model, behaviour: PatiencePolicy(style: "Keep it short.", patience: 2))
         let early = TurnContext(transcript: try Fixture.transcript(), ownTurns: 0)
-        #expect(alex.systemMessage(for: early).contains("Keep it short."))
+        #expect(!alex.systemMessage(for: early).contains("Keep it short."))
+        #expect(try alex.messages(for: early).last?.content.hasSuffix("Keep it short.") == true)
         let late = TurnContext(transcript: try Fixture.transcript(), ownTurns: 2)
         let turn = try await alex.act(in: late)
         #expect(turn.action == .leave(content: ""))
         #expect(model.requests.isEmpty)
     }
 
-    @Test("own thoughts are surfaced in the system message, never in the body")
+    @Test("own thoughts are surfaced once, in the private note after the history, never in the system message")
     func thoughts() throws {
         var t = try Fixture.transcript()
         try t.append(
             speaker: Fixture.alexID, kind: .thought, audience: .only([Fixture.alexID]), content: "Bo seems nervous")
         let alex = Fixture.agent(Fixture.alexID, "Alex", model: ScriptedModel(replies: []))
         let messages = try alex.messages(for: TurnContext(transcript: t))
-        #expect(messages[0].content.contains("- Bo seems nervous"))
-        #expect(!messages.dropFirst().contains { $0.content.contains("nervous") })
+        #expect(!messages[0].content.contains("nervous"))
+        let last = try #require(messages.last?.content)
+        let note = try #require(last.range(of: "(Only you see this note.)"))
+        #expect(last[note.upperBound...].contains("- Bo seems nervous"))
+        #expect(messages.dropLast().allSatisfy { !$0.content.contains("nervous") })
     }
 
     @Test("urge calls parse a 0–9 score; failures give nil")

@@ -1,5 +1,6 @@
 import Agents
 import AgoraTesting
+import Foundation
 import Inference
 import Memory
 import Storage
@@ -26,15 +27,17 @@ struct PersonaTreeMemoryTests {
                 ], origin: .schema))
     }
 
-    @Test("the rendered tree goes in the system message; empty leaves are pruned")
+    @Test("the rendered tree opens the history in a private note, not the system message; empty leaves are pruned")
     func rendered() throws {
         let alex = Agent(
             id: Fixture.alexID, profile: AgentProfile(displayName: "Alex"), model: ScriptedModel(replies: []),
             memory: Self.tree())
-        let system = alex.systemMessage(for: TurnContext(transcript: try Fixture.transcript()))
-        #expect(system.contains("What you remember about yourself:"))
-        #expect(system.contains("job: nurse"))
-        #expect(!system.contains("city"))
+        let context = TurnContext(transcript: try Fixture.transcript())
+        #expect(!alex.systemMessage(for: context).contains("job: nurse"))
+        let first = try alex.messages(for: context)[1].content
+        #expect(first.hasPrefix("[Narrator] (Only you see this note.) What you have learned and remember:"))
+        #expect(first.contains("job: nurse"))
+        #expect(!first.contains("city"))
     }
 
     @Test("PersonaTreeUpdater applies the MemListener's ops from the agent's own view")

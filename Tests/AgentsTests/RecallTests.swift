@@ -1,5 +1,6 @@
 import Agents
 import AgoraTesting
+import Foundation
 import Inference
 import Memory
 import Storage
@@ -83,13 +84,17 @@ struct RecallTests {
         // M1: the aside between Chen and Bo reaches neither the rewrite call nor the turn.
         for request in model.requests { #expect(!Self.text(request).contains("ZEBRA")) }
         let turnRequest = model.requests[1]
-        let system = turnRequest.messages[0].content
-        #expect(system.contains("Earlier moments you recall (older than the conversation shown):"))
-        #expect(system.contains("Bo: My sister's wedding was on 14 May in Lisbon."))
-        #expect(system.contains("What you remember about yourself:"))
-        // The body shows only the window: the wedding line is not in it.
+        let last = try #require(turnRequest.messages.last?.content)
+        let note = try #require(last.range(of: "(Only you see this note.)"))
+        let notes = String(last[note.upperBound...])
+        #expect(notes.contains("Earlier moments you recall (older than the conversation shown):"))
+        #expect(notes.contains("Bo: My sister's wedding was on 14 May in Lisbon."))
+        #expect(turnRequest.messages[1].content.contains("transport: bicycle every day"))
+        #expect(!turnRequest.messages[0].content.contains("14 May"))
+        // The history shows only the window: the wedding line is not in it.
         let body = turnRequest.messages.dropFirst().map(\.content).joined(separator: "\n")
-        #expect(!body.contains("14 May"))
+        let history = body.components(separatedBy: "Earlier moments you recall")[0]
+        #expect(!history.contains("14 May"))
         #expect(body.contains("do you remember when my sister's wedding was?"))
         // The rewrite call sees the tree and the question.
         let rewrite = Self.text(model.requests[0])

@@ -147,7 +147,7 @@ struct ToyKindTests {
             #expect(error.code == .invalidInput)
             #expect(error.path == "$.kind")
             #expect(error.message.hasPrefix("unknown kind \"echo\"; use one of survey, interview, focus-group"))
-            #expect(error.message.hasSuffix("tool-tasks"))
+            #expect(error.message.hasSuffix("tool-tasks, experiment, fidelity"))
         }
     }
 

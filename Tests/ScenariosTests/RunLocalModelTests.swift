@@ -17,7 +17,7 @@ struct RunLocalModelTests {
     @Test(
         "each shipped scenario runs on the local model at a tiny size and writes valid outputs",
         .timeLimit(.minutes(10)),
-        arguments: ["quick-survey", "consumer-survey", "interview", "focus-group", "brainstorm"])
+        arguments: ["quick-survey", "consumer-survey", "interview", "focus-group", "brainstorm", "survey-all-types"])
     func runs(name: String) async throws {
         let model = try await LocalModelFixture.model()
         let summary = try await RunFixtures.run(

@@ -46,7 +46,10 @@ struct RunMemoryTests {
     func updatesRecorded() async throws {
         let model = Self.model()
         let scenario = try Scenario.parse(
-            try JSONValue.parse(Self.focusGroup(memory: #"{"type": "persona-tree", "updateEvery": 1}"#)))
+            try JSONValue.parse(
+                Self.focusGroup(
+                    memory: #"{"type": "persona-tree", "updateEvery": 1, "window": {"first": 1, "last": 2, "step": 1}}"#
+                )))
         let summary = try await RunFixtures.run(scenario, model: model)
         #expect(summary.unitsDone == 1)
         let rows = try Self.memoryRows(summary.directory)
@@ -65,20 +68,24 @@ struct RunMemoryTests {
         #expect(memory["updates"]?.intValue == Int64(updates.count))
         #expect(memory["applied"]?.intValue == 4)
         #expect(memory["failedUpdates"]?.intValue == 0)
-        // Seeded persona core and the learned leaf reach later turn prompts.
-        let turnSystems = model.requests.filter {
+        // The persona core is in the stable system message; the learned leaf reaches later turn
+        // prompts in the private note after the history, and never the system message.
+        let turns = model.requests.filter {
             if case .jsonSchema(let name, _, _) = $0.responseFormat { return name == "action" }
             return false
-        }.map { $0.messages[0].content }
-        #expect(turnSystems.contains { $0.contains("What you remember about yourself:") && $0.contains("Alex") })
-        #expect(turnSystems.contains { $0.contains("transport: rides an e-bike") })
-        #expect(turnSystems.allSatisfy { !$0.contains("Earlier moments you recall") })
+        }
+        #expect(turns.allSatisfy { !$0.messages[0].content.contains("rides an e-bike") })
+        #expect(turns.contains { $0.messages[0].content.contains("Alex") })
+        // The note opens the history; it is refreshed when the window's cut moves (every event here).
+        #expect(
+            turns.contains { $0.messages.count > 1 && $0.messages[1].content.contains("transport: rides an e-bike") })
+        #expect(turns.allSatisfy { !($0.messages.last?.content.contains("Earlier moments you recall") ?? false) })
     }
 
     @Test("with a window and recall, hidden moments are recalled and recorded; outputs do not depend on concurrency")
     func windowAndRecall() async throws {
         let text = Self.focusGroup(
-            memory: #"{"type": "persona-tree", "window": {"first": 1, "last": 3}, "recall": true}"#
+            memory: #"{"type": "persona-tree", "window": {"first": 1, "last": 3, "step": 1}, "recall": true}"#
         ).replacingOccurrences(of: "\"phases\"", with: "\"sessions\": 2, \"phases\"")
         let one = try await RunFixtures.run(try Scenario.parse(try JSONValue.parse(text)), model: Self.model())
         let two = try await RunFixtures.run(
@@ -95,12 +102,21 @@ struct RunMemoryTests {
         }
     }
 
-    @Test("memory is off unless the scenario asks for it: no rows, no summary")
-    func offByDefault() async throws {
-        let summary = try await RunFixtures.run(
+    @Test(
+        "memory is on by default for conversations; \"memory\": \"off\" turns it off: no update rows, no memory summary"
+    )
+    func onByDefaultOffOnRequest() async throws {
+        let on = try await RunFixtures.run(
             try Scenario.parse(try JSONValue.parse(RunConversationTests.focusGroup)), model: Self.model())
-        #expect(try Self.memoryRows(summary.directory).isEmpty)
-        #expect(!(try RunFixtures.read(summary.directory, "transcripts.jsonl")).contains("\"memory\""))
+        #expect(try Self.memoryRows(on.directory).contains { $0["kind"]?.stringValue == "update" })
+        #expect(try RunFixtures.read(on.directory, "transcripts.jsonl").contains("\"memory\""))
+        let off = try await RunFixtures.run(
+            try Scenario.parse(try JSONValue.parse(Self.focusGroup(memory: #""off""#))), model: Self.model())
+        #expect(try Self.memoryRows(off.directory).allSatisfy { $0["kind"]?.stringValue != "update" })
+        let line = try JSONValue.parse(
+            String(try RunFixtures.read(off.directory, "transcripts.jsonl").split(separator: "\n")[0]))
+        #expect(line["result"]?["memory"]?["updates"] == nil)
+        #expect(line["result"]?["memory"]?["context"]?["memory"]?.stringValue == "off")
     }
 
     func error(_ memory: String, kind: String = "focus-group") -> RunError? {
@@ -120,6 +136,43 @@ struct RunMemoryTests {
         }
     }
 
+    func contextError(_ context: String) -> RunError? {
+        let text = RunConversationTests.focusGroup.replacingOccurrences(
+            of: "\"generation\"", with: "\"context\": \(context),\n \"generation\"")
+        do {
+            _ = try Scenario.parse(try JSONValue.parse(text), file: "study.json")
+            return nil
+        } catch let error as RunError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("bad context sections name the path and the fix; good ones set the window")
+    func contextSections() throws {
+        let recall = try #require(contextError(#"{"history": "full", "recall": true}"#))
+        #expect(recall.path == "$.context.recall")
+        #expect(recall.message.contains("\"window\""))
+        let word = try #require(contextError(#""short""#))
+        #expect(word.path == "$.context")
+        #expect(word.message.contains("\"bounded\"") && word.message.contains("\"full\""))
+        let key = try #require(contextError(#"{"windw": {}}"#))
+        #expect(key.message.contains("windw"))
+        #expect(contextError(#""full""#) == nil)
+        func parsed(_ context: String) throws -> Scenario {
+            try Scenario.parse(
+                try JSONValue.parse(
+                    RunConversationTests.focusGroup.replacingOccurrences(
+                        of: "\"generation\"", with: "\"context\": \(context),\n \"generation\"")))
+        }
+        #expect(try parsed(#""full""#).context.window == nil)
+        #expect(try parsed(#"{"window": {"last": 6}}"#).context.window == HistoryWindow(first: 2, last: 6, step: 12))
+        #expect(
+            try Scenario.parse(try JSONValue.parse(RunConversationTests.focusGroup)).context.window
+                == ScenarioContext.defaultWindow)
+    }
+
     @Test("bad memory sections name the path and the fix")
     func badSections() throws {
         let survey = try #require(error(#"{"type": "persona-tree"}"#, kind: "survey"))
@@ -128,9 +181,6 @@ struct RunMemoryTests {
         let type = try #require(error(#"{"type": "vector-db"}"#))
         #expect(type.path == "$.memory.type")
         #expect(type.message.contains("\"persona-tree\""))
-        let recall = try #require(error(#"{"recall": true}"#))
-        #expect(recall.path == "$.memory.recall")
-        #expect(recall.message.contains("\"window\""))
         let schema = try #require(error(#"{"schema": "/nonexistent/tree.json"}"#))
         #expect(schema.path == "$.memory.schema")
         #expect(schema.message.contains("/nonexistent/tree.json"))

@@ -39,6 +39,8 @@ enum BenchTable {
             PopulationBench.self,
             AgentsBench.self,
             RunBench.self,
+            ContextBench.self,
+            ExperimentBench.self,
             LocalModelsBench.self,
         ]
     }

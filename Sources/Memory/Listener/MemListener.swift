@@ -163,10 +163,10 @@ public struct MemListener: Sendable {
         let system = Self.instructions(
             name: name, hasBeliefsAbout: tree.node(at: TreePath(trusted: ["beliefsAbout"])) != nil)
         let user = """
+            Other participants: \(list.isEmpty ? "none" : list)
+
             Memory tree of \(name):
             \(tree.listenerView())
-
-            Other participants: \(list.isEmpty ? "none" : list)
 
             New part of the conversation, as \(name) experienced it:
             \(chunk.isEmpty ? "(nothing new)" : chunk)

@@ -222,25 +222,41 @@ extension PersonaTree {
         }
     }
 
-    /// The full tree for the MemListener, empty slots included: one `path: "value"` line per leaf
-    /// (`[locked]` marks persona-core facts) and one `path.*` line per branch without children.
+    /// The MemListener's view of the tree, one `path: "value"` line per leaf, in three groups: the
+    /// locked persona core, the filled leaves (oldest update first, so a new fact is appended at
+    /// the end and the request keeps its prefix for provider caching), then the empty leaves and
+    /// the empty branches a listener may add leaves to.
     public func listenerView() -> String {
-        var lines: [String] = []
+        var locked: [String] = []
+        var filled: [(updatedAt: Int, index: Int, line: String)] = []
+        var empty: [String] = []
         func walk(_ node: TreeNode, _ prefix: [String]) {
             for child in node.children {
                 let keys = prefix + [child.key]
                 let path = keys.joined(separator: ".")
                 switch child {
                 case .branch(_, let children, _):
-                    if children.isEmpty { lines.append("\(path).*: (empty; add leaves here)") }
+                    if children.isEmpty { empty.append("\(path).*: (empty; add leaves here)") }
                     walk(child, keys)
-                case .leaf(_, let value, _, let locked, _):
-                    lines.append("\(path): \(JSONText.quote(value))\(locked ? " [locked]" : "")")
+                case .leaf(_, let value, _, let isLocked, let updatedAt):
+                    let line = "\(path): \(JSONText.quote(value))"
+                    if isLocked {
+                        locked.append(line + " [locked]")
+                    } else if value.isEmpty {
+                        empty.append(line)
+                    } else {
+                        filled.append((updatedAt, filled.count, line))
+                    }
                 }
             }
         }
         walk(root, [])
-        return lines.joined(separator: "\n")
+        let learned = filled.sorted { ($0.updatedAt, $0.index) < ($1.updatedAt, $1.index) }.map(\.line)
+        var sections: [String] = []
+        if !locked.isEmpty { sections.append("Persona core (locked):\n" + locked.joined(separator: "\n")) }
+        if !learned.isEmpty { sections.append("Filled so far (oldest first):\n" + learned.joined(separator: "\n")) }
+        if !empty.isEmpty { sections.append("Empty:\n" + empty.joined(separator: "\n")) }
+        return sections.joined(separator: "\n")
     }
 }
 
