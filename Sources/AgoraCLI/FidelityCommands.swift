@@ -8,7 +8,9 @@ enum FidelityBaselineCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["fidelity", "baseline"],
         summary: "Print a reference survey's no-model reference points (uniform, majority, demographic, split-half).",
-        positionals: [PositionalSpec(name: "PACKAGE", help: "A reference survey folder (survey.json + respondents.csv).")],
+        positionals: [
+            PositionalSpec(name: "PACKAGE", help: "A reference survey folder (survey.json + respondents.csv).")
+        ],
         options: [
             .option("--seed", "S", "The seed of the bootstrap, the folds and the splits (default 1)."),
             .option("--resamples", "N", "Bootstrap resamples (default 1000; 0: no intervals)."),
@@ -41,7 +43,11 @@ enum FidelityRunCommand: AgoraCommand {
                 required: false)
         ],
         options: ModelOptions.options + [
-            .option("--sample", "N", "Respondents sampled without replacement (default: all)."),
+            .option(
+                "--sample", "N", "Respondents sampled without replacement (default: all); quota: the population size."),
+            .option(
+                "--sampling", "MODE",
+                "silicon (default: one persona per respondent) or quota (the reference's marginals)."),
             .option("--seed", "S", "The run seed: sample, option order, bootstrap (default 1)."),
             .option("--condition-on", "IDS", "Comma-separated question ids moved into the persona (not scored)."),
             .option("--persona", "RENDERING", "attributes (default) or first-person."),
@@ -73,7 +79,12 @@ enum FidelityRunCommand: AgoraCommand {
         }
         var overrides = JSONObject()
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
-        if let sample = try arguments.int("--sample", range: 1...10_000_000) { overrides["sample"] = .integer(Int64(sample)) }
+        if let sample = try arguments.int("--sample", range: 1...10_000_000) {
+            overrides["sample"] = .integer(Int64(sample))
+        }
+        if let mode = try arguments.choice("--sampling", ["silicon", "quota"]) {
+            overrides["sampling"] = .string(mode)
+        }
         if let ids = arguments.value("--condition-on") { overrides["conditionOn"] = .string(ids) }
         if let persona = try arguments.choice("--persona", FidelityScenario.PersonaRendering.allCases.map(\.rawValue)) {
             overrides["persona"] = .string(persona)
@@ -84,7 +95,8 @@ enum FidelityRunCommand: AgoraCommand {
         if let model = arguments.value("--model") { overrides["model"] = .string(model) }
         let options = RunOptions(
             outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
-            concurrency: try arguments.int("--concurrency", range: 1...4096), deadline: try RunLaunch.deadline(arguments))
+            concurrency: try arguments.int("--concurrency", range: 1...4096),
+            deadline: try RunLaunch.deadline(arguments))
         return try await RunLaunch.run(
             file: file, document: document, overrides: overrides, options: options, arguments: arguments,
             label: "agora fidelity run")
@@ -95,7 +107,8 @@ enum FidelityRunCommand: AgoraCommand {
 enum FidelityCompareCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["fidelity", "compare"],
-        summary: "Compare fidelity runs of one package (models, persona renderings, prompts) with intervals of differences.",
+        summary:
+            "Compare fidelity runs of one package (models, persona renderings, prompts) with intervals of differences.",
         positionals: [PositionalSpec(name: "RUN_DIR", help: "Two or more fidelity run folders; the first is the base.")]
             + (2...8).map { PositionalSpec(name: "RUN_DIR\($0)", help: "Another run folder.", required: $0 == 2) },
         options: [

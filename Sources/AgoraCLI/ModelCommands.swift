@@ -69,6 +69,10 @@ enum ModelSetupCommand: AgoraCommand {
         path: ["model", "setup"],
         summary: "Build (once) the local llama.cpp model into the cache folder, or show where it is.",
         options: [
+            .option(
+                "--model", "SPEC",
+                "local (default) or local:NAME: "
+                    + LocalModelChoice.all.map { "local:\($0.name)" }.joined(separator: ", ") + "."),
             .flag("--print", "Print the build script instead of running it."),
             .flag("--rebuild", "Delete the cached venv and model first, then build."),
         ],
@@ -78,11 +82,14 @@ enum ModelSetupCommand: AgoraCommand {
             """)
 
     static func run(_ arguments: ParsedArguments) async throws -> Int32 {
+        guard case .local(let choice) = try ModelSpec.parse(arguments.value("--model") ?? "local") else {
+            throw UsageError("agora model setup builds a built-in model: --model local or local:NAME")
+        }
         if arguments.flag("--print") {
-            Console.out(LocalModel.setupScript)
+            Console.out(LocalModel.setupScript(for: choice))
             return ExitCode.success
         }
-        let local = LocalModel()
+        let local = LocalModel(choice: choice)
         if arguments.flag("--rebuild") {
             for name in ["venv", "venv.ready", "models"] {
                 try? FileManager.default.removeItem(at: local.cacheDirectory.appendingPathComponent(name))

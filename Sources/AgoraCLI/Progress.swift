@@ -83,8 +83,11 @@ final class ProgressDisplay: Sendable {
         if c.stalledCalls > 0 {
             parts.append("\(c.stalledCalls) waiting > 30s (longest \(duration(Double(c.longestWaitSeconds))))")
         }
-        if c.unitsFinished > 0, c.unitsFinished < c.unitsTotal {
-            let eta = elapsed / Double(c.unitsFinished) * Double(c.unitsTotal - c.unitsFinished)
+        // Units done, plus how far the active unit is (its turns of the budget): the measured
+        // rate so far gives the ETA, even before the first of a few long units finishes.
+        let done = Double(c.unitsFinished) + (c.unitsFinished < c.unitsTotal ? c.activityFraction ?? 0 : 0)
+        if done > 0, c.unitsFinished < c.unitsTotal {
+            let eta = elapsed / done * (Double(c.unitsTotal) - done)
             parts.append("ETA \(duration(eta))")
         } else {
             parts.append("\(duration(elapsed)) elapsed")

@@ -42,7 +42,7 @@ public enum LocalModelFixture {
                 )
             }
             let made = try await ConnectedModel.connect(
-                .local, concurrency: 1, retry: RetryPolicy(maxAttempts: 2),
+                .local(.default), concurrency: 1, retry: RetryPolicy(maxAttempts: 2),
                 requestTimeout: 120)
             connected = made
             return made.client

@@ -131,8 +131,9 @@ extension StubServer {
             let guided = json["guided_json"] != nil
             switch self {
             case .llamaCppPython where format == "json_schema":
+                // As llama-cpp-python 0.3.36 answers it (seen 2026-12-05): a pydantic error and a traceback line.
                 let detail =
-                    "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}]"
+                    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/venv/lib/python3.11/site-packages/llama_cpp/server/app.py\", line 376, in create_chat_completion\n    POST /v1/chat/completions"
                 return Self.json(
                     500,
                     .object(

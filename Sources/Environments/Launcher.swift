@@ -1,7 +1,7 @@
 import Experiments
+import Fidelity
 public import Foundation
 public import Runs
-import Fidelity
 import Scenarios
 public import Storage
 import ToolTasks

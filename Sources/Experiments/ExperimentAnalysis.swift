@@ -17,11 +17,31 @@ public struct ExperimentAnalysis: Sendable {
 
     /// An outcome: an item id (or `passed`) and its measure.
     public struct Outcome: Sendable, Hashable {
-        /// The id.
+        /// The id (`interest`; `owned: Solar panels` for one option of a multiple-choice item).
         public var id: String
         /// How it is measured.
         public var measure: Measure
+        /// The answer key it is read from (the item id).
+        public var item: String
+        /// For a multiple-choice item: the option whose selection this outcome is.
+        public var selection: String?
+        /// For a matrix item: the row id whose rating this outcome is.
+        public var row: String?
+
+        /// Creates an outcome read from `item` (default: `id`).
+        public init(
+            id: String, measure: Measure, item: String? = nil, selection: String? = nil, row: String? = nil
+        ) {
+            self.id = id
+            self.measure = measure
+            self.item = item ?? id
+            self.selection = selection
+            self.row = row
+        }
     }
+
+    /// The two answers of a multiple-choice option.
+    static let selectionLabels = ["selected", "not selected"]
 
     /// One done unit, reduced to what the statistics need.
     struct Observation {
@@ -48,15 +68,14 @@ public struct ExperimentAnalysis: Sendable {
         self.design = design
         let outcomes = Self.outcomes(design)
         self.outcomes = outcomes
-        var slot: [String: Int] = [:]
-        for (i, outcome) in outcomes.enumerated() { slot[outcome.id] = i }
-        var optionIndex: [[String: Int]] = outcomes.map { outcome in
+        var slot: [String: [Int]] = [:]
+        for (i, outcome) in outcomes.enumerated() { slot[outcome.item, default: []].append(i) }
+        let optionIndex: [[String: Int]] = outcomes.map { outcome in
             guard case .categorical(let options) = outcome.measure else { return [:] }
             var map: [String: Int] = [:]
             for (i, option) in options.enumerated() { map[option] = i }
             return map
         }
-        optionIndex.append([:])
         var clusters: [String: Int] = [:]
         var observations: [Observation] = []
         observations.reserveCapacity(data.units.count)
@@ -75,11 +94,22 @@ public struct ExperimentAnalysis: Sendable {
             var tasks: ConjointTasks?
             if let answers = unit.result["answers"]?.objectValue {
                 for (key, value) in answers {
-                    guard let i = slot[key] else { continue }
-                    switch outcomes[i].measure {
-                    case .numeric: values[i] = value.doubleValue
-                    case .categorical: values[i] = value.stringValue.flatMap { optionIndex[i][$0] }.map(Double.init)
-                    case .pass: break
+                    for i in slot[key] ?? [] {
+                        if let row = outcomes[i].row {
+                            values[i] = value[row]?.doubleValue
+                            continue
+                        }
+                        if let selection = outcomes[i].selection {
+                            guard let chosen = value.arrayValue else { continue }
+                            values[i] = chosen.contains(.string(selection)) ? 0 : 1
+                            continue
+                        }
+                        switch outcomes[i].measure {
+                        case .numeric: values[i] = value.doubleValue
+                        case .categorical:
+                            values[i] = value.stringValue.flatMap { optionIndex[i][$0] }.map(Double.init)
+                        case .pass: break
+                        }
                     }
                 }
                 if design.conjoint != nil, let stored = unit.spec.input["tasks"] {
@@ -92,7 +122,9 @@ public struct ExperimentAnalysis: Sendable {
                     }
                 }
             }
-            if let passed = unit.result["passed"]?.boolValue, let i = slot["passed"] { values[i] = passed ? 1 : 0 }
+            if let passed = unit.result["passed"]?.boolValue, let i = slot["passed"]?.first {
+                values[i] = passed ? 1 : 0
+            }
             observations.append(
                 Observation(
                     arm: arm, cluster: cluster, respondent: respondent, values: values,
@@ -100,49 +132,6 @@ public struct ExperimentAnalysis: Sendable {
         }
         self.observations = observations
         self.balance = Self.balance(design, data: data, strata: strata)
-    }
-
-    /// The outcomes of a design: the chosen items (or every closed item) of the first arm's survey;
-    /// `passed` for tool tasks.
-    static func outcomes(_ design: ExperimentDesign) -> [Outcome] {
-        guard design.conjoint == nil else { return [] }
-        let document = design.armDocument(0)
-        if document["kind"]?.stringValue == "tool-tasks" { return [Outcome(id: "passed", measure: .pass)] }
-        var outcomes: [Outcome] = []
-        for item in document["survey"]?["items"]?.arrayValue ?? [] {
-            guard let id = item["id"]?.stringValue, design.outcomes.isEmpty || design.outcomes.contains(id) else {
-                continue
-            }
-            switch item["type"]?.stringValue {
-            case "likert", "numeric": outcomes.append(Outcome(id: id, measure: .numeric))
-            case "single-choice":
-                let options = (item["options"]?.arrayValue ?? []).compactMap(\.stringValue)
-                outcomes.append(Outcome(id: id, measure: .categorical(options)))
-            default: continue
-            }
-        }
-        return outcomes
-    }
-
-    /// Between subjects: respondents per arm within each stratum.
-    static func balance(_ design: ExperimentDesign, data: RunData, strata: (StoredPersona?) -> String?) -> JSONValue {
-        guard design.assignment == .between, design.arms.count > 1 else { return .null }
-        var personas: [String: StoredPersona] = [:]
-        for p in data.personas { personas[p.id] = p }
-        var counts: [String: [Int]] = [:]
-        for unit in data.units {
-            let (arm, spec) = ExperimentRunKind.inner(unit.spec)
-            guard let id = spec.input["persona"]?.stringValue else { continue }
-            let key = strata(personas[id]) ?? ""
-            counts[key, default: [Int](repeating: 0, count: design.arms.count)][arm] += 1
-        }
-        return .array(
-            counts.keys.sorted().map { key in
-                [
-                    "stratum": .string(key.isEmpty ? "(all)" : key),
-                    "assigned": .array((counts[key] ?? []).map { .integer(Int64($0)) }),
-                ]
-            })
     }
 
     // MARK: The analysis
@@ -182,7 +171,7 @@ public struct ExperimentAnalysis: Sendable {
         }
         if design.assignment == .within, armCount > 1 {
             warnings.append(
-                "within subjects: the tests treat the arms as independent samples, which is conservative for paired answers"
+                "within subjects: numeric outcomes use the paired t test; categorical outcomes are compared as independent samples, which is conservative for paired answers"
             )
         }
         var outcomeJSON: [JSONObject] = []
@@ -266,14 +255,32 @@ public struct ExperimentAnalysis: Sendable {
                     let y = samples[a]
                     var c = JSONObject([("a", .string(names[a])), ("b", .string(names[b]))])
                     var p = 1.0
-                    if let w = Statistics.welch(x, y) {
+                    var secondary: [JSONValue] = []
+                    let welch = Statistics.welch(x, y)
+                    if design.assignment == .within {
+                        // The same respondents in both arms: the paired test of their differences.
+                        let (px, py) = paired(i, b, a)
+                        if let t = Statistics.pairedT(px, py) {
+                            c["effect"] = .object(
+                                Self.estimate(
+                                    t.difference,
+                                    [
+                                        ("measure", "mean paired difference (b − a)"),
+                                        ("pairs", .integer(Int64(px.count))),
+                                    ]))
+                            c["test"] = Self.test("paired t", t.test)
+                            p = t.test.p
+                        } else {
+                            c["test"] = ["name": "paired t", "p": 1]
+                        }
+                        if let welch { secondary.append(Self.test("Welch t", welch.test)) }
+                    } else if let w = welch {
                         c["effect"] = .object(Self.estimate(w.difference, [("measure", "mean difference (b − a)")]))
                         c["test"] = Self.test("Welch t", w.test)
                         p = w.test.p
                     } else {
                         c["test"] = ["name": "Welch t", "p": 1]
                     }
-                    var secondary: [JSONValue] = []
                     if let mw = Statistics.mannWhitney(x, y) {
                         secondary.append(Self.test("Mann–Whitney U (z)", mw.test))
                     }
@@ -383,6 +390,26 @@ public struct ExperimentAnalysis: Sendable {
         }
         for k in comparisons.indices { comparisons[k].outcome = outcomeIndex(outcome.id) }
         return (json, comparisons, notes)
+    }
+
+    /// The values of outcome `i` of the respondents who answered it in both arms `b` and `a`, in the
+    /// order they were first seen.
+    func paired(_ i: Int, _ b: Int, _ a: Int) -> ([Double], [Double]) {
+        var inA: [Int: Double] = [:]
+        var inB: [(Int, Double)] = []
+        for o in observations {
+            guard let v = o.values[i] else { continue }
+            if o.arm == a { inA[o.cluster] = v } else if o.arm == b { inB.append((o.cluster, v)) }
+        }
+        inB.sort { $0.0 < $1.0 }
+        var x: [Double] = []
+        var y: [Double] = []
+        for (cluster, v) in inB {
+            guard let w = inA[cluster] else { continue }
+            x.append(v)
+            y.append(w)
+        }
+        return (x, y)
     }
 
     func outcomeIndex(_ id: String) -> Int { outcomes.firstIndex { $0.id == id } ?? 0 }

@@ -82,8 +82,16 @@ public struct ExperimentDesign: Sendable {
     public var file: String?
 
     /// The arm `i`'s scenario: the base with its patch applied (the `kind` cannot change).
+    /// For a conjoint, the base's items are replaced by choice tasks (here all at the first levels; each
+    /// respondent's own tasks replace them when their unit runs).
     public func armDocument(_ i: Int) -> JSONValue {
         var patched = base.mergePatched(with: arms[i].patch)
+        if let conjoint {
+            let example = [[Int]](repeating: conjoint.attributes.map { _ in 0 }, count: 2)
+            patched = ConjointTasks.survey(
+                conjoint, base: patched,
+                tasks: ConjointTasks(tasks: [[[Int]]](repeating: example, count: conjoint.tasks)))
+        }
         if case .object(var object) = patched {
             object["kind"] = base["kind"]
             patched = .object(object)

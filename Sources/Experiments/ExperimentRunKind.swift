@@ -52,36 +52,68 @@ public struct ExperimentRunKind: RunKind {
             for unit in plan.units { if let id = unit.input["persona"]?.stringValue { respondentSet.insert(id) } }
         }
         let respondents = personas.map(\.id).filter { respondentSet.contains($0) }
-        let strata = try respondents.map { id in try stratum(of: personas.first { $0.id == id }) }
+        try checkStrata(personas)
+        var byID: [String: StoredPersona] = [:]
+        for persona in personas { byID[persona.id] = persona }
+        let strata = try respondents.map { id in try stratum(of: byID[id]) }
         let count = design.arms.count
-        let between = BalancedAssignment.between(ids: respondents, strata: strata, arms: count, seed: seed)
+        let between = BalancedAssignment.deal(ids: respondents, strata: strata, arms: count, seed: seed)
         let orders = BalancedAssignment.within(ids: respondents, strata: strata, arms: count, seed: seed)
         var position: [String: Int] = [:]
         for (i, id) in respondents.enumerated() { position[id] = i }
 
-        var units: [UnitSpec] = []
+        // Units interleave the arms (between: in the order of the deal, so every `arms` consecutive
+        // units cover every arm; within: respondent by respondent; other units: unit by unit), so
+        // `--limit N` runs a balanced slice of every arm rather than the first arm only.
+        var drafts: [(key: (Int, Int, Int), id: String, kind: String, input: JSONObject)] = []
         for (a, plan) in plans.enumerated() {
             for unit in plan.units {
                 var input = JSONObject([
                     ("arm", .integer(Int64(a))), ("unit", .integer(Int64(unit.index))), ("id", .string(unit.id)),
                     ("input", unit.input),
                 ])
+                var key = (unit.index, a, a)
                 if let persona = unit.input["persona"]?.stringValue, let p = position[persona] {
                     switch design.assignment {
                     case .between:
-                        guard between[p] == a else { continue }
+                        guard between[p].arm == a else { continue }
+                        key = (between[p].turn, 0, a)
                     case .within:
-                        input["position"] = .integer(Int64(orders[p].firstIndex(of: a) ?? 0))
+                        let slot = orders[p].firstIndex(of: a) ?? 0
+                        input["position"] = .integer(Int64(slot))
+                        key = (p, slot, a)
                     }
                     if let conjoint = design.conjoint {
                         input["tasks"] = ConjointTasks.draw(conjoint, respondent: persona, seed: seed).json
                     }
                 }
                 let id = design.arms.count > 1 ? "\(design.arms[a].name)/\(unit.id)" : unit.id
-                units.append(UnitSpec(index: units.count, id: id, kind: unit.kind, input: .object(input)))
+                drafts.append((key, id, unit.kind, input))
             }
         }
+        drafts.sort { $0.key < $1.key }
+        let units = drafts.enumerated().map { index, draft in
+            UnitSpec(index: index, id: draft.id, kind: draft.kind, input: .object(draft.input))
+        }
         return RunPlan(personas: personas, units: units)
+    }
+
+    /// Every `stratify` attribute must be some persona's (a typo would put everyone in one stratum).
+    func checkStrata(_ personas: [StoredPersona]) throws(RunError) {
+        for (index, attribute) in design.stratify.enumerated()
+        where !personas.contains(where: { $0.json["attributes"]?[attribute] != nil }) {
+            var known: [String] = []
+            for persona in personas {
+                for key in persona.json["attributes"]?.objectValue?.keys ?? [] where !known.contains(key) {
+                    known.append(key)
+                }
+            }
+            let hint = Spelling.closest(to: attribute, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw RunError(
+                .invalidInput,
+                "no persona has the attribute \"\(attribute)\"\(hint); the attributes are \(known.prefix(20).joined(separator: ", "))",
+                file: design.file, path: "$.stratify[\(index)]")
+        }
     }
 
     /// The stratum key of a persona: `attribute=value` for each stratifying attribute.

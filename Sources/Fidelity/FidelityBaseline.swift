@@ -22,7 +22,9 @@ public enum FidelityBaseline {
             if let o = fidelity["referencePoints"]?[name]?["overall"] { rows.append((name, o)) }
         }
         func cell(_ v: JSONValue?) -> String {
-            guard let x = v?["value"]?.doubleValue else { return "null".padding(toLength: 30, withPad: " ", startingAt: 0) }
+            guard let x = v?["value"]?.doubleValue else {
+                return "null".padding(toLength: 30, withPad: " ", startingAt: 0)
+            }
             var text = String(format: "%.3f", x)
             if let lo = v?["low"]?.doubleValue, let hi = v?["high"]?.doubleValue {
                 text += String(format: " [%.3f, %.3f]", lo, hi)

@@ -55,101 +55,135 @@ public enum FidelityBootstrap {
     public static func estimate(
         _ table: FidelityTable, resamples: Int, seed: UInt64, workers: Int = 2
     ) async -> FidelityEstimates {
+        await estimate(table, views: [], resamples: resamples, seed: seed, workers: workers)[0]
+    }
+
+    /// The estimates of `table` and of each analytic view of it (`.uniform`, `.majority`), all from
+    /// one pass over the same resamples: a view reads only the human counts, so it costs no pass of
+    /// its own.
+    public static func estimate(
+        _ table: FidelityTable, views: [FidelityTable.Simulated], resamples: Int, seed: UInt64, workers: Int = 2
+    ) async -> [FidelityEstimates] {
+        precondition(views.allSatisfy(\.isAnalytic), "a view must be computed from the human counts")
+        let tables = [table] + views.map { table.with($0) }
         let layout = FigureLayout(questions: table.questionCount, cells: table.cellCount)
         let n = table.respondentCount
+        let q = layout.questions
         var counts = FidelityCounts(table)
         let ones = [Int32](repeating: 1, count: n)
         counts.add(table, humanTimes: ones, simulatedTimes: ones)
-        var point = [Double](repeating: .nan, count: layout.count)
-        counts.figures(table, into: &point)
-        var figureN = [Int](repeating: 0, count: layout.count)
-        for cell in 0..<layout.cells {
-            for j in 0..<layout.questions {
-                let distribution = counts.simulatedN[cell * layout.questions + j]
-                let paired = counts.bothN[cell * layout.questions + j]
-                let humanOnly: Bool
-                if case .uniform = table.simulated { humanOnly = true } else { humanOnly = false }
-                for figure in FigureLayout.QuestionFigure.allCases {
-                    let isPaired = figure == .accuracy || figure == .ordinalError
-                    figureN[layout.index(cell: cell, question: j, figure)] =
-                        isPaired && !humanOnly ? paired : distribution
-                }
-            }
-            for figure in FigureLayout.OverallFigure.allCases {
-                figureN[layout.index(cell: cell, figure)] = counts.cellN[cell]
-            }
-        }
-        var humanShares: [[[Double]?]] = []
-        var simulatedShares: [[[Double]?]] = []
-        var humanN: [[Int]] = []
-        var simulatedN: [[Int]] = []
-        for cell in 0..<layout.cells {
-            humanShares.append(
-                (0..<layout.questions).map {
-                    counts.shares(counts.human, cell: cell, question: $0, k: table.optionCounts[$0])
-                })
-            simulatedShares.append(
-                (0..<layout.questions).map { j in
-                    if case .uniform = table.simulated {
-                        return counts.humanN[cell * layout.questions + j] > 0
-                            ? [Double](repeating: 1 / Double(table.optionCounts[j]), count: table.optionCounts[j])
-                            : nil
-                    }
-                    return counts.shares(counts.simulated, cell: cell, question: j, k: table.optionCounts[j])
-                })
-            humanN.append(Array(counts.humanN[(cell * layout.questions)..<((cell + 1) * layout.questions)]))
-            simulatedN.append(Array(counts.simulatedN[(cell * layout.questions)..<((cell + 1) * layout.questions)]))
-        }
-        var low = [Double](repeating: .nan, count: layout.count)
-        var high = low
+        var samples: [[Double]] = []
         if resamples > 0, n > 0 {
-            let samples = await resampleFigures(table, layout: layout, resamples: resamples, seed: seed, workers: workers)
-            (low, high) = intervals(samples, figures: layout.count, resamples: resamples)
+            samples = await resampleFigures(tables, layout: layout, resamples: resamples, seed: seed, workers: workers)
         }
-        return FidelityEstimates(
-            layout: layout, point: point, low: low, high: high, n: figureN, humanShares: humanShares,
-            simulatedShares: simulatedShares, humanN: humanN, simulatedN: simulatedN, cellN: counts.cellN,
-            resamples: resamples)
+        var results: [FidelityEstimates] = []
+        for (v, view) in tables.enumerated() {
+            let analytic = view.simulated.isAnalytic
+            var point = [Double](repeating: .nan, count: layout.count)
+            counts.figures(view, into: &point)
+            var figureN = [Int](repeating: 0, count: layout.count)
+            var humanShares: [[[Double]?]] = []
+            var simulatedShares: [[[Double]?]] = []
+            var humanN: [[Int]] = []
+            var simulatedN: [[Int]] = []
+            for cell in 0..<layout.cells {
+                let humanCounts = Array(counts.tallies[(cell * q)..<((cell + 1) * q)])
+                let simulatedCounts =
+                    analytic
+                    ? humanCounts
+                    : Array(
+                        counts.tallies[(counts.simulatedNBase + cell * q)..<(counts.simulatedNBase + (cell + 1) * q)])
+                for j in 0..<q {
+                    let paired = analytic ? humanCounts[j] : counts.tallies[counts.bothNBase + cell * q + j]
+                    for figure in FigureLayout.QuestionFigure.allCases {
+                        let isPaired = figure == .accuracy || figure == .ordinalError
+                        figureN[layout.index(cell: cell, question: j, figure)] = isPaired ? paired : simulatedCounts[j]
+                    }
+                }
+                for figure in FigureLayout.OverallFigure.allCases {
+                    figureN[layout.index(cell: cell, figure)] = counts.cellN[cell]
+                }
+                humanShares.append(
+                    (0..<q).map {
+                        counts.shares(simulatedSide: false, cell: cell, question: $0, k: table.optionCounts[$0])
+                    })
+                simulatedShares.append(
+                    (0..<q).map { j in
+                        let k = table.optionCounts[j]
+                        switch view.simulated {
+                        case .uniform:
+                            return humanCounts[j] > 0 ? [Double](repeating: 1 / Double(k), count: k) : nil
+                        case .majority(let modes):
+                            return humanCounts[j] > 0 ? (0..<k).map { $0 == Int(modes[j]) ? 1.0 : 0.0 } : nil
+                        case .answers:
+                            return counts.shares(simulatedSide: true, cell: cell, question: j, k: k)
+                        }
+                    })
+                humanN.append(humanCounts)
+                simulatedN.append(simulatedCounts)
+            }
+            var low = [Double](repeating: .nan, count: layout.count)
+            var high = low
+            if !samples.isEmpty {
+                (low, high) = intervals(samples[v], figures: layout.count, resamples: resamples)
+            }
+            results.append(
+                FidelityEstimates(
+                    layout: layout, point: point, low: low, high: high, n: figureN, humanShares: humanShares,
+                    simulatedShares: simulatedShares, humanN: humanN, simulatedN: simulatedN, cellN: counts.cellN,
+                    resamples: resamples))
+        }
+        return results
     }
 
     /// The multiplicities of resample `b`: n indices drawn with replacement from its own stream.
-    static func draw(_ b: Int, n: Int, seed: UInt64, into times: inout [Int32]) {
+    static func draw(_ b: Int, n: Int, seed: UInt64, strata: [Int] = [], into times: inout [Int32]) {
         for i in times.indices { times[i] = 0 }
         var stream = RandomStream.slot(seed: seed, UInt64(b))
-        for _ in 0..<n { times[Int(stream.nextInt(below: UInt64(n)))] += 1 }
+        var start = 0
+        for size in strata.isEmpty ? [n] : strata where size > 0 {
+            for _ in 0..<size { times[start + Int(stream.nextInt(below: UInt64(size)))] += 1 }
+            start += size
+        }
     }
 
-    /// Figures of every resample, resample-major (`figures` per resample).
+    /// Figures of every resample, resample-major (`figures` per resample), for each of `tables`
+    /// (the first is counted; the others are analytic views of the same counts).
     static func resampleFigures(
-        _ table: FidelityTable, layout: FigureLayout, resamples: Int, seed: UInt64, workers: Int
-    ) async -> [Double] {
+        _ tables: [FidelityTable], layout: FigureLayout, resamples: Int, seed: UInt64, workers: Int
+    ) async -> [[Double]] {
         let workers = max(1, min(workers, resamples))
         let chunk = (resamples + workers - 1) / workers
         let figures = layout.count
+        let table = tables[0]
         let n = table.respondentCount
-        let parts = await withTaskGroup(of: (Int, [Double]).self) { group in
+        let parts = await withTaskGroup(of: (Int, [[Double]]).self) { group in
             for w in 0..<workers {
                 let start = w * chunk
                 let end = min(resamples, start + chunk)
                 guard start < end else { continue }
                 group.addTask {
-                    var out = [Double](repeating: .nan, count: (end - start) * figures)
+                    var out = [[Double]](
+                        repeating: [Double](repeating: .nan, count: (end - start) * figures), count: tables.count)
                     var counts = FidelityCounts(table)
+                    let index = FidelityCounts.Index(table, offsets: counts.offsets)
                     var times = [Int32](repeating: 0, count: n)
                     for b in start..<end {
-                        draw(b, n: n, seed: seed, into: &times)
+                        draw(b, n: n, seed: seed, strata: table.strata, into: &times)
                         counts.reset()
-                        counts.add(table, humanTimes: times, simulatedTimes: times)
-                        counts.figures(table, into: &out, at: (b - start) * figures)
+                        counts.addResample(table, index: index, times: times)
+                        for v in tables.indices {
+                            counts.figures(tables[v], into: &out[v], at: (b - start) * figures)
+                        }
                     }
                     return (w, out)
                 }
             }
-            var parts: [(Int, [Double])] = []
+            var parts: [(Int, [[Double]])] = []
             for await part in group { parts.append(part) }
-            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+            return parts.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return parts
+        return tables.indices.map { v in parts.flatMap { $0[v] } }
     }
 
     /// 2.5% and 97.5% quantiles of each figure over the resamples (undefined resamples left out).

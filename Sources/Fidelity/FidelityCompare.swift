@@ -27,7 +27,8 @@ public enum FidelityCompare {
     ///
     /// - Throws: ``RunError`` (`invalidInput`) when a folder is not a fidelity run or the runs score
     ///   different packages or questions.
-    public static func compare(_ directories: [URL], resamples: Int = 1000, seed: UInt64 = 1) async throws -> JSONValue {
+    public static func compare(_ directories: [URL], resamples: Int = 1000, seed: UInt64 = 1) async throws -> JSONValue
+    {
         guard directories.count >= 2 else {
             throw RunError(.invalidInput, "give at least two fidelity run folders to compare")
         }
@@ -43,11 +44,19 @@ public enum FidelityCompare {
             let base = manifest.sourceFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             let scenario = try FidelityScenario.parse(
                 manifest.document, file: manifest.sourceFile, baseDirectory: base, overrides: JSONObject())
+            guard scenario.sampling == "silicon" else {
+                throw RunError(
+                    .invalidInput, "compare takes silicon-sampling runs (quota runs have no paired respondents)",
+                    file: directory.path)
+            }
             let data = try await RunData.load(store)
             let (rows, answers, _) = FidelityRunAnalysis.answers(scenario, data: data)
             let conditioning = scenario.conditionOn.compactMap { scenario.survey.questionIndex($0) }
             let subject = FidelitySubject(survey: scenario.survey, respondents: rows, conditioning: conditioning)
-            runs.append(Loaded(directory: directory, manifest: manifest, scenario: scenario, table: subject.table(.answers(answers))))
+            runs.append(
+                Loaded(
+                    directory: directory, manifest: manifest, scenario: scenario,
+                    table: subject.table(.answers(answers))))
         }
         let first = runs[0]
         let questionIDs = first.scenario.survey.questions.map(\.id).filter { !first.scenario.conditionOn.contains($0) }
@@ -75,7 +84,7 @@ public enum FidelityCompare {
             samples.append(
                 resamples > 0
                     ? await FidelityBootstrap.resampleFigures(
-                        table, layout: layout, resamples: resamples, seed: seed, workers: 2) : [])
+                        [table], layout: layout, resamples: resamples, seed: seed, workers: 2)[0] : [])
         }
         func difference(_ run: Int, _ index: Int) -> JSONValue {
             let value = points[run][index] - points[0][index]
@@ -88,7 +97,8 @@ public enum FidelityCompare {
             return FigureEstimate(
                 value: FidelityJSON.defined(value),
                 low: diffs.isEmpty ? nil : FidelityMetrics.quantile(sorted: diffs, 0.025),
-                high: diffs.isEmpty ? nil : FidelityMetrics.quantile(sorted: diffs, 0.975), n: runs[run].table.respondentCount
+                high: diffs.isEmpty ? nil : FidelityMetrics.quantile(sorted: diffs, 0.975),
+                n: runs[run].table.respondentCount
             ).json
         }
         var runsJSON: [JSONValue] = []
@@ -128,7 +138,9 @@ public enum FidelityCompare {
 
     /// The comparison as a text table: one line per run, differences from the first with intervals.
     public static func table(_ comparison: JSONValue) -> [String] {
-        var lines = ["run                                 model                    representativeness (Δ [95%])        SimBench (Δ [95%])              accuracy (Δ [95%])"]
+        var lines = [
+            "run                                 model                    representativeness (Δ [95%])        SimBench (Δ [95%])              accuracy (Δ [95%])"
+        ]
         for run in comparison["runs"]?.arrayValue ?? [] {
             func column(_ name: String) -> String {
                 var text = run["overall"]?[name]?.doubleValue.map { String(format: "%.3f", $0) } ?? "null"

@@ -95,7 +95,8 @@ enum FidelityReport {
             if let simulated, k < simulated.count {
                 bars.append(
                     SVGChart.Bar(
-                        share: simulated[k], color: "#4c78a8", tooltip: String(format: "simulated %.1f%%", simulated[k] * 100)))
+                        share: simulated[k], color: "#4c78a8",
+                        tooltip: String(format: "simulated %.1f%%", simulated[k] * 100)))
                 note += String(format: " · sim %.0f%%", simulated[k] * 100)
             }
             rows.append(SVGChart.Row(label: label, bars: bars, note: note))

@@ -12,7 +12,8 @@ public enum FidelityResults {
     /// The overall figures of one cell.
     static func overall(_ e: FidelityEstimates, cell: Int) -> JSONValue {
         [
-            "n": .integer(Int64(e.cellN.isEmpty ? e.n[e.layout.index(cell: cell, .representativeness)] : e.cellN[cell])),
+            "n": .integer(
+                Int64(e.cellN.isEmpty ? e.n[e.layout.index(cell: cell, .representativeness)] : e.cellN[cell])),
             "representativeness": [
                 "ordinal": e.estimate(cell: cell, .representativenessOrdinal).json,
                 "nominal": e.estimate(cell: cell, .representativenessNominal).json,

@@ -34,6 +34,20 @@ public struct FidelityRunKind: RunKind {
 
     /// One persona and one unit per sampled respondent.
     public func plan() async throws -> RunPlan {
+        if scenario.sampling == "quota" {
+            let people = try await FidelityQuota.personas(scenario, count: scenario.sample ?? 100)
+            return RunPlan(
+                personas: people.map {
+                    StoredPersona(id: $0.id, json: Persona(id: $0.id, attributes: $0.attributes).json)
+                },
+                units: people.enumerated().map { index, person in
+                    UnitSpec(
+                        index: index, id: person.id, kind: "fidelity-respondent",
+                        input: [
+                            "persona": .string(person.id), "cells": .array(person.cells.map { .integer(Int64($0)) }),
+                        ])
+                })
+        }
         let (rows, _) = scenario.respondents()
         guard !rows.isEmpty else {
             throw RunError(
@@ -60,7 +74,9 @@ public struct FidelityRunKind: RunKind {
     }
 
     /// The system message: the persona block, then the instructions.
-    public static func systemPrompt(_ persona: Persona, rendering: FidelityScenario.PersonaRendering, instructions: String)
+    public static func systemPrompt(
+        _ persona: Persona, rendering: FidelityScenario.PersonaRendering, instructions: String
+    )
         -> String
     {
         let block: String
@@ -68,7 +84,8 @@ public struct FidelityRunKind: RunKind {
         case .attributes:
             block = persona.promptText
         case .firstPerson:
-            block = persona.attributes.map { "My \($0.key) is \(Persona.promptValue($0.value))." }.joined(separator: " ")
+            block = persona.attributes.map { "My \($0.key) is \(Persona.promptValue($0.value))." }.joined(
+                separator: " ")
         }
         return ["You are taking part in a survey as the person described here.", block, instructions]
             .filter { !$0.isEmpty }.joined(separator: "\n\n")
@@ -146,7 +163,8 @@ public struct FidelityRunKind: RunKind {
             }
         }
         let result: JSONValue = [
-            "persona": .string(id), "row": unit.input["row"] ?? .null, "answers": .object(answers),
+            "persona": .string(id), "row": unit.input["row"] ?? .null, "cells": unit.input["cells"] ?? .null,
+            "answers": .object(answers),
             "firstShown": .object(firstShown), "failures": .array(failures),
         ]
         return UnitOutcome(
@@ -166,7 +184,8 @@ public struct FidelityRunKind: RunKind {
     /// transcripts.jsonl, responses.csv, fidelity.csv, results.json, report.html.
     public func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
         [
-            RunOutput("transcripts.jsonl", RunReport.transcripts(data) { $0 == "survey" ? "interviewer" : "respondent" }),
+            RunOutput(
+                "transcripts.jsonl", RunReport.transcripts(data) { $0 == "survey" ? "interviewer" : "respondent" }),
             RunOutput("responses.csv", FidelityRunAnalysis.responsesCSV(scenario, data: data)),
             RunOutput("fidelity.csv", FidelityReport.csv(results["fidelity"] ?? .null)),
             RunOutput("results.json", results.serialized(pretty: true) + "\n"),

@@ -17,9 +17,11 @@ public struct FidelityScenario: Sendable {
     public var id: String
     /// The reference package folder.
     public var reference: String
-    /// `silicon` (one persona per respondent) — the only mode this build runs.
+    /// `silicon` (one persona per respondent) or `quota` (a population with the reference's
+    /// weighted marginals as exact quotas; distribution-level figures only).
     public var sampling: String
-    /// Respondents sampled without replacement (nil: all).
+    /// Respondents sampled without replacement (nil: all); with quota sampling, the population size
+    /// (nil: 100).
     public var sample: Int?
     /// The run seed.
     public var seed: UInt64
@@ -27,6 +29,8 @@ public struct FidelityScenario: Sendable {
     public var conditionOn: [String]
     /// How personas are rendered.
     public var persona: PersonaRendering
+    /// Attribute pairs (by name) whose weighted two-way table is a quota target (quota sampling).
+    public var quotaJoint: [(String, String)] = []
     /// The survey instructions in the system message.
     public var instructions: String
     /// Bootstrap resamples.
@@ -62,19 +66,18 @@ public struct FidelityScenario: Sendable {
         _ = try root.object()
         try root.allowOnly([
             "kind", "id", "reference", "sampling", "sample", "seed", "conditionOn", "persona", "instructions",
-            "resamples", "temperature", "model", "description",
+            "resamples", "temperature", "model", "description", "quotaJoint",
         ])
         let referenceText = try root.nonEmptyString("reference")
         let reference =
             referenceText.hasPrefix("/") || baseDirectory == nil
             ? referenceText : URL(fileURLWithPath: baseDirectory ?? ".").appendingPathComponent(referenceText).path
         let sampling = try root.optionalString("sampling") ?? "silicon"
-        guard sampling == "silicon" else {
+        guard sampling == "silicon" || sampling == "quota" else {
             throw root.fail(
                 "sampling",
-                sampling == "quota"
-                    ? "quota populations are not in this build; use \"silicon\" (one persona per respondent)"
-                    : "unknown sampling \"\(sampling)\"; use \"silicon\"")
+                "unknown sampling \"\(sampling)\"; use silicon (one persona per respondent) or quota (a population with the reference's marginals)"
+            )
         }
         let renderingText = try root.optionalString("persona") ?? "attributes"
         guard let rendering = PersonaRendering(rawValue: renderingText) else {
@@ -92,7 +95,10 @@ public struct FidelityScenario: Sendable {
             throw error
         }
         var conditionOn: [String] = []
-        if let reader = try root.optionalReader("conditionOn") {
+        if let reader = root["conditionOn"], !reader.value.isNull, sampling == "quota" {
+            throw reader.fail("conditioning needs one persona per respondent; use \"sampling\": \"silicon\"")
+        }
+        if let reader = root["conditionOn"], !reader.value.isNull {
             let ids: [String]
             if let text = reader.value.stringValue {
                 ids = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -110,12 +116,37 @@ public struct FidelityScenario: Sendable {
                 throw root.fail("conditionOn", "every question is a condition, so none is left to score; drop one")
             }
         }
+        var quotaJoint: [(String, String)] = []
+        var used: Set<String> = []
+        for (i, pair) in (try root.has("quotaJoint") ? root.elements("quotaJoint") : []).enumerated() {
+            let names = try pair.elements().map { reader throws(RunError) in try reader.string() }
+            guard names.count == 2, names[0] != names[1] else {
+                throw pair.fail("give two different attribute names, e.g. [\"age\", \"education\"]")
+            }
+            for (j, name) in names.enumerated() {
+                guard survey.attributes.contains(where: { $0.name == name }) else {
+                    throw RunError(
+                        .invalidInput,
+                        "no attribute \"\(name)\" in \(survey.id); use one of \(survey.attributes.map(\.name).joined(separator: ", "))",
+                        file: file, path: "$.quotaJoint[\(i)][\(j)]")
+                }
+                guard used.insert(name).inserted else {
+                    throw RunError(
+                        .invalidInput, "attribute \"\(name)\" is in two tables; give each attribute at most one",
+                        file: file, path: "$.quotaJoint[\(i)][\(j)]")
+                }
+            }
+            quotaJoint.append((names[0], names[1]))
+        }
+        if !quotaJoint.isEmpty, sampling != "quota" {
+            throw root.fail("quotaJoint", "two-way tables are quota targets; add \"sampling\": \"quota\"")
+        }
         let sample = try root.optionalInt("sample", range: 1...10_000_000)
         let seedValue = try root.optionalInt("seed") ?? 1
         return FidelityScenario(
             id: try root.optionalString("id") ?? "fidelity-\(survey.id)", reference: reference, sampling: sampling,
             sample: sample, seed: UInt64(bitPattern: Int64(seedValue)), conditionOn: conditionOn, persona: rendering,
-            instructions: try root.optionalString("instructions") ?? defaultInstructions,
+            quotaJoint: quotaJoint, instructions: try root.optionalString("instructions") ?? defaultInstructions,
             resamples: try root.optionalInt("resamples", range: 0...100_000) ?? 1000,
             temperature: try root.optionalDouble("temperature"), model: try root.optionalString("model"),
             document: document, file: file, survey: survey)
@@ -146,7 +177,9 @@ public struct FidelityScenario: Sendable {
         for id in conditionOn {
             guard let j = survey.questionIndex(id) else { continue }
             let position = Int(survey.answers[r * q + j])
-            if position >= 0 { lines.append((id.replacingOccurrences(of: "_", with: " "), survey.questions[j].labels[position])) }
+            if position >= 0 {
+                lines.append((id.replacingOccurrences(of: "_", with: " "), survey.questions[j].labels[position]))
+            }
         }
         return lines
     }

@@ -24,26 +24,55 @@ public struct PatternCorrespondence: Sendable {
     public var correlation: FigureEstimate
 
     /// V of every pair of `table` for respondents counted `times[r]` times (human and simulated).
+    ///
+    /// The drawn respondents' answers are first copied into one contiguous column per question, so
+    /// each pair reads two short columns instead of striding through the whole table.
     static func values(_ table: FidelityTable, times: [Int32], scratch: inout [Double]) -> ([Double], [Double]) {
         let q = table.questionCount
         guard case .answers(let sim) = table.simulated else { return ([], []) }
+        var weight: [Double] = []
+        var active: [Int] = []
+        for r in 0..<table.respondentCount where times[r] > 0 {
+            active.append(r)
+            weight.append(Double(times[r]) * table.weights[r])
+        }
+        let m = active.count
+        var humanColumns = [Int32](repeating: -1, count: q * m)
+        var simulatedColumns = humanColumns
+        for (i, r) in active.enumerated() {
+            for j in 0..<q {
+                humanColumns[j * m + i] = table.human[r * q + j]
+                simulatedColumns[j * m + i] = sim[r * q + j]
+            }
+        }
         var human: [Double] = []
         var simulated: [Double] = []
+        let k = table.optionCounts.max() ?? 0
+        if scratch.count < 2 * k * k { scratch = [Double](repeating: 0, count: 2 * k * k) }
         for a in 0..<q {
             for b in (a + 1)..<max(q, a + 1) {
                 let ka = table.optionCounts[a]
                 let kb = table.optionCounts[b]
-                for side in 0...1 {
-                    let answers = side == 0 ? table.human : sim
-                    for i in 0..<(ka * kb) { scratch[i] = 0 }
-                    for r in 0..<table.respondentCount where times[r] > 0 {
-                        let x = answers[r * q + a]
-                        let y = answers[r * q + b]
-                        if x >= 0, y >= 0 { scratch[Int(x) * kb + Int(y)] += Double(times[r]) * table.weights[r] }
+                let cells = ka * kb
+                scratch.withUnsafeMutableBufferPointer { t in
+                    for i in 0..<(2 * cells) { t[i] = 0 }
+                    humanColumns.withUnsafeBufferPointer { h in
+                        simulatedColumns.withUnsafeBufferPointer { s in
+                            weight.withUnsafeBufferPointer { w in
+                                for i in 0..<m {
+                                    let x = Int(h[a * m + i])
+                                    let y = Int(h[b * m + i])
+                                    if x >= 0, y >= 0 { t[x * kb + y] += w[i] }
+                                    let u = Int(s[a * m + i])
+                                    let v = Int(s[b * m + i])
+                                    if u >= 0, v >= 0 { t[cells + u * kb + v] += w[i] }
+                                }
+                            }
+                        }
                     }
-                    let v = FidelityMetrics.cramersV(scratch, rows: ka, columns: kb)
-                    if side == 0 { human.append(v) } else { simulated.append(v) }
                 }
+                human.append(FidelityMetrics.cramersV(Array(scratch[0..<cells]), rows: ka, columns: kb))
+                simulated.append(FidelityMetrics.cramersV(Array(scratch[cells..<(2 * cells)]), rows: ka, columns: kb))
             }
         }
         return (human, simulated)
@@ -63,10 +92,11 @@ public struct PatternCorrespondence: Sendable {
 
     /// The pattern correspondence of a table with simulated answers, with seeded bootstrap intervals
     /// over `resamples` resamples (the same resample streams as the other figures).
-    public static func compute(_ table: FidelityTable, resamples: Int, seed: UInt64) -> PatternCorrespondence {
+    public static func compute(_ table: FidelityTable, resamples: Int, seed: UInt64, workers: Int = 2) async
+        -> PatternCorrespondence
+    {
         let n = table.respondentCount
-        let k = table.optionCounts.max() ?? 0
-        var scratch = [Double](repeating: 0, count: k * k)
+        var scratch: [Double] = []
         let ones = [Int32](repeating: 1, count: n)
         let (human, simulated) = values(table, times: ones, scratch: &scratch)
         let (mad, r, pairsN) = summary(human, simulated)
@@ -81,14 +111,35 @@ public struct PatternCorrespondence: Sendable {
         var madSamples: [Double] = []
         var rSamples: [Double] = []
         if resamples > 0, n > 0, !human.isEmpty {
-            var times = [Int32](repeating: 0, count: n)
-            for b in 0..<resamples {
-                FidelityBootstrap.draw(b, n: n, seed: seed, into: &times)
-                let (h, s) = values(table, times: times, scratch: &scratch)
-                let (m, c, _) = summary(h, s)
-                if !m.isNaN { madSamples.append(m) }
-                if !c.isNaN { rSamples.append(c) }
+            // Resamples split across `workers` child tasks; each resample draws from its own stream.
+            let workers = max(1, min(workers, resamples))
+            let chunk = (resamples + workers - 1) / workers
+            let parts = await withTaskGroup(of: (Int, [Double], [Double]).self) { group in
+                for w in 0..<workers {
+                    let start = w * chunk
+                    let end = min(resamples, start + chunk)
+                    guard start < end else { continue }
+                    group.addTask {
+                        var times = [Int32](repeating: 0, count: n)
+                        var scratch: [Double] = []
+                        var mads: [Double] = []
+                        var rs: [Double] = []
+                        for b in start..<end {
+                            FidelityBootstrap.draw(b, n: n, seed: seed, strata: table.strata, into: &times)
+                            let (h, s) = values(table, times: times, scratch: &scratch)
+                            let (m, c, _) = summary(h, s)
+                            mads.append(m)
+                            rs.append(c)
+                        }
+                        return (w, mads, rs)
+                    }
+                }
+                var parts: [(Int, [Double], [Double])] = []
+                for await part in group { parts.append(part) }
+                return parts.sorted { $0.0 < $1.0 }
             }
+            madSamples = parts.flatMap(\.1).filter { !$0.isNaN }
+            rSamples = parts.flatMap(\.2).filter { !$0.isNaN }
         }
         madSamples.sort()
         rSamples.sort()

@@ -6,6 +6,17 @@ import Storage
 public enum ReferencePoints {
     /// Everyone answers the humans' weighted modal option (ties: the first in option order).
     public static func majorityAnswers(_ subject: FidelitySubject) -> [Int32] {
+        let modes = majorityModes(subject)
+        let n = subject.respondents.count
+        var answers = [Int32](repeating: 0, count: n * modes.count)
+        for r in 0..<n {
+            for j in modes.indices { answers[r * modes.count + j] = modes[j] }
+        }
+        return answers
+    }
+
+    /// The humans' weighted modal option of each scored question (ties: the first in option order).
+    public static func majorityModes(_ subject: FidelitySubject) -> [Int32] {
         let table = subject.table(.uniform)
         let q = table.questionCount
         var modes: [Int32] = []
@@ -19,11 +30,7 @@ public enum ReferencePoints {
             for k in shares.indices where shares[k] > shares[best] { best = k }
             modes.append(Int32(best))
         }
-        var answers = [Int32](repeating: 0, count: table.respondentCount * q)
-        for r in 0..<table.respondentCount {
-            for j in 0..<q { answers[r * q + j] = modes[j] }
-        }
-        return answers
+        return modes
     }
 
     /// The demographic baseline: a naive Bayes predictor (Laplace-smoothed, weighted counts) from the
@@ -149,17 +156,31 @@ public enum ReferencePoints {
     public static func all(_ subject: FidelitySubject, settings: FidelitySettings) async -> [(
         name: String, estimates: FidelityEstimates
     )] {
-        let uniform = await FidelityBootstrap.estimate(
-            subject.table(.uniform), resamples: settings.resamples, seed: settings.seed, workers: settings.workers)
-        let majority = await FidelityBootstrap.estimate(
-            subject.table(.answers(majorityAnswers(subject))), resamples: settings.resamples, seed: settings.seed,
-            workers: settings.workers)
-        let demographic = await FidelityBootstrap.estimate(
-            subject.table(.answers(demographicAnswers(subject, seed: settings.seed))), resamples: settings.resamples,
+        await withSimulation(nil, subject: subject, settings: settings).references
+    }
+
+    /// The simulation's estimates (when `simulated` answers are given) and the four reference
+    /// points. Uniform and majority are views of the first pass's human counts; the demographic
+    /// baseline has its own pass (the first one when there is no simulation); split-half its splits.
+    public static func withSimulation(
+        _ simulated: [Int32]?, subject: FidelitySubject, settings: FidelitySettings
+    ) async -> (simulation: FidelityEstimates?, references: [(name: String, estimates: FidelityEstimates)]) {
+        let demographicTable = subject.table(.answers(demographicAnswers(subject, seed: settings.seed)))
+        let base = simulated.map { subject.table(.answers($0)) } ?? demographicTable
+        let first = await FidelityBootstrap.estimate(
+            base, views: [.uniform, .majority(majorityModes(subject))], resamples: settings.resamples,
             seed: settings.seed, workers: settings.workers)
-        return [
-            ("uniform", uniform), ("majority", majority), ("demographic", demographic),
-            ("splitHalf", splitHalf(subject, settings: settings)),
-        ]
+        let demographic =
+            simulated == nil
+            ? first[0]
+            : await FidelityBootstrap.estimate(
+                demographicTable, resamples: settings.resamples, seed: settings.seed, workers: settings.workers)
+        return (
+            simulated == nil ? nil : first[0],
+            [
+                ("uniform", first[1]), ("majority", first[2]), ("demographic", demographic),
+                ("splitHalf", splitHalf(subject, settings: settings)),
+            ]
+        )
     }
 }

@@ -111,7 +111,8 @@ extension ReferenceSurvey {
             throw RunError(
                 .io, "no reference package here; give a folder holding survey.json and respondents.csv", file: path)
         }
-        let surveyFile = isFolder.boolValue ? URL(fileURLWithPath: path).appendingPathComponent("survey.json").path : path
+        let surveyFile =
+            isFolder.boolValue ? URL(fileURLWithPath: path).appendingPathComponent("survey.json").path : path
         let folder = URL(fileURLWithPath: surveyFile).deletingLastPathComponent().path
         let data: Data
         do {
@@ -181,7 +182,8 @@ struct Codebook {
             let column = try a.nonEmptyString("column")
             let name = try a.optionalString("name") ?? column
             if let earlier = names[name] {
-                throw a.fail("name", "duplicate attribute name \"\(name)\" (also at \(earlier)); give each a distinct name")
+                throw a.fail(
+                    "name", "duplicate attribute name \"\(name)\" (also at \(earlier)); give each a distinct name")
             }
             names[name] = a.path
             let typeText = try a.optionalString("type") ?? "string"
@@ -193,7 +195,10 @@ struct Codebook {
                 for (code, reader) in try l.members() { labels.append((code, try reader.string())) }
             }
             attributes.append(
-                (ReferenceAttribute(column: column, name: name, type: labels.isEmpty ? type : .string, labels: labels), a.path))
+                (
+                    ReferenceAttribute(
+                        column: column, name: name, type: labels.isEmpty ? type : .string, labels: labels), a.path
+                ))
         }
         self.attributes = attributes
         var questions: [(ReferenceQuestion, String)] = []
@@ -207,7 +212,8 @@ struct Codebook {
             let column = try q.nonEmptyString("column")
             let id = try q.nonEmptyString("id")
             if let earlier = ids[id] {
-                throw q.fail("id", "duplicate question id \"\(id)\" (also at \(earlier)); give each question its own id")
+                throw q.fail(
+                    "id", "duplicate question id \"\(id)\" (also at \(earlier)); give each question its own id")
             }
             ids[id] = q.path
             let scale = try q.string("scale")
@@ -297,7 +303,8 @@ struct Codebook {
                 }
                 if let earlier = seen[id] {
                     throw RunError(
-                        .invalidInput, "duplicate respondent id \"\(id)\" (also on line \(earlier)); ids must be unique",
+                        .invalidInput,
+                        "duplicate respondent id \"\(id)\" (also on line \(earlier)); ids must be unique",
                         file: csvFile, path: "line \(line), column \(idIndex + 1)")
                 }
                 seen[id] = line

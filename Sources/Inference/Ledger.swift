@@ -95,11 +95,24 @@ public struct PriceTable: Sendable, Hashable, Codable {
         public var prompt: Double
         /// Currency units per million completion tokens.
         public var completion: Double
+        /// Currency units per million prompt tokens the server answered from its prompt cache
+        /// (`nil`: the prompt rate).
+        public var cachedPrompt: Double?
 
         /// Creates a price.
-        public init(prompt: Double, completion: Double) {
+        public init(prompt: Double, completion: Double, cachedPrompt: Double? = nil) {
             self.prompt = prompt
             self.completion = completion
+            self.cachedPrompt = cachedPrompt
+        }
+
+        /// The cost of `prompt` prompt tokens (of which `cached` came from the server's cache)
+        /// and `completion` completion tokens.
+        public func cost(prompt tokens: Int, cached: Int, completion completionTokens: Int) -> Double {
+            let cached = min(max(cached, 0), tokens)
+            return
+                (Double(tokens - cached) * prompt + Double(cached) * (cachedPrompt ?? prompt)
+                + Double(completionTokens) * completion) / 1e6
         }
     }
 
@@ -111,10 +124,34 @@ public struct PriceTable: Sendable, Hashable, Codable {
         self.prices = prices
     }
 
-    /// The cost of an entry's endpoint calls, or `nil` if the model has no price.
+    /// List prices in US dollars per million tokens (input, cached input, output) of common OpenAI
+    /// models as published when this table was written (check them before relying on a figure;
+    /// override with `--prices FILE`). The local model costs 0.
+    public static let listPrices = PriceTable(prices: [
+        LocalModel.identifier: .init(prompt: 0, completion: 0),
+        "gpt-4o-mini": .init(prompt: 0.15, completion: 0.60, cachedPrompt: 0.075),
+        "gpt-4o": .init(prompt: 2.50, completion: 10.00, cachedPrompt: 1.25),
+        "gpt-4.1": .init(prompt: 2.00, completion: 8.00, cachedPrompt: 0.50),
+        "gpt-4.1-mini": .init(prompt: 0.40, completion: 1.60, cachedPrompt: 0.10),
+        "gpt-4.1-nano": .init(prompt: 0.10, completion: 0.40, cachedPrompt: 0.025),
+    ])
+
+    /// The price of `model`: by identifier, else by the model name after `#` or the last `/`.
+    public func price(of model: String) -> Price? {
+        if let price = prices[model] { return price }
+        if let hash = model.lastIndex(of: "#"), let price = prices[String(model[model.index(after: hash)...])] {
+            return price
+        }
+        if let slash = model.lastIndex(of: "/") { return prices[String(model[model.index(after: slash)...])] }
+        return nil
+    }
+
+    /// The cost of an entry's endpoint calls (cached prompt tokens at the cached rate), or `nil`
+    /// if the model has no price.
     public func cost(of entry: Ledger.Entry) -> Double? {
-        guard let price = prices[entry.model] else { return nil }
-        return (Double(entry.promptTokens) * price.prompt + Double(entry.completionTokens) * price.completion) / 1e6
+        guard let price = price(of: entry.model) else { return nil }
+        return price.cost(
+            prompt: entry.promptTokens, cached: entry.cachedPromptTokens, completion: entry.completionTokens)
     }
 
     /// Loads `{"model": {"prompt": x, "completion": y}, …}` from a JSON file.
@@ -125,7 +162,7 @@ public struct PriceTable: Sendable, Hashable, Codable {
         } catch {
             throw InferenceError(
                 .invalidConfiguration,
-                "\(url.path): not a price table; expected {\"MODEL\": {\"prompt\": USD_PER_1M, \"completion\": USD_PER_1M}}",
+                "\(url.path): not a price table; expected {\"MODEL\": {\"prompt\": USD_PER_1M, \"completion\": USD_PER_1M, \"cachedPrompt\": USD_PER_1M (optional)}}",
                 underlying: error)
         }
     }

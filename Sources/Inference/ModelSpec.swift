@@ -1,13 +1,13 @@
 public import Foundation
 
 /// Which model to use, as written on the command line (`--model SPEC`): `local` (the default),
-/// `openai:MODEL`, `azure:DEPLOYMENT`, or an `http(s)://…/v1` base URL with `--model-name`.
+/// `local:NAME` (another built-in model, ``LocalModelChoice``), `openai:MODEL`, `azure:DEPLOYMENT`, or an `http(s)://…/v1` base URL with `--model-name`.
 ///
 /// Keys come from the environment only: `OPENAI_API_KEY`, `AZURE_OPENAI_API_KEY` (with
 /// `AZURE_OPENAI_ENDPOINT` and optionally `AZURE_OPENAI_API_VERSION`), `AGORA_API_KEY` for URLs.
 public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
-    /// The local llama.cpp server with the tiny Gemma model.
-    case local
+    /// The built-in llama.cpp server with a tiny model (`local`: ``LocalModelChoice/default``).
+    case local(LocalModelChoice)
     /// OpenAI's API with this model.
     case openAI(model: String)
     /// Azure OpenAI with this deployment.
@@ -18,7 +18,17 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
     /// Parses a spec; `modelName` is the `--model-name` flag (required with a URL).
     public static func parse(_ text: String, modelName: String? = nil) throws(InferenceError) -> ModelSpec {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed == "local" { return .local }
+        if trimmed == "local" { return .local(.default) }
+        if trimmed.hasPrefix("local:") {
+            let name = String(trimmed.dropFirst("local:".count))
+            guard let choice = LocalModelChoice.named(name) else {
+                throw invalid(
+                    text,
+                    "no built-in model \"\(name)\"; choose one of "
+                        + LocalModelChoice.all.map { "local:\($0.name)" }.joined(separator: ", "))
+            }
+            return .local(choice)
+        }
         if trimmed.hasPrefix("openai:") {
             let model = String(trimmed.dropFirst("openai:".count))
             guard !model.isEmpty else { throw invalid(text, "openai: needs a model, e.g. openai:gpt-4o-mini") }
@@ -37,7 +47,10 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
             }
             return .url(url, model: modelName ?? "default")
         }
-        throw invalid(text, "use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name")
+        throw invalid(
+            text,
+            "use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name (local:NAME for another built-in model)"
+        )
     }
 
     private static func invalid(_ text: String, _ reason: String) -> InferenceError {
@@ -47,7 +60,7 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
     /// The spec as written.
     public var description: String {
         switch self {
-        case .local: "local"
+        case .local(let choice): choice == .default ? "local" : "local:\(choice.name)"
         case .openAI(let model): "openai:\(model)"
         case .azure(let deployment): "azure:\(deployment)"
         case .url(let url, let model): "\(url.absoluteString) (model \(model))"
@@ -154,12 +167,12 @@ public final class ConnectedModel: Sendable {
             requestTimeout = given ?? remoteRequestTimeout
         }
         switch spec {
-        case .local:
+        case .local(let choice):
             let server = try await LocalModelServer.start(
-                LocalModel(environment: environment), contextSize: contextWindow)
+                LocalModel(environment: environment, choice: choice), contextSize: contextWindow)
             // llama.cpp's server answers one request at a time; more in flight only queue there.
             let endpoint = Endpoint(
-                baseURL: server.baseURL, model: "gemma-3-270m", requestTimeout: requestTimeout,
+                baseURL: server.baseURL, model: choice.servedName, requestTimeout: requestTimeout,
                 limits: .init(maxInFlight: concurrency ?? 1), retry: retry, dialect: .llamaCpp)
             let profile = ServerProfile(
                 kind: .llamaCppPython, contextWindow: server.contextSize,
@@ -169,7 +182,7 @@ public final class ConnectedModel: Sendable {
                 structuredMode: structured ?? .jsonSchema,
                 structuredSource: structured == nil ? "detected" : "--structured")
             return ConnectedModel(
-                client: OpenAICompatibleModel(endpoint: endpoint, identifier: LocalModel.identifier, profile: profile),
+                client: OpenAICompatibleModel(endpoint: endpoint, identifier: choice.identifier, profile: profile),
                 server: server)
         case .url:
             var endpoint = try spec.endpoint(

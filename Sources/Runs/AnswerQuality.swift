@@ -110,7 +110,9 @@ public enum AnswerQuality {
                 failedShares.append(Double(failed) / Double(items.count))
             }
         }
-        var straightJSON: JSONObject = ["respondents": .integer(Int64(eligible)), "straightLined": .integer(Int64(straight))]
+        var straightJSON: JSONObject = [
+            "respondents": .integer(Int64(eligible)), "straightLined": .integer(Int64(straight)),
+        ]
         straightJSON["share"] = eligible > 0 ? number(Double(straight) / Double(eligible)) : .null
         if eligible > 0, Double(straight) / Double(eligible) >= straightLiningShare {
             flags.append(
@@ -126,7 +128,8 @@ public enum AnswerQuality {
             "flags": .array(flags), "items": .array(itemsJSON), "straightLining": .object(straightJSON),
             "failedItems": [
                 "respondents": .integer(Int64(failedShares.count)),
-                "meanShare": failedShares.isEmpty ? .null : number(failedShares.reduce(0, +) / Double(failedShares.count)),
+                "meanShare": failedShares.isEmpty
+                    ? .null : number(failedShares.reduce(0, +) / Double(failedShares.count)),
                 "maxShare": failedShares.max().map(number) ?? .null,
                 "overHalf": .integer(Int64(mostlyFailed)),
             ],

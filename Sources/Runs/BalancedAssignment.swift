@@ -17,15 +17,21 @@ public enum BalancedAssignment {
     ///   - arms: how many arms (≥ 1).
     ///   - seed: the run seed.
     public static func between(ids: [String], strata: [String], arms: Int, seed: UInt64) -> [Int] {
+        deal(ids: ids, strata: strata, arms: arms, seed: seed).map(\.arm)
+    }
+
+    /// Each respondent's arm and turn in the deal (0, 1, 2…: every run of `arms` consecutive turns
+    /// covers every arm once, so running respondents in turn order keeps any prefix balanced).
+    public static func deal(ids: [String], strata: [String], arms: Int, seed: UInt64) -> [(arm: Int, turn: Int)] {
         precondition(arms >= 1 && strata.count == ids.count, "one stratum per respondent and at least one arm")
-        var assignment = [Int](repeating: 0, count: ids.count)
+        var assignment = [(arm: Int, turn: Int)](repeating: (0, 0), count: ids.count)
         var dealt = 0
         for (key, members) in groups(strata) {
             var order = members
             var stream = RandomStream(seed: seed).substream("experiment/assignment/\(key)")
             stream.shuffle(&order)
             for member in order {
-                assignment[member] = dealt % arms
+                assignment[member] = (dealt % arms, dealt)
                 dealt += 1
             }
         }

@@ -117,11 +117,11 @@ public enum HTMLReport {
 
     public static func costSection(_ usage: JSONValue) -> String {
         var h = [
-            "<h2>Cost</h2><table><tr><th>model</th><th>calls</th><th>prompt tokens</th><th>completion tokens</th></tr>"
+            "<h2>Cost</h2><table><tr><th>model</th><th>calls</th><th>prompt tokens</th><th>of which cached by the server</th><th>completion tokens</th></tr>"
         ]
         for model in usage["models"]?.arrayValue ?? [] {
             h.append(
-                "<tr><td>\(HTML.escape(model["model"]?.stringValue ?? ""))</td><td>\(number(model["calls"]))</td><td>\(number(model["promptTokens"]))</td><td>\(number(model["completionTokens"]))</td></tr>"
+                "<tr><td>\(HTML.escape(model["model"]?.stringValue ?? ""))</td><td>\(number(model["calls"]))</td><td>\(number(model["promptTokens"]))</td><td>\(number(model["cachedPromptTokens"] ?? .integer(0)))</td><td>\(number(model["completionTokens"]))</td></tr>"
             )
         }
         h.append("</table>")

@@ -117,14 +117,14 @@ public final class ConnectedModels: ModelProvider {
         if let existing = state.withLock({ s in s.models.first { $0.0 == text }?.1 }) { return existing }
         let parsed = try ModelSpec.parse(text, modelName: modelName)
         let base: any LanguageModel
-        if mode == .replayOnly, case .local = parsed {
+        if mode == .replayOnly, case .local(let choice) = parsed {
             // Replay never starts the local server; the window is the one a live run would get, so
             // prompts are fitted alike and hit the cache.
             let window =
                 text == defaultSpec ? contextWindow : nil
             base = UnreachableModel(
-                identifier: LocalModel.identifier,
-                contextWindow: window ?? LocalModelServer.contextSize(for: LocalModel().modelFile))
+                identifier: choice.identifier,
+                contextWindow: window ?? LocalModelServer.contextSize(for: LocalModel(choice: choice).modelFile))
         } else {
             let isDefault = text == defaultSpec
             let connected = try await ConnectedModel.connect(

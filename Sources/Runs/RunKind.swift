@@ -129,9 +129,11 @@ public struct UnitContext: Sendable {
     /// The stored persona with this id, if any (a lookup, not a scan).
     public func persona(_ id: String) -> StoredPersona? { index[id].map { personas[$0] } }
 
-    /// Tells the progress display what this unit is doing now (a phase, a turn, a speaker).
-    public func report(_ activity: String) {
-        monitor?.note(activity)
+    /// Tells the progress display what this unit is doing now (a phase, a turn, a speaker) and,
+    /// when known, how far along it is (0…1: turns done of the budget), which gives an ETA before
+    /// the first unit finishes.
+    public func report(_ activity: String, fraction: Double? = nil) {
+        monitor?.note(activity, fraction: fraction)
     }
 
     /// `model` as this unit sees it: every call recorded for the unit's commit and counted by the

@@ -30,6 +30,8 @@ public final class RunMonitor: Sendable {
         /// What the most recently active unit is doing (`session-1: phase 2/3, turn 5/10, Alex`), for
         /// units that take minutes; `nil` until a unit reports.
         public var activity: String?
+        /// How far along the most recently active unit is (0…1), when it says.
+        public var activityFraction: Double?
     }
 
     /// How long a call may be in flight before the progress display calls it stalled.
@@ -54,8 +56,11 @@ public final class RunMonitor: Sendable {
     public var counts: Counts { withWaits(state.withLock { $0 }) }
 
     /// A unit says what it is doing (shown on the progress line, never stored).
-    public func note(_ activity: String) {
-        update { $0.activity = activity }
+    public func note(_ activity: String, fraction: Double? = nil) {
+        update {
+            $0.activity = activity
+            $0.activityFraction = fraction.map { min(max($0, 0), 1) }
+        }
     }
 
     /// A call starts: returns its ticket for ``callEnded(_:)``.

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 public import Storage
 
 /// The outputs every kind shares, each a pure function of the run store's contents:
@@ -56,9 +57,22 @@ public enum RunReport {
         func profile(_ model: String) -> JSONValue? {
             data.manifest.models.first { $0["model"]?.stringValue == model }
         }
+        // Priced when every model is local, scripted or in the list prices (cached prompt tokens
+        // at the cached rate); unknown otherwise.
         var cost: JSONValue = .null
-        if !data.usage.isEmpty, data.usage.allSatisfy({ $0.model.hasPrefix("local/") || $0.model == "scripted" }) {
-            cost = .number(0)
+        if !data.usage.isEmpty {
+            var total = 0.0
+            var known = true
+            for entry in data.usage {
+                if entry.model.hasPrefix("local/") || entry.model == "scripted" { continue }
+                guard let price = PriceTable.listPrices.price(of: entry.model) else {
+                    known = false
+                    break
+                }
+                total += price.cost(
+                    prompt: entry.promptTokens, cached: entry.cachedPromptTokens, completion: entry.completionTokens)
+            }
+            if known { cost = .number(total) }
         }
         return [
             "calls": .integer(Int64(data.usage.reduce(0) { $0 + $1.calls })),

@@ -35,7 +35,7 @@ public struct TestOutcome: Sendable, Hashable {
     }
 }
 
-/// Welch's unequal-variances t test of `x − y`.
+/// A t test of a difference of means (Welch's for two samples, or the paired test).
 public struct WelchOutcome: Sendable, Hashable {
     /// The difference of means `mean(x) − mean(y)` with its 95% interval (t quantile at `df`).
     public var difference: Estimate
@@ -173,6 +173,22 @@ extension Statistics {
         let q = tQuantile(0.975, df: df)
         return WelchOutcome(
             difference: Estimate(m1 - m2, low: m1 - m2 - q * se, high: m1 - m2 + q * se),
+            test: TestOutcome(statistic: t, df: df, p: tTwoSided(t, df: df)))
+    }
+
+    /// The paired t test of `x − y` (the same respondents, in the same order): the mean of the
+    /// differences with its t interval, t on n − 1 degrees of freedom and the two-sided p-value.
+    public static func pairedT(_ x: [Double], _ y: [Double]) -> WelchOutcome? {
+        guard x.count == y.count, x.count >= 2 else { return nil }
+        let differences = zip(x, y).map { $0 - $1 }
+        let (mean, variance) = meanVariance(differences)
+        let se = (variance / Double(differences.count)).squareRoot()
+        guard se > 0 else { return nil }
+        let df = Double(differences.count - 1)
+        let t = mean / se
+        let q = tQuantile(0.975, df: df)
+        return WelchOutcome(
+            difference: Estimate(mean, low: mean - q * se, high: mean + q * se),
             test: TestOutcome(statistic: t, df: df, p: tTwoSided(t, df: df)))
     }
 

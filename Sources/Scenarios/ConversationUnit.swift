@@ -201,14 +201,19 @@ struct ConversationUnit {
             let text =
                 "Phase \(index + 1) of \(spec.phases.count), \(phase.name): \(phase.topic)"
                 + (phase.instructions.isEmpty ? "" : " \(phase.instructions)")
-            label.set("\(unit.id): phase \(index + 1)/\(spec.phases.count) \(phase.name)")
+            label.set(
+                "\(unit.id): phase \(index + 1)/\(spec.phases.count) \(phase.name)",
+                start: Double(index) / Double(spec.phases.count))
             if world == nil {
                 var options = WorldOptions(
                     turnTaking: turnTaking, termination: rules, scenario: text, seed: unitSeed, concurrency: 4)
                 memoryOptions(&options, model: model)
                 let run = context.run
                 options.onTurn = { p in
-                    run.report("\(label.get()), turn \(p.phaseTurns)/\(p.budget ?? 0) (\(p.speaker))")
+                    let phaseShare = p.budget.map { Double(p.phaseTurns) / Double(max($0, 1)) } ?? 0
+                    run.report(
+                        "\(label.get()), turn \(p.phaseTurns)/\(p.budget ?? 0) (\(p.speaker))",
+                        fraction: label.start + phaseShare / Double(spec.phases.count))
                 }
                 world = try World(agents: agents, options: options)
             } else {
@@ -432,7 +437,10 @@ struct ConversationUnit {
 
 /// The label of the phase a unit is in, read by its progress callback (which runs inside the world).
 final class ActivityLabel: Sendable {
-    private let text = Mutex("")
-    func set(_ value: String) { text.withLock { $0 = value } }
-    func get() -> String { text.withLock { $0 } }
+    private let text = Mutex(("", 0.0))
+    /// Sets the label and the share of the unit done before the current phase.
+    func set(_ value: String, start: Double = 0) { text.withLock { $0 = (value, start) } }
+    func get() -> String { text.withLock { $0.0 } }
+    /// The share of the unit done before the current phase.
+    var start: Double { text.withLock { $0.1 } }
 }

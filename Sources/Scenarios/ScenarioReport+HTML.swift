@@ -155,7 +155,7 @@ extension ScenarioReport {
         let usage = results["usage"]
         m += [
             "", "## Cost", "",
-            "\(HTMLReport.number(usage?["calls"])) calls, \(HTMLReport.number(usage?["promptTokens"])) prompt tokens, \(HTMLReport.number(usage?["completionTokens"])) completion tokens.",
+            "\(HTMLReport.number(usage?["calls"])) calls, \(HTMLReport.number(usage?["promptTokens"])) prompt tokens (\(HTMLReport.number(usage?["cachedPromptTokens"] ?? .integer(0))) cached by the server), \(HTMLReport.number(usage?["completionTokens"])) completion tokens.",
         ]
         return m.joined(separator: "\n") + "\n"
     }

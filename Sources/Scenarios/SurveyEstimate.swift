@@ -64,23 +64,11 @@ public struct SurveyEstimate: Sendable {
     /// The concurrency.
     public var concurrency = 1
 
-    /// List prices in US dollars per million tokens (input, output) of common OpenAI models, as
-    /// published when this table was written; override with `--prices FILE`. The local model costs 0.
-    public static let defaultPrices = PriceTable(prices: [
-        LocalModel.identifier: .init(prompt: 0, completion: 0),
-        "gpt-4o-mini": .init(prompt: 0.15, completion: 0.60),
-        "gpt-4o": .init(prompt: 2.50, completion: 10.00),
-        "gpt-4.1": .init(prompt: 2.00, completion: 8.00),
-        "gpt-4.1-mini": .init(prompt: 0.40, completion: 1.60),
-        "gpt-4.1-nano": .init(prompt: 0.10, completion: 0.40),
-    ])
+    /// The list prices (``PriceTable/listPrices``); override with `--prices FILE`.
+    public static let defaultPrices = PriceTable.listPrices
 
-    /// The price of `model` in `table`: by identifier, else by the model name after `#`.
-    static func price(_ model: String, in table: PriceTable) -> PriceTable.Price? {
-        if let price = table.prices[model] { return price }
-        if let hash = model.lastIndex(of: "#") { return table.prices[String(model[model.index(after: hash)...])] }
-        return nil
-    }
+    /// The price of `model` in `table`: by identifier, else by the model name after `#` or `/`.
+    static func price(_ model: String, in table: PriceTable) -> PriceTable.Price? { table.price(of: model) }
 
     /// Tokens of one message as counted here (3 + ⌈bytes / 4⌉).
     static func tokens(bytes: Int) -> Int { 3 + (bytes == 0 ? 0 : max(1, (bytes + 3) / 4)) }

@@ -339,7 +339,11 @@ public enum ToolTaskRunner {
             let unitID = spec.id
             let outcome = try await Episode.run(
                 task: task, environment: environment, agent: agent, user: user, persona: persona, limits: config.limits,
-                onTurn: { p in context.report("\(unitID): move \(p.totalTurns) of at most \(steps) (\(p.speaker))") })
+                onTurn: { p in
+                    context.report(
+                        "\(unitID): move \(p.totalTurns) of at most \(steps) (\(p.speaker))",
+                        fraction: Double(p.totalTurns) / Double(max(steps, 1)))
+                })
             let (target, _) = try Grader.target(domain: domain, task: task)
             let graded = try await Grader.grade(
                 task: task, outcome: outcome, final: environment, target: target, judge: judge)

@@ -50,6 +50,18 @@ extension World {
         if !options.memoryInBackground { try await settleMemory(i) }
     }
 
+    /// Before party `i` acts: applies its background memory update once a full round of turns
+    /// (one per party) has passed since the update started, waiting for it if needed; a younger
+    /// update stays pending. The rule depends only on turn counts, so outputs do not depend on
+    /// timing, and a round-robin speaker never waits for the update its listeners just started.
+    /// (The memory a prompt shows changes only when the history window's cut moves, so one
+    /// round of lag costs nothing there.) In the foreground every update is applied at once.
+    mutating func settleMemoryBeforeActing(_ i: Int) async throws {
+        guard let pending = pendingMemory[i] else { return }
+        if options.memoryInBackground, turns.count - pending.turn < parties.count { return }
+        try await settleMemory(i)
+    }
+
     /// Waits for party `i`'s running memory update, if any, and applies it.
     mutating func settleMemory(_ i: Int) async throws {
         guard let pending = pendingMemory[i] else { return }

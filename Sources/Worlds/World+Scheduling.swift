@@ -129,7 +129,7 @@ extension World {
     }
 
     mutating func selectByUrge(_ pool: [ParticipantID]) async throws -> (ParticipantID, [TurnRecord.Urge]) {
-        for id in pool { try await settleMemory(index(of: id)) }
+        for id in pool { try await settleMemoryBeforeActing(index(of: id)) }
         let contexts = pool.map { id in context(for: index(of: id)) }
         let candidates = pool.map { parties[index(of: $0)] }
         let results: [UrgeResult]

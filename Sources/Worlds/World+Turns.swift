@@ -17,7 +17,7 @@ extension World {
         if let opening = openingText(for: id) {
             return try await apply(.say(opening), party: i, urges: urges)
         }
-        try await settleMemory(i)
+        try await settleMemoryBeforeActing(i)
         let floor = Floor(context: context(for: i), turns: turns)
         let party = parties[i]
         let move: Move
@@ -39,7 +39,7 @@ extension World {
 
     mutating func simultaneousRound(_ ids: [ParticipantID]) async throws -> [TurnRecord] {
         let indices = ids.map { index(of: $0) }
-        for i in indices { try await settleMemory(i) }
+        for i in indices { try await settleMemoryBeforeActing(i) }
         var floors: [Floor] = []
         for i in indices { floors.append(Floor(context: context(for: i), turns: turns)) }
         let frozen = floors

@@ -167,10 +167,13 @@ public struct WorldOptions: Sendable {
     public var memoryUpdater: (any MemoryUpdater)?
     /// Exchanges per memory update (spec memory.md §B.2.4: up to 3).
     public var memoryChunk: Int
-    /// Whether memory updates run in the background while others speak. An agent's update is
-    /// always applied before its own next turn (or urge call), and the update's input is fixed when
-    /// it starts, so outputs are the same either way; only wall time differs. Keep it off with a
-    /// model that answers from a queue in arrival order (a scripted test model).
+    /// Whether memory updates run in the background while others speak. In the background an
+    /// agent's update is applied before its first turn (or urge call) that comes at least one
+    /// round (a turn per party) after the update started, waiting for it if needed; in the
+    /// foreground it is applied at once. The update's input is fixed when it starts and the rule
+    /// counts turns, never time, so outputs are deterministic either way (but differ between the
+    /// two settings). Keep it off with a model that answers from a queue in arrival order (a
+    /// scripted test model).
     public var memoryInBackground = false
     /// Carries out tool calls (`call_tool` actions and ``Move/toolCalls(_:)``); without one a tool
     /// call is a failed turn (`unsupported`).

@@ -14,9 +14,10 @@ struct FidelityCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
-        #expect(lines.dropFirst().map { String($0.prefix(12)).trimmingCharacters(in: .whitespaces) } == [
-            "uniform", "majority", "demographic", "splitHalf",
-        ])
+        #expect(
+            lines.dropFirst().map { String($0.prefix(12)).trimmingCharacters(in: .whitespaces) } == [
+                "uniform", "majority", "demographic", "splitHalf",
+            ])
     }
 
     @Test("a bad package exits 2 naming the file, the place and the fix, and writes nothing")
@@ -34,12 +35,15 @@ struct FidelityCommandTests {
             "--no-cache",
         ])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("respondents.csv: line 946, column 8: this row has 8 cells but the header has 11"))
+        #expect(
+            result.stderr.contains("respondents.csv: line 946, column 8: this row has 8 cells but the header has 11"))
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 }
 
-@Suite("agora fidelity run on the local model", .serialized, .enabled(if: LocalModelFixture.isAvailable), .timeLimit(.minutes(10)))
+@Suite(
+    "agora fidelity run on the local model", .serialized, .enabled(if: LocalModelFixture.isAvailable),
+    .timeLimit(.minutes(10)))
 struct FidelityLocalModelTests {
     @Test("fidelity run on the shipped ANES package with a small sample writes every output with its structure")
     func anesSmallSample() async throws {
@@ -55,7 +59,9 @@ struct FidelityLocalModelTests {
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), "\(name)")
         }
         let results = try String(contentsOf: directory.appendingPathComponent("results.json"), encoding: .utf8)
-        for key in ["\"fidelity\"", "\"referencePoints\"", "\"splitHalf\"", "\"subgroups\"", "\"quality\"", "\"pattern\""] {
+        for key in [
+            "\"fidelity\"", "\"referencePoints\"", "\"splitHalf\"", "\"subgroups\"", "\"quality\"", "\"pattern\"",
+        ] {
             #expect(results.contains(key), "\(key)")
         }
         #expect(results.contains("\"conditionOn\": [\n        \"party_id\"\n      ]"))

@@ -71,6 +71,11 @@ struct ExperimentRunTests {
             document, model: ExperimentFixtures.plantedModel, concurrency: 2, resume: partial.directory)
         #expect(resumed.unitsDone == 40)
         #expect(resumed.results["experiment"] == one.results["experiment"])
+        // agora report rebuilds the same outputs from the store.
+        let json = try await Launcher.report(resumed.directory, format: .json)
+        #expect(try JSONValue.parse(json)["experiment"] == one.results["experiment"])
+        let markdown = try await Launcher.report(resumed.directory, format: .md)
+        #expect(markdown.hasPrefix("- interest · B − A: "))
     }
 
     @Test("within subjects: every respondent answers in both arms, each arm first for half of them")
@@ -89,6 +94,12 @@ struct ExperimentRunTests {
         #expect(first == [15, 15])
         let warnings = summary.results["experiment"]?["warnings"]?.arrayValue ?? []
         #expect(warnings.contains { ($0.stringValue ?? "").hasPrefix("within subjects") })
+        // Paired: each respondent's B − A is 1 for even N and 0 for odd N, so the mean is exactly 0.5.
+        let interest = try #require(Self.comparison(summary.results, outcome: "interest"))
+        #expect(interest["test"]?["name"] == "paired t")
+        #expect(interest["effect"]?["estimate"]?.doubleValue == 0.5)
+        #expect(interest["effect"]?["pairs"]?.intValue == 30)
+        #expect((interest["effect"]?["low"]?.doubleValue ?? 0) > 0)
     }
 
     @Test("a 2×2 factorial recovers a planted main effect of −1 and no interaction")
@@ -140,6 +151,15 @@ struct ExperimentRunTests {
             #expect(error.code == .invalidInput)
             #expect(error.message.hasPrefix("arm \"B\" (the base with $.arms[1].patch applied) is not a valid survey"))
             #expect(error.path?.hasPrefix("$.survey.items[0]") == true)
+        }
+        guard case .object(var typo) = Self.abDocument(4) else { return }
+        typo["stratify"] = ["gruop"]
+        do {
+            _ = try await ExperimentFixtures.run(.object(typo), model: ExperimentFixtures.plantedModel)
+            Issue.record("a misspelt stratum ran")
+        } catch let error as RunError {
+            #expect(error.path == "$.stratify[0]")
+            #expect(error.message.hasPrefix("no persona has the attribute \"gruop\" (did you mean \"group\"?)"))
         }
         let one: JSONValue = [
             "kind": "experiment", "id": "one", "base": ExperimentFixtures.survey(4), "arms": [["name": "A"]],

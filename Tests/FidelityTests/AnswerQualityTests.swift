@@ -47,7 +47,9 @@ struct AnswerQualityTests {
         #expect(quality["straightLining"]?["respondents"] == 3)
     }
 
-    @Test("the quick survey answered like the tiny local model does trips the flags, in results.json and on top of report.html")
+    @Test(
+        "the quick survey answered like the tiny local model does trips the flags, in results.json and on top of report.html"
+    )
     func quickSurvey() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

@@ -24,9 +24,10 @@ struct ReferenceSurveyTests {
             .deletingLastPathComponent()
         let survey = try ReferenceSurvey.load(root.appendingPathComponent("Scenarios/benchmarks/anes1996").path)
         #expect(survey.count == 944)
-        #expect(survey.questions.map(\.id) == [
-            "party_id", "self_placement", "clinton_placement", "dole_placement", "tv_news_days", "vote",
-        ])
+        #expect(
+            survey.questions.map(\.id) == [
+                "party_id", "self_placement", "clinton_placement", "dole_placement", "tv_news_days", "vote",
+            ])
         #expect(survey.attributes.count == 4)
         #expect(survey.respondentIDs.first == "r0001")
     }
@@ -111,11 +112,13 @@ struct ReferenceSurveyTests {
         #expect(e.message.hasPrefix("this row has 4 cells but the header has 5"))
     }
 
-    @Test("bad quoting names its line and column", arguments: [
-        ("id,age,w,q1,q2\nr1,20,1,1,c\nr2,3\"0,1,2,d\n", "line 3, column 5"),
-        ("id,age,w,q1,q2\nr1,20,1,1,c\nr2,\"30\"x,1,2,d\n", "line 3, column 8"),
-        ("id,age,w,q1,q2\nr1,20,1,1,c\nr2,\"30,1,2,d\n", "line 3, column 4"),
-    ])
+    @Test(
+        "bad quoting names its line and column",
+        arguments: [
+            ("id,age,w,q1,q2\nr1,20,1,1,c\nr2,3\"0,1,2,d\n", "line 3, column 5"),
+            ("id,age,w,q1,q2\nr1,20,1,1,c\nr2,\"30\"x,1,2,d\n", "line 3, column 8"),
+            ("id,age,w,q1,q2\nr1,20,1,1,c\nr2,\"30,1,2,d\n", "line 3, column 4"),
+        ])
     func badQuoting(_ csv: String, _ path: String) throws {
         let e = try #require(try Self.error(csv: csv))
         #expect(e.path == path)

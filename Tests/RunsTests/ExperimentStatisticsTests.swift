@@ -57,6 +57,17 @@ struct ExperimentStatisticsTests {
         #expect(close(w.difference.high, 5.5988698658070675))
     }
 
+    @Test("the paired t test (SciPy ttest_rel): t = 3.240370 on 6 df, p = 0.017679")
+    func pairedT() throws {
+        let w = try #require(Statistics.pairedT([3, 4, 2, 5, 4, 3, 5], [2, 4, 1, 3, 4, 2, 3]))
+        #expect(close(w.difference.value, 1))
+        #expect(close(w.test.statistic, 3.24037034920393))
+        #expect(w.test.df == 6)
+        #expect(close(w.test.p, 0.017678667376839822))
+        #expect(close(w.difference.low, 0.24486660861277243))
+        #expect(close(w.difference.high, 1.7551333913872276))
+    }
+
     @Test("Mann–Whitney U with ties: U = 15.5, z = −1.416840, p = 0.156530")
     func mannWhitney() throws {
         let m = try #require(Statistics.mannWhitney([1, 2, 2, 3, 4, 4, 5], [2, 3, 3, 4, 5, 5, 5, 6]))

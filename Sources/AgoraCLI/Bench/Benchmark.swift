@@ -21,6 +21,13 @@ protocol BenchSuite {
     static var name: String { get }
     /// Runs the suite; `quick` keeps it to a few seconds.
     static func run(quick: Bool) async throws -> [BenchFigure]
+    /// Whether the suite runs only when `--only` names it (it starts real servers).
+    static var onlyWhenAsked: Bool { get }
+}
+
+extension BenchSuite {
+    /// Part of every `agora bench`.
+    static var onlyWhenAsked: Bool { false }
 }
 
 /// Every suite `agora bench` runs, in order.
@@ -34,6 +41,8 @@ enum BenchTable {
             RunBench.self,
             ContextBench.self,
             ExperimentBench.self,
+            FidelityBench.self,
+            LocalModelsBench.self,
         ]
     }
 }
@@ -83,7 +92,7 @@ enum BenchCommand: AgoraCommand {
             Console.err("agora bench: this is a debug build; build with `swift build -c release` for real figures")
         #endif
         var results: [(suite: String, figures: [BenchFigure])] = []
-        for suite in BenchTable.suites where only == nil || suite.name == only {
+        for suite in BenchTable.suites where only.map({ suite.name == $0 }) ?? !suite.onlyWhenAsked {
             Console.err("agora bench: running \(suite.name)…")
             results.append((suite.name, try await suite.run(quick: quick)))
         }

@@ -41,7 +41,10 @@ enum ExperimentBench: BenchSuite {
         let options: [JSONValue] = ["Yes", "No", "Not sure"]
         for i in 0..<6 {
             items.append(
-                ["id": .string("c\(i)"), "type": "single-choice", "question": .string("Choice \(i)?"), "options": .array(options)])
+                [
+                    "id": .string("c\(i)"), "type": "single-choice", "question": .string("Choice \(i)?"),
+                    "options": .array(options),
+                ])
         }
         let document: JSONValue = [
             "kind": "experiment", "id": "bench", "seed": 1,

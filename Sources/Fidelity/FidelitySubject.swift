@@ -11,6 +11,19 @@ public struct SurveyGroups: Sendable {
     public var groups: [Int32]
     /// Attributes.
     public var attributeCount: Int
+    /// The quartile cut points of each numeric attribute (empty for coded ones).
+    public var cuts: [[Double]]
+    /// The cell of each code of each coded attribute.
+    public var codeCells: [[String: Int]]
+
+    /// The cell of value `code` of attribute `a` (nil: missing or unknown).
+    public func cell(attribute a: Int, code: String) -> Int? {
+        if let cell = codeCells[a][code] { return cell }
+        guard !cuts[a].isEmpty || codeCells[a].isEmpty, let x = Double(code.trimmingCharacters(in: .whitespaces)),
+            let first = attributeCells[a].first
+        else { return nil }
+        return first + (cuts[a].firstIndex { x <= $0 } ?? cuts[a].count)
+    }
 
     /// Groups every respondent of `survey`.
     public init(_ survey: ReferenceSurvey) {
@@ -18,6 +31,8 @@ public struct SurveyGroups: Sendable {
         var cells: [(attribute: Int, label: String)] = [(-1, "everyone")]
         var attributeCells: [[Int]] = []
         var groups = [Int32](repeating: -1, count: survey.count * a)
+        var allCuts: [[Double]] = []
+        var codeCells: [[String: Int]] = []
         for (ai, attribute) in survey.attributes.enumerated() {
             let codes = survey.attributeCodes.map { $0[ai] }
             var ids: [Int] = []
@@ -35,8 +50,11 @@ public struct SurveyGroups: Sendable {
                 for (r, code) in codes.enumerated() {
                     if let code, let cell = cellOf[code] { groups[r * a + ai] = Int32(cell) }
                 }
+                allCuts.append([])
+                codeCells.append(cellOf)
             } else {
-                let values = codes.compactMap { $0.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }.sorted()
+                let values = codes.compactMap { $0.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+                    .sorted()
                 var cuts: [Double] = []
                 if !values.isEmpty {
                     for q in [0.25, 0.5, 0.75] {
@@ -64,6 +82,8 @@ public struct SurveyGroups: Sendable {
                     let bin = cuts.firstIndex { x <= $0 } ?? cuts.count
                     groups[r * a + ai] = Int32(first + bin)
                 }
+                allCuts.append(cuts)
+                codeCells.append([:])
             }
             attributeCells.append(ids)
         }
@@ -71,6 +91,8 @@ public struct SurveyGroups: Sendable {
         self.attributeCells = attributeCells
         self.groups = groups
         attributeCount = a
+        cuts = allCuts
+        self.codeCells = codeCells
     }
 
     static func format(_ x: Double) -> String {
@@ -100,7 +122,9 @@ public struct FidelitySettings: Sendable {
     public var patternResamples: Int
 
     /// Creates settings.
-    public init(resamples: Int = 1000, seed: UInt64 = 1, workers: Int = 2, splits: Int = 20, patternResamples: Int = 200) {
+    public init(
+        resamples: Int = 1000, seed: UInt64 = 1, workers: Int = 2, splits: Int = 20, patternResamples: Int = 200
+    ) {
         self.resamples = resamples
         self.seed = seed
         self.workers = workers
