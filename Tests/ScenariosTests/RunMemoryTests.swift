@@ -175,9 +175,10 @@ struct RunMemoryTests {
 
     @Test("bad memory sections name the path and the fix")
     func badSections() throws {
+        // A survey's "memory" is its answer memory (none, full, lagged, targeted), not a PersonaTree.
         let survey = try #require(error(#"{"type": "persona-tree"}"#, kind: "survey"))
         #expect(survey.path == "$.memory")
-        #expect(survey.message.contains("remove it"))
+        #expect(survey.message.contains("lagged") && survey.message.contains("targeted"))
         let type = try #require(error(#"{"type": "vector-db"}"#))
         #expect(type.path == "$.memory.type")
         #expect(type.message.contains("\"persona-tree\""))
