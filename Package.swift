@@ -75,7 +75,8 @@ let package = Package(
             name: "Fidelity", dependencies: ["Runs", "Population", "Inference", "Storage", "HTMLKit"],
             swiftSettings: strict),
         .target(
-            name: "Environments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage", "Experiments", "Fidelity"],
+            name: "Environments",
+            dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage", "Experiments", "Fidelity"],
             swiftSettings: strict),
         .target(name: "AgoraTesting", dependencies: ["Inference", "Storage"], swiftSettings: strict),
         .executableTarget(
