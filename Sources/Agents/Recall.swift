@@ -181,15 +181,8 @@ extension Agent {
         guard let settings = settings.recall else { return nil }
         let question = currentInput(context).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !question.isEmpty else { return nil }
-        let store: EpisodicStore
-        do {
-            store = try EpisodicStore(
-                log: context.transcript.events, viewer: id, roster: context.transcript.roster,
-                backlog: context.projection.backlog, excluding: shown)
-        } catch {
-            throw AgentError(.projection, "cannot read the log for \(id)'s recall: \(error.message)", underlying: error)
-        }
-        guard !store.index.documents.isEmpty else { return nil }
+        // The triggers first: they are cheap, and most turns fire none (indexing the hidden events
+        // on every turn cost more CPU than the rest of the turn in a 300-round brainstorm).
         let tree = memory as? PersonaTree
         let trigger: RecallRecord.Trigger
         if settings.detailCue && AgenticTrigger.asksForDetails(question) {
@@ -201,6 +194,15 @@ extension Agent {
         } else {
             return nil
         }
+        let store: EpisodicStore
+        do {
+            store = try EpisodicStore(
+                log: context.transcript.events, viewer: id, roster: context.transcript.roster,
+                backlog: context.projection.backlog, excluding: shown)
+        } catch {
+            throw AgentError(.projection, "cannot read the log for \(id)'s recall: \(error.message)", underlying: error)
+        }
+        guard !store.index.documents.isEmpty else { return nil }
 
         var queries = [question]
         var failure: String?
