@@ -64,8 +64,8 @@ struct ConversationUnit {
         config.exchangesPerChunk = memory.updateEvery
         options.memoryUpdater = PersonaTreeUpdater(listener: MemListener(model: model, config: config))
         options.memoryChunk = memory.updateEvery
-        // The update's input is fixed when it starts and it lands before the agent's next turn, so
-        // running it while others speak changes no output, only the wall time.
+        // The update's input is fixed when it starts and it lands a round later (WorldOptions), so
+        // running it while others speak keeps outputs deterministic and costs no wall time.
         options.memoryInBackground = true
     }
 
