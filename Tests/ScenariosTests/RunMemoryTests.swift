@@ -126,19 +126,17 @@ struct RunMemoryTests {
             o["memory"] = try? JSONValue.parse(memory)
             text = JSONValue.object(o).serialized()
         }
-        do {
-            _ = try Scenario.parse(try JSONValue.parse(text), file: "study.json")
-            return nil
-        } catch let error as RunError {
-            return error
-        } catch {
-            return nil
-        }
+        return Self.parseError(text)
     }
 
     func contextError(_ context: String) -> RunError? {
-        let text = RunConversationTests.focusGroup.replacingOccurrences(
-            of: "\"generation\"", with: "\"context\": \(context),\n \"generation\"")
+        Self.parseError(
+            RunConversationTests.focusGroup.replacingOccurrences(
+                of: "\"generation\"", with: "\"context\": \(context),\n \"generation\""))
+    }
+
+    /// The loader's error for a scenario text, if any.
+    static func parseError(_ text: String) -> RunError? {
         do {
             _ = try Scenario.parse(try JSONValue.parse(text), file: "study.json")
             return nil
