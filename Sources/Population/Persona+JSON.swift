@@ -121,10 +121,11 @@ extension Persona {
         var personas: [Persona] = []
         var firstLine: [String: Int] = [:]
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines by bytes (splitting 100,000 lines by Character cost a quarter of the read).
+        for line in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
             number += 1
-            if line.allSatisfy({ $0.isWhitespace }) { continue }
-            let persona = try Persona(jsonLine: String(line), file: file, lineNumber: number)
+            if line.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) { continue }
+            let persona = try Persona(jsonLine: String(decoding: line, as: UTF8.self), file: file, lineNumber: number)
             if let first = firstLine[persona.id] {
                 throw PopulationError(
                     .invalidPersona,

@@ -109,6 +109,7 @@ public struct Persona: Sendable, Hashable {
 public enum CanonicalHash {
     /// NFC-normalises, trims and collapses internal whitespace.
     public static func normalise(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return normaliseASCII(text) }
         let composed = text.precomposedStringWithCanonicalMapping
         var result = ""
         var pendingSpace = false
@@ -122,6 +123,25 @@ public enum CanonicalHash {
             }
         }
         return result
+    }
+
+    /// ``normalise(_:)`` for ASCII text, byte by byte: NFC leaves ASCII as it is, and its
+    /// whitespace characters are exactly U+0009–U+000D and U+0020 (a CR LF pair is one run).
+    /// Reading 100,000 personas spent a third of its time in the general path.
+    static func normaliseASCII(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(0x20) }
+                pendingSpace = false
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func canonicalValue(_ value: JSONValue) -> JSONValue {

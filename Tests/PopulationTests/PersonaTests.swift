@@ -134,3 +134,40 @@ struct PersonaTests {
         #expect(Persona(id: "p1", name: "Ana", attributes: ["name": "Ana"], narrative: "").promptText.isEmpty)
     }
 }
+
+@Suite("CanonicalHash.normalise: the ASCII fast path")
+struct CanonicalNormaliseTests {
+    /// The general (Unicode) path, as `normalise` was before the ASCII fast path.
+    static func general(_ text: String) -> String {
+        var result = ""
+        var pendingSpace = false
+        for character in text.precomposedStringWithCanonicalMapping {
+            if character.isWhitespace {
+                pendingSpace = !result.isEmpty
+            } else {
+                if pendingSpace { result.append(" ") }
+                pendingSpace = false
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    @Test("ASCII text normalises exactly as the general path does, over 2,000 seeded strings of every ASCII byte")
+    func asciiMatchesGeneral() {
+        var random = RandomStream(seed: 42)
+        for _ in 0..<2_000 {
+            let length = Int(random.nextInt(below: 40))
+            let bytes = (0..<length).map { _ -> UInt8 in
+                // Whitespace and control bytes often, so runs, CR LF pairs and edges are covered.
+                random.nextInt(below: 3) == 0
+                    ? [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x1C, 0x1F][Int(random.nextInt(below: 8))]
+                    : UInt8(random.nextInt(below: 128))
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(CanonicalHash.normalise(text) == Self.general(text), "\(bytes)")
+        }
+        #expect(CanonicalHash.normalise("  a \r\n\t b  ") == "a b")
+        #expect(CanonicalHash.normalise("Cafe\u{301}  au lait") == "Café au lait")
+    }
+}
