@@ -161,7 +161,8 @@ private func clampedInteger(_ value: Double) -> Int64 {
 }
 
 /// FNV-1a, 64 bits: a fixed, platform-independent hash (unlike `hashValue`, which is seeded per process).
-func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
+/// Public so stub responders elsewhere (the benchmarks) derive their answers the same way.
+public func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in bytes {
         hash ^= UInt64(byte)

@@ -67,9 +67,6 @@ public struct SurveyEstimate: Sendable {
     /// The list prices (``PriceTable/listPrices``); override with `--prices FILE`.
     public static let defaultPrices = PriceTable.listPrices
 
-    /// The price of `model` in `table`: by identifier, else by the model name after `#` or `/`.
-    static func price(_ model: String, in table: PriceTable) -> PriceTable.Price? { table.price(of: model) }
-
     /// Tokens of one message as counted here (3 + ⌈bytes / 4⌉).
     static func tokens(bytes: Int) -> Int { 3 + (bytes == 0 ? 0 : max(1, (bytes + 3) / 4)) }
 
@@ -158,7 +155,7 @@ public struct SurveyEstimate: Sendable {
         var seconds = 0.0
         var promptCost = 0.0
         var completionCost = 0.0
-        let price = price(settings.model, in: settings.prices)
+        let price = settings.prices.price(of: settings.model)
         let items = survey.items
         let count = items.count
         // Per item, as plain arrays: the loop below runs once per respondent and item.

@@ -175,15 +175,6 @@ enum ContextBench: BenchSuite {
         }
         return .chat(content: content, promptTokens: request.body.count / 4, completionTokens: content.utf8.count / 4)
     }
-
-    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
-    }
 }
 
 /// Figures over the recorded requests.
