@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "ToolTasks", targets: ["ToolTasks"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .library(name: "Fidelity", targets: ["Fidelity"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Environments", targets: ["Environments"]),
         .library(name: "AgoraTesting", targets: ["AgoraTesting"]),
     ],
@@ -56,14 +57,23 @@ let package = Package(
         // engine, the kinds, and the front door that maps a scenario file to its kind.
         .target(name: "Runs", dependencies: ["Inference", "Storage", "HTMLKit"], swiftSettings: strict),
         .target(name: "Worlds", dependencies: ["Agents", "Memory", "Inference", "Storage"], swiftSettings: strict),
+        // Persona consistency (evaluation.md §C.2): judges, `agora evaluate`, the validation kit, run comparison.
+        .target(
+            name: "Evaluation",
+            dependencies: ["Runs", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit"],
+            swiftSettings: strict),
         .target(
             name: "Scenarios",
-            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit"],
+            dependencies: [
+                "Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit", "Evaluation",
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "ToolTasks",
-            dependencies: ["Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit"],
+            dependencies: [
+                "Runs", "Worlds", "Agents", "Memory", "Population", "Inference", "Storage", "HTMLKit", "Evaluation",
+            ],
             swiftSettings: strict
         ),
         // Experiments (docs/experiments.md): arms, factorial and conjoint designs, their statistics.
@@ -83,7 +93,7 @@ let package = Package(
             name: "AgoraCLI",
             dependencies: [
                 "Storage", "Inference", "Memory", "Population", "Agents", "Runs", "Worlds", "Scenarios", "ToolTasks",
-                "Fidelity", "Environments", "AgoraTesting", "Experiments",
+                "Fidelity", "Environments", "AgoraTesting", "Experiments", "Evaluation",
             ],
             swiftSettings: strict
         ),
@@ -127,6 +137,10 @@ let package = Package(
         .testTarget(
             name: "FidelityTests",
             dependencies: ["Fidelity", "Environments", "Runs", "Population", "Inference", "Storage", "AgoraTesting"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Runs", "Agents", "Memory", "Inference", "Storage", "AgoraTesting"],
             swiftSettings: strict),
         .testTarget(name: "AgoraTestingTests", dependencies: ["AgoraTesting", "Inference"], swiftSettings: strict),
         .testTarget(
