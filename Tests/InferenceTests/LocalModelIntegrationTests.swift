@@ -4,7 +4,7 @@ import Inference
 import Storage
 import Testing
 
-/// Integration tests against the real local model (llama.cpp + Gemma 3 270M). They run whenever
+/// Integration tests against the real local model (llama.cpp + the default GGUF, SmolLM2-135M-Instruct). They run whenever
 /// the model is built; in CI a missing model fails them instead of skipping.
 @Suite(.serialized, .enabled(if: LocalModelFixture.isAvailable), .timeLimit(.minutes(5)))
 struct LocalModelIntegrationTests {

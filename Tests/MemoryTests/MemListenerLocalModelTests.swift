@@ -6,7 +6,7 @@ import Testing
 
 @testable import Memory
 
-/// The MemListener against the real local model (llama.cpp + Gemma 3 270M). It runs whenever the
+/// The MemListener against the real local model (llama.cpp + the default GGUF, SmolLM2-135M-Instruct). It runs whenever the
 /// model is built; in CI a missing model fails it instead of skipping.
 @Suite(.serialized, .enabled(if: LocalModelFixture.isAvailable), .timeLimit(.minutes(5)))
 struct MemListenerLocalModelTests {

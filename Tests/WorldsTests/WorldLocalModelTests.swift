@@ -5,7 +5,7 @@ import Memory
 import Testing
 import Worlds
 
-/// A small world on the real local model (llama.cpp + Gemma 3 270M): it must record valid events or
+/// A small world on the real local model (llama.cpp + the default GGUF, SmolLM2-135M-Instruct): it must record valid events or
 /// failed turns, never crash. Kept to 3 turns of 2 parties with small answers; the model is slow on this machine.
 @Suite(.serialized, .enabled(if: LocalModelFixture.isAvailable), .timeLimit(.minutes(10)))
 struct WorldLocalModelTests {
