@@ -5,7 +5,9 @@ import Storage
 /// Flags shared by every command that talks to a model.
 enum ModelOptions {
     static let options: [OptionSpec] = [
-        .option("--model", "SPEC", "local (default), openai:MODEL, azure:DEPLOYMENT, or an http(s)://…/v1 URL."),
+        .option(
+            "--model", "SPEC",
+            "local (default), openai:MODEL, azure:DEPLOYMENT, an http(s)://…/v1 URL, or a fleet: URL,URL,… or @FILE."),
         .option("--model-name", "NAME", "The model name to send to a URL endpoint."),
         .option("--context-window", "N", "The model's context window in tokens (default: learned from the server)."),
         .option(
