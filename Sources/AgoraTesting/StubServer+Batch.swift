@@ -44,6 +44,8 @@ struct StubBatchState: Sendable {
         var failed = 0
     }
 
+    /// Options set after start (``StubServer/setBatchOptions(_:)``), else the configuration's.
+    var options: StubBatchOptions?
     var files: [String: File] = [:]
     var batches: [String: Batch] = [:]
     var nextFile = 1
@@ -60,6 +62,12 @@ extension StubServer {
     public var batchPolls: Int { core.state.withLock { $0.batch.polls } }
     /// Files uploaded (`POST /v1/files`) since the server started.
     public var filesUploaded: Int { core.state.withLock { $0.batch.uploads } }
+    /// Replaces the batch options for retrievals from now on (a test that lets a batch finish
+    /// only once the client that created it was killed).
+    public func setBatchOptions(_ options: StubBatchOptions) {
+        core.state.withLock { $0.batch.options = options }
+    }
+
     /// The status of each batch, by id order (`batch_1`, `batch_2`, …).
     public var batchStatuses: [String] {
         core.state.withLock { s in
@@ -145,8 +153,8 @@ extension StubServerCore {
     }
 
     private func retrieve(_ id: String) -> StubReply {
-        let options = configuration.batch
         let (found, due) = state.withLock { s -> (StubBatchState.Batch?, Bool) in
+            let options = s.batch.options ?? configuration.batch
             guard var batch = s.batch.batches[id] else { return (nil, false) }
             s.batch.polls += 1
             batch.polls += 1
@@ -162,8 +170,9 @@ extension StubServerCore {
 
     /// Answers every request of the batch with the responder and writes the output and error files.
     private func finalize(_ batch: StubBatchState.Batch) -> StubBatchState.Batch {
-        let options = configuration.batch
-        let (input, responder) = state.withLock { ($0.batch.files[batch.inputFileID]?.bytes ?? [], $0.responder) }
+        let (input, responder, options) = state.withLock {
+            ($0.batch.files[batch.inputFileID]?.bytes ?? [], $0.responder, $0.batch.options ?? configuration.batch)
+        }
         var output: [UInt8] = []
         var errors: [UInt8] = []
         var completed = 0

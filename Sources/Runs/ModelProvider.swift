@@ -134,6 +134,16 @@ public final class ConnectedModels: ModelProvider {
         let text = spec ?? defaultSpec
         if let existing = state.withLock({ s in s.models.first { $0.0 == text }?.1 }) { return existing }
         let parsed = try ModelSpec.parse(text, modelName: modelName)
+        if batch {
+            switch parsed {
+            case .openAI, .url: break
+            case .local, .azure, .fleet:
+                throw RunError(
+                    .invalidInput,
+                    "--batch needs one endpoint that offers OpenAI's Batch API (openai:MODEL, or a URL); \(parsed) does not: run it without --batch"
+                )
+            }
+        }
         let base: any LanguageModel
         if mode == .replayOnly, case .local(let choice) = parsed {
             // Replay never starts the local server; the window is the one a live run would get, so
@@ -150,7 +160,7 @@ public final class ConnectedModels: ModelProvider {
                 contextWindow: isDefault ? contextWindow : nil, structured: isDefault ? structured : nil)
             state.withLock { $0.connected.append(connected) }
             if batch {
-                base = try batchingModel(connected, parsed: parsed)
+                base = batchingModel(connected)
             } else {
                 base = connected.model
             }
@@ -163,20 +173,11 @@ public final class ConnectedModels: ModelProvider {
         }
     }
 
-    /// The batching wrapper of a connected endpoint; only one endpoint with the Batch API will do.
-    private func batchingModel(_ connected: ConnectedModel, parsed: ModelSpec) throws(RunError) -> BatchingModel {
-        switch parsed {
-        case .openAI, .url:
-            let model = BatchingModel(base: connected.client)
-            batchingModels.withLock { $0.append(model) }
-            return model
-        case .local, .azure, .fleet:
-            connected.close()
-            throw RunError(
-                .invalidInput,
-                "--batch needs one endpoint that offers OpenAI's Batch API (openai:MODEL, or a URL); \(parsed) does not: run it without --batch"
-            )
-        }
+    /// The batching wrapper of a connected endpoint (an `openai:` or URL spec, checked before).
+    private func batchingModel(_ connected: ConnectedModel) -> BatchingModel {
+        let model = BatchingModel(base: connected.client)
+        batchingModels.withLock { $0.append(model) }
+        return model
     }
 
     /// Stops every local server this provider started.

@@ -1,0 +1,174 @@
+import AgoraTesting
+import Foundation
+import Storage
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `agora run --batch` against the stub's Batch API: the same outputs as a run without it, a
+/// killed run resumes polling its batch, and failed batch answers go through the normal path.
+@Suite("agora run --batch: the OpenAI Batch API through the stub", .serialized, .timeLimit(.minutes(3)))
+struct BatchCommandTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let scenario = repository.appendingPathComponent("Scenarios/quick-survey.json").path
+    static let outputs = ["responses.csv", "transcripts.jsonl", "results.json"]
+
+    /// A fresh folder for one run's outputs and cache.
+    static func folder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("agora-batch-\(UUID().uuidString)")
+    }
+
+    static func arguments(_ stub: StubServer, _ folder: URL, batch: Bool) -> [String] {
+        [
+            "run", scenario, "--out", folder.path, "--cache", folder.appendingPathComponent("cache.sqlite").path,
+            "--model", stub.baseURL.absoluteString, "--model-name", "stub-model",
+        ] + (batch ? ["--batch", "--batch-poll", "0.05"] : [])
+    }
+
+    /// The outputs of a survey run without `--batch` (its own stub and cache).
+    static func reference() async throws -> [String: Data] {
+        let stub = try StubServer()
+        defer { stub.stop() }
+        let folder = folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await CommandRunner.agora(arguments(stub, folder, batch: false))
+        #expect(result.status == 0, "\(result.stderr)")
+        return try read(folder)
+    }
+
+    static func read(_ folder: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in outputs {
+            files[name] = try Data(contentsOf: folder.appendingPathComponent("quick-survey-s7").appendingPathComponent(name))
+        }
+        return files
+    }
+
+    static func chatRequests(_ stub: StubServer) -> Int {
+        stub.requests.filter { $0.endpoint == .chatCompletions }.count
+    }
+
+    @Test("a full survey through the batch endpoints writes the same outputs as without --batch, with no direct call")
+    func sameOutputs() async throws {
+        let expected = try await Self.reference()
+        let stub = try StubServer()
+        defer { stub.stop() }
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.read(folder) == expected)
+        #expect(Self.chatRequests(stub) == 0)
+        #expect(stub.batchesCreated == 1)
+        #expect(stub.filesUploaded == 1)
+        // 5 respondents × 3 items in one JSONL file, one line each, the cache key as custom_id.
+        let input = try String(
+            contentsOf: folder.appendingPathComponent("quick-survey-s7/batch-wave1-1.jsonl"), encoding: .utf8)
+        let lines = input.split(separator: "\n").map { try? JSONValue.parse(String($0)) }
+        #expect(lines.count == 15)
+        #expect(lines.allSatisfy { $0?["url"] == "/v1/chat/completions" && $0?["method"] == "POST" })
+        #expect(lines.allSatisfy { $0?["custom_id"]?.stringValue?.utf8.count == 64 })
+        #expect(lines.allSatisfy { $0?["body"]?["model"] == "stub-model" })
+        #expect(stub.batchStatuses == ["completed"])
+    }
+
+    @Test("partial errors in the error file are asked again through the normal request path")
+    func partialErrors() async throws {
+        let expected = try await Self.reference()
+        var configuration = StubServer.Configuration()
+        configuration.batch = StubBatchOptions(pollsUntilDone: 3, failEvery: 4)
+        let stub = try StubServer(configuration: configuration)
+        defer { stub.stop() }
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.read(folder) == expected)
+        // Lines 4, 8 and 12 of 15 failed in the batch: exactly those three go to the endpoint.
+        #expect(Self.chatRequests(stub) == 3)
+        #expect(stub.batchesCreated == 1)
+        #expect(result.stderr.contains("3 requests got no answer from the batch"), "\(result.stderr)")
+    }
+
+    @Test("an expired batch: its answers are used, the rest go through the normal request path")
+    func expiredBatch() async throws {
+        let expected = try await Self.reference()
+        var configuration = StubServer.Configuration()
+        configuration.batch = StubBatchOptions(expire: true)
+        let stub = try StubServer(configuration: configuration)
+        defer { stub.stop() }
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.read(folder) == expected)
+        #expect(stub.batchStatuses == ["expired"])
+        // The first 7 of 15 lines were answered before the window ran out; 8 are asked directly.
+        #expect(Self.chatRequests(stub) == 8)
+        #expect(stub.batchesCreated == 1)
+    }
+
+    @Test("killed while polling, the resumed run polls the same batch: no second upload or batch")
+    func killDuringPolling() async throws {
+        let expected = try await Self.reference()
+        var configuration = StubServer.Configuration()
+        configuration.batch = StubBatchOptions(pollsUntilDone: 1_000_000)
+        let stub = try StubServer(configuration: configuration)
+        defer { stub.stop() }
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let binary = try #require(CommandRunner.agoraBinary)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = Self.arguments(stub, folder, batch: true)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let ended = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { ended.continuation.yield($0.terminationStatus) }
+        try process.run()
+        // Wait until the batch exists and has been polled, then kill -9.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while stub.batchPolls < 3, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(stub.batchPolls >= 3)
+        kill(process.processIdentifier, SIGKILL)
+        var iterator = ended.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(stub.batchesCreated == 1)
+
+        // The batch finishes two polls later; the resumed run must find it in the run store.
+        stub.setBatchOptions(StubBatchOptions(pollsUntilDone: stub.batchPolls + 2))
+        let run = folder.appendingPathComponent("quick-survey-s7")
+        let resumed = try await CommandRunner.agora(
+            [
+                "run", "--resume", run.path, "--cache", folder.appendingPathComponent("cache.sqlite").path,
+                "--model", stub.baseURL.absoluteString, "--model-name", "stub-model", "--batch", "--batch-poll", "0.05",
+            ])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(stub.batchesCreated == 1)
+        #expect(stub.filesUploaded == 1)
+        #expect(Self.chatRequests(stub) == 0)
+        #expect(try Self.read(folder) == expected)
+    }
+
+    @Test("--batch is refused where it cannot work, before any model starts")
+    func refusals() async throws {
+        let noCache = try await CommandRunner.agora(["run", Self.scenario, "--batch", "--no-cache"])
+        #expect(noCache.status == 2)
+        #expect(noCache.stderr.contains("--batch feeds the batch's answers into the response cache"), "\(noCache.stderr)")
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let local = try await CommandRunner.agora(
+            ["run", Self.scenario, "--batch", "--model", "local", "--out", folder.path, "--cache",
+             folder.appendingPathComponent("c.sqlite").path])
+        #expect(local.status == 2)
+        #expect(local.stderr.contains("--batch needs one endpoint that offers OpenAI's Batch API"), "\(local.stderr)")
+        let poll = try await CommandRunner.agora(["run", Self.scenario, "--batch-poll", "1"])
+        #expect(poll.status == 2)
+    }
+}
