@@ -28,10 +28,10 @@ struct BatchCommandTests {
         ] + (batch ? ["--batch", "--batch-poll", "0.05"] : [])
     }
 
-    /// The outputs of a survey run without `--batch` (its own stub and cache).
-    static func reference() async throws -> [String: Data] {
-        let stub = try StubServer()
-        defer { stub.stop() }
+    /// The outputs of a survey run without `--batch` on `stub` (with its own cache); the stub's
+    /// request counters are reset afterwards.
+    static func reference(_ stub: StubServer) async throws -> [String: Data] {
+        defer { stub.resetCounters() }
         let folder = folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await CommandRunner.agora(arguments(stub, folder, batch: false))
@@ -47,20 +47,33 @@ struct BatchCommandTests {
         return files
     }
 
+    /// Each output equal to the reference's, file by file (a difference names the file).
+    static func expectSame(_ folder: URL, _ expected: [String: Data]) throws {
+        let actual = try read(folder)
+        for name in outputs {
+            let same = actual[name] == expected[name]
+            #expect(same, "\(name) differs")
+            if !same, let debug = ProcessInfo.processInfo.environment["AGORA_BATCH_DEBUG"] {
+                try? actual[name]?.write(to: URL(fileURLWithPath: debug + "/batch-" + name))
+                try? expected[name]?.write(to: URL(fileURLWithPath: debug + "/plain-" + name))
+            }
+        }
+    }
+
     static func chatRequests(_ stub: StubServer) -> Int {
         stub.requests.filter { $0.endpoint == .chatCompletions }.count
     }
 
     @Test("a full survey through the batch endpoints writes the same outputs as without --batch, with no direct call")
     func sameOutputs() async throws {
-        let expected = try await Self.reference()
         let stub = try StubServer()
         defer { stub.stop() }
+        let expected = try await Self.reference(stub)
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try Self.read(folder) == expected)
+        try Self.expectSame(folder, expected)
         #expect(Self.chatRequests(stub) == 0)
         #expect(stub.batchesCreated == 1)
         #expect(stub.filesUploaded == 1)
@@ -77,16 +90,16 @@ struct BatchCommandTests {
 
     @Test("partial errors in the error file are asked again through the normal request path")
     func partialErrors() async throws {
-        let expected = try await Self.reference()
         var configuration = StubServer.Configuration()
         configuration.batch = StubBatchOptions(pollsUntilDone: 3, failEvery: 4)
         let stub = try StubServer(configuration: configuration)
         defer { stub.stop() }
+        let expected = try await Self.reference(stub)
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try Self.read(folder) == expected)
+        try Self.expectSame(folder, expected)
         // Lines 4, 8 and 12 of 15 failed in the batch: exactly those three go to the endpoint.
         #expect(Self.chatRequests(stub) == 3)
         #expect(stub.batchesCreated == 1)
@@ -95,16 +108,16 @@ struct BatchCommandTests {
 
     @Test("an expired batch: its answers are used, the rest go through the normal request path")
     func expiredBatch() async throws {
-        let expected = try await Self.reference()
         var configuration = StubServer.Configuration()
         configuration.batch = StubBatchOptions(expire: true)
         let stub = try StubServer(configuration: configuration)
         defer { stub.stop() }
+        let expected = try await Self.reference(stub)
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try Self.read(folder) == expected)
+        try Self.expectSame(folder, expected)
         #expect(stub.batchStatuses == ["expired"])
         // The first 7 of 15 lines were answered before the window ran out; 8 are asked directly.
         #expect(Self.chatRequests(stub) == 8)
@@ -113,11 +126,11 @@ struct BatchCommandTests {
 
     @Test("killed while polling, the resumed run polls the same batch: no second upload or batch")
     func killDuringPolling() async throws {
-        let expected = try await Self.reference()
         var configuration = StubServer.Configuration()
         configuration.batch = StubBatchOptions(pollsUntilDone: 1_000_000)
         let stub = try StubServer(configuration: configuration)
         defer { stub.stop() }
+        let expected = try await Self.reference(stub)
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let binary = try #require(CommandRunner.agoraBinary)
@@ -153,7 +166,7 @@ struct BatchCommandTests {
         #expect(stub.batchesCreated == 1)
         #expect(stub.filesUploaded == 1)
         #expect(Self.chatRequests(stub) == 0)
-        #expect(try Self.read(folder) == expected)
+        try Self.expectSame(folder, expected)
     }
 
     @Test("--batch is refused where it cannot work, before any model starts")
