@@ -169,6 +169,44 @@ struct BatchCommandTests {
         try Self.expectSame(folder, expected)
     }
 
+    @Test("a conversation batches by waves: one turn of the open session per batch, same outputs")
+    func conversationWaves() async throws {
+        let stub = try StubServer()
+        defer { stub.stop() }
+        let scenario = Self.repository.appendingPathComponent("Scenarios/demo-brainstorm.json").path
+        func run(_ folder: URL, batch: Bool) async throws -> (CommandRunner.Result, [String: Data]) {
+            let result = try await CommandRunner.agora(
+                [
+                    "run", scenario, "--out", folder.path, "--cache", folder.appendingPathComponent("c.sqlite").path,
+                    "--model", stub.baseURL.absoluteString, "--model-name", "stub-model",
+                ] + (batch ? ["--batch", "--batch-poll", "0.02"] : []))
+            var files: [String: Data] = [:]
+            for name in ["transcripts.jsonl", "results.json"] {
+                files[name] = try? Data(
+                    contentsOf: folder.appendingPathComponent("demo-brainstorm-s3").appendingPathComponent(name))
+            }
+            return (result, files)
+        }
+        let plainFolder = Self.folder()
+        let batchFolder = Self.folder()
+        defer {
+            try? FileManager.default.removeItem(at: plainFolder)
+            try? FileManager.default.removeItem(at: batchFolder)
+        }
+        let (plain, expected) = try await run(plainFolder, batch: false)
+        // The stub's answers leave some turns failed (exit 1); the batched run must end the same way.
+        #expect(plain.status == 0 || plain.status == 1, "\(plain.stderr)")
+        let calls = Self.chatRequests(stub)
+        stub.resetCounters()
+        let (batched, actual) = try await run(batchFolder, batch: true)
+        #expect(batched.status == plain.status, "\(batched.stderr)")
+        #expect(actual == expected)
+        #expect(Self.chatRequests(stub) == 0)
+        // One session: each call needs the one before it, so each wave is a batch of one request.
+        #expect(calls >= 4)
+        #expect(stub.batchesCreated == calls)
+    }
+
     @Test("--batch is refused where it cannot work, before any model starts")
     func refusals() async throws {
         let noCache = try await CommandRunner.agora(["run", Self.scenario, "--batch", "--no-cache"])
