@@ -66,6 +66,9 @@ public struct BatchAPIClient: Sendable {
     public let endpoint: Endpoint
     private let retries: RetryLoop
 
+    /// What a batched request costs against the list price: OpenAI's Batch API charges half.
+    public static let priceFactor = 0.5
+
     /// The path every request of a chat batch names.
     public static let chatPath = "/v1/chat/completions"
 
