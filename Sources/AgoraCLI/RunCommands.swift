@@ -82,7 +82,8 @@ enum RunLaunch {
             defaultSpec: spec, modelName: arguments.value("--model-name"), cache: cache, replayOnly: replayOnly,
             concurrency: concurrency,
             requestTimeout: try arguments.int("--timeout", range: 1...86_400).map(TimeInterval.init),
-            contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments),
+            contextWindow: try ModelOptions.contextWindow(arguments),
+            structured: try ModelOptions.structured(arguments),
             batch: arguments.flag("--batch"))
     }
 
@@ -114,6 +115,12 @@ enum RunLaunch {
     ) async throws -> Int32 {
         let models = try models(arguments, concurrency: options.concurrency)
         defer { models.close() }
+        var fleetOptions = options
+        if case .fleet = try ModelOptions.spec(arguments) {
+            // With a fleet --concurrency is each endpoint's limit; the run keeps all their slots busy.
+            fleetOptions.concurrency = nil
+        }
+        let options = fleetOptions
         let progress = ProgressDisplay(label: label)
         let monitor = RunMonitor(onChange: { progress.update($0) })
         let summary: RunSummary

@@ -105,7 +105,8 @@ extension StubServerCore {
         }
         let purpose = fields.first { $0.name == "purpose" }.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
         guard purpose == "batch" else {
-            return .error(status: 400, message: "`purpose` must be \"batch\" for a batch input file, got \"\(purpose)\".")
+            return .error(
+                status: 400, message: "`purpose` must be \"batch\" for a batch input file, got \"\(purpose)\".")
         }
         let stored = state.withLock { s -> StubBatchState.File in
             let id = "file-\(s.batch.nextFile)"
@@ -237,12 +238,14 @@ extension StubServerCore {
             var final = s.batch.batches[batch.id] ?? batch
             guard final.status == "finalizing" else { return final }
             let outputID = "file-\(s.batch.nextFile)"
-            s.batch.files[outputID] = .init(id: outputID, filename: "output.jsonl", purpose: "batch_output", bytes: output)
+            s.batch.files[outputID] = .init(
+                id: outputID, filename: "output.jsonl", purpose: "batch_output", bytes: output)
             s.batch.nextFile += 1
             final.outputFileID = outputID
             if !errors.isEmpty {
                 let errorID = "file-\(s.batch.nextFile)"
-                s.batch.files[errorID] = .init(id: errorID, filename: "errors.jsonl", purpose: "batch_output", bytes: errors)
+                s.batch.files[errorID] = .init(
+                    id: errorID, filename: "errors.jsonl", purpose: "batch_output", bytes: errors)
                 s.batch.nextFile += 1
                 final.errorFileID = errorID
             }
@@ -289,7 +292,10 @@ extension StubServerCore {
             var part = Array(body[(start + delimiter.count)..<starts[index + 1]])
             if part.starts(with: [0x0D, 0x0A]) { part.removeFirst(2) }
             if part.count >= 2, part[part.count - 2] == 0x0D, part[part.count - 1] == 0x0A { part.removeLast(2) }
-            guard let split = (0..<max(0, part.count - 3)).first(where: { Array(part[$0..<($0 + 4)]) == [13, 10, 13, 10] })
+            guard
+                let split = (0..<max(0, part.count - 3)).first(where: {
+                    Array(part[$0..<($0 + 4)]) == [13, 10, 13, 10]
+                })
             else { continue }
             let head = String(decoding: part[0..<split], as: UTF8.self)
             func attribute(_ key: String) -> String? {

@@ -55,7 +55,9 @@ public struct FleetMember: Sendable, Hashable {
             guard address.hasPrefix("http://") || address.hasPrefix("https://"), let url = URL(string: address),
                 url.host != nil
             else {
-                throw fail("\"\(address)\" is not an http(s)://…/v1 URL; write one base URL a line, e.g. http://10.0.0.5:8000/v1")
+                throw fail(
+                    "\"\(address)\" is not an http(s)://…/v1 URL; write one base URL a line, e.g. http://10.0.0.5:8000/v1"
+                )
             }
             var member = FleetMember(url: url)
             for field in fields.dropFirst() {
@@ -73,7 +75,8 @@ public struct FleetMember: Sendable, Hashable {
         }
         guard !members.isEmpty else {
             throw InferenceError(
-                .invalidConfiguration, "\(path): no endpoints; write one http(s)://…/v1 URL a line (# starts a comment)")
+                .invalidConfiguration, "\(path): no endpoints; write one http(s)://…/v1 URL a line (# starts a comment)"
+            )
         }
         return members
     }

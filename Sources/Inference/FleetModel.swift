@@ -212,7 +212,7 @@ public final class FleetModel: LanguageModel {
                     for i in s.members.indices {
                         let m = s.members[i]
                         let usable =
-                            (m.state == .closed && m.outstanding < m.limit) || (m.state == .halfOpen && !m.probing)
+                            m.outstanding < m.limit && (m.state == .closed || (m.state == .halfOpen && !m.probing))
                         guard usable, pass == 1 || !avoiding.contains(i) else { continue }
                         if let b = best, s.members[b].outstanding <= m.outstanding { continue }
                         best = i

@@ -158,7 +158,9 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
         requestTimeout: TimeInterval = 600
     ) throws(InferenceError) -> [Endpoint] {
         guard case .fleet(let members, let model) = self else {
-            return [try endpoint(environment: environment, limits: limits, retry: retry, requestTimeout: requestTimeout)]
+            return [
+                try endpoint(environment: environment, limits: limits, retry: retry, requestTimeout: requestTimeout)
+            ]
         }
         let key = environment["AGORA_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let auth: Endpoint.Authentication = key.isEmpty ? .none : .bearer(key)

@@ -140,7 +140,9 @@ public enum BatchPass {
                         // Deferred requests end units early; the real pass afterwards decides.
                         try Task.checkCancellation()
                     }
-                } receive: { _, _ in try Task.checkCancellation() }
+                } receive: { _, _ in
+                    try Task.checkCancellation()
+                }
             } catch {
                 for model in models { model.collect(nil) }
                 throw error

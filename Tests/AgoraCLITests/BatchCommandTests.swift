@@ -42,7 +42,8 @@ struct BatchCommandTests {
     static func read(_ folder: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
         for name in outputs {
-            files[name] = try Data(contentsOf: folder.appendingPathComponent("quick-survey-s7").appendingPathComponent(name))
+            files[name] = try Data(
+                contentsOf: folder.appendingPathComponent("quick-survey-s7").appendingPathComponent(name))
         }
         return files
     }
@@ -211,12 +212,15 @@ struct BatchCommandTests {
     func refusals() async throws {
         let noCache = try await CommandRunner.agora(["run", Self.scenario, "--batch", "--no-cache"])
         #expect(noCache.status == 2)
-        #expect(noCache.stderr.contains("--batch feeds the batch's answers into the response cache"), "\(noCache.stderr)")
+        #expect(
+            noCache.stderr.contains("--batch feeds the batch's answers into the response cache"), "\(noCache.stderr)")
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let local = try await CommandRunner.agora(
-            ["run", Self.scenario, "--batch", "--model", "local", "--out", folder.path, "--cache",
-             folder.appendingPathComponent("c.sqlite").path])
+            [
+                "run", Self.scenario, "--batch", "--model", "local", "--out", folder.path, "--cache",
+                folder.appendingPathComponent("c.sqlite").path,
+            ])
         #expect(local.status == 2)
         #expect(local.stderr.contains("--batch needs one endpoint that offers OpenAI's Batch API"), "\(local.stderr)")
         let poll = try await CommandRunner.agora(["run", Self.scenario, "--batch-poll", "1"])

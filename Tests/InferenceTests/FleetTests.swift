@@ -1,9 +1,10 @@
 import AgoraTesting
 import Foundation
-@testable import Inference
 import Storage
 import Synchronization
 import Testing
+
+@testable import Inference
 
 /// A fleet member on a stub: `maxInFlight` requests at once, one attempt each (the fleet retries).
 private func member(_ stub: StubServer, maxInFlight: Int = 4) -> OpenAICompatibleModel {
@@ -19,7 +20,9 @@ private func request(_ i: Int) -> ChatRequest {
 
 @Suite("Model fleets: least outstanding, per-endpoint limits, circuit breaker", .serialized, .timeLimit(.minutes(2)))
 struct FleetTests {
-    @Test("three endpoints, one failing half its requests and one slow: every answer, the failing one out and back, ≥ 0.9 of the healthy capacity")
+    @Test(
+        "three endpoints, one failing half its requests and one slow: every answer, the failing one out and back, ≥ 0.9 of the healthy capacity"
+    )
     func flakyAndSlowFleet() async throws {
         let latency = 0.1
         let slow = 0.4
@@ -45,8 +48,10 @@ struct FleetTests {
         try await TaskWindow.run(count: count, width: 3 * perEndpoint) { i in
             let response = try await fleet.complete(request(i))
             answers.withLock { $0[i] = response.content }
-        } receive: { _, _ in }
-        let seconds = Double((clock.now - start).components.seconds)
+        } receive: { _, _ in
+        }
+        let seconds =
+            Double((clock.now - start).components.seconds)
             + Double((clock.now - start).components.attoseconds) * 1e-18
 
         // Every request answered, each with the stub's answer to that request.
@@ -143,7 +148,11 @@ struct FleetTests {
 
         let parsed = try FleetMember.parseFile(
             "# replicas\nhttp://gpu1:8000/v1\n\nhttp://gpu2:8000/v1 concurrency=32\n", at: "endpoints.txt")
-        #expect(parsed == [FleetMember(url: URL(string: "http://gpu1:8000/v1")!), FleetMember(url: URL(string: "http://gpu2:8000/v1")!, maxInFlight: 32)])
+        #expect(
+            parsed == [
+                FleetMember(url: URL(string: "http://gpu1:8000/v1")!),
+                FleetMember(url: URL(string: "http://gpu2:8000/v1")!, maxInFlight: 32),
+            ])
 
         let cases: [(String, String)] = [
             ("http://a/v1\n\ngpu2:8000/v1\n", "endpoints.txt line 3: \"gpu2:8000/v1\" is not an http(s)://…/v1 URL"),
