@@ -208,6 +208,25 @@ struct BatchCommandTests {
         #expect(stub.batchesCreated == calls)
     }
 
+    @Test("--estimate --batch prices the calls at half the list price")
+    func estimate() async throws {
+        let result = try await CommandRunner.agora(
+            [
+                "run", Self.repository.appendingPathComponent("Scenarios/consumer-survey.json").path, "--estimate",
+                "--batch", "--model", "openai:gpt-4o-mini", "--no-cache",
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let list = try #require(lines.first { $0.hasPrefix("cost: ") }.flatMap { Double($0.dropFirst(6)) })
+        let batched = try #require(
+            lines.first { $0.hasPrefix("with --batch: cost ") }.flatMap {
+                Double($0.dropFirst("with --batch: cost ".count).prefix { $0 != " " })
+            })
+        #expect(list > 0.1)
+        // Both are printed to 4 decimals: half of the exact cost, each rounded once.
+        #expect(abs(batched - list / 2) <= 0.000_1)
+    }
+
     @Test("--batch is refused where it cannot work, before any model starts")
     func refusals() async throws {
         let noCache = try await CommandRunner.agora(["run", Self.scenario, "--batch", "--no-cache"])
