@@ -24,8 +24,8 @@ struct FleetTests {
         "three endpoints, one failing half its requests and one slow: every answer, the failing one out and back, ≥ 0.9 of the healthy capacity"
     )
     func flakyAndSlowFleet() async throws {
-        let latency = 0.1
-        let slow = 0.4
+        let latency = 0.2
+        let slow = 0.8
         let healthy = try StubServer(configuration: .init(latency: latency, recording: .none))
         let slowStub = try StubServer(configuration: .init(latency: slow, recording: .none))
         var flakyConfiguration = StubServer.Configuration(latency: latency, recording: .none)
@@ -36,9 +36,12 @@ struct FleetTests {
             slowStub.stop()
             flaky.stop()
         }
-        let perEndpoint = 4
+        let perEndpoint = 8
         let fleet = FleetModel(
-            members: [member(healthy), member(slowStub), member(flaky)],
+            members: [
+                member(healthy, maxInFlight: perEndpoint), member(slowStub, maxInFlight: perEndpoint),
+                member(flaky, maxInFlight: perEndpoint),
+            ],
             policy: .init(failureThreshold: 3, openFor: 0.3, maxOpenFor: 1.2))
         let count = 400
         let answers = Mutex([String?](repeating: nil, count: count))
