@@ -163,6 +163,9 @@ public final class FleetModel: LanguageModel {
             } catch let error as InferenceError where error.code == .cancelled {
                 release(index, outcome: .abandoned)
                 throw error
+            } catch is CancellationError {
+                release(index, outcome: .abandoned)
+                throw InferenceError(.cancelled, "the call was cancelled", model: identifier)
             } catch {
                 // The endpoint answered (a 4xx, a refused format, an overlong prompt): it is healthy,
                 // the request is not; no other endpoint would answer it differently.

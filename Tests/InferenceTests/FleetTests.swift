@@ -123,6 +123,28 @@ struct FleetTests {
         #expect(fleet.breakerStates == [.closed])
     }
 
+    @Test("a request cancelled while waiting for a slot ends at once as cancelled and leaks no slot")
+    func cancelWhileWaiting() async throws {
+        let stub = try StubServer(configuration: .init(latency: 0.5))
+        defer { stub.stop() }
+        let fleet = FleetModel(members: [member(stub, maxInFlight: 1)])
+        let first = Task { try await fleet.complete(request(1)) }
+        while stub.inFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let second = Task { try await fleet.complete(request(2)) }
+        try await Task.sleep(for: .milliseconds(50))
+        second.cancel()
+        do {
+            _ = try await second.value
+            Issue.record("the cancelled request was answered")
+        } catch let error as InferenceError {
+            #expect(error.code == .cancelled)
+        }
+        #expect(try await first.value.content.hasPrefix("stub reply "))
+        #expect(try await fleet.complete(request(3)).content.hasPrefix("stub reply "))
+        #expect(stub.requestCount == 2)
+        #expect(fleet.transitions.isEmpty)
+    }
+
     @Test("a fleet that stays out past maxWait fails with unreachable (exit 3), not a hang")
     func boundedWait() async throws {
         let down = try StubServer()
