@@ -170,6 +170,32 @@ struct BatchCommandTests {
         try Self.expectSame(folder, expected)
     }
 
+    @Test("stopped between upload and batch creation, the resumed run creates the batch from the uploaded file")
+    func stopBeforeCreation() async throws {
+        let stub = try StubServer()
+        defer { stub.stop() }
+        let expected = try await Self.reference(stub)
+        // The upload passes (a zero-second delay is the normal reply); creating the batch is refused.
+        stub.injectFaults([.slow(0), .status(400, message: "batch creation is off today")])
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try await CommandRunner.agora(Self.arguments(stub, folder, batch: true))
+        #expect(first.status == 3, "\(first.stderr)")
+        #expect(first.stderr.contains("batch creation is off today"), "\(first.stderr)")
+        #expect(stub.filesUploaded == 1 && stub.batchesCreated == 0)
+        let run = folder.appendingPathComponent("quick-survey-s7")
+        let resumed = try await CommandRunner.agora(
+            [
+                "run", "--resume", run.path, "--cache", folder.appendingPathComponent("cache.sqlite").path,
+                "--model", stub.baseURL.absoluteString, "--model-name", "stub-model", "--batch", "--batch-poll", "0.05",
+            ])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(stub.filesUploaded == 1)
+        #expect(stub.batchesCreated == 1)
+        #expect(Self.chatRequests(stub) == 0)
+        try Self.expectSame(folder, expected)
+    }
+
     @Test("a conversation batches by waves: one turn of the open session per batch, same outputs")
     func conversationWaves() async throws {
         let stub = try StubServer()
