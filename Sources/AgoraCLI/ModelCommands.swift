@@ -5,7 +5,9 @@ import Storage
 /// Flags shared by every command that talks to a model.
 enum ModelOptions {
     static let options: [OptionSpec] = [
-        .option("--model", "SPEC", "local (default), openai:MODEL, azure:DEPLOYMENT, or an http(s)://…/v1 URL."),
+        .option(
+            "--model", "SPEC",
+            "local (default), openai:MODEL, azure:DEPLOYMENT, an http(s)://…/v1 URL, or a fleet: URL,URL,… or @FILE."),
         .option("--model-name", "NAME", "The model name to send to a URL endpoint."),
         .option("--context-window", "N", "The model's context window in tokens (default: learned from the server)."),
         .option(
@@ -47,19 +49,24 @@ enum ModelCheckCommand: AgoraCommand {
             contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments)
         )
         defer { connected.close() }
-        let report = await ModelProbe.run(connected.client, endpoint: connected.client.endpoint.displayURL)
+        // A fleet is checked endpoint by endpoint: one that does not answer is named.
+        let clients = connected.fleet?.members ?? [connected.client]
+        var reports: [ModelProbeReport] = []
+        for client in clients { reports.append(await ModelProbe.run(client, endpoint: client.endpoint.displayURL)) }
         if arguments.flag("--json") {
-            Console.out(report.json().serialized(pretty: true))
+            let json = reports.count == 1 ? reports[0].json() : .array(reports.map { $0.json() })
+            Console.out(json.serialized(pretty: true))
         } else {
-            Console.out(report.table())
+            Console.out(reports.map { $0.table() }.joined(separator: "\n\n"))
         }
-        if !report.usable {
+        var usable = true
+        for report in reports where !report.usable {
+            usable = false
             Console.err(
-                "agora: the model endpoint is unusable: \(report.checks.first { $0.name == "chat" }?.detail ?? "no answer")"
+                "agora: the model endpoint \(report.endpoint) is unusable: \(report.checks.first { $0.name == "chat" }?.detail ?? "no answer")"
             )
-            return ExitCode.endpointUnusable
         }
-        return ExitCode.success
+        return usable ? ExitCode.success : ExitCode.endpointUnusable
     }
 }
 

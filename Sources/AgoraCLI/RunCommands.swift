@@ -28,6 +28,11 @@ enum RunCommand: AgoraCommand {
             .option(
                 "--prices", "FILE",
                 "With --estimate: a price table {\"MODEL\": {\"prompt\": USD_PER_1M, \"completion\": …}}."),
+            .flag(
+                "--batch",
+                "Send the requests the cache misses to the OpenAI Batch API (half price, up to 24 h), then run from the cache."
+            ),
+            .option("--batch-poll", "SECONDS", "With --batch: the first wait between polls of a batch (default 10)."),
         ],
         discussion: """
             Writes <out>/<run-id>/run.sqlite, transcripts.jsonl, responses.csv (surveys), results.json and report.html.
@@ -46,11 +51,12 @@ enum RunCommand: AgoraCommand {
         }
         var overrides = JSONObject()
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
-        let options = RunOptions(
+        var options = RunOptions(
             outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
             limit: try arguments.int("--limit", range: 1...Int.max),
             concurrency: try arguments.int("--concurrency", range: 1...4096),
             deadline: try RunLaunch.deadline(arguments))
+        options.batch = try RunLaunch.batch(arguments)
         return try await RunLaunch.run(
             file: scenarioFile, overrides: overrides, options: options, arguments: arguments, label: "agora run")
     }
@@ -76,8 +82,25 @@ enum RunLaunch {
             defaultSpec: spec, modelName: arguments.value("--model-name"), cache: cache, replayOnly: replayOnly,
             concurrency: concurrency,
             requestTimeout: try arguments.int("--timeout", range: 1...86_400).map(TimeInterval.init),
-            contextWindow: try ModelOptions.contextWindow(arguments), structured: try ModelOptions.structured(arguments)
-        )
+            contextWindow: try ModelOptions.contextWindow(arguments),
+            structured: try ModelOptions.structured(arguments),
+            batch: arguments.flag("--batch"))
+    }
+
+    /// `--batch` and `--batch-poll SECONDS`.
+    static func batch(_ arguments: ParsedArguments) throws -> BatchOptions? {
+        guard arguments.flag("--batch") else {
+            if arguments.value("--batch-poll") != nil { throw UsageError("--batch-poll goes with --batch") }
+            return nil
+        }
+        var poll = 10.0
+        if let text = arguments.value("--batch-poll") {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+                throw UsageError("--batch-poll expects seconds between 0 and 3600 (e.g. 30 or 0.5), got \"\(text)\"")
+            }
+            poll = seconds
+        }
+        return BatchOptions(pollInterval: poll, log: { Console.err("agora run: \($0)") })
     }
 
     /// `--deadline SECONDS`.
@@ -92,6 +115,12 @@ enum RunLaunch {
     ) async throws -> Int32 {
         let models = try models(arguments, concurrency: options.concurrency)
         defer { models.close() }
+        var fleetOptions = options
+        if case .fleet = try ModelOptions.spec(arguments) {
+            // With a fleet --concurrency is each endpoint's limit; the run keeps all their slots busy.
+            fleetOptions.concurrency = nil
+        }
+        let options = fleetOptions
         let progress = ProgressDisplay(label: label)
         let monitor = RunMonitor(onChange: { progress.update($0) })
         let summary: RunSummary

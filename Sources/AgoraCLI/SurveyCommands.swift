@@ -33,6 +33,13 @@ enum SurveyEstimateCommand {
             file: file, limit: try arguments.int("--limit", range: 1...Int.max), seed: try arguments.uint64("--seed"),
             settings: .init(model: spec.identifier(), concurrency: concurrency, prices: prices), cache: cache)
         for line in estimate.lines { Console.out(line) }
+        if arguments.flag("--batch") {
+            let cost = estimate.cost.map { String(format: "%.4f", $0 * BatchAPIClient.priceFactor) } ?? "unknown"
+            Console.out("with --batch: cost \(cost) (the Batch API's half price on the calls not in the cache)")
+            Console.out(
+                "with --batch: wall time up to 24 h a wave (the completion window; often minutes), plus a wave for answers that unlock later calls"
+            )
+        }
         Console.err("agora run --estimate: worked out in \(ContinuousClock.now - started); no model was called")
         return ExitCode.success
     }

@@ -93,6 +93,8 @@ struct StubConnection {
 
         let reply: StubReply
         switch fault {
+        case nil where StubServer.failsIntermittently(request, fraction: configuration.intermittentFailure):
+            reply = .error(status: 503, message: "The server is overloaded or not ready yet (intermittent stub fault).")
         case nil: reply = normalReply(to: request, responder: responder)
         case .status429(let retryAfter):
             reply = .error(
@@ -139,6 +141,8 @@ struct StubConnection {
                     code: "not_found"))
         case .models, .props, .ollamaVersion, .ollamaShow:
             return configuration.imitation.discoveryReply(to: request, configuration: configuration)
+        case .batchAPI:
+            return core.batchReply(to: request)
         case .chatCompletions, .embeddings:
             guard request.json?.objectValue != nil else {
                 return .raw(

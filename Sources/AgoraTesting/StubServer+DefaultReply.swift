@@ -44,7 +44,7 @@ extension StubServer {
                 return .error(status: 400, message: "`dimensions` must be between 1 and 65536.")
             }
             return .embeddings(texts.map { defaultEmbedding(for: $0, dimensions: requested) })
-        case .models, .props, .ollamaVersion, .ollamaShow, .unknown:
+        case .models, .props, .ollamaVersion, .ollamaShow, .batchAPI, .unknown:
             return .error(status: 404, message: "Invalid URL (\(request.method) \(request.path))")
         }
     }

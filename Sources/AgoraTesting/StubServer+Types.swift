@@ -17,6 +17,8 @@ public struct StubRequest: Sendable {
         case ollamaVersion
         /// `POST /api/show` (Ollama's model details).
         case ollamaShow
+        /// OpenAI's Batch API: `/v1/files…` and `/v1/batches…` (see `StubServer+Batch.swift`).
+        case batchAPI
         /// Any other method or path; the server answers 404.
         case unknown
 
@@ -27,7 +29,7 @@ public struct StubRequest: Sendable {
         public var isDiscovery: Bool {
             switch self {
             case .models, .props, .ollamaVersion, .ollamaShow: true
-            case .chatCompletions, .embeddings, .unknown: false
+            case .chatCompletions, .embeddings, .batchAPI, .unknown: false
             }
         }
     }
@@ -102,6 +104,7 @@ public struct StubRequest: Sendable {
         case ("POST", ["chat", "completions"]): return .chatCompletions
         case ("POST", ["embeddings"]): return .embeddings
         case ("GET", ["models"]): return .models
+        case (_, let parts) where parts.first == "files" || parts.first == "batches": return .batchAPI
         default: return .unknown
         }
     }

@@ -63,6 +63,12 @@ public final class StubServer: Sendable {
         /// The context window the imitated server enforces (and reports where that server does),
         /// estimated at 4 bytes a token; `nil`: unbounded and unreported.
         public var contextWindow: Int?
+        /// The fraction (0…1) of chat and embeddings requests answered 503 when no queued fault
+        /// applies, chosen by a hash of the request's sequence number (see
+        /// ``StubServer/failsIntermittently(sequence:fraction:)``): a flaky fleet member.
+        public var intermittentFailure: Double = 0
+        /// The batch API's behaviour (``StubBatchOptions``).
+        public var batch = StubBatchOptions()
 
         /// Creates a configuration; every parameter has a default suitable for a plain stub.
         public init(
@@ -92,7 +98,7 @@ public final class StubServer: Sendable {
     public let configuration: Configuration
     /// The TCP port the server listens on (on 127.0.0.1).
     public let port: Int
-    private let core: StubServerCore
+    let core: StubServerCore
 
     /// Starts a server on 127.0.0.1 on an ephemeral port; it serves until ``stop()`` or deinit.
     ///
@@ -194,6 +200,7 @@ final class StubServerCore: Sendable {
         var faults: [StubFault]
         var responder: StubServer.Responder
         var wakePipeClosed = false
+        var batch = StubBatchState()
     }
 
     let configuration: StubServer.Configuration

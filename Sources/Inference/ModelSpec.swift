@@ -1,7 +1,10 @@
 public import Foundation
+public import Storage
 
 /// Which model to use, as written on the command line (`--model SPEC`): `local` (the default),
-/// `local:NAME` (another built-in model, ``LocalModelChoice``), `openai:MODEL`, `azure:DEPLOYMENT`, or an `http(s)://…/v1` base URL with `--model-name`.
+/// `local:NAME` (another built-in model, ``LocalModelChoice``), `openai:MODEL`, `azure:DEPLOYMENT`, or an `http(s)://…/v1` base URL with `--model-name`;
+/// a fleet of endpoints serving one model is several URLs joined by commas, or `@FILE` naming an
+/// endpoints file (``FleetMember/parseFile(_:at:)``).
 ///
 /// Keys come from the environment only: `OPENAI_API_KEY`, `AZURE_OPENAI_API_KEY` (with
 /// `AZURE_OPENAI_ENDPOINT` and optionally `AZURE_OPENAI_API_VERSION`), `AGORA_API_KEY` for URLs.
@@ -14,6 +17,8 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
     case azure(deployment: String)
     /// Any OpenAI-compatible server.
     case url(URL, model: String)
+    /// Several OpenAI-compatible servers serving one model (``FleetModel``).
+    case fleet([FleetMember], model: String)
 
     /// Parses a spec; `modelName` is the `--model-name` flag (required with a URL).
     public static func parse(_ text: String, modelName: String? = nil) throws(InferenceError) -> ModelSpec {
@@ -41,6 +46,28 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
             }
             return .azure(deployment: deployment)
         }
+        if trimmed.hasPrefix("@") {
+            let members = try FleetMember.load(String(trimmed.dropFirst()))
+            return members.count == 1 && members[0].maxInFlight == nil
+                ? .url(members[0].url, model: modelName ?? "default")
+                : .fleet(members, model: modelName ?? "default")
+        }
+        if trimmed.contains(",") {
+            var members: [FleetMember] = []
+            for (position, part) in trimmed.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+                let item = part.trimmingCharacters(in: .whitespaces)
+                guard item.hasPrefix("http://") || item.hasPrefix("https://"), let url = URL(string: item),
+                    url.host != nil
+                else {
+                    throw invalid(
+                        text,
+                        "endpoint \(position + 1) (\"\(item)\") is not an http(s)://…/v1 URL; a fleet is base URLs separated by commas, or @FILE with one URL a line"
+                    )
+                }
+                members.append(FleetMember(url: url))
+            }
+            return .fleet(members, model: modelName ?? "default")
+        }
         if trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://") {
             guard let url = URL(string: trimmed), url.host != nil else {
                 throw invalid(text, "not a valid URL; write the base URL, e.g. http://127.0.0.1:8000/v1")
@@ -49,7 +76,7 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
         }
         throw invalid(
             text,
-            "use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name (local:NAME for another built-in model)"
+            "use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL with --model-name (local:NAME for another built-in model; URL,URL,… or @FILE for a fleet)"
         )
     }
 
@@ -64,6 +91,7 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
         case .openAI(let model): "openai:\(model)"
         case .azure(let deployment): "azure:\(deployment)"
         case .url(let url, let model): "\(url.absoluteString) (model \(model))"
+        case .fleet(let members, let model): "a fleet of \(members.count) endpoints (model \(model))"
         }
     }
 
@@ -116,6 +144,32 @@ public enum ModelSpec: Sendable, Hashable, CustomStringConvertible {
             return Endpoint(
                 baseURL: url, model: model, authentication: auth, requestTimeout: requestTimeout,
                 limits: limits, retry: retry)
+        case .fleet:
+            throw InferenceError(.invalidConfiguration, "a fleet has several endpoints; ask for endpoints(…)")
+        }
+    }
+
+    /// The endpoints of a URL or fleet spec (one for a URL), each with its own limits: a fleet
+    /// member's `concurrency=N` from the endpoints file, else `limits`; the key is `AGORA_API_KEY`.
+    public func endpoints(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        limits: EndpointLimiter.Limits,
+        retry: RetryPolicy = .standard,
+        requestTimeout: TimeInterval = 600
+    ) throws(InferenceError) -> [Endpoint] {
+        guard case .fleet(let members, let model) = self else {
+            return [
+                try endpoint(environment: environment, limits: limits, retry: retry, requestTimeout: requestTimeout)
+            ]
+        }
+        let key = environment["AGORA_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let auth: Endpoint.Authentication = key.isEmpty ? .none : .bearer(key)
+        return members.map { member in
+            var own = limits
+            if let n = member.maxInFlight { own.maxInFlight = n }
+            return Endpoint(
+                baseURL: member.url, model: model, authentication: auth, requestTimeout: requestTimeout, limits: own,
+                retry: retry)
         }
     }
 }
@@ -126,10 +180,25 @@ public final class ConnectedModel: Sendable {
     public let client: OpenAICompatibleModel
     /// The local server, when the spec was `local`.
     public let server: LocalModelServer?
+    /// The fleet, when the spec named several endpoints (``client`` is then its first endpoint).
+    public let fleet: FleetModel?
 
-    init(client: OpenAICompatibleModel, server: LocalModelServer?) {
+    init(client: OpenAICompatibleModel, server: LocalModelServer?, fleet: FleetModel? = nil) {
         self.client = client
         self.server = server
+        self.fleet = fleet
+    }
+
+    /// The model to call: the fleet, or the one client.
+    public var model: any LanguageModel { fleet ?? client }
+
+    /// Requests in flight the connection allows: the sum over a fleet's endpoints.
+    public var maxInFlight: Int { fleet?.maxInFlight ?? client.endpoint.limits.maxInFlight }
+
+    /// What was learned about the endpoint (or each endpoint of a fleet), for the run manifest.
+    public var profileJSON: JSONValue? {
+        if let fleet { return fleet.json() }
+        return client.profile?.json(model: client.identifier, endpoint: client.endpoint.displayURL)
     }
 
     /// The longest one request to the local model may take by default: a tiny model on two cores
@@ -184,6 +253,21 @@ public final class ConnectedModel: Sendable {
             return ConnectedModel(
                 client: OpenAICompatibleModel(endpoint: endpoint, identifier: choice.identifier, profile: profile),
                 server: server)
+        case .fleet:
+            // Each endpoint keeps its own limiter; within the fleet one attempt each, since a
+            // failed request moves to another endpoint (FleetModel counts and retries).
+            var members: [OpenAICompatibleModel] = []
+            for var endpoint in try spec.endpoints(
+                environment: environment, limits: .init(maxInFlight: concurrency ?? 16),
+                retry: RetryPolicy(maxAttempts: 1), requestTimeout: requestTimeout)
+            {
+                let profile = await ServerProbe.profile(
+                    for: endpoint, contextWindow: contextWindow, structured: structured)
+                endpoint.dialect = profile.dialect
+                members.append(OpenAICompatibleModel(endpoint: endpoint, profile: profile))
+            }
+            let fleet = FleetModel(members: members, policy: FleetModel.Policy(attempts: max(retry.maxAttempts, 2)))
+            return ConnectedModel(client: members[0], server: nil, fleet: fleet)
         case .url:
             var endpoint = try spec.endpoint(
                 environment: environment, limits: .init(maxInFlight: concurrency ?? 16), retry: retry,
@@ -234,6 +318,8 @@ extension ModelSpec {
             return "\(base.map(Endpoint.display) ?? "azure")#\(deployment)"
         case .url(let url, let model):
             return "\(Endpoint.display(url))#\(model)"
+        case .fleet(_, let model):
+            return FleetModel.identifier(model: model)
         }
     }
 }

@@ -18,6 +18,10 @@ public protocol ModelProvider: Sendable {
     /// What was learned about each endpoint connected so far (server, context window, structured
     /// form), in connection order: the run manifest's `models`.
     var profiles: [JSONValue] { get }
+
+    /// With `--batch`: the models whose missed requests go to the OpenAI Batch API, and the
+    /// response cache their answers are fed into (``BatchPass``); none by default.
+    var batching: (models: [BatchingModel], cache: ResponseCache?) { get }
 }
 
 extension ModelProvider {
@@ -25,6 +29,8 @@ extension ModelProvider {
     public var defaultConcurrency: Int? { nil }
     /// None.
     public var profiles: [JSONValue] { [] }
+    /// None.
+    public var batching: (models: [BatchingModel], cache: ResponseCache?) { ([], nil) }
 }
 
 /// A provider with no model: for `agora report`, which never calls one.
@@ -65,7 +71,9 @@ public final class ConnectedModels: ModelProvider {
     private let contextWindow: Int?
     private let structured: StructuredOutputMode?
     private let ledger = Ledger()
+    private let batch: Bool
     private let state = Mutex<(models: [(String, any LanguageModel)], connected: [ConnectedModel])>(([], []))
+    private let batchingModels = Mutex<[BatchingModel]>([])
 
     /// Creates a provider.
     ///
@@ -80,11 +88,19 @@ public final class ConnectedModels: ModelProvider {
     ///     default, ``ConnectedModel/localRequestTimeout`` or ``ConnectedModel/remoteRequestTimeout``).
     ///   - contextWindow: `--context-window`: the default model's window, whatever its server says.
     ///   - structured: `--structured`: the structured-output mode the default model starts with.
+    ///   - batch: `--batch`: requests the cache misses go to the OpenAI Batch API first
+    ///     (``BatchPass``); needs the cache and an `openai:MODEL` or URL endpoint.
     public init(
         defaultSpec: String = "local", modelName: String? = nil, cache: ResponseCache?, replayOnly: Bool = false,
         concurrency: Int? = nil, requestTimeout: TimeInterval? = nil, contextWindow: Int? = nil,
-        structured: StructuredOutputMode? = nil
+        structured: StructuredOutputMode? = nil, batch: Bool = false
     ) throws(RunError) {
+        if batch, cache == nil || replayOnly {
+            throw RunError(
+                .invalidInput,
+                "--batch feeds the batch's answers into the response cache: drop --no-cache and --replay-only")
+        }
+        self.batch = batch
         self.contextWindow = contextWindow
         self.structured = structured
         if replayOnly, cache == nil {
@@ -100,15 +116,17 @@ public final class ConnectedModels: ModelProvider {
 
     /// The in-flight limit of the default endpoint once connected (the run's default concurrency).
     public var defaultConcurrency: Int? {
-        state.withLock { $0.connected.first?.client.endpoint.limits.maxInFlight }
+        state.withLock { $0.connected.first?.maxInFlight }
     }
 
     /// The profiles of the endpoints connected so far, in connection order.
     public var profiles: [JSONValue] {
-        state.withLock { $0.connected }.compactMap { connected in
-            connected.client.profile?.json(
-                model: connected.client.identifier, endpoint: connected.client.endpoint.displayURL)
-        }
+        state.withLock { $0.connected }.compactMap(\.profileJSON)
+    }
+
+    /// The batching models connected so far, and the cache.
+    public var batching: (models: [BatchingModel], cache: ResponseCache?) {
+        (batchingModels.withLock { $0 }, cache)
     }
 
     /// The model `spec` names, connected once and wrapped in the cache.
@@ -116,6 +134,16 @@ public final class ConnectedModels: ModelProvider {
         let text = spec ?? defaultSpec
         if let existing = state.withLock({ s in s.models.first { $0.0 == text }?.1 }) { return existing }
         let parsed = try ModelSpec.parse(text, modelName: modelName)
+        if batch {
+            switch parsed {
+            case .openAI, .url: break
+            case .local, .azure, .fleet:
+                throw RunError(
+                    .invalidInput,
+                    "--batch needs one endpoint that offers OpenAI's Batch API (openai:MODEL, or a URL); \(parsed) does not: run it without --batch"
+                )
+            }
+        }
         let base: any LanguageModel
         if mode == .replayOnly, case .local(let choice) = parsed {
             // Replay never starts the local server; the window is the one a live run would get, so
@@ -131,7 +159,11 @@ public final class ConnectedModels: ModelProvider {
                 parsed, concurrency: concurrency, requestTimeout: requestTimeout,
                 contextWindow: isDefault ? contextWindow : nil, structured: isDefault ? structured : nil)
             state.withLock { $0.connected.append(connected) }
-            base = connected.client
+            if batch {
+                base = batchingModel(connected)
+            } else {
+                base = connected.model
+            }
         }
         let model = CachedModel(base: base, cache: cache, mode: mode, ledger: ledger)
         return state.withLock { s in
@@ -139,6 +171,13 @@ public final class ConnectedModels: ModelProvider {
             s.models.append((text, model))
             return model
         }
+    }
+
+    /// The batching wrapper of a connected endpoint (an `openai:` or URL spec, checked before).
+    private func batchingModel(_ connected: ConnectedModel) -> BatchingModel {
+        let model = BatchingModel(base: connected.client)
+        batchingModels.withLock { $0.append(model) }
+        return model
     }
 
     /// Stops every local server this provider started.

@@ -17,6 +17,8 @@ public struct RunOptions: Sendable {
     public var deadline: Duration?
     /// The run's models, whose endpoint profiles go into the manifest (`models`); `nil`: none recorded.
     public var models: (any ModelProvider)?
+    /// `--batch`: send what the cache misses to the OpenAI Batch API first (``BatchPass``).
+    public var batch: BatchOptions?
 
     /// Creates options.
     public init(
@@ -181,6 +183,9 @@ public enum RunEngine {
         let skipped: Int
         do {
             try await recordModels(options.models, store: store)
+            try await BatchPass.prepare(
+                todo, kind: kind, store: store, seed: manifest.seed, personas: personas, width: width, options: options,
+                monitor: monitor)
             skipped = try await runUnits(
                 todo, kind: kind, store: store, context: context, width: width, deadline: options.deadline,
                 monitor: monitor)
