@@ -23,7 +23,7 @@ struct AblationCommandTests {
             }
             let line = "I think about \(words[Int(text % 10)]) and \(words[Int((text / 10) % 10)]), turn \(messages.count)."
             let reply: JSONValue = ["action": "speak", "to": [], "private": false, "content": .string(line)]
-            return .text(reply.serialized(), promptTokens: 100)
+            return .text(reply.serialized(), promptTokens: (request.json?["messages"]?.serialized().utf8.count ?? 0) / 4)
         }
         return try StubServer(configuration: configuration)
     }
@@ -63,15 +63,34 @@ struct AblationCommandTests {
         let arms = try #require(results["arms"]?.arrayValue)
         #expect(arms.map { $0["results"]?["projection"]?.stringValue } == ["ecp", "concat"])
 
+        // What `agora evaluate` adds (the issue-12 contract): per-speaker scores, units named `arm/unit`.
+        var withScores = results.objectValue ?? JSONObject()
+        withScores["consistency"] = [
+            "judge": "scripted", "metrics": ["p2l"],
+            "speakers": [
+                ["unit": "ECP/session-1", "speaker": "Rita", "p2l": ["score": 1, "n": 4]],
+                ["unit": "ECP/session-2", "speaker": "Rita", "p2l": ["score": 0.75, "n": 4]],
+                ["unit": "CONCAT/session-1", "speaker": "Rita", "p2l": ["score": 0.5, "n": 4]],
+                ["unit": "CONCAT/session-2", "speaker": "Rita", "p2l": ["score": 0.25, "n": 4]],
+            ],
+        ]
+        try Data(JSONValue.object(withScores).serialized(pretty: true).utf8).write(
+            to: folder.appendingPathComponent("results.json"))
         let html = out.appendingPathComponent("compare.html")
         let compare = try await CommandRunner.agora(["compare", folder.path, "--html", html.path])
         #expect(compare.status == 0, "\(compare.stderr)")
+        if ProcessInfo.processInfo.environment["AGORA_PRINT_COMPARE"] != nil { print(compare.stdout) }
         #expect(compare.stdout.contains("| figure | ECP | CONCAT | CONCAT − ECP [95% CI] |"), "\(compare.stdout)")
         #expect(compare.stdout.contains("| projection | ecp | concat |"))
         let echo = try #require(compare.stdout.split(separator: "\n").first { $0.hasPrefix("| Echo rate") })
         #expect(echo.contains("(n = 2)"))
         #expect(echo.contains(" ["), "an interval: \(echo)")
-        #expect(compare.stdout.contains("| Prompt-to-line consistency (per speaker) | — (n = 0) | — (n = 0) | — |"))
+        // Paired by (session, speaker): differences −0.5 and −0.5, so every resample gives −0.5.
+        #expect(
+            compare.stdout.contains(
+                "| Prompt-to-line consistency (per speaker) | 0.875 (n = 2) | 0.375 (n = 2) | -0.500 [-0.500, -0.500] |"),
+            "\(compare.stdout)")
+        #expect(compare.stdout.contains("| Line-to-line consistency (per speaker) | — (n = 0) | — (n = 0) | — |"))
         #expect(try String(contentsOf: html, encoding: .utf8).contains("<h1>Comparison: ecp-vs-concat-group</h1>"))
 
         // The validation kit on the same run: items before the judge, and the judge-first error.
