@@ -1,4 +1,4 @@
-import Evaluation
+@testable import Evaluation
 import Foundation
 import Runs
 import Storage
@@ -35,7 +35,7 @@ enum KitFixture {
     }
 
     /// Writes the run (one done unit `session-1`) and returns its folder.
-    static func run() async throws -> URL {
+    static func run(_ document: JSONValue = KitFixture.document) async throws -> URL {
         let directory = temporaryDirectory()
         let manifest = RunManifest(
             runID: "kit-group-s3", kind: "focus-group", document: document, sourceFile: nil, seed: 3, model: "scripted")
@@ -206,5 +206,58 @@ struct ValidationKitTests {
             message("item,rater,rating\ns#1,alice,5\ns#1,alice,4\n")
                 == "r.csv: line 3, column 2: alice rated s#1 already on line 2; keep one rating per item and rater")
         #expect(message("item,rater,rating\n\"s#1,alice,5\n").hasPrefix("r.csv: line 2, column 1: a quoted field is never closed"))
+    }
+}
+
+@Suite("agora compare on run folders")
+struct RunComparisonTests {
+    static func variant(_ changes: [(String, JSONValue)]) -> JSONValue {
+        var object = KitFixture.document.objectValue ?? JSONObject()
+        for (key, value) in changes { object[key] = value }
+        return .object(object)
+    }
+
+    @Test("runs differing only in seed and context projection compare; another scenario is refused naming the key")
+    func sameScenario() async throws {
+        let a = try await KitFixture.run()
+        let b = try await KitFixture.run(Self.variant([("seed", 9), ("context", "concat")]))
+        let c = try await KitFixture.run(Self.variant([("title", "Other")]))
+        defer { for url in [a, b, c] { try? FileManager.default.removeItem(at: url) } }
+        let comparison = try await RunComparison.compare([a, b], resamples: 100)
+        #expect(comparison["columns"]?.arrayValue?.map { $0["projection"]?.stringValue } == ["ecp", "concat"])
+        let echo = comparison["rows"]?.arrayValue?.first { $0["figure"] == "echoRate" }
+        #expect(echo?["columns"]?[0]?["n"]?.intValue == 1)
+        // One conversation per side: a difference but no interval.
+        #expect(echo?["differences"]?[0]?["ci"] == .null)
+        #expect(echo?["differences"]?[0]?["paired"] == true)
+        do {
+            _ = try await RunComparison.compare([a, c])
+            Issue.record("runs of different scenarios compared")
+        } catch let error as RunError {
+            #expect(error.file == c.path)
+            #expect(error.message.contains("they differ in \"title\""))
+        }
+        do {
+            _ = try await RunComparison.compare([a])
+            Issue.record("one column compared")
+        } catch let error as RunError {
+            #expect(error.message.contains("compare needs two columns"))
+        }
+    }
+
+    @Test("the bootstrap of a difference is seeded, paired over shared keys, independent otherwise")
+    func bootstrap() {
+        let a = [RunComparison.Value(key: "s1", value: 0.2), RunComparison.Value(key: "s2", value: 0.4)]
+        let b = [RunComparison.Value(key: "s1", value: 0.5), RunComparison.Value(key: "s2", value: 0.9)]
+        let paired = RunComparison.difference(a, b, resamples: 500, stream: RandomStream(seed: 4))
+        #expect(paired.paired)
+        #expect(abs(paired.estimate - 0.4) < 1e-12)
+        // Paired differences are 0.3 and 0.5: every resample mean lies in [0.3, 0.5].
+        let interval = paired.interval ?? (0, 0)
+        #expect(interval.0 >= 0.3 - 1e-12 && interval.1 <= 0.5 + 1e-12)
+        let again = RunComparison.difference(a, b, resamples: 500, stream: RandomStream(seed: 4))
+        #expect(again.interval.map { [$0.0, $0.1] } == paired.interval.map { [$0.0, $0.1] })
+        let other = [RunComparison.Value(key: "x", value: 0.5), RunComparison.Value(key: "y", value: 0.9)]
+        #expect(!RunComparison.difference(a, other, resamples: 500, stream: RandomStream(seed: 4)).paired)
     }
 }
