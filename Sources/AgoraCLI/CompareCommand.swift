@@ -35,7 +35,8 @@ enum CompareCommand: AgoraCommand {
             do {
                 try Data(RunComparison.html(comparison).utf8).write(to: URL(fileURLWithPath: html))
             } catch {
-                throw RunError(.io, "cannot write the page: \(error.localizedDescription); check the folder", file: html)
+                throw RunError(
+                    .io, "cannot write the page: \(error.localizedDescription); check the folder", file: html)
             }
         }
         if arguments.flag("--json") {

@@ -7,7 +7,8 @@ import Storage
 enum EvaluateExportItemsCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["evaluate", "export-items"],
-        summary: "Write a conversation run's lines as rating items (persona, prior lines, the line, 1–6) for human raters.",
+        summary:
+            "Write a conversation run's lines as rating items (persona, prior lines, the line, 1–6) for human raters.",
         positionals: [PositionalSpec(name: "RUN_DIR", help: "A conversation run folder.")],
         options: [
             .option("--out", "FILE", "Write the CSV here (default: stdout)."),
@@ -32,7 +33,8 @@ enum EvaluateExportItemsCommand: AgoraCommand {
             do {
                 try Data(csv.utf8).write(to: URL(fileURLWithPath: out))
             } catch {
-                throw RunError(.io, "cannot write the items: \(error.localizedDescription); check the folder", file: out)
+                throw RunError(
+                    .io, "cannot write the items: \(error.localizedDescription); check the folder", file: out)
             }
             Console.err("wrote \(items.count) items to \(out)")
         } else {
@@ -46,7 +48,8 @@ enum EvaluateExportItemsCommand: AgoraCommand {
 enum EvaluateAgreementCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["evaluate", "agreement"],
-        summary: "Agreement of human ratings with the judge's prompt-to-line verdicts: Cohen's κ, Fleiss' κ, agreement.",
+        summary:
+            "Agreement of human ratings with the judge's prompt-to-line verdicts: Cohen's κ, Fleiss' κ, agreement.",
         positionals: [
             PositionalSpec(name: "RUN_DIR", help: "The run the items came from (after agora evaluate)."),
             PositionalSpec(name: "RATINGS.csv", help: "Columns item, rater, rating (1–6), one rating a row."),

@@ -103,7 +103,9 @@ public enum Agreement {
                 RunError(.invalidInput, message, file: file, path: "line \(row.line), column \(column + 1)")
             }
             guard item.contains("#") else {
-                throw fail(columns[0], "\"\(item)\" is not an item id; copy the item column of the exported items (<unit>#<seq>)")
+                throw fail(
+                    columns[0],
+                    "\"\(item)\" is not an item id; copy the item column of the exported items (<unit>#<seq>)")
             }
             guard !rater.isEmpty else { throw fail(columns[1], "the rater is empty; name who gave the rating") }
             guard let rating = Int(text), (1...6).contains(rating) else {
@@ -180,7 +182,9 @@ public enum Agreement {
         var raterPairs: [(Int, Int)] = []
         for item in items {
             let values = byItem[item] ?? []
-            for i in values.indices { for j in values.indices where j > i { raterPairs.append((values[i], values[j])) } }
+            for i in values.indices {
+                for j in values.indices where j > i { raterPairs.append((values[i], values[j])) }
+            }
         }
         let unmatched = items.filter { judge[$0] == nil }.count
         return .object(
@@ -211,7 +215,8 @@ public enum Agreement {
             "# Agreement with the judge (prompt-to-line; ratings ≥ 4 count as consistent)", "",
             "\(report["ratings"]?.intValue ?? 0) ratings of \(report["items"]?.intValue ?? 0) items"
                 + ((report["itemsWithoutVerdict"]?.intValue ?? 0) > 0
-                    ? " (\(report["itemsWithoutVerdict"]?.intValue ?? 0) without a judge verdict: among raters only)" : ""),
+                    ? " (\(report["itemsWithoutVerdict"]?.intValue ?? 0) without a judge verdict: among raters only)"
+                    : ""),
             "",
             "| rater | n | Cohen's κ (linear-weighted) | agreement |",
             "|---|---|---|---|",

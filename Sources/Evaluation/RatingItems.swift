@@ -1,5 +1,5 @@
-public import Foundation
 import Agents
+public import Foundation
 import Population
 public import Runs
 import Storage
@@ -48,7 +48,8 @@ public enum RatingItems {
     public static func items(_ directory: URL) async throws -> [RatingItem] {
         let store = try RunStore.open(directory)
         let data = try await RunData.load(store)
-        let document = data.manifest.kind == "experiment" ? data.manifest.document["base"] ?? .null : data.manifest.document
+        let document =
+            data.manifest.kind == "experiment" ? data.manifest.document["base"] ?? .null : data.manifest.document
         let kind = document["kind"]?.stringValue ?? data.manifest.kind
         guard RunComparison.conversationKinds.contains(kind) else {
             throw RunError(
@@ -63,7 +64,8 @@ public enum RatingItems {
         }
         let staff = Set(
             [
-                document["session"]?["moderator"]?.stringValue, document["interview"]?["interviewer"]?["persona"]?.stringValue,
+                document["session"]?["moderator"]?.stringValue,
+                document["interview"]?["interviewer"]?["persona"]?.stringValue,
                 "interviewer",
             ].compactMap { $0 })
         var personaText: [String: String] = [:]
@@ -172,7 +174,9 @@ public enum RatingItems {
         var lines = [CSV.line(header)]
         for item in items {
             lines.append(
-                CSV.line([item.item, item.unit, item.speaker, item.persona, item.priorLines, item.line, instruction, ""]))
+                CSV.line([
+                    item.item, item.unit, item.speaker, item.persona, item.priorLines, item.line, instruction, "",
+                ]))
         }
         return lines.joined(separator: "\n") + "\n"
     }

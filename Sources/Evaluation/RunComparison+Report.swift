@@ -117,7 +117,9 @@ extension RunComparison {
         h.append("</table>")
         if !forest.isEmpty {
             h.append("<h2>Differences with 95% intervals</h2>")
-            h.append(SVGChart.forest(forest, description: "Each column's difference from \(first), with its bootstrap interval"))
+            h.append(
+                SVGChart.forest(
+                    forest, description: "Each column's difference from \(first), with its bootstrap interval"))
         }
         h.append(
             "<p class=\"muted\">\(comparison["resamples"]?.intValue ?? 0) bootstrap resamples (seed \(comparison["seed"]?.intValue ?? 0)) of the per-conversation or per-speaker values; paired where both columns have the same conversations (speakers). Consistency figures need <code>agora evaluate RUN_DIR --judge …</code>; — is no value.</p>"

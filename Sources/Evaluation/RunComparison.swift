@@ -83,7 +83,8 @@ public enum RunComparison {
         var loaded: [Loaded] = []
         for directory in directories { loaded += try await load(directory) }
         let multiRunArms = Set(loaded.compactMap(\.experimentRun)).count > 1
-        if multiRunArms || (loaded.contains { $0.experimentRun != nil } && loaded.contains { $0.experimentRun == nil }) {
+        if multiRunArms || (loaded.contains { $0.experimentRun != nil } && loaded.contains { $0.experimentRun == nil })
+        {
             for i in loaded.indices where loaded[i].column.arm != nil {
                 loaded[i].column.label = "\(loaded[i].column.runID):\(loaded[i].column.arm ?? "")"
             }
@@ -120,7 +121,12 @@ public enum RunComparison {
                         JSONObject([
                             ("column", .string(column.column.label)),
                             ("difference", .number(Statistics.round6(d.estimate))),
-                            ("ci", d.interval.map { .array([.number(Statistics.round6($0.0)), .number(Statistics.round6($0.1))]) } ?? .null),
+                            (
+                                "ci",
+                                d.interval.map {
+                                    .array([.number(Statistics.round6($0.0)), .number(Statistics.round6($0.1))])
+                                } ?? .null
+                            ),
                             ("paired", .bool(d.paired)),
                         ])))
             }
@@ -143,7 +149,8 @@ public enum RunComparison {
     static func columnJSON(_ column: Column) -> JSONValue {
         .object(
             JSONObject([
-                ("label", .string(column.label)), ("run", .string(column.runID)), ("directory", .string(column.directory)),
+                ("label", .string(column.label)), ("run", .string(column.runID)),
+                ("directory", .string(column.directory)),
                 ("arm", column.arm.map { .string($0) } ?? .null), ("kind", .string(column.kind)),
                 ("scenario", .string(column.scenario)), ("projection", .string(column.projection)),
                 ("model", .string(column.model)), ("seed", .integer(Int64(bitPattern: column.seed))),
@@ -263,7 +270,8 @@ public enum RunComparison {
             columns.append(
                 Loaded(
                     column: column, identity: identity(arm.document), document: normalised(arm.document),
-                    experimentRun: arm.index == nil ? nil : directory.path, armIdentities: armIdentities, values: values))
+                    experimentRun: arm.index == nil ? nil : directory.path, armIdentities: armIdentities, values: values
+                ))
         }
         return columns
     }
@@ -314,7 +322,9 @@ public enum RunComparison {
         -> [String: [Value]]
     {
         var out: [String: [Value]] = [:]
-        func add(_ key: String, _ unit: String, _ value: Double) { out[key, default: []].append(Value(key: unit, value: value)) }
+        func add(_ key: String, _ unit: String, _ value: Double) {
+            out[key, default: []].append(Value(key: unit, value: value))
+        }
         for unit in units where unit.status != .pending {
             var id = unit.spec.id
             if let prefix, id.hasPrefix(prefix) { id.removeFirst(prefix.count) }
@@ -326,7 +336,9 @@ public enum RunComparison {
                 "echoRate", id,
                 ConversationMetrics.pooledEchoRate(utterances.map { (speaker: $0.speaker, content: $0.content) }))
             if !utterances.isEmpty {
-                add("roleConfusionRate", id, Double(unit.result["roleConfusions"]?.intValue ?? 0) / Double(utterances.count))
+                add(
+                    "roleConfusionRate", id,
+                    Double(unit.result["roleConfusions"]?.intValue ?? 0) / Double(utterances.count))
             }
             let turns = Int(unit.result["turns"]?.intValue ?? 0)
             if turns > 0 {

@@ -184,7 +184,8 @@ extension Scenario {
         case .string(let text) where text == "ecp" || text == "concat":
             root["context"] = .string(projection.rawValue)
         case .string(let text):
-            root["context"] = .object(JSONObject([("history", .string(text)), ("projection", .string(projection.rawValue))]))
+            root["context"] = .object(
+                JSONObject([("history", .string(text)), ("projection", .string(projection.rawValue))]))
         case .object(var object):
             object["projection"] = .string(projection.rawValue)
             root["context"] = .object(object)

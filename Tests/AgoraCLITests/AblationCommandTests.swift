@@ -3,7 +3,9 @@ import Foundation
 import Storage
 import Testing
 
-@Suite("The ECP-vs-CONCAT ablation, agora compare and the validation kit on the command line", .serialized, .timeLimit(.minutes(5)))
+@Suite(
+    "The ECP-vs-CONCAT ablation, agora compare and the validation kit on the command line", .serialized,
+    .timeLimit(.minutes(5)))
 struct AblationCommandTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -21,14 +23,18 @@ struct AblationCommandTests {
             let text = (request.json?["messages"]?.serialized() ?? "").utf8.reduce(UInt64(14_695_981_039_346_656_037)) {
                 ($0 ^ UInt64($1)) &* 1_099_511_628_211
             }
-            let line = "I think about \(words[Int(text % 10)]) and \(words[Int((text / 10) % 10)]), turn \(messages.count)."
+            let line =
+                "I think about \(words[Int(text % 10)]) and \(words[Int((text / 10) % 10)]), turn \(messages.count)."
             let reply: JSONValue = ["action": "speak", "to": [], "private": false, "content": .string(line)]
-            return .text(reply.serialized(), promptTokens: (request.json?["messages"]?.serialized().utf8.count ?? 0) / 4)
+            return .text(
+                reply.serialized(), promptTokens: (request.json?["messages"]?.serialized().utf8.count ?? 0) / 4)
         }
         return try StubServer(configuration: configuration)
     }
 
-    @Test("the shipped ablation runs both arms against a stub: CONCAT requests differ from ECP's, compare prints both with intervals")
+    @Test(
+        "the shipped ablation runs both arms against a stub: CONCAT requests differ from ECP's, compare prints both with intervals"
+    )
     func ablation() async throws {
         let stub = try Self.stub()
         defer { stub.stop() }
@@ -88,7 +94,8 @@ struct AblationCommandTests {
         // Paired by (session, speaker): differences −0.5 and −0.5, so every resample gives −0.5.
         #expect(
             compare.stdout.contains(
-                "| Prompt-to-line consistency (per speaker) | 0.875 (n = 2) | 0.375 (n = 2) | -0.500 [-0.500, -0.500] |"),
+                "| Prompt-to-line consistency (per speaker) | 0.875 (n = 2) | 0.375 (n = 2) | -0.500 [-0.500, -0.500] |"
+            ),
             "\(compare.stdout)")
         #expect(compare.stdout.contains("| Line-to-line consistency (per speaker) | — (n = 0) | — (n = 0) | — |"))
         #expect(try String(contentsOf: html, encoding: .utf8).contains("<h1>Comparison: ecp-vs-concat-group</h1>"))
@@ -96,7 +103,9 @@ struct AblationCommandTests {
         // The validation kit on the same run: items before the judge, and the judge-first error.
         let items = try await CommandRunner.agora(["evaluate", "export-items", folder.path, "--sample", "3"])
         #expect(items.status == 0, "\(items.stderr)")
-        let rows = items.stdout.split(separator: "\n").filter { $0.hasPrefix("ECP/session-") || $0.hasPrefix("CONCAT/session-") }
+        let rows = items.stdout.split(separator: "\n").filter {
+            $0.hasPrefix("ECP/session-") || $0.hasPrefix("CONCAT/session-")
+        }
         #expect(rows.count == 3)
         let ratings = out.appendingPathComponent("ratings.csv")
         try Data("item,rater,rating\nECP/session-1#2,alice,5\n".utf8).write(to: ratings)
@@ -105,7 +114,8 @@ struct AblationCommandTests {
         #expect(agreement.stderr.contains("run `agora evaluate \(folder.path) --judge MODEL --metrics p2l` first"))
     }
 
-    @Test("--context concat on a conversation scenario is recorded in the stored scenario and results; surveys refuse it")
+    @Test(
+        "--context concat on a conversation scenario is recorded in the stored scenario and results; surveys refuse it")
     func contextFlag() async throws {
         let stub = try Self.stub()
         defer { stub.stop() }

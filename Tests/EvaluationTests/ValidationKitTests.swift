@@ -1,8 +1,9 @@
-@testable import Evaluation
 import Foundation
 import Runs
 import Storage
 import Testing
+
+@testable import Evaluation
 
 /// A small focus-group run folder written straight into a run store (no model): one session, a
 /// moderator and two participants.
@@ -46,7 +47,9 @@ enum KitFixture {
                 persona("rita", "Rita", "Rita has never driven a car."),
                 persona("omar", "Omar", "Omar cycles to work."),
             ],
-            units: [UnitSpec(index: 0, id: "session-1", kind: "session", input: ["participants": ["mod", "rita", "omar"]])])
+            units: [
+                UnitSpec(index: 0, id: "session-1", kind: "session", input: ["participants": ["mod", "rita", "omar"]])
+            ])
         try await store.commit(
             UnitOutcome(
                 index: 0, status: .done, result: ["turns": 5, "failedTurns": 0, "roleConfusions": 0], events: events))
@@ -200,12 +203,15 @@ struct ValidationKitTests {
         #expect(
             message("item,rater,rating\ns#1,alice,5\ns#2,alice,7\n")
                 == "r.csv: line 3, column 3: the rating \"7\" is not a whole number from 1 to 6")
-        #expect(message("item,who,rating\ns#1,alice,5\n").hasPrefix("r.csv: line 1: the header has no \"rater\" column"))
+        #expect(
+            message("item,who,rating\ns#1,alice,5\n").hasPrefix("r.csv: line 1: the header has no \"rater\" column"))
         #expect(message("item,rater,rating\ns#1,alice\n").hasPrefix("r.csv: line 2, column 3: this row has 2 cells"))
         #expect(
             message("item,rater,rating\ns#1,alice,5\ns#1,alice,4\n")
                 == "r.csv: line 3, column 2: alice rated s#1 already on line 2; keep one rating per item and rater")
-        #expect(message("item,rater,rating\n\"s#1,alice,5\n").hasPrefix("r.csv: line 2, column 1: a quoted field is never closed"))
+        #expect(
+            message("item,rater,rating\n\"s#1,alice,5\n").hasPrefix(
+                "r.csv: line 2, column 1: a quoted field is never closed"))
     }
 }
 

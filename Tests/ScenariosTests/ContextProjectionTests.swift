@@ -29,9 +29,10 @@ struct ContextProjectionTests {
         var fullConcat = ScenarioContext.full
         fullConcat.projection = .concat
         #expect(try Self.parsed(#"{"history": "full", "projection": "concat"}"#).context == fullConcat)
-        let bad = try #require(RunMemoryTests.parseError(
-            RunConversationTests.focusGroup.replacingOccurrences(
-                of: "\"generation\"", with: "\"context\": {\"projection\": \"egocentric\"},\n \"generation\"")))
+        let bad = try #require(
+            RunMemoryTests.parseError(
+                RunConversationTests.focusGroup.replacingOccurrences(
+                    of: "\"generation\"", with: "\"context\": {\"projection\": \"egocentric\"},\n \"generation\"")))
         #expect(bad.path == "$.context.projection")
         #expect(bad.message.contains("\"ecp\"") && bad.message.contains("\"concat\""))
     }
@@ -65,7 +66,9 @@ struct ContextProjectionTests {
         #expect(requests[0].count == requests[1].count)
         #expect(requests[0].map(\.seed) == requests[1].map(\.seed))
         #expect(requests[0].map(\.messages) != requests[1].map(\.messages))
-        let turns = { (list: [ChatRequest]) in list.filter { $0.messages.first?.content.contains("focus group") == true } }
+        let turns = { (list: [ChatRequest]) in
+            list.filter { $0.messages.first?.content.contains("focus group") == true }
+        }
         #expect(turns(requests[0]).contains { $0.messages.contains { $0.role == .assistant } })
         #expect(turns(requests[1]).allSatisfy { request in request.messages.map(\.role) == [.system, .user] })
     }
