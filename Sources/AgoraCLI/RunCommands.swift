@@ -2,6 +2,7 @@ import Environments
 import Foundation
 import Inference
 import Runs
+import Scenarios
 import Storage
 
 /// `agora run SCENARIO.json`: runs (or resumes) a scenario and writes its outputs.
@@ -18,6 +19,9 @@ enum RunCommand: AgoraCommand {
             .option("--limit", "N", "Run only the first N units (to try a scenario)."),
             .option("--concurrency", "N", "Units in flight at once (default: the endpoint's limit)."),
             .option("--seed", "S", "Override the scenario's seed."),
+            .option(
+                "--context", "ecp|concat",
+                "Conversation kinds: every agent sees ECP (default) or the naive shared transcript (ablation)."),
             .option("--cache", "PATH", "The response cache file (default <cache folder>/responses.sqlite)."),
             .option("--resume", "RUN_DIR", "Continue an interrupted run: done units are skipped."),
             .flag("--replay-only", "Answer only from the response cache; a miss stops the run (no model call)."),
@@ -51,6 +55,19 @@ enum RunCommand: AgoraCommand {
         }
         var overrides = JSONObject()
         if let seed = try arguments.uint64("--seed") { overrides["seed"] = .integer(Int64(bitPattern: seed)) }
+        // The projection is written into the scenario document, so the stored copy (and the
+        // digest, `agora report`, `--resume`) records which one the run used.
+        var document: JSONValue?
+        if let text = arguments.value("--context") {
+            guard let projection = ScenarioContext.Projection(rawValue: text) else {
+                throw UsageError("--context takes ecp or concat, not \"\(text)\"")
+            }
+            guard let scenarioFile else {
+                throw UsageError("--resume continues with the run's stored context; drop --context or give the file")
+            }
+            document = try Scenario.document(
+                Launcher.readScenario(file: scenarioFile), projection: projection, file: scenarioFile)
+        }
         var options = RunOptions(
             outDirectory: URL(fileURLWithPath: arguments.value("--out") ?? "runs"), resume: resume,
             limit: try arguments.int("--limit", range: 1...Int.max),
@@ -58,7 +75,8 @@ enum RunCommand: AgoraCommand {
             deadline: try RunLaunch.deadline(arguments))
         options.batch = try RunLaunch.batch(arguments)
         return try await RunLaunch.run(
-            file: scenarioFile, overrides: overrides, options: options, arguments: arguments, label: "agora run")
+            file: scenarioFile, document: document, overrides: overrides, options: options, arguments: arguments,
+            label: "agora run")
     }
 }
 

@@ -57,8 +57,10 @@ struct ConversationUnit {
         return PersonaSeed(attributes: attributes, narrative: persona.narrative)
     }
 
-    /// The world options' memory part: the MemListener on the unit's model when memory is on.
+    /// The world options' memory part: the MemListener on the unit's model when memory is on; and
+    /// the scenario's projection (ECP, or CONCAT for the ablation) for every agent of the world.
     func memoryOptions(_ options: inout WorldOptions, model: any LanguageModel) {
+        options.projection.mode = scenario.context.projection.mode
         guard let memory = scenario.memory else { return }
         var config = MemListenerConfig()
         config.exchangesPerChunk = memory.updateEvery
@@ -113,6 +115,7 @@ struct ConversationUnit {
         let promptTokens = contexts.map(\.promptTokens)
         var window = JSONObject([
             ("history", .string(scenario.context.window == nil ? "full" : "bounded")),
+            ("projection", .string(scenario.context.projection.rawValue)),
             ("memory", .string(scenario.memory == nil ? "off" : "persona-tree")),
             (
                 "meanPromptTokens",

@@ -174,10 +174,24 @@ public struct ScenarioMemory: Sendable {
 /// detail questions. `"context": "full"` shows the whole history. docs/memory.md has the
 /// measurements behind the defaults.
 public struct ScenarioContext: Sendable, Hashable {
+    /// How the log becomes each agent's chat messages (docs/ablations.md).
+    public enum Projection: String, Sendable, Hashable, CaseIterable {
+        /// Egocentric Context Projection: own words `assistant`, others' `user` (the default).
+        case ecp
+        /// The naive shared transcript: the whole visible history in one `user` message as
+        /// `Name: text` lines (Memory's CONCAT baseline), for ablations.
+        case concat
+
+        /// Memory's projection mode.
+        public var mode: ProjectionMode { self == .ecp ? .egocentric : .concatTranscript }
+    }
+
     /// The window (`nil`: the whole history).
     public var window: HistoryWindow? = ScenarioContext.defaultWindow
     /// The recall path (`nil`: off; it needs a window).
     public var recall: RecallSettings? = ScenarioContext.defaultRecall
+    /// The projection every agent of the conversation sees (`"context": "concat"` for the ablation).
+    public var projection = Projection.ecp
 
     /// Creates the default, bounded context.
     public init() {}

@@ -1,8 +1,8 @@
 import Agents
 import Foundation
 import Memory
-import Runs
-import Storage
+public import Runs
+public import Storage
 
 /// The `"memory"` and `"context"` settings of conversation scenarios (docs/memory.md).
 extension Scenario {
@@ -50,27 +50,44 @@ extension Scenario {
         }
     }
 
-    /// `"context": "bounded" | "full"` or `{"history": "bounded" | "full", "window": {…}, "recall": bool}`.
+    /// `"context": "bounded" | "full" | "ecp" | "concat"` or `{"history": "bounded" | "full",
+    /// "window": {…}, "recall": bool, "projection": "ecp" | "concat"}`.
     static func parseContextSetting(_ root: JSONPathReader<RunError>) throws(RunError) -> ScenarioContext {
         if root["context"]?.value.stringValue != nil {
             let text = try root.string("context")
             switch text {
-            case "bounded": return ScenarioContext()
+            case "bounded", "ecp": return ScenarioContext()
             case "full": return ScenarioContext.full
+            case "concat":
+                var context = ScenarioContext()
+                context.projection = .concat
+                return context
             default:
                 throw root.fail(
                     "context",
-                    "\"\(text)\" is not a context setting; use \"bounded\" (the default: a history window plus memory and recall) or \"full\" (the whole history)"
+                    "\"\(text)\" is not a context setting; use \"bounded\" (the default: a history window plus memory and recall), \"full\" (the whole history), \"ecp\" (the default projection) or \"concat\" (the naive shared transcript, for ablations)"
                 )
             }
         }
         let reader = try root.reader("context")
-        try reader.allowOnly(["history", "window", "recall"])
+        try reader.allowOnly(["history", "window", "recall", "projection"])
         var context = ScenarioContext()
+        if let projection = try reader.optionalString("projection") {
+            guard let value = ScenarioContext.Projection(rawValue: projection) else {
+                throw reader.fail(
+                    "projection",
+                    "\"\(projection)\": use \"ecp\" (Egocentric Context Projection, the default) or \"concat\" (the naive shared transcript)"
+                )
+            }
+            context.projection = value
+        }
         if let history = try reader.optionalString("history") {
             switch history {
             case "bounded": break
-            case "full": context = ScenarioContext.full
+            case "full":
+                let projection = context.projection
+                context = ScenarioContext.full
+                context.projection = projection
             default: throw reader.fail("history", "\"\(history)\": use \"bounded\" or \"full\"")
             }
         }
@@ -141,5 +158,42 @@ extension Scenario {
         if let budget = try reader.optionalInt("budgetTokens", range: 50...8192) { memory.budgetTokens = Int(budget) }
         if let every = try reader.optionalInt("updateEvery", range: 1...3) { memory.updateEvery = Int(every) }
         return memory
+    }
+
+    /// `document` with its context projection set to `projection` (`agora run --context`): a
+    /// missing `"context"` becomes `"ecp"` or `"concat"`; `"bounded"`/`"full"` become the object form
+    /// with the same history; an object gains `"projection"`. Only conversation kinds have one.
+    ///
+    /// - Throws: ``RunError`` (`invalidInput`) for another kind or a `"context"` of another type.
+    public static func document(
+        _ document: JSONValue, projection: ScenarioContext.Projection, file: String? = nil
+    ) throws(RunError) -> JSONValue {
+        guard case .object(var root) = document else {
+            throw RunError(.invalidInput, "the scenario is not a JSON object", file: file, path: "$")
+        }
+        let kind = root["kind"]?.stringValue ?? ""
+        guard let parsed = Kind(rawValue: kind), parsed != .survey else {
+            throw RunError(
+                .invalidInput,
+                "--context applies to interview, focus-group and brainstorm scenarios, not \(kind.isEmpty ? "this file" : "\"\(kind)\"") (an experiment sets it in its arms' patches: {\"context\": {\"projection\": \"concat\"}})",
+                file: file, path: "$.kind")
+        }
+        switch root["context"] {
+        case nil, .null:
+            root["context"] = .string(projection.rawValue)
+        case .string(let text) where text == "ecp" || text == "concat":
+            root["context"] = .string(projection.rawValue)
+        case .string(let text):
+            root["context"] = .object(
+                JSONObject([("history", .string(text)), ("projection", .string(projection.rawValue))]))
+        case .object(var object):
+            object["projection"] = .string(projection.rawValue)
+            root["context"] = .object(object)
+        default:
+            throw RunError(
+                .invalidInput, "\"context\" is a string or an object; see docs/scenarios.md", file: file,
+                path: "$.context")
+        }
+        return .object(root)
     }
 }

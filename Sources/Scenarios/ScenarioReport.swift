@@ -120,6 +120,7 @@ enum ScenarioReport {
         } else {
             root["extracted"] = .array(done.map { ["unit": .string($0.spec.id), "result": $0.result] })
             root["metrics"] = conversationMetrics(data)
+            root["projection"] = .string(data.scenario.context.projection.rawValue)
         }
         if let quality = SurveyQuality.quality(data) { root["quality"] = quality }
         root["usage"] = RunReport.usage(data.run)
