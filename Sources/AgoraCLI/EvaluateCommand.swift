@@ -11,9 +11,13 @@ enum EvaluateCommand: AgoraCommand {
     static let spec = CommandSpec(
         path: ["evaluate"],
         summary: "Judge persona consistency (prompt-to-line, line-to-line, Q&A) of a finished conversation run.",
-        positionals: [PositionalSpec(name: "RUN_DIR", help: "A run folder of an interview, focus group, brainstorm or tool tasks.")],
+        positionals: [
+            PositionalSpec(
+                name: "RUN_DIR", help: "A run folder of an interview, focus group, brainstorm or tool tasks.")
+        ],
         options: [
-            .option("--judge", "SPEC", "The judge model: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL."),
+            .option(
+                "--judge", "SPEC", "The judge model: local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL."),
             .option("--metrics", "LIST", "Comma-separated: p2l, l2l, qa (default all three)."),
             .option("--speakers", "LIST", "Judge only these simulated speakers (comma-separated ids or names)."),
             .option("--sample", "N", "Judge a seeded sample of N conversations (default all)."),
@@ -55,7 +59,8 @@ enum EvaluateCommand: AgoraCommand {
         do {
             _ = try ModelSpec.parse(judge, modelName: arguments.value("--model-name"))
         } catch {
-            throw UsageError("--judge \(judge): \(error); use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL")
+            throw UsageError(
+                "--judge \(judge): \(error); use local, openai:MODEL, azure:DEPLOYMENT or an http(s)://…/v1 URL")
         }
         var settings = EvaluationSettings(judge: judge)
         if let list = arguments.value("--metrics") {
@@ -66,7 +71,9 @@ enum EvaluateCommand: AgoraCommand {
             }
         }
         if let list = arguments.value("--speakers") {
-            let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             guard !names.isEmpty else { throw UsageError("--speakers: give comma-separated speaker ids or names") }
             settings.speakers = names
         }

@@ -215,7 +215,8 @@ public enum ConsistencyEvaluation {
             for speaker in conversation.speakers {
                 var result = SpeakerResult(unit: conversation.unitID, speaker: speaker.speaker)
                 for metric in settings.metrics {
-                    let name = "\(metric == .questionAnswer ? qaPrefix : prefix)/\(metric.rawValue)/\(conversation.unitID)/\(speaker.speaker)"
+                    let name =
+                        "\(metric == .questionAnswer ? qaPrefix : prefix)/\(metric.rawValue)/\(conversation.unitID)/\(speaker.speaker)"
                     switch metric {
                     case .promptToLine, .lineToLine:
                         let judgments = try await storedJudgments(
@@ -257,7 +258,8 @@ public enum ConsistencyEvaluation {
     {
         guard !conversations.isEmpty else {
             throw EvaluationError(
-                .invalidRun, "the run has no finished conversation to judge; finish it first (agora run --resume RUN_DIR)")
+                .invalidRun,
+                "the run has no finished conversation to judge; finish it first (agora run --resume RUN_DIR)")
         }
         var selected = conversations
         if let wanted = settings.speakers {
@@ -497,7 +499,8 @@ public enum ConsistencyEvaluation {
             var object = JSONObject([("condition", .string(condition.name))])
             for metric in settings.metrics {
                 let values = condition.scores.filter { $0.0 == metric }.map(\.1)
-                var stream = RandomStream(seed: seed).substream("consistency/bootstrap/\(condition.name)/\(metric.rawValue)")
+                var stream = RandomStream(seed: seed).substream(
+                    "consistency/bootstrap/\(condition.name)/\(metric.rawValue)")
                 object[metric.rawValue] = ConsistencyScore.aggregate(values, seed: stream.next())
             }
             return .object(object)
@@ -524,9 +527,11 @@ public enum ConsistencyEvaluation {
                 lines.append(
                     .object(
                         JSONObject([
-                            ("item", .string("\(conversation.unitID)#\(row.seq)")), ("unit", .string(conversation.unitID)),
+                            ("item", .string("\(conversation.unitID)#\(row.seq)")),
+                            ("unit", .string(conversation.unitID)),
                             ("speaker", .string(row.speaker)), ("seq", .integer(Int64(row.seq))),
-                            ("metric", .string(row.metric.rawValue)), ("verdict", .string(row.judgment.verdict.rawValue)),
+                            ("metric", .string(row.metric.rawValue)),
+                            ("verdict", .string(row.judgment.verdict.rawValue)),
                             (
                                 "value",
                                 row.metric == .promptToLine ? .integer(Int64(value)) : ConsistencyScore.rounded(value)

@@ -50,7 +50,8 @@ public enum ConsistencyReport {
         h.append(
             "<p class=\"muted\">Judge \(HTML.escape(summary["judge"]?.stringValue ?? "")) · p2l: prompt-to-line, l2l: line-to-line, qa: questions about the persona (evaluation.md). A score with n = 0 is n/a.</p>"
         )
-        h.append("<table><tr><th>condition</th>" + metrics.map { "<th>\($0) mean ± sd [95% CI]</th>" }.joined() + "</tr>")
+        h.append(
+            "<table><tr><th>condition</th>" + metrics.map { "<th>\($0) mean ± sd [95% CI]</th>" }.joined() + "</tr>")
         for condition in summary["conditions"]?.arrayValue ?? [] {
             var row = "<tr><th>\(HTML.escape(condition["condition"]?.stringValue ?? ""))</th>"
             for metric in metrics {
@@ -80,7 +81,9 @@ public enum ConsistencyReport {
             }
             .prefix(lowestLines)
         if !lines.isEmpty {
-            h.append("<h3>Lowest-scoring lines</h3><table><tr><th>line</th><th>metric</th><th>value</th><th>line said</th><th>judge's reason</th></tr>")
+            h.append(
+                "<h3>Lowest-scoring lines</h3><table><tr><th>line</th><th>metric</th><th>value</th><th>line said</th><th>judge's reason</th></tr>"
+            )
             for (_, line) in lines {
                 let text = spoken(data, unit: line["unit"]?.stringValue ?? "", seq: Int(line["seq"]?.intValue ?? -1))
                 h.append(

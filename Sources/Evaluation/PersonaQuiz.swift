@@ -1,6 +1,6 @@
 public import Agents
-public import Inference
 import Foundation
+public import Inference
 import Memory
 public import Storage
 
@@ -149,12 +149,15 @@ public struct PersonaQuiz: Sendable {
                 } catch {
                     guard error.code == .invalidStructuredOutput else { throw error }
                     let problem = JSONValue.string(error.message)
-                    rejected.append(["question": .integer(Int64(k)), "seed": .integer(Int64(seed)), "problems": [problem]])
+                    rejected.append([
+                        "question": .integer(Int64(k)), "seed": .integer(Int64(seed)), "problems": [problem],
+                    ])
                     continue
                 }
                 let problems = QuizQuestion.problems(value, earlier: accepted)
-                if problems.isEmpty, let question = QuizQuestion(
-                    json: value.with("seed", .integer(Int64(seed))))
+                if problems.isEmpty,
+                    let question = QuizQuestion(
+                        json: value.with("seed", .integer(Int64(seed))))
                 {
                     accepted.append(question)
                     break

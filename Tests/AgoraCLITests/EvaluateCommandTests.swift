@@ -17,7 +17,8 @@ struct EvaluateCommandTests {
             configuration: .init(responder: { request in
                 let format = request.json?["response_format"]?["json_schema"]
                 guard format?["name"]?.stringValue == "action" else { return StubServer.defaultReply(to: request) }
-                let said = "I would like longer opening hours, said for the \(request.json?["messages"]?.arrayValue?.count ?? 0)th time."
+                let said =
+                    "I would like longer opening hours, said for the \(request.json?["messages"]?.arrayValue?.count ?? 0)th time."
                 let content: JSONValue = ["action": "speak", "to": [], "private": false, "content": .string(said)]
                 return .chat(
                     content: content.serialized(), toolCalls: [], finishReason: "stop", promptTokens: 10,
@@ -48,7 +49,10 @@ struct EvaluateCommandTests {
         let cache = out.appendingPathComponent("cache.sqlite").path
         let stub = server.baseURL.absoluteString
         let ran = try await CommandRunner.agora(
-            ["run", Self.brainstorm.path, "--model", stub, "--model-name", "stub-model", "--cache", cache, "--out", out.path],
+            [
+                "run", Self.brainstorm.path, "--model", stub, "--model-name", "stub-model", "--cache", cache, "--out",
+                out.path,
+            ],
             environment: [:])
         #expect(ran.status == 0, "\(ran.stderr)")
         let run = try #require(Self.runDirectory(ran.stdout))
@@ -58,7 +62,9 @@ struct EvaluateCommandTests {
         let arguments = ["--judge", stub, "--model", stub, "--model-name", "stub-model", "--cache", cache]
         let judged = try await CommandRunner.agora(["evaluate", run.path] + arguments, environment: [:])
         #expect(judged.status == 0, "\(judged.stderr)")
-        #expect(judged.stdout.contains("consistency demo-brainstorm: p2l 1.0 ± 0.0 (n = 2) l2l n/a (n = 0) qa"), "\(judged.stdout)")
+        #expect(
+            judged.stdout.contains("consistency demo-brainstorm: p2l 1.0 ± 0.0 (n = 2) l2l n/a (n = 0) qa"),
+            "\(judged.stdout)")
         let consistency = try #require(try Self.json(run.appendingPathComponent("results.json"))["consistency"])
         #expect(consistency["judge"]?.stringValue == stub)
         #expect(consistency["metrics"] == ["p2l", "l2l", "qa"])
@@ -100,15 +106,20 @@ struct EvaluateCommandTests {
         defer { server.stop() }
         let out = try Self.folder("evaluate-inline")
         defer { try? FileManager.default.removeItem(at: out) }
-        guard var document = try Self.json(Self.brainstorm).objectValue, var population = document["population"]?.objectValue
+        guard var document = try Self.json(Self.brainstorm).objectValue,
+            var population = document["population"]?.objectValue
         else { throw CancellationError() }
-        population["personas"] = .string(Self.repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path)
+        population["personas"] = .string(
+            Self.repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path)
         document["population"] = .object(population)
         document["evaluation"] = ["judge": .string(server.baseURL.absoluteString), "metrics": ["p2l"]]
         let file = out.appendingPathComponent("judged.json")
         try Data(JSONValue.object(document).serialized().utf8).write(to: file)
         let ran = try await CommandRunner.agora(
-            ["run", file.path, "--model", server.baseURL.absoluteString, "--model-name", "stub-model", "--no-cache", "--out", out.path],
+            [
+                "run", file.path, "--model", server.baseURL.absoluteString, "--model-name", "stub-model", "--no-cache",
+                "--out", out.path,
+            ],
             environment: [:])
         #expect(ran.status == 0, "\(ran.stderr)")
         #expect(ran.stdout.contains("consistency demo-brainstorm: p2l 1.0 ± 0.0 (n = 2)"), "\(ran.stdout)")
@@ -137,6 +148,7 @@ struct EvaluateCommandTests {
         let badMetric = try await CommandRunner.agora(
             ["evaluate", missing.path, "--judge", "local", "--metrics", "p2l,echo"], environment: [:])
         #expect(badMetric.status == 2)
-        #expect(badMetric.stderr.contains("unknown consistency metric `echo`; use a comma-separated list of p2l, l2l, qa"))
+        #expect(
+            badMetric.stderr.contains("unknown consistency metric `echo`; use a comma-separated list of p2l, l2l, qa"))
     }
 }

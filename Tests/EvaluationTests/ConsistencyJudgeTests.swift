@@ -39,7 +39,8 @@ import Testing
     }
 
     @Test func aYesInsideTheReasonDoesNotMakeAContradiction() async throws {
-        let judge = ScriptedModel(rule: { _ in F.verdict("consistent", reason: "YES, this is exactly what YES means.") })
+        let judge = ScriptedModel(rule: { _ in F.verdict("consistent", reason: "YES, this is exactly what YES means.") }
+        )
         let outcome = try await Self.evaluate(try F.stub(), metrics: [.promptToLine], judge: judge)
         #expect(outcome.summary["speakers"]?[0]?["p2l"] == ["score": 1.0, "n": 4])
     }
@@ -49,7 +50,8 @@ import Testing
         #expect(ConsistencyScore.lineToLine([]).score == nil)
         #expect(ConsistencyScore.questionAnswer([]).score == nil)
         let judge = ScriptedModel(replies: [])
-        let outcome = try await Self.evaluate(try F.stub(patientLines: 0), metrics: [.promptToLine, .lineToLine], judge: judge)
+        let outcome = try await Self.evaluate(
+            try F.stub(patientLines: 0), metrics: [.promptToLine, .lineToLine], judge: judge)
         #expect(outcome.summary["speakers"]?[0]?["p2l"] == ["score": nil, "n": 0])
         #expect(outcome.summary["speakers"]?[0]?["l2l"] == ["score": nil, "n": 0, "judgeErrors": 0])
         #expect(outcome.summary["conditions"]?[0]?["p2l"] == ["mean": nil, "sd": nil, "ci": nil, "n": 0])
@@ -82,7 +84,9 @@ import Testing
             Participant(id: b, displayName: "Bob", role: .speaker),
         ]
         let speakers = [a, u, b, b, u, a, u]
-        let events = speakers.enumerated().map { Event(seq: $0.offset, speaker: $0.element, kind: .utterance, content: "l\($0.offset)") }
+        let events = speakers.enumerated().map {
+            Event(seq: $0.offset, speaker: $0.element, kind: .utterance, content: "l\($0.offset)")
+        }
         let conversation = F.conversation(try Transcript(roster: roster, events: events), speakers: [u])
         let judge = ScriptedModel(rule: { _ in F.conflicts([]) })
         let outcome = try await Self.evaluate(conversation, metrics: [.lineToLine], judge: judge)
@@ -105,7 +109,8 @@ import Testing
         let store = try await F.store(conversation)
         func logHash() async throws -> String {
             let events = try await store.events().flatMap(\.events)
-            return SHA256.hex(events.map { "\($0.seq)|\($0.kind)|\($0.speaker ?? "")|\($0.content)" }.joined(separator: "\n"))
+            return SHA256.hex(
+                events.map { "\($0.seq)|\($0.kind)|\($0.speaker ?? "")|\($0.content)" }.joined(separator: "\n"))
         }
         let before = try await logHash()
         let outcome = try await Self.evaluate(

@@ -17,7 +17,8 @@ enum EvaluationBench: BenchSuite {
     static func run(quick: Bool) async throws -> [BenchFigure] {
         let count = quick ? 10 : 40
         let conversations = try (0..<count).map { try conversation($0) }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agora-bench-eval-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agora-bench-eval-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try await RunStore.create(
             at: folder,
@@ -68,7 +69,8 @@ enum EvaluationBench: BenchSuite {
                 persona: "A commuter in a mid-sized city, 35, works in retail.", instructions: "Speak as yourself.")
         }
         return JudgedConversation(
-            unitID: "session-\(index + 1)", unitIndex: index, condition: "bench", scenario: "A focus group on commuting.",
+            unitID: "session-\(index + 1)", unitIndex: index, condition: "bench",
+            scenario: "A focus group on commuting.",
             transcript: try Transcript(roster: roster, events: events), speakers: speakers)
     }
 }
