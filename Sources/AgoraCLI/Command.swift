@@ -24,7 +24,8 @@ enum CommandTable {
             TasksImportCommand.self, TasksLintCommand.self, TasksRunCommand.self,
             FidelityRunCommand.self, FidelityBaselineCommand.self, FidelityCompareCommand.self,
             SurveyImportCommand.self, SurveyExportCommand.self,
-            CompareCommand.self, EvaluateExportItemsCommand.self, EvaluateAgreementCommand.self,
+            EvaluateCommand.self, EvaluateExportItemsCommand.self, EvaluateAgreementCommand.self,
+            CompareCommand.self,
         ]
     }
 }

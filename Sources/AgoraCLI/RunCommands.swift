@@ -188,7 +188,10 @@ enum RunLaunch {
             "\(label): \(summary.unitsDone) of \(summary.unitsTotal) units done, \(summary.unitsFailed) failed, \(summary.itemFailures) items failed"
                 + (summary.unitsPending > 0
                     ? ", \(summary.unitsPending) not run (continue with --resume \(summary.directory.path))" : ""))
-        return summary.hasFailures ? ExitCode.finishedWithFailures : ExitCode.success
+        // A scenario with an `evaluation` section is judged now (evaluation.md; `agora evaluate`).
+        let evaluated = try await EvaluateCommand.inline(summary.directory, models: models)
+        return summary.hasFailures || evaluated == ExitCode.finishedWithFailures
+            ? ExitCode.finishedWithFailures : ExitCode.success
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Storage
+public import Storage
 
 /// Everything the outputs are built from, read back from a run store (never from memory of the
 /// run), so `agora report` rebuilds exactly what `agora run` wrote.
@@ -14,6 +14,9 @@ public struct RunData: Sendable {
     public var events: [Int: [RunEvent]]
     /// Token totals per model.
     public var usage: [UsageTotals]
+    /// The run-level documents stored beside the units (``RunStore/documents()``), by name: e.g.
+    /// `consistency` and `consistency-lines` after `agora evaluate`.
+    public var documents: [String: JSONValue] = [:]
 
     /// Creates run data (tests build it by hand; runs read it with ``load(_:)``).
     public init(
@@ -32,9 +35,11 @@ public struct RunData: Sendable {
         let manifest = try await store.manifest()
         var events: [Int: [RunEvent]] = [:]
         for group in try await store.events() { events[group.unit] = group.events }
-        return RunData(
+        var data = RunData(
             manifest: manifest, personas: try await store.personas().map { StoredPersona(id: $0.id, json: $0.json) },
             units: try await store.units(), events: events, usage: try await store.usage())
+        for document in try await store.documents() { data.documents[document.name] = document.json }
+        return data
     }
 
     /// The done units, in index order.

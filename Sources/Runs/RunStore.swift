@@ -335,6 +335,17 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// The run-level documents whose names have no `/` (a consistency summary…), sorted by name;
+    /// names with a `/` are a producer's working records (stored judgments), read one by one.
+    public func documents() async throws(RunError) -> [(name: String, json: JSONValue)] {
+        let rows: [(String, String)] = try await read("read the run documents") { c in
+            try c.query("SELECT name, json FROM artifacts WHERE instr(name, '/') = 0 ORDER BY name").map {
+                (try $0.string("name"), try $0.string("json"))
+            }
+        }
+        return rows.compactMap { row in (try? JSONValue.parse(row.1)).map { (row.0, $0) } }
+    }
+
     /// A run-level JSON document, if stored.
     public func artifact(_ name: String) async throws(RunError) -> JSONValue? {
         let text: String? = try await read("read \(name)") { c in

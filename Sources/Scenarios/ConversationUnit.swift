@@ -183,9 +183,7 @@ struct ConversationUnit {
                 agents.append(
                     agent(
                         persona, role: .speaker,
-                        instructions:
-                            "You take part in \(what) (\(scenario.title)). Speak as yourself, briefly (one to three sentences).",
-                        model: model))
+                        instructions: speakerInstructions, model: model))
             }
         }
         let moderator = Self.participantID(spec.moderator)
@@ -201,9 +199,7 @@ struct ConversationUnit {
         let label = ActivityLabel()
         for (index, phase) in spec.phases.enumerated() {
             let rules = TerminationRules(maxTurns: phase.turns, maxTurnsPerAgent: nil)
-            let text =
-                "Phase \(index + 1) of \(spec.phases.count), \(phase.name): \(phase.topic)"
-                + (phase.instructions.isEmpty ? "" : " \(phase.instructions)")
+            let text = phaseScenario(index)
             label.set(
                 "\(unit.id): phase \(index + 1)/\(spec.phases.count) \(phase.name)",
                 start: Double(index) / Double(spec.phases.count))
@@ -387,11 +383,10 @@ struct ConversationUnit {
         }
         let person = agent(
             respondent, role: .speaker,
-            instructions: "You are being interviewed (\(scenario.title)). Answer as yourself, in a few sentences.",
-            model: model)
+            instructions: speakerInstructions, model: model)
         var options = WorldOptions(
             turnTaking: .roundRobin, termination: TerminationRules(maxTurns: 2, maxTurnsPerAgent: nil),
-            scenario: "An interview: \(scenario.title).", seed: unitSeed)
+            scenario: interviewScenario, seed: unitSeed)
         memoryOptions(&options, model: model)
         let run = context.run
         let unitID = unit.id

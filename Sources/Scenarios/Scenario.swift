@@ -1,4 +1,5 @@
 public import Agents
+public import Evaluation
 public import Memory
 public import Population
 import Runs
@@ -45,6 +46,8 @@ public struct Scenario: Sendable {
     public var memory: ScenarioMemory? = nil
     /// How much of the conversation each prompt shows (conversation kinds; bounded by default).
     public var context = ScenarioContext()
+    /// Persona-consistency judging run after the run (`evaluation`; conversation kinds).
+    public var evaluation: EvaluationSettings? = nil
     /// The file it was loaded from, if any.
     public var file: String?
     /// The scenario document as written (key order kept); the run store keeps a copy.

@@ -38,7 +38,7 @@ extension Scenario {
         let root = JSONPathReader<RunError>(document, file: file)
         try root.allowOnly([
             "$schema", "version", "id", "kind", "title", "description", "seed", "population", "generation", "splitBy",
-            "survey", "interview", "session", "memory", "context",
+            "survey", "interview", "session", "memory", "context", "evaluation",
         ])
         if let version = try root.optionalInt("version"), version != 1 {
             throw root.fail("version", "this Agora reads scenario version 1; found \(version)")
@@ -111,6 +111,7 @@ extension Scenario {
             scenario.session = try parseSession(try root.reader("session"), population: population)
         }
         try parseContext(root, kind: kind, base: baseDirectory, into: &scenario)
+        scenario.evaluation = try parseEvaluation(document, kind: kind, file: file)
         return scenario
     }
 

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import HTMLKit
 import Runs
@@ -46,6 +47,7 @@ extension ScenarioReport {
                 "\(HTML.escape(reason["reason"]?.stringValue ?? "")): \(HTMLReport.number(reason["count"])) "
         }
         h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
+        h.append(ConsistencyReport.htmlSection(data.run))
         h.append(HTMLReport.transcriptSection(data.run))
         h.append(HTMLReport.costSection(results["usage"] ?? .null))
         h.append(HTMLReport.foot(data.run))
@@ -152,6 +154,7 @@ extension ScenarioReport {
                 ]
             }
         }
+        m += ConsistencyReport.markdown(data.run)
         let usage = results["usage"]
         m += [
             "", "## Cost", "",

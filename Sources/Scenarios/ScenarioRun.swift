@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 public import Inference
 public import Population
@@ -73,7 +74,7 @@ public struct ScenarioRunKind: RunKind {
     /// Per-item distributions with intervals and splits (surveys), extractions and conversation
     /// metrics (conversations), terminations, usage.
     public func results(_ data: RunData) async throws -> JSONValue {
-        ScenarioReport.results(try ScenarioRunData(data, scenario: scenario))
+        ConsistencyReport.adding(to: ScenarioReport.results(try ScenarioRunData(data, scenario: scenario)), data)
     }
 
     /// `transcripts.jsonl`, `responses.csv` (surveys), `results.json`, `report.html`.
@@ -87,6 +88,7 @@ public struct ScenarioRunKind: RunKind {
         let html = ScenarioReport.html(view, results: results)
         var files = [RunOutput("transcripts.jsonl", await transcriptsText)]
         if let csv = await csvText { files.append(RunOutput("responses.csv", csv)) }
+        if let lines = ConsistencyReport.linesOutput(data) { files.append(lines) }
         files.append(RunOutput("results.json", resultsText))
         files.append(RunOutput("report.html", html))
         return files

@@ -42,6 +42,7 @@ enum BenchTable {
             ContextBench.self,
             ExperimentBench.self,
             FidelityBench.self,
+            EvaluationBench.self,
             LocalModelsBench.self,
         ]
     }
