@@ -24,6 +24,7 @@ enum CommandTable {
             TasksImportCommand.self, TasksLintCommand.self, TasksRunCommand.self,
             FidelityRunCommand.self, FidelityBaselineCommand.self, FidelityCompareCommand.self,
             SurveyImportCommand.self, SurveyExportCommand.self,
+            MergeCommand.self,
         ]
     }
 }
