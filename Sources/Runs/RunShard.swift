@@ -55,7 +55,7 @@ public struct RunShard: Sendable, Hashable, CustomStringConvertible {
                 "--shard \(text): expected I/N or auto/N with N a whole number ≥ 1 (e.g. --shard 0/4 or --shard auto/4)")
         }
         if parts[0] == "auto" {
-            guard let key = environmentKeys.first(where: { environment[$0] != nil }), let value = environment[key] else {
+            guard let key = environmentKeys.first(where: { !(environment[$0] ?? "").isEmpty }), let value = environment[key] else {
                 throw RunError(
                     .invalidInput,
                     "--shard auto/\(n): neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set; run it as a scheduler's indexed task or give the index: --shard I/\(n)"
