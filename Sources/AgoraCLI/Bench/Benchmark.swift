@@ -43,6 +43,7 @@ enum BenchTable {
             ExperimentBench.self,
             FidelityBench.self,
             LocalModelsBench.self,
+            ScaleBench.self,
         ]
     }
 }
