@@ -9,7 +9,8 @@ enum MergeCommand: AgoraCommand {
         summary: "Join the run folders of a sharded run (agora run --shard I/N) into one run folder.",
         positionals: [
             PositionalSpec(
-                name: "RUN_DIR…", help: "The run folder of every shard (agora run --shard printed them).", variadic: true)
+                name: "RUN_DIR…", help: "The run folder of every shard (agora run --shard printed them).",
+                variadic: true)
         ],
         options: [.option("--out", "DIR", "The merged run folder to write (required).")],
         discussion: """

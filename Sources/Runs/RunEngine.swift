@@ -89,7 +89,8 @@ public enum RunEngine {
             directory = options.outDirectory.appendingPathComponent("\(name)-\(shard.folderSuffix)")
             runID = name
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunStore.fileName).path) {
-                return try await continueShard(kind, directory: directory, shard: shard, options: options, monitor: monitor)
+                return try await continueShard(
+                    kind, directory: directory, shard: shard, options: options, monitor: monitor)
             }
         }
         let plan = try await kind.plan()

@@ -147,7 +147,10 @@ public enum RunMerge {
                     + hint(doubledShards(inputs), "give only one folder of shard"))
         }
         if !problems.isEmpty {
-            throw RunError(.invalidInput, "the shards do not cover the run's \(first.units) units exactly once: " + problems.joined(separator: "; "))
+            throw RunError(
+                .invalidInput,
+                "the shards do not cover the run's \(first.units) units exactly once: "
+                    + problems.joined(separator: "; "))
         }
         for input in inputs where !input.notRun.isEmpty {
             throw RunError(
@@ -251,7 +254,8 @@ public enum RunMerge {
                 } catch let error as RunError {
                     continuation.resume(throwing: error)
                 } catch {
-                    continuation.resume(throwing: RunError(.runStore, "cannot merge the run stores: \(error)", underlying: error))
+                    continuation.resume(
+                        throwing: RunError(.runStore, "cannot merge the run stores: \(error)", underlying: error))
                 }
             }
         }

@@ -52,10 +52,13 @@ public struct RunShard: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 2, let n = decimal(parts[1]), n >= 1 else {
             throw RunError(
                 .invalidInput,
-                "--shard \(text): expected I/N or auto/N with N a whole number ≥ 1 (e.g. --shard 0/4 or --shard auto/4)")
+                "--shard \(text): expected I/N or auto/N with N a whole number ≥ 1 (e.g. --shard 0/4 or --shard auto/4)"
+            )
         }
         if parts[0] == "auto" {
-            guard let key = environmentKeys.first(where: { !(environment[$0] ?? "").isEmpty }), let value = environment[key] else {
+            guard let key = environmentKeys.first(where: { !(environment[$0] ?? "").isEmpty }),
+                let value = environment[key]
+            else {
                 throw RunError(
                     .invalidInput,
                     "--shard auto/\(n): neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set; run it as a scheduler's indexed task or give the index: --shard I/\(n)"
@@ -75,10 +78,12 @@ public struct RunShard: Sendable, Hashable, CustomStringConvertible {
         }
         guard let i = decimal(parts[0]) else {
             throw RunError(
-                .invalidInput, "--shard \(text): the index \(parts[0]) is not a whole number ≥ 0 (or auto); e.g. --shard 0/\(n)")
+                .invalidInput,
+                "--shard \(text): the index \(parts[0]) is not a whole number ≥ 0 (or auto); e.g. --shard 0/\(n)")
         }
         guard let shard = RunShard(index: i, count: n) else {
-            throw RunError(.invalidInput, "--shard \(text): the index must be in 0…\(n - 1) (shards are numbered from 0)")
+            throw RunError(
+                .invalidInput, "--shard \(text): the index must be in 0…\(n - 1) (shards are numbered from 0)")
         }
         return shard
     }

@@ -148,14 +148,20 @@ struct ShardMergeCommandTests {
         let statuses = try await withThrowingTaskGroup(of: (Int, CommandRunner.Result).self) { group in
             for i in 0..<n {
                 group.addTask {
-                    (i, try await CommandRunner.agora(["run", scenario.path, "--shard", "\(i)/\(n)", "--out", shardsFolder.path] + model))
+                    (
+                        i,
+                        try await CommandRunner.agora(
+                            ["run", scenario.path, "--shard", "\(i)/\(n)", "--out", shardsFolder.path] + model)
+                    )
                 }
             }
             var results: [Int: CommandRunner.Result] = [:]
             for try await (i, result) in group { results[i] = result }
             return results
         }
-        for i in 0..<n { #expect([0, 1].contains(statuses[i]?.status ?? -1), "shard \(i)/\(n): \(statuses[i]?.stderr ?? "")") }
+        for i in 0..<n {
+            #expect([0, 1].contains(statuses[i]?.status ?? -1), "shard \(i)/\(n): \(statuses[i]?.stderr ?? "")")
+        }
         let shardFolders = try FileManager.default.contentsOfDirectory(atPath: shardsFolder.path).sorted()
             .map { shardsFolder.appendingPathComponent($0).path }
         #expect(shardFolders.count == n)
@@ -171,7 +177,9 @@ struct ShardMergeCommandTests {
         }
     }
 
-    @Test("surveys, focus groups and tool tasks: N concurrent shards merged equal the single run", arguments: [11, 12, 13])
+    @Test(
+        "surveys, focus groups and tool tasks: N concurrent shards merged equal the single run",
+        arguments: [11, 12, 13])
     func shardedEqualsSingle(seed: UInt64) async throws {
         let stub = try StubServer(configuration: .init(recording: .none))
         defer { stub.stop() }
@@ -195,13 +203,16 @@ struct ShardMergeCommandTests {
         try Data(Self.survey(&random).serialized().utf8).write(to: scenario)
         let shards = folder.appendingPathComponent("shards")
         for i in 0..<3 {
-            let r = try await CommandRunner.agora(["run", scenario.path, "--shard", "\(i)/3", "--out", shards.path] + model)
+            let r = try await CommandRunner.agora(
+                ["run", scenario.path, "--shard", "\(i)/3", "--out", shards.path] + model)
             #expect(r.status == 0, "\(r.stderr)")
         }
         let base = shards.appendingPathComponent("shard-survey-s\(try Self.seedOf(scenario))")
         func shard(_ i: Int) -> String { base.path + "-shard-\(i)-of-3" }
 
-        let missing = try await CommandRunner.agora(["merge", shard(0), shard(2), "--out", folder.appendingPathComponent("m1").path])
+        let missing = try await CommandRunner.agora([
+            "merge", shard(0), shard(2), "--out", folder.appendingPathComponent("m1").path,
+        ])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("units missing"), "\(missing.stderr)")
         #expect(missing.stderr.contains("give the folder of shard 1/3"), "\(missing.stderr)")
@@ -225,7 +236,10 @@ struct ShardMergeCommandTests {
             ["run", scenario.path, "--shard", "1/3", "--seed", "99999", "--out", other.path] + model)
         #expect(r.status == 0, "\(r.stderr)")
         let foreign = try await CommandRunner.agora(
-            ["merge", shard(0), try Self.onlyRun(in: other).path, shard(2), "--out", folder.appendingPathComponent("m4").path])
+            [
+                "merge", shard(0), try Self.onlyRun(in: other).path, shard(2), "--out",
+                folder.appendingPathComponent("m4").path,
+            ])
         #expect(foreign.status == 2)
         #expect(foreign.stderr.contains("not a shard of the same run"), "\(foreign.stderr)")
         #expect(foreign.stderr.contains("seed 99999"), "\(foreign.stderr)")
@@ -239,12 +253,15 @@ struct ShardMergeCommandTests {
         }
         let partialFolders = try FileManager.default.contentsOfDirectory(atPath: partial.path).sorted()
             .map { partial.appendingPathComponent($0).path }
-        let unfinished = try await CommandRunner.agora(["merge"] + partialFolders + ["--out", folder.appendingPathComponent("m5").path])
+        let unfinished = try await CommandRunner.agora(
+            ["merge"] + partialFolders + ["--out", folder.appendingPathComponent("m5").path])
         #expect(unfinished.status == 2)
         #expect(unfinished.stderr.contains("not run yet"), "\(unfinished.stderr)")
         #expect(unfinished.stderr.contains("agora run --resume"), "\(unfinished.stderr)")
         for name in ["m1", "m2", "m3", "m4", "m5"] {
-            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).appendingPathComponent(RunStore.fileName).path))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: folder.appendingPathComponent(name).appendingPathComponent(RunStore.fileName).path))
         }
     }
 
@@ -266,10 +283,12 @@ struct ShardMergeCommandTests {
         func env(_ extra: [String: String]) -> [String: String] { clean.merging(extra) { $1 } }
 
         let kubernetes = try await CommandRunner.agora(
-            ["run", scenario, "--shard", "auto/3", "--out", out.path] + model, environment: env(["JOB_COMPLETION_INDEX": "1"]))
+            ["run", scenario, "--shard", "auto/3", "--out", out.path] + model,
+            environment: env(["JOB_COMPLETION_INDEX": "1"]))
         #expect(kubernetes.status == 0, "\(kubernetes.stderr)")
         let slurm = try await CommandRunner.agora(
-            ["run", scenario, "--shard", "auto/3", "--out", out.path] + model, environment: env(["SLURM_ARRAY_TASK_ID": "2"]))
+            ["run", scenario, "--shard", "auto/3", "--out", out.path] + model,
+            environment: env(["SLURM_ARRAY_TASK_ID": "2"]))
         #expect(slurm.status == 0, "\(slurm.stderr)")
         for (i, done) in [(1, [1, 4]), (2, [2])] {
             let store = try RunStore.open(out.appendingPathComponent("quick-survey-s7-shard-\(i)-of-3"))
@@ -304,7 +323,8 @@ struct ShardMergeCommandTests {
         let document = Self.survey(&random, respondents: 16)
         let scenario = folder.appendingPathComponent("scenario.json")
         try Data(document.serialized().utf8).write(to: scenario)
-        let single = try await CommandRunner.agora(["run", scenario.path, "--out", folder.appendingPathComponent("single").path] + model)
+        let single = try await CommandRunner.agora(
+            ["run", scenario.path, "--out", folder.appendingPathComponent("single").path] + model)
         #expect(single.status == 0, "\(single.stderr)")
         let shards = folder.appendingPathComponent("shards")
         let arguments = ["run", scenario.path, "--shard", "0/2", "--out", shards.path, "--concurrency", "1"] + model
@@ -332,10 +352,13 @@ struct ShardMergeCommandTests {
         let after = try await RunStore.open(shardFolder).units()
         #expect(after.filter { $0.status == .done }.map(\.spec.index) == [0, 2, 4, 6, 8, 10, 12, 14])
         #expect(after.allSatisfy { $0.commits <= 1 }, "a done unit ran twice")
-        let other = try await CommandRunner.agora(["run", scenario.path, "--shard", "1/2", "--out", shards.path] + model)
+        let other = try await CommandRunner.agora(
+            ["run", scenario.path, "--shard", "1/2", "--out", shards.path] + model)
         #expect(other.status == 0, "\(other.stderr)")
         let merged = folder.appendingPathComponent("merged")
-        let folders = try FileManager.default.contentsOfDirectory(atPath: shards.path).map { shards.appendingPathComponent($0).path }
+        let folders = try FileManager.default.contentsOfDirectory(atPath: shards.path).map {
+            shards.appendingPathComponent($0).path
+        }
         let merge = try await CommandRunner.agora(["merge"] + folders + ["--out", merged.path])
         #expect(merge.status == 0, "\(merge.stderr)")
         let expected = try Self.outputs(try Self.onlyRun(in: folder.appendingPathComponent("single")))

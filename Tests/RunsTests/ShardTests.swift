@@ -59,8 +59,10 @@ struct ShardTests {
 
     @Test("auto/N takes JOB_COMPLETION_INDEX, else SLURM_ARRAY_TASK_ID; bad values are refused")
     func resolve() throws {
-        #expect(try RunShard.resolve("auto/4", environment: ["JOB_COMPLETION_INDEX": "3"]) == RunShard(index: 3, count: 4))
-        #expect(try RunShard.resolve("auto/4", environment: ["SLURM_ARRAY_TASK_ID": "0"]) == RunShard(index: 0, count: 4))
+        #expect(
+            try RunShard.resolve("auto/4", environment: ["JOB_COMPLETION_INDEX": "3"]) == RunShard(index: 3, count: 4))
+        #expect(
+            try RunShard.resolve("auto/4", environment: ["SLURM_ARRAY_TASK_ID": "0"]) == RunShard(index: 0, count: 4))
         #expect(
             try RunShard.resolve("auto/4", environment: ["JOB_COMPLETION_INDEX": "1", "SLURM_ARRAY_TASK_ID": "2"])
                 == RunShard(index: 1, count: 4))
@@ -90,7 +92,8 @@ struct ShardTests {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("agora-shards-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let single = try await RunEngine.start(
-            IndexedKind(count: 11, ran: UnitLog()), options: RunOptions(outDirectory: out.appendingPathComponent("single")))
+            IndexedKind(count: 11, ran: UnitLog()),
+            options: RunOptions(outDirectory: out.appendingPathComponent("single")))
         var folders: [URL] = []
         for i in 0..<3 {
             let log = UnitLog()
@@ -126,6 +129,8 @@ struct ShardTests {
         // Merging again into the same folder reuses the finished store.
         #expect(try await RunMerge.merge(folders, into: merged).reused)
         // A shard started with another count of shards is not the same folder, and a missing shard is refused.
-        await #expect(throws: RunError.self) { try await RunMerge.merge(Array(folders.prefix(2)), into: out.appendingPathComponent("m2")) }
+        await #expect(throws: RunError.self) {
+            try await RunMerge.merge(Array(folders.prefix(2)), into: out.appendingPathComponent("m2"))
+        }
     }
 }
