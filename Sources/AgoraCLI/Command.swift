@@ -26,6 +26,7 @@ enum CommandTable {
             SurveyImportCommand.self, SurveyExportCommand.self,
             EvaluateCommand.self, EvaluateExportItemsCommand.self, EvaluateAgreementCommand.self,
             CompareCommand.self,
+            MergeCommand.self,
         ]
     }
 }

@@ -25,6 +25,8 @@ struct PositionalSpec: Sendable {
     var name: String
     var help: String
     var required = true
+    /// Takes every remaining word (only the last positional).
+    var variadic = false
 }
 
 /// How a command is called; the same table parses the arguments and prints `--help`.
@@ -159,7 +161,7 @@ struct ParsedArguments: Sendable {
             let missing = spec.positionals.filter(\.required)[parsed.positionals.count].name
             throw UsageError("missing \(missing); usage: \(spec.usage)")
         }
-        if parsed.positionals.count > spec.positionals.count {
+        if parsed.positionals.count > spec.positionals.count, spec.positionals.last?.variadic != true {
             throw UsageError(
                 "unexpected argument \"\(parsed.positionals[spec.positionals.count])\"; usage: \(spec.usage)")
         }

@@ -24,6 +24,10 @@ enum RunCommand: AgoraCommand {
                 "Conversation kinds: every agent sees ECP (default) or the naive shared transcript (ablation)."),
             .option("--cache", "PATH", "The response cache file (default <cache folder>/responses.sqlite)."),
             .option("--resume", "RUN_DIR", "Continue an interrupted run: done units are skipped."),
+            .option(
+                "--shard", "I/N",
+                "Run only shard I of N (units whose index mod N is I) into <out>/<run>-shard-I-of-N; auto/N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID. Join the shards with agora merge."
+            ),
             .flag("--replay-only", "Answer only from the response cache; a miss stops the run (no model call)."),
             .flag("--no-cache", "Neither read nor write the response cache."),
             .option("--timeout", "SECONDS", "The longest one model request may take (default 300 local, 120 remote)."),
@@ -74,6 +78,9 @@ enum RunCommand: AgoraCommand {
             concurrency: try arguments.int("--concurrency", range: 1...4096),
             deadline: try RunLaunch.deadline(arguments))
         options.batch = try RunLaunch.batch(arguments)
+        options.shard = try arguments.value("--shard").map {
+            try RunShard.resolve($0, environment: ProcessInfo.processInfo.environment)
+        }
         return try await RunLaunch.run(
             file: scenarioFile, document: document, overrides: overrides, options: options, arguments: arguments,
             label: "agora run")

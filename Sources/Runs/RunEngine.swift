@@ -19,6 +19,9 @@ public struct RunOptions: Sendable {
     public var models: (any ModelProvider)?
     /// `--batch`: send what the cache misses to the OpenAI Batch API first (``BatchPass``).
     public var batch: BatchOptions?
+    /// Run only this shard's units (`--shard I/N`): the run folder is `<out>/<base>-shard-I-of-N`,
+    /// and starting the same shard again continues it (a restarted Kubernetes pod or Slurm task).
+    public var shard: RunShard?
 
     /// Creates options.
     public init(
@@ -73,18 +76,50 @@ public enum RunEngine {
     public static func start(
         _ kind: any RunKind, options: RunOptions, monitor: RunMonitor = RunMonitor()
     ) async throws -> RunSummary {
-        let plan = try await kind.plan()
         let directory: URL
-        switch kind.folder {
-        case .numbered(let base): directory = freshDirectory(options.outDirectory, base: base)
-        case .exact(let name): directory = options.outDirectory.appendingPathComponent(name)
+        let runID: String
+        switch (kind.folder, options.shard) {
+        case (.numbered(let base), nil):
+            directory = freshDirectory(options.outDirectory, base: base)
+            runID = directory.lastPathComponent
+        case (.exact(let name), nil):
+            directory = options.outDirectory.appendingPathComponent(name)
+            runID = name
+        case (.numbered(let name), let shard?), (.exact(let name), let shard?):
+            // A shard's folder is fixed, so the same command run again continues it; its run id is
+            // the one a single run would have, so the merged outputs name the run the same way.
+            directory = options.outDirectory.appendingPathComponent("\(name)-\(shard.folderSuffix)")
+            runID = name
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunStore.fileName).path) {
+                return try await continueShard(
+                    kind, directory: directory, shard: shard, options: options, monitor: monitor)
+            }
         }
-        let manifest = RunManifest(
-            runID: directory.lastPathComponent, kind: kind.name, document: kind.document,
+        let plan = try await kind.plan()
+        var manifest = RunManifest(
+            runID: runID, kind: kind.name, document: kind.document,
             sourceFile: kind.sourceFile.map { URL(fileURLWithPath: $0).standardized.path }, seed: kind.seed,
             model: kind.modelLabel)
+        manifest.shard = options.shard
         let store = try await RunStore.create(
             at: directory, manifest: manifest, personas: plan.personas.map { ($0.id, $0.json) }, units: plan.units)
+        return try await run(kind, store: store, options: options, monitor: monitor)
+    }
+
+    /// Starting a shard whose folder already holds it continues it, once its stored scenario, seed
+    /// and shard are checked to be the ones given.
+    static func continueShard(
+        _ kind: any RunKind, directory: URL, shard: RunShard, options: RunOptions, monitor: RunMonitor
+    ) async throws -> RunSummary {
+        let store = try RunStore.open(directory)
+        let manifest = try await store.manifest()
+        let digest = RunManifest.digest(of: kind.document)
+        guard manifest.digest == digest, manifest.seed == kind.seed, manifest.shard == shard else {
+            throw RunError(
+                .runStore,
+                "this folder holds shard \(manifest.shard?.description ?? "none") of another run (scenario digest \(manifest.digest.prefix(12))…, seed \(manifest.seed)) than the one given (shard \(shard), digest \(digest.prefix(12))…, seed \(kind.seed)); give another --out",
+                file: directory.path)
+        }
         return try await run(kind, store: store, options: options, monitor: monitor)
     }
 
@@ -152,6 +187,20 @@ public enum RunEngine {
         return try kind.report(data, results: results, format: format)
     }
 
+    /// Rewrites every output of the run in `directory` from its store (`agora merge` ends with it);
+    /// returns the files written, in order.
+    public static func rebuild(_ directory: URL, registry: RunKindRegistry) async throws -> [URL] {
+        let store = try RunStore.open(directory)
+        let lock = try RunLock.acquire(directory)
+        defer { withExtendedLifetime(lock) {} }
+        let manifest = try await store.manifest()
+        let kind = try await registry.load(
+            RunSource(document: manifest.document, file: manifest.sourceFile, purpose: .report))
+        let data = try await RunData.load(store)
+        let results = try await kind.results(data)
+        return try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+    }
+
     /// Runs the pending units of the run in `store` as `kind` and writes the outputs (what
     /// ``start(_:options:monitor:)`` and ``resume(_:registry:models:given:overrides:options:monitor:)`` end with).
     ///
@@ -169,13 +218,21 @@ public enum RunEngine {
         defer { withExtendedLifetime(lock) {} }
         let personas = try await store.personas().map { StoredPersona(id: $0.id, json: $0.json) }
         let units = try await store.units()
+        let manifest = try await store.manifest()
+        if let given = options.shard, given != manifest.shard {
+            throw RunError(
+                .runStore,
+                "this run folder holds \(manifest.shard.map { "shard \($0)" } ?? "a whole run"), not shard \(given); drop --shard or give the shard's own folder",
+                file: store.directory.path)
+        }
+        let shard = manifest.shard
         let limit = options.limit ?? Int.max
-        let todo = units.filter { $0.spec.index < limit && $0.status != .done }.map(\.spec)
+        let mine = { (index: Int) in index < limit && shard?.contains(index) != false }
+        let todo = units.filter { mine($0.spec.index) && $0.status != .done }.map(\.spec)
         monitor.update { c in
             c.unitsTotal = todo.count
-            c.unitsSkipped = units.filter { $0.spec.index < limit && $0.status == .done }.count
+            c.unitsSkipped = units.filter { mine($0.spec.index) && $0.status == .done }.count
         }
-        let manifest = try await store.manifest()
         let context = UnitContext(
             seed: manifest.seed, personas: personas, monitor: monitor, observer: { monitor.record($0) })
         let width = options.concurrency ?? kind.defaultConcurrency ?? 1
@@ -202,10 +259,12 @@ public enum RunEngine {
         let data = try await RunData.load(store)
         let results = try await kind.results(data)
         let outputs = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        // A shard counts only its own units: the others are other shards' work, not pending here.
+        let counted = shard.map { s in data.units.filter { s.contains($0.spec.index) } } ?? data.units
         return RunSummary(
-            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: data.units.count,
-            unitsDone: data.units.filter { $0.status == .done }.count,
-            unitsFailed: data.units.filter { $0.status == .failed }.count,
+            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: counted.count,
+            unitsDone: counted.filter { $0.status == .done }.count,
+            unitsFailed: counted.filter { $0.status == .failed }.count,
             itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
             results: results, lines: kind.summaryLines(data, results: results),
             deadlineReached: skipped > 0)

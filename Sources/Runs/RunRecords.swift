@@ -20,6 +20,9 @@ public struct RunManifest: Sendable, Hashable {
     /// its source, structured-output form; ``ServerProfile/json(model:endpoint:)``), in connection
     /// order; empty when none was connected (scripted models, `agora report`).
     public var models: [JSONValue] = []
+    /// The shard this run folder holds (`agora run --shard I/N`), or `nil` for a whole run (and a
+    /// merged one).
+    public var shard: RunShard?
 
     /// Creates a manifest; the digest is computed from `document`.
     public init(runID: String, kind: String, document: JSONValue, sourceFile: String?, seed: UInt64, model: String) {

@@ -70,12 +70,14 @@ public final class RunStore: Sendable {
             throw RunError(.io, "cannot create the run folder", file: directory.path, underlying: error)
         }
         let store = try open(file: file, directory: directory)
-        let rows: [(String, String)] = [
-            ("run_id", manifest.runID), ("kind", manifest.kind), ("document", CanonicalJSON.string(manifest.document)),
-            ("document_pretty", manifest.document.serialized(pretty: true)), ("digest", manifest.digest),
-            ("source_file", manifest.sourceFile ?? ""), ("seed", String(manifest.seed)), ("model", manifest.model),
-            ("format", "1"),
-        ]
+        let rows: [(String, String)] =
+            [
+                ("run_id", manifest.runID), ("kind", manifest.kind),
+                ("document", CanonicalJSON.string(manifest.document)),
+                ("document_pretty", manifest.document.serialized(pretty: true)), ("digest", manifest.digest),
+                ("source_file", manifest.sourceFile ?? ""), ("seed", String(manifest.seed)), ("model", manifest.model),
+                ("format", "1"),
+            ] + (manifest.shard.map { [("shard", $0.description)] } ?? [])
         let personaRows = personas.map { ($0.id, $0.json.serialized()) }
         let unitRows = units.map { ($0.index, $0.id, $0.kind, $0.input.serialized()) }
         try await store.write("write the new run") { c in
@@ -137,7 +139,7 @@ public final class RunStore: Sendable {
         return RunError(.runStore, "cannot \(what): \(error)", file: file, underlying: error)
     }
 
-    private func read<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+    func read<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
         async throws(RunError) -> T
     {
         do {
@@ -166,6 +168,7 @@ public final class RunStore: Sendable {
             runID: runID, kind: kind, document: document, sourceFile: source, seed: seed, model: value("model") ?? "")
         manifest.digest = value("digest") ?? manifest.digest
         manifest.models = value("models").flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
+        manifest.shard = value("shard").flatMap(RunShard.parse)
         return manifest
     }
 

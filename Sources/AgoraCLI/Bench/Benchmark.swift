@@ -44,6 +44,7 @@ enum BenchTable {
             FidelityBench.self,
             EvaluationBench.self,
             LocalModelsBench.self,
+            ScaleBench.self,
         ]
     }
 }
