@@ -1,3 +1,6 @@
+// One idea: one evaluation pass over a finished run (which conversations and speakers, the judges
+// per metric, stored judgments for resume, and the aggregation into `consistency`). Splitting it
+// would scatter the resume rules across files; it is the next candidate to split if it grows.
 import Agents
 public import Foundation
 public import Inference

@@ -63,7 +63,7 @@ struct CommandLineTests {
         let result = try await CommandRunner.agora(["model", "setup", "--print"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("llama-cpp-python[server]==0.3.36"))
-        #expect(result.stdout.contains("a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"))
+        #expect(result.stdout.contains("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"))
     }
 }
 
