@@ -22,8 +22,15 @@ public struct Persona: Sendable, Hashable {
     public var cell: String
     /// The attribute values by id, in taxonomy order; disabled attributes are absent.
     public var attributes: JSONObject
-    /// The canonical hash (SHA-256 of the canonical form, first 128 bits, hex).
-    public var hash: String
+    /// The canonical hash (SHA-256 of the canonical form, first 128 bits, hex): the one the source
+    /// gave (a factory line's `hash`), else worked out from ``attributes`` when read — reading a
+    /// 100,000-line file for a run never pays for hashes the run does not use.
+    public var hash: String {
+        get { givenHash ?? CanonicalHash.hash(attributes) }
+        set { givenHash = newValue }
+    }
+    /// The hash the source gave, if any.
+    private var givenHash: String?
     /// Soft-rule warnings (rule ids).
     public var warnings: [String]
     /// Reasons of rejected earlier attempts, in order.
@@ -45,7 +52,7 @@ public struct Persona: Sendable, Hashable {
         self.attempt = attempt
         self.cell = cell
         self.attributes = attributes
-        self.hash = hash ?? CanonicalHash.hash(attributes)
+        self.givenHash = hash
         self.warnings = warnings
         self.rejects = rejects
         self.narrative = narrative
@@ -56,6 +63,20 @@ public struct Persona: Sendable, Hashable {
     /// code): slot 0, first attempt, no cell; the hash is computed from `attributes`.
     public init(id: String, name: String? = nil, attributes: JSONObject = JSONObject(), narrative: String? = nil) {
         self.init(id: id, name: name, slot: 0, attributes: attributes, narrative: narrative)
+    }
+
+    /// Whether two personas are the same person record: every field, the ``hash`` as read.
+    public static func == (lhs: Persona, rhs: Persona) -> Bool {
+        lhs.id == rhs.id && lhs.name == rhs.name && lhs.slot == rhs.slot && lhs.attempt == rhs.attempt
+            && lhs.cell == rhs.cell && lhs.attributes == rhs.attributes && lhs.warnings == rhs.warnings
+            && lhs.rejects == rhs.rejects && lhs.narrative == rhs.narrative
+            && lhs.narrativeError == rhs.narrativeError && lhs.hash == rhs.hash
+    }
+
+    /// Hashes the id and slot (equal personas share both).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(slot)
     }
 
     /// The name the persona is called by in transcripts and prompts: ``name``, else the `name`

@@ -117,9 +117,10 @@ public struct PopulationReport: Sendable {
     public init(personas: [Persona], spec: PopulationSpec?) {
         count = personas.count
         let n = personas.count
+        let hashes = personas.map(\.hash)  // once each: a hash the file did not give is worked out on read
         var hashCounts: [String: Int] = [:]
-        for persona in personas { hashCounts[persona.hash, default: 0] += 1 }
-        uniqueHashFraction = n == 0 ? 1 : Double(personas.filter { hashCounts[$0.hash] == 1 }.count) / Double(n)
+        for hash in hashes { hashCounts[hash, default: 0] += 1 }
+        uniqueHashFraction = n == 0 ? 1 : Double(hashes.filter { hashCounts[$0] == 1 }.count) / Double(n)
         meanAttempts = n == 0 ? 0 : Double(personas.reduce(0) { $0 + $1.attempt + 1 }) / Double(n)
         let attempts = personas.map { $0.attempt + 1 }.sorted()
         p99Attempts = attempts.isEmpty ? 0 : attempts[min(attempts.count - 1, Int(Double(attempts.count) * 0.99))]

@@ -1,8 +1,10 @@
+import Dispatch
 import Foundation
 public import Inference
 public import Population
 import Runs
 public import Storage
+import Synchronization
 
 /// What a survey run will cost, worked out from the prompts Agora would send, without calling a
 /// model (`agora run SCENARIO --estimate`, docs/scenarios.md "Estimating a run").
@@ -66,6 +68,19 @@ public struct SurveyEstimate: Sendable {
 
     /// The list prices (``PriceTable/listPrices``); override with `--prices FILE`.
     public static let defaultPrices = PriceTable.listPrices
+
+    /// The UTF-8 size of each persona's prompt block, worked out on every core (in persona order).
+    static func promptTextBytes(_ personas: [Persona]) -> [Int] {
+        let chunkCount = personas.count < 2_000 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let chunkSize = (personas.count + chunkCount - 1) / chunkCount
+        let sizes = Mutex([[Int]](repeating: [], count: chunkCount))
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let range = min(personas.count, chunk * chunkSize)..<min(personas.count, (chunk + 1) * chunkSize)
+            let part = personas[range].map { $0.promptText.utf8.count }
+            sizes.withLock { $0[chunk] = part }
+        }
+        return sizes.withLock { $0.flatMap { $0 } }
+    }
 
     /// Tokens of one message as counted here (3 + ⌈bytes / 4⌉).
     static func tokens(bytes: Int) -> Int { 3 + (bytes == 0 ? 0 : max(1, (bytes + 3) / 4)) }
@@ -204,10 +219,11 @@ public struct SurveyEstimate: Sendable {
             else { return nil }
             return stimulusRows.map { delta(index, SurveyScope(vars: $0.vars)) }
         }
+        let blocks = Self.promptTextBytes(personas)
         for (position, persona) in personas.enumerated() {
             // The system message's size without building it: "You are NAME.", the persona block,
             // the instructions, joined by blank lines (as SurveyRespondent.systemPrompt does).
-            let block = persona.promptText.utf8.count
+            let block = blocks[position]
             let systemBytes =
                 "You are .".utf8.count + persona.displayName.utf8.count + (block > 0 ? block + 2 : 0) + 2
                 + instructionsBytes
