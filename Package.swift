@@ -119,7 +119,7 @@ let package = Package(
             name: "ToolTasksTests",
             dependencies: [
                 "ToolTasks", "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
-                "AgoraTesting", "HTMLKit",
+                "AgoraTesting", "HTMLKit", "Evaluation",
             ],
             swiftSettings: strict),
         .testTarget(
