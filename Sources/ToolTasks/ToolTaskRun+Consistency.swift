@@ -53,7 +53,8 @@ enum ToolTaskConversations {
             }.map(\.seq)
             let user = JudgedSpeaker(
                 participant: EpisodeLog.user, speaker: population?.id ?? policy?.id ?? EpisodeLog.user.raw,
-                name: roster[1].displayName, persona: LLMUser.profile(task: task, persona: policy, population: population),
+                name: roster[1].displayName,
+                persona: LLMUser.profile(task: task, persona: policy, population: population),
                 instructions: scriptedUser ? scriptedInstructions : LLMUser.guidelines)
             conversations.append(
                 JudgedConversation(

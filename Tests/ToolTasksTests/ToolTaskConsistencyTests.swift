@@ -27,7 +27,8 @@ struct ToolTaskConsistencyTests {
             case opening: return .text("Could you give me your email?")
             case email:
                 return .toolCalls([
-                    ToolCall(id: "c1", name: "find_customer_by_email", arguments: #"{"email":"pedro.alves@example.com"}"#)
+                    ToolCall(
+                        id: "c1", name: "find_customer_by_email", arguments: #"{"email":"pedro.alves@example.com"}"#)
                 ])
             case plan: return .text("Done. Anything else?")
             default: return .text("###STOP###")
@@ -177,7 +178,8 @@ struct ToolTaskConsistencyTests {
         // The scripted user: its opening is judged, its ###STOP### is not.
         #expect(speakers.allSatisfy { $0["p2l"]?["n"] == 1 })
         #expect(speakers.allSatisfy { $0["l2l"]?["n"] == 0 })
-        #expect(judge.requests.first?.messages.last?.content.contains("Role instructions:\nA scripted customer") == true)
+        #expect(
+            judge.requests.first?.messages.last?.content.contains("Role instructions:\nA scripted customer") == true)
 
         // A population persona names the user and its task-safe profile is what the judges read.
         let nurse = ToolTaskPopulationTests.maria
