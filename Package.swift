@@ -112,7 +112,7 @@ let package = Package(
             name: "ScenariosTests",
             dependencies: [
                 "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
-                "AgoraTesting",
+                "AgoraTesting", "Evaluation",
             ],
             swiftSettings: strict),
         .testTarget(
