@@ -112,14 +112,14 @@ let package = Package(
             name: "ScenariosTests",
             dependencies: [
                 "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
-                "AgoraTesting",
+                "AgoraTesting", "Evaluation",
             ],
             swiftSettings: strict),
         .testTarget(
             name: "ToolTasksTests",
             dependencies: [
                 "ToolTasks", "Scenarios", "Runs", "Worlds", "Environments", "Agents", "Memory", "Inference", "Storage",
-                "AgoraTesting", "HTMLKit",
+                "AgoraTesting", "HTMLKit", "Evaluation",
             ],
             swiftSettings: strict),
         .testTarget(

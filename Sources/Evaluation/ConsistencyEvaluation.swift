@@ -42,8 +42,11 @@ public enum ConsistencyEvaluation {
             let data = try await RunData.load(store)
             let conversations = try source.conversations(data)
             let judge = try await models.model(settings.judge)
+            // Q&A probes ask the people's model; a kind that cannot rebuild its speakers as agents
+            // (tool-task users) has no probe to ask, so no model is connected for it.
+            let probed = conversations.contains { $0.speakers.contains { $0.agent != nil } }
             let simulatorModel =
-                settings.metrics.contains(.questionAnswer) ? try await models.model(simulator) : nil
+                settings.metrics.contains(.questionAnswer) && probed ? try await models.model(simulator) : nil
             outcome = try await run(
                 conversations, store: store, seed: manifest.seed, judge: judge, simulator: simulatorModel,
                 settings: settings)
@@ -60,7 +63,9 @@ public enum ConsistencyEvaluation {
         simulator: (any LanguageModel)?, settings: EvaluationSettings
     ) async throws -> ConsistencyOutcome {
         let selected = try select(conversations, settings: settings, seed: seed)
-        if settings.metrics.contains(.questionAnswer), simulator == nil {
+        if settings.metrics.contains(.questionAnswer), simulator == nil,
+            selected.contains(where: { $0.speakers.contains { $0.agent != nil } })
+        {
             throw EvaluationError(.invalidInput, "Q&A asks the simulated people themselves: give their model (--model)")
         }
         let tally = Tally()

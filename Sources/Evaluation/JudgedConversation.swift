@@ -64,11 +64,15 @@ public struct JudgedConversation: Sendable {
     public var turnScenario: String
     /// How the log was projected for the speakers.
     public var projection: ProjectionConfig
+    /// The seqs of utterances that stay context and are never judged (a tool-task user's bare
+    /// `###STOP###`: a protocol token, not something the person says).
+    public var unjudged: [Int]
 
     /// Creates a conversation.
     public init(
         unitID: String, unitIndex: Int, condition: String, scenario: String, transcript: Transcript,
-        speakers: [JudgedSpeaker], turnScenario: String = "", projection: ProjectionConfig = ProjectionConfig()
+        speakers: [JudgedSpeaker], turnScenario: String = "", projection: ProjectionConfig = ProjectionConfig(),
+        unjudged: [Int] = []
     ) {
         self.unitID = unitID
         self.unitIndex = unitIndex
@@ -78,15 +82,21 @@ public struct JudgedConversation: Sendable {
         self.speakers = speakers
         self.turnScenario = turnScenario
         self.projection = projection
+        self.unjudged = unjudged
     }
 
-    /// The utterances of `participant` (asides included), in log order: the lines judged.
+    /// The utterances of `participant` (asides included) not marked ``unjudged``, in log order: the
+    /// lines judged.
     public func lines(of participant: ParticipantID) -> [Event] {
-        transcript.events.filter { $0.kind == .utterance && $0.speaker == participant }
+        transcript.events.filter {
+            $0.kind == .utterance && $0.speaker == participant && !unjudged.contains($0.seq)
+        }
     }
 
     /// Rebuilds a unit's log from its stored events: speakers through `participant` (persona id →
     /// participant id), `to` display names and `audience` ids as the conversation kinds store them.
+    /// Tool calls and results are kept when they carry their payload in `data.tool` (`callID`,
+    /// `name`, `caller`, `arguments`, as tool-task episodes store them), else left out.
     ///
     /// - Throws: ``EvaluationError`` when an event names someone not on the roster.
     public static func transcript(
@@ -94,7 +104,16 @@ public struct JudgedConversation: Sendable {
     ) throws(EvaluationError) -> Transcript {
         var rebuilt: [Event] = []
         for e in events {
-            guard let kind = EventKind(rawValue: e.kind), kind != .toolCall, kind != .toolResult else { continue }
+            guard let kind = EventKind(rawValue: e.kind) else { continue }
+            var tool: ToolPayload? = nil
+            if kind == .toolCall || kind == .toolResult {
+                guard let payload = e.data["tool"], let callID = payload["callID"]?.stringValue,
+                    let name = payload["name"]?.stringValue, let caller = payload["caller"]?.stringValue
+                else { continue }
+                tool = ToolPayload(
+                    callID: callID, name: name, caller: participant(caller),
+                    arguments: payload["arguments"]?.stringValue ?? "")
+            }
             var audience = Audience.everyone
             if let ids = e.data["audience"]?.arrayValue {
                 audience = .only(ids.compactMap { $0.stringValue.map { ParticipantID(unchecked: $0) } })
@@ -108,7 +127,7 @@ public struct JudgedConversation: Sendable {
             rebuilt.append(
                 Event(
                     seq: e.seq, speaker: e.speaker.map(participant), kind: kind, audience: audience,
-                    addressees: addressees, content: e.content))
+                    addressees: addressees, content: e.content, tool: tool))
         }
         do {
             return try Transcript(roster: roster, events: rebuilt)

@@ -98,7 +98,14 @@ public struct LLMUser: UserSimulator {
     /// The system prompt: guidelines, `<scenario>` block (verbatim, the same with or without a persona), then
     /// the `<persona>` block of a population persona and the `<behaviour>` block of a persona policy, if any.
     public static func systemPrompt(task: ToolTask, persona: PersonaPolicy?, population: Persona? = nil) -> String {
-        var text = guidelines + "\n\n<scenario>\n" + task.scenario.rendered + "\n</scenario>"
+        guidelines + "\n\n" + profile(task: task, persona: persona, population: population)
+    }
+
+    /// Who the user is told to be: the system prompt after the guidelines (the `<scenario>` block,
+    /// then the `<persona>` and `<behaviour>` blocks when given). The consistency judges read it as
+    /// the simulated user's persona.
+    public static func profile(task: ToolTask, persona: PersonaPolicy?, population: Persona? = nil) -> String {
+        var text = "<scenario>\n" + task.scenario.rendered + "\n</scenario>"
         if let block = population?.taskSafe().promptText, !block.isEmpty {
             text += "\n\n<persona>\n" + personaPreamble + "\n" + block + "\n</persona>"
         }

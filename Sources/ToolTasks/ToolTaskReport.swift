@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import HTMLKit
 import Runs
@@ -22,13 +23,16 @@ enum ToolTaskReport {
 
     /// The files of a tool-task run, in the order written.
     static func outputs(_ data: RunData, results: JSONValue) -> [RunOutput] {
-        [
+        var files = [
             RunOutput("transcripts.jsonl", RunReport.transcripts(data) { $0 }),  // speakers are `agent` and `user`
             RunOutput("episodes.jsonl", episodesJSONL(data)),
             RunOutput("results.json", results.serialized(pretty: true) + "\n"),
-            RunOutput("report.md", markdown(results)),
+            RunOutput("report.md", markdown(data, results: results)),
             RunOutput("report.html", html(data, results: results)),
         ]
+        // An evaluated run (`agora evaluate`) also has its judged lines.
+        if let lines = ConsistencyReport.linesOutput(data) { files.insert(lines, at: 2) }
+        return files
     }
 
     /// `agora report --format`.
@@ -36,14 +40,21 @@ enum ToolTaskReport {
         switch format {
         case .html: html(data, results: results)
         case .json: results.serialized(pretty: true) + "\n"
-        case .md: markdown(results)
+        case .md: markdown(data, results: results)
         }
+    }
+
+    /// `report.md`: ``markdown(_:)`` and, for an evaluated run, the persona-consistency table.
+    static func markdown(_ data: RunData, results: JSONValue) -> String {
+        let consistency = ConsistencyReport.markdown(data)
+        return markdown(results) + (consistency.isEmpty ? "" : consistency.joined(separator: "\n") + "\n")
     }
 
     // MARK: results.json
 
     /// `{kind, runID, domain, config, unitsTotal, unitsDone, summary, trials}`: the trials are the
-    /// done units' results in unit order; failed units count as infrastructure errors.
+    /// done units' results in unit order; failed units count as infrastructure errors. An evaluated
+    /// run (`agora evaluate`) also has `consistency`.
     static func results(_ data: RunData) -> JSONValue {
         let units = data.units
         var records: [TrialRecord] = []
@@ -67,7 +78,8 @@ enum ToolTaskReport {
                     taskID: unit.spec.input["task"]?.stringValue ?? "", trial: 0, termination: .infraError, reward: 0))
         }
         // `summary.byPersonaAttribute` when the run names persona attributes (`splitBy`).
-        return ToolTaskRunner.addingAttributeBreakdown(
+        // `consistency` once `agora evaluate` judged the run.
+        let results = ToolTaskRunner.addingAttributeBreakdown(
             .object(
                 JSONObject([
                     ("kind", .string(kind)), ("runID", .string(data.manifest.runID)),
@@ -77,6 +89,7 @@ enum ToolTaskReport {
                     ("summary", PassMetrics.summary(records)),
                     ("trials", .array(trials)),
                 ])))
+        return ConsistencyReport.adding(to: results, data)
     }
 
     // MARK: episodes.jsonl
@@ -173,6 +186,8 @@ enum ToolTaskReport {
             "<p>Units: \(count(.done)) done, \(count(.failed)) failed, \(count(.pending)) pending, of \(data.units.count).</p>"
         )
         h.append(section(results))
+        let consistency = ConsistencyReport.htmlSection(data)
+        if !consistency.isEmpty { h.append(consistency) }
         h.append(HTMLReport.transcriptSection(data))
         h.append(HTMLReport.costSection(RunReport.usage(data)))
         h.append(HTMLReport.foot(data))

@@ -254,10 +254,12 @@ public struct ToolTaskRunKind: RunKind {
     /// A trial that did not pass counts as one failure.
     public func failures(in unit: UnitRecord) -> Int { unit.result["passed"]?.boolValue == true ? 0 : 1 }
 
-    /// `{kind, runID, domain, config, unitsTotal, unitsDone, summary, trials}` (spec §10.8).
+    /// `{kind, runID, domain, config, unitsTotal, unitsDone, summary, trials}` (spec §10.8), and
+    /// `consistency` once `agora evaluate` judged the run.
     public func results(_ data: RunData) async throws -> JSONValue { ToolTaskReport.results(data) }
 
-    /// `transcripts.jsonl`, `episodes.jsonl` (tau2-style), `results.json`, `report.md`, `report.html`.
+    /// `transcripts.jsonl`, `episodes.jsonl` (tau2-style), `consistency-lines.jsonl` (an evaluated
+    /// run), `results.json`, `report.md`, `report.html`.
     public func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
         ToolTaskReport.outputs(data, results: results)
     }
