@@ -188,21 +188,19 @@ public final class RunStore: Sendable {
                 (try $0.string("id"), try $0.string("json"))
             }
         }
-        var result: [(id: String, json: JSONValue)] = []
-        for (id, text) in rows {
-            guard let json = try? JSONValue.parse(text) else {
-                throw RunError(.runStore, "the stored persona \(id) is damaged", file: directory.path)
-            }
-            result.append((id, json))
-        }
-        return result
+        return try decodePersonas(rows).map { ($0.id, $0.json) }
     }
 
     /// Every unit with its status and result, in index order.
     public func units() async throws(RunError) -> [UnitRecord] {
+        try await unitRecords("SELECT idx, id, kind, input, status, result, error, commits FROM units ORDER BY idx")
+    }
+
+    /// The unit records a `SELECT idx, id, kind, input, status, result, error, commits` returns.
+    func unitRecords(_ sql: String, _ bindings: [SQLValue] = []) async throws(RunError) -> [UnitRecord] {
         let rows: [(Int64, String, String, String, String, String?, String?, Int64)] = try await read("read the units")
         { c in
-            try c.query("SELECT idx, id, kind, input, status, result, error, commits FROM units ORDER BY idx").map {
+            try c.query(sql, bindings).map {
                 (
                     try $0.int("idx"), try $0.string("id"), try $0.string("kind"), try $0.string("input"),
                     try $0.string("status"),
@@ -211,6 +209,7 @@ public final class RunStore: Sendable {
             }
         }
         var units: [UnitRecord] = []
+        units.reserveCapacity(rows.count)
         for (index, id, kind, input, status, result, error, commits) in rows {
             guard let inputValue = try? JSONValue.parse(input), let statusValue = UnitStatus(rawValue: status) else {
                 throw RunError(.runStore, "the stored unit \(id) is damaged", file: directory.path)
@@ -270,19 +269,27 @@ public final class RunStore: Sendable {
 
     /// The events of every unit, grouped by unit index (ascending), each in `seq` order.
     public func events() async throws(RunError) -> [(unit: Int, events: [RunEvent])] {
+        try await groupedEvents(
+            "SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq")
+    }
+
+    /// The events a `SELECT unit, seq, kind, speaker, speaker_name, content, data … ORDER BY unit,
+    /// seq` returns, grouped by unit.
+    func groupedEvents(_ sql: String, _ bindings: [SQLValue] = []) async throws(RunError)
+        -> [(unit: Int, events: [RunEvent])]
+    {
         let rows: [(Int64, RunEvent)] = try await read("read the events") { c in
-            try c.query("SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq")
-                .map { row in
-                    let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
-                    return (
-                        try row.int("unit"),
-                        RunEvent(
-                            seq: Int(try row.int("seq")), kind: try row.string("kind"),
-                            speaker: row.optionalString("speaker"),
-                            speakerName: row.optionalString("speaker_name"), content: try row.string("content"),
-                            data: data)
-                    )
-                }
+            try c.query(sql, bindings).map { row in
+                let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
+                return (
+                    try row.int("unit"),
+                    RunEvent(
+                        seq: Int(try row.int("seq")), kind: try row.string("kind"),
+                        speaker: row.optionalString("speaker"),
+                        speakerName: row.optionalString("speaker_name"), content: try row.string("content"),
+                        data: data)
+                )
+            }
         }
         var grouped: [(unit: Int, events: [RunEvent])] = []
         for (unit, event) in rows {
