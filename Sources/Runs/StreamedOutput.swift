@@ -93,13 +93,12 @@ public final class OutputFileWriter {
         try flush()
         do {
             try handle.close()
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
         } catch {
             throw RunError(.io, "cannot write \(url.lastPathComponent)", file: url.path, underlying: error)
+        }
+        // rename(2) replaces the old file in one step: a reader sees the old or the new file.
+        guard rename(temporary.path, url.path) == 0 else {
+            throw RunError(.io, "cannot move \(temporary.lastPathComponent) into place (errno \(errno))", file: url.path)
         }
     }
 

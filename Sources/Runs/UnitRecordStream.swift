@@ -66,8 +66,12 @@ public struct UnitStatusCounts: Sendable, Hashable {
     /// Pending units.
     public var pending: Int { total - done - failed }
 
-    /// No units.
-    public init() {}
+    /// Creates counts (no units by default).
+    public init(total: Int = 0, done: Int = 0, failed: Int = 0) {
+        self.total = total
+        self.done = done
+        self.failed = failed
+    }
 }
 
 extension RunStore {

@@ -18,6 +18,11 @@ extension ScenarioRunKind: StreamingOutputs {
     /// Streams a survey's outputs; `nil` for conversations and for evaluated runs (their
     /// consistency documents refer back to every unit), which the engine builds from the whole data.
     public func streamOutputs(_ store: RunStore) async throws -> StreamedOutputs? {
+        try await streamOutputs(store, pageSize: UnitRecordStream.defaultPageSize)
+    }
+
+    /// Streams a survey's outputs reading `pageSize` units (and personas) at a time.
+    func streamOutputs(_ store: RunStore, pageSize: Int) async throws -> StreamedOutputs? {
         guard scenario.kind == .survey, let survey = scenario.survey, try await store.documents().isEmpty else {
             return nil
         }
@@ -26,7 +31,7 @@ extension ScenarioRunKind: StreamingOutputs {
 
         // Pass 1: results.json's figures, and the CSV's attribute columns.
         var aggregator = SurveyAggregator(scenario, survey: survey)
-        try await UnitRecordStream(store, withEvents: SurveyQuality.needsEvents(survey)).forEach { page in
+        try await UnitRecordStream(store, withEvents: SurveyQuality.needsEvents(survey), pageSize: pageSize).forEach { page in
             let personas = try await Self.personas(of: page.units.filter { $0.status == .done }, in: store, manifest)
             for unit in page.units {
                 aggregator.add(
@@ -45,7 +50,7 @@ extension ScenarioRunKind: StreamingOutputs {
         let role = { (speaker: String) in
             speaker == SurveyRespondent.interviewerID ? "interviewer" : "respondent"
         }
-        try await UnitRecordStream(store, status: .done, withEvents: true).forEach { page in
+        try await UnitRecordStream(store, status: .done, withEvents: true, pageSize: pageSize).forEach { page in
             let personas = try await Self.personas(of: page.units, in: store, manifest)
             var bytes: [UInt8] = []
             for unit in page.units {
@@ -68,7 +73,7 @@ extension ScenarioRunKind: StreamingOutputs {
         var population = PopulationSummary(count: try await store.personaCount())
         var after = -1
         while true {
-            let page = try await store.personas(after: after, limit: UnitRecordStream.defaultPageSize)
+            let page = try await store.personas(after: after, limit: pageSize)
             guard let last = page.last else { break }
             for entry in page { population.add(entry.persona.json) }
             after = last.position
