@@ -41,6 +41,24 @@ struct UnitScope: Sendable {
 }
 
 extension RunEngine {
+    /// Creates a new run's store and lets `kind` write its personas and units into it in batches;
+    /// the store is marked `planning` until they are all written, and a plan that fails (a bad
+    /// persona line) removes the folder, as if nothing had started.
+    static func planStreamed(_ kind: any StreamingPlan, at directory: URL, manifest: RunManifest) async throws
+        -> RunStore
+    {
+        let store = try await RunStore.create(at: directory, manifest: manifest, personas: [], units: [])
+        do {
+            try await store.setPlanning(true)
+            try await kind.plan(into: RunPlanSink(store: store))
+            try await store.setPlanning(false)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+        return store
+    }
+
     /// Runs the pending units of `scope` page by page (``UnitRecordStream``): only one page of unit
     /// specs, and the personas they name, is held at a time; returns how many units the deadline
     /// left unstarted.

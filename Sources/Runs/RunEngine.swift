@@ -95,12 +95,16 @@ public enum RunEngine {
                     kind, directory: directory, shard: shard, options: options, monitor: monitor)
             }
         }
-        let plan = try await kind.plan()
         var manifest = RunManifest(
             runID: runID, kind: kind.name, document: kind.document,
             sourceFile: kind.sourceFile.map { URL(fileURLWithPath: $0).standardized.path }, seed: kind.seed,
             model: kind.modelLabel)
         manifest.shard = options.shard
+        if let streaming = kind as? any StreamingPlan {
+            let store = try await planStreamed(streaming, at: directory, manifest: manifest)
+            return try await run(kind, store: store, options: options, monitor: monitor)
+        }
+        let plan = try await kind.plan()
         let store = try await RunStore.create(
             at: directory, manifest: manifest, personas: plan.personas.map { ($0.id, $0.json) }, units: plan.units)
         return try await run(kind, store: store, options: options, monitor: monitor)
@@ -213,6 +217,11 @@ public enum RunEngine {
     ) async throws -> RunSummary {
         defer { withExtendedLifetime(lock) {} }
         let manifest = try await store.manifest()
+        if try await store.isPlanning() {
+            throw RunError(
+                .runStore, "this run stopped while it was being planned; start a new run (delete this folder)",
+                file: store.directory.path)
+        }
         if let given = options.shard, given != manifest.shard {
             throw RunError(
                 .runStore,

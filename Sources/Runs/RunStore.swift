@@ -78,23 +78,12 @@ public final class RunStore: Sendable {
                 ("source_file", manifest.sourceFile ?? ""), ("seed", String(manifest.seed)), ("model", manifest.model),
                 ("format", "1"),
             ] + (manifest.shard.map { [("shard", $0.description)] } ?? [])
-        let personaRows = personas.map { ($0.id, $0.json.serialized()) }
-        let unitRows = units.map { ($0.index, $0.id, $0.kind, $0.input.serialized()) }
         try await store.write("write the new run") { c in
             for (key, value) in rows {
                 try c.run("INSERT INTO manifest(key, value) VALUES (?, ?)", [.text(key), .text(value)])
             }
-            for (index, (id, json)) in personaRows.enumerated() {
-                try c.run(
-                    "INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)",
-                    [.integer(Int64(index)), .text(id), .text(json)])
-            }
-            for (index, id, kind, input) in unitRows {
-                try c.run(
-                    "INSERT INTO units(idx, id, kind, input) VALUES (?, ?, ?, ?)",
-                    [.integer(Int64(index)), .text(id), .text(kind), .text(input)])
-            }
         }
+        try await store.append(personas: personas.map { StoredPersona(id: $0.id, json: $0.json) }, units: units)
         return store
     }
 
@@ -117,7 +106,7 @@ public final class RunStore: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+    func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
         async throws(RunError) -> T
     {
         do {

@@ -5,6 +5,7 @@ import Runs
 import Storage
 import Testing
 
+@testable import Runs
 @testable import Scenarios
 
 /// Streamed survey outputs (read from the store page by page) against the outputs built from the
@@ -152,5 +153,60 @@ struct SurveyStreamTests {
         #expect(failed == picked.filter { $0.0 == .null }.count)
         #expect(skipped == picked.filter { $0.0 == nil && $0.1 }.count)
         #expect(column.codes.count == 500)
+    }
+
+    /// A persona file of `count` people (blank lines between some; `late` only from 2,050 on).
+    static func personaFile(_ count: Int, duplicate: (id: Int, at: Int)? = nil) throws -> URL {
+        let url = RunFixtures.temporaryDirectory("plan").appendingPathComponent("people.jsonl")
+        var text = ""
+        for i in 0..<count {
+            let id = duplicate?.at == i ? duplicate?.id ?? i : i
+            let late = i >= 2050 ? ",\"late\":\(i % 3)" : ""
+            text += "{\"id\":\"p\(id)\",\"attributes\":{\"age\":\(20 + i % 50),\"sex\":\"\(i % 2 == 0 ? "f" : "m")\"\(late)}}\n"
+            if i % 97 == 0 { text += "\n" }
+        }
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    static func fileSurvey(_ file: URL) throws -> Scenario {
+        var document = try #require(SurveyFixtures.document([items[0]]).objectValue)
+        document["population"] = ["personas": .string(file.path)]
+        document["splitBy"] = ["late"]
+        return try Scenario.parse(.object(document), file: "plan.json")
+    }
+
+    @Test("a survey of a persona file is planned in batches into the store the whole plan describes")
+    func streamedPlan() async throws {
+        let file = try Self.personaFile(2 * ScenarioRunKind.planBatch + 70)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let kind = ScenarioRunKind(try Self.fileSurvey(file), model: nil)
+        let whole = try await kind.plan()
+        let folder = file.deletingLastPathComponent().appendingPathComponent("run")
+        let manifest = RunManifest(runID: "r", kind: "survey", document: kind.document, sourceFile: nil, seed: 1, model: "")
+        let store = try await RunEngine.planStreamed(kind, at: folder, manifest: manifest)
+        let personas = try await store.personas()
+        #expect(personas.count == whole.personas.count)
+        #expect(personas.map(\.id) == whole.personas.map(\.id))
+        #expect(personas.map(\.json) == whole.personas.map(\.json))
+        #expect(try await store.units().map(\.spec) == whole.units)
+        #expect(try await store.isPlanning() == false)
+    }
+
+    @Test("an id used twice across batches is refused as the whole-file reader refuses it, and no folder is left")
+    func duplicateAcrossBatches() async throws {
+        let file = try Self.personaFile(ScenarioRunKind.planBatch + 100, duplicate: (id: 5, at: ScenarioRunKind.planBatch + 40))
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let kind = ScenarioRunKind(try Self.fileSurvey(file), model: nil)
+        let expected = try await #require(throws: RunError.self) { _ = try await kind.plan() }
+        let folder = file.deletingLastPathComponent().appendingPathComponent("run")
+        let manifest = RunManifest(runID: "r", kind: "survey", document: kind.document, sourceFile: nil, seed: 1, model: "")
+        let streamed = try await #require(throws: RunError.self) {
+            _ = try await RunEngine.planStreamed(kind, at: folder, manifest: manifest)
+        }
+        #expect(streamed.message == expected.message)
+        #expect(streamed.path == expected.path)
+        #expect(streamed.message.contains("duplicate persona id \"p5\""))
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 }
