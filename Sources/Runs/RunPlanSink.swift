@@ -38,7 +38,8 @@ extension RunStore {
             var position = try c.queryOne("SELECT coalesce(max(idx) + 1, 0) AS next FROM personas")?.int("next") ?? 0
             for (id, json) in personaRows {
                 try c.run(
-                    "INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)", [.integer(position), .text(id), .text(json)])
+                    "INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)",
+                    [.integer(position), .text(id), .text(json)])
                 position += 1
             }
             for (index, id, kind, input) in unitRows {

@@ -98,7 +98,8 @@ public final class OutputFileWriter {
         }
         // rename(2) replaces the old file in one step: a reader sees the old or the new file.
         guard rename(temporary.path, url.path) == 0 else {
-            throw RunError(.io, "cannot move \(temporary.lastPathComponent) into place (errno \(errno))", file: url.path)
+            throw RunError(
+                .io, "cannot move \(temporary.lastPathComponent) into place (errno \(errno))", file: url.path)
         }
     }
 

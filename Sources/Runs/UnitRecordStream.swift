@@ -37,7 +37,7 @@ public struct UnitRecordStream: Sendable {
     }
 
     /// Calls `body` with each page in index order; the page is released before the next is read.
-    public func forEach(_ body: (UnitPage) async throws -> Void) async throws {
+    public func forEachPage(_ body: (UnitPage) async throws -> Void) async throws {
         var after = -1
         while true {
             let units = try await store.units(after: after, limit: pageSize, status: status)
@@ -125,7 +125,9 @@ extension RunStore {
 
     /// How many personas the run stores.
     public func personaCount() async throws(RunError) -> Int {
-        try await read("count the personas") { c in Int(try c.queryOne("SELECT count(*) AS n FROM personas")?.int("n") ?? 0) }
+        try await read("count the personas") { c in
+            Int(try c.queryOne("SELECT count(*) AS n FROM personas")?.int("n") ?? 0)
+        }
     }
 
     /// The unit counts by status, of every unit or only of those `shard` holds (and, with `below`,

@@ -40,7 +40,8 @@ extension ScenarioReport {
         for unit in done {
             rows.append(
                 csvRow(
-                    unit, persona: data.persona(unit.spec.input["persona"]?.stringValue ?? unit.spec.id), survey: survey,
+                    unit, persona: data.persona(unit.spec.input["persona"]?.stringValue ?? unit.spec.id),
+                    survey: survey,
                     attributeKeys: attributeKeys))
         }
         return rows.joined(separator: "\n") + "\n"

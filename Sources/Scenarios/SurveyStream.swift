@@ -31,7 +31,8 @@ extension ScenarioRunKind: StreamingOutputs {
 
         // Pass 1: results.json's figures, and the CSV's attribute columns.
         var aggregator = SurveyAggregator(scenario, survey: survey)
-        try await UnitRecordStream(store, withEvents: SurveyQuality.needsEvents(survey), pageSize: pageSize).forEach { page in
+        try await UnitRecordStream(store, withEvents: SurveyQuality.needsEvents(survey), pageSize: pageSize).forEachPage
+        { page in
             let personas = try await Self.personas(of: page.units.filter { $0.status == .done }, in: store, manifest)
             for unit in page.units {
                 aggregator.add(
@@ -50,7 +51,7 @@ extension ScenarioRunKind: StreamingOutputs {
         let role = { (speaker: String) in
             speaker == SurveyRespondent.interviewerID ? "interviewer" : "respondent"
         }
-        try await UnitRecordStream(store, status: .done, withEvents: true, pageSize: pageSize).forEach { page in
+        try await UnitRecordStream(store, status: .done, withEvents: true, pageSize: pageSize).forEachPage { page in
             let personas = try await Self.personas(of: page.units, in: store, manifest)
             var bytes: [UInt8] = []
             for unit in page.units {
@@ -102,7 +103,8 @@ extension ScenarioRunKind: StreamingOutputs {
         var personas: [String: Persona] = [:]
         for stored in try await store.personas(ids: ids) {
             do {
-                personas[stored.id] = try Persona(json: stored.json, file: manifest.runID, path: "personas[\(stored.id)]")
+                personas[stored.id] = try Persona(
+                    json: stored.json, file: manifest.runID, path: "personas[\(stored.id)]")
             } catch {
                 throw RunError(error, code: .runStore)
             }

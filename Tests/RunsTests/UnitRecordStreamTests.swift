@@ -81,7 +81,7 @@ struct UnitRecordStreamTests {
         }
         var seen: [Int] = []
         var largest = 0
-        try await UnitRecordStream(store, status: .done, withEvents: true, pageSize: pageSize).forEach { page in
+        try await UnitRecordStream(store, status: .done, withEvents: true, pageSize: pageSize).forEachPage { page in
             largest = max(largest, page.units.count)
             for unit in page.units {
                 seen.append(unit.spec.index)
@@ -91,7 +91,7 @@ struct UnitRecordStreamTests {
         #expect(seen == Array(stride(from: 0, to: 23, by: 2)))
         #expect(largest <= pageSize)
         var all: [Int] = []
-        try await UnitRecordStream(store, pageSize: pageSize).forEach { all += $0.units.map(\.spec.index) }
+        try await UnitRecordStream(store, pageSize: pageSize).forEachPage { all += $0.units.map(\.spec.index) }
         #expect(all == Array(0..<23))
         let counts = try await store.unitCounts()
         #expect(counts == UnitStatusCounts(total: 23, done: 12, failed: 0))

@@ -22,7 +22,9 @@ struct SurveyStreamTests {
             attributes["sex"] = .string(random.next() % 2 == 0 ? "female" : "male")
             if random.next() % 5 != 0 { attributes["region"] = .string(regions[Int(random.next() % 4)]) }
             if i >= count / 2 { attributes["income"] = .integer(Int64(random.next() % 5)) }
-            return .object(JSONObject([("id", .string("r\(i)")), ("name", .string("R \(i)")), ("attributes", .object(attributes))]))
+            return .object(
+                JSONObject([("id", .string("r\(i)")), ("name", .string("R \(i)")), ("attributes", .object(attributes))])
+            )
         }
         return .object(JSONObject([("inline", .array(people))]))
     }
@@ -33,7 +35,10 @@ struct SurveyStreamTests {
         ["id": "buy", "type": "single-choice", "question": "Buy it?", "options": ["Yes", "No", "Maybe"]],
         ["id": "car", "type": "yes-no", "question": "Own a car, {{persona.name}}?", "skipIf": "persona.age >= 60"],
         ["id": "nps", "type": "linear-scale", "question": "Recommend?", "min": 0, "max": 10],
-        ["id": "grid", "type": "matrix", "question": "Rate.", "rows": ["Taste", "Price"], "scale": ["min": 1, "max": 5]],
+        [
+            "id": "grid", "type": "matrix", "question": "Rate.", "rows": ["Taste", "Price"],
+            "scale": ["min": 1, "max": 5],
+        ],
         ["id": "which", "type": "checkbox", "question": "Which?", "options": ["A", "B", "C"]],
         ["id": "words", "type": "free-list", "question": "Words?"],
         ["id": "pay", "type": "numeric", "question": "Pay?", "min": 0, "max": 100],
@@ -68,16 +73,23 @@ struct SurveyStreamTests {
             case "number": return .number(Double(h % 1000) / 10)
             case "array":
                 let options = schema["items"]?["enum"]?.arrayValue ?? []
-                if options.isEmpty { return .array((0..<(1 + Int(h % 3))).map { .string("w\((h >> UInt64($0 * 3)) % 5)") }) }
+                if options.isEmpty {
+                    return .array((0..<(1 + Int(h % 3))).map { .string("w\((h >> UInt64($0 * 3)) % 5)") })
+                }
                 let most = Int(schema["maxItems"]?.intValue ?? Int64(options.count))
-                return .array((0..<(1 + Int(h % UInt64(max(1, most))))).map { options[(Int(h % 7) + $0) % options.count] })
+                return .array(
+                    (0..<(1 + Int(h % UInt64(max(1, most))))).map { options[(Int(h % 7) + $0) % options.count] })
             case "object":
                 var o = JSONObject()
-                for (key, property) in schema["properties"]?.objectValue ?? JSONObject() { o[key] = value(property, h >> 5) }
+                for (key, property) in schema["properties"]?.objectValue ?? JSONObject() {
+                    o[key] = value(property, h >> 5)
+                }
                 return .object(o)
             case "boolean": return .bool(h % 2 == 0)
             default:
-                if let options = schema["enum"]?.arrayValue, !options.isEmpty { return options[Int(h % UInt64(options.count))] }
+                if let options = schema["enum"]?.arrayValue, !options.isEmpty {
+                    return options[Int(h % UInt64(options.count))]
+                }
                 return .string("Because of reason \(h % 97).")
             }
         }
@@ -114,9 +126,10 @@ struct SurveyStreamTests {
         let expected = try await Self.batchOutputs(kind, store: store)
         #expect(
             expected.keys.sorted() == ["report.html", "responses.csv", "results.json", "transcripts.jsonl"])
-        #expect(summary.outputs.map(\.lastPathComponent) == [
-            "transcripts.jsonl", "responses.csv", "results.json", "report.html",
-        ])
+        #expect(
+            summary.outputs.map(\.lastPathComponent) == [
+                "transcripts.jsonl", "responses.csv", "results.json", "report.html",
+            ])
         #expect(summary.results.serialized(pretty: true) + "\n" == expected["results.json"])
         for pageSize in [1, 4, 2048] {
             let streamed = try #require(try await kind.streamOutputs(store, pageSize: pageSize))
@@ -141,7 +154,9 @@ struct SurveyStreamTests {
         for _ in 0..<500 {
             let roll = random.next() % 10
             let answer: JSONValue? =
-                roll == 0 ? nil : roll == 1 ? .null : roll < 6 ? .integer(Int64(random.next() % 5)) : .string("s\(random.next() % 3)")
+                roll == 0
+                ? nil
+                : roll == 1 ? .null : roll < 6 ? .integer(Int64(random.next() % 5)) : .string("s\(random.next() % 3)")
             let skipped = answer == nil && random.next() % 2 == 0
             given.append((answer, skipped))
             column.add(answer, skipped: skipped)
@@ -162,7 +177,8 @@ struct SurveyStreamTests {
         for i in 0..<count {
             let id = duplicate?.at == i ? duplicate?.id ?? i : i
             let late = i >= 2050 ? ",\"late\":\(i % 3)" : ""
-            text += "{\"id\":\"p\(id)\",\"attributes\":{\"age\":\(20 + i % 50),\"sex\":\"\(i % 2 == 0 ? "f" : "m")\"\(late)}}\n"
+            text +=
+                "{\"id\":\"p\(id)\",\"attributes\":{\"age\":\(20 + i % 50),\"sex\":\"\(i % 2 == 0 ? "f" : "m")\"\(late)}}\n"
             if i % 97 == 0 { text += "\n" }
         }
         try Data(text.utf8).write(to: url)
@@ -183,7 +199,8 @@ struct SurveyStreamTests {
         let kind = ScenarioRunKind(try Self.fileSurvey(file), model: nil)
         let whole = try await kind.plan()
         let folder = file.deletingLastPathComponent().appendingPathComponent("run")
-        let manifest = RunManifest(runID: "r", kind: "survey", document: kind.document, sourceFile: nil, seed: 1, model: "")
+        let manifest = RunManifest(
+            runID: "r", kind: "survey", document: kind.document, sourceFile: nil, seed: 1, model: "")
         let store = try await RunEngine.planStreamed(kind, at: folder, manifest: manifest)
         let personas = try await store.personas()
         #expect(personas.count == whole.personas.count)
@@ -195,12 +212,14 @@ struct SurveyStreamTests {
 
     @Test("an id used twice across batches is refused as the whole-file reader refuses it, and no folder is left")
     func duplicateAcrossBatches() async throws {
-        let file = try Self.personaFile(ScenarioRunKind.planBatch + 100, duplicate: (id: 5, at: ScenarioRunKind.planBatch + 40))
+        let file = try Self.personaFile(
+            ScenarioRunKind.planBatch + 100, duplicate: (id: 5, at: ScenarioRunKind.planBatch + 40))
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         let kind = ScenarioRunKind(try Self.fileSurvey(file), model: nil)
         let expected = try await #require(throws: RunError.self) { _ = try await kind.plan() }
         let folder = file.deletingLastPathComponent().appendingPathComponent("run")
-        let manifest = RunManifest(runID: "r", kind: "survey", document: kind.document, sourceFile: nil, seed: 1, model: "")
+        let manifest = RunManifest(
+            runID: "r", kind: "survey", document: kind.document, sourceFile: nil, seed: 1, model: "")
         let streamed = try await #require(throws: RunError.self) {
             _ = try await RunEngine.planStreamed(kind, at: folder, manifest: manifest)
         }
