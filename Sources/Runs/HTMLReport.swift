@@ -18,36 +18,18 @@ public enum HTMLReport {
     public static let transcriptLimit = 100
 
     /// The closing note and the end of the document.
-    public static func foot(_ data: RunData) -> String {
-        "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(HTML.escape(data.manifest.runID))</code>.</p>\n</body></html>"
+    public static func foot(_ data: RunData) -> String { foot(data.manifest) }
+
+    /// The closing note and the end of the document, for the run of `manifest`.
+    public static func foot(_ manifest: RunManifest) -> String {
+        "<p class=\"muted\">Written by Agora from the run store; rebuild with <code>agora report \(HTML.escape(manifest.runID))</code>.</p>\n</body></html>"
     }
 
     /// The population: how many personas, and bars of the values of their first 8 categorical attributes.
     public static func populationSection(_ data: RunData) -> String {
-        let attributes = data.personas.map { $0.json["attributes"]?.objectValue ?? JSONObject() }
-        var h = ["<h2>Population</h2>", "<p>\(attributes.count) personas.</p>"]
-        var keys: [String] = []
-        for persona in attributes {
-            for key in persona.keys where !keys.contains(key) && key != "name" { keys.append(key) }
-        }
-        let shown = Array(keys.prefix(8))
-        for key in shown {
-            var counts: [String: Int] = [:]
-            for persona in attributes {
-                let value = persona[key] ?? .null
-                counts[value == .null ? "(missing)" : (value.stringValue ?? CanonicalJSON.string(value)), default: 0] +=
-                    1
-            }
-            let sorted = counts.keys.sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }
-            if sorted.count > 12 && sorted.count > attributes.count / 2 { continue }  // free text, not categories
-            h.append("<details><summary>\(HTML.escape(key)) (\(sorted.count) values)</summary>")
-            h.append(bars(sorted.prefix(15).map { ($0, counts[$0] ?? 0, nil) }, total: attributes.count))
-            h.append("</details>")
-        }
-        if keys.count > shown.count {
-            h.append("<p class=\"muted\">\(keys.count - shown.count) more attributes in the persona data.</p>")
-        }
-        return h.joined(separator: "\n")
+        var summary = PopulationSummary(count: data.personas.count)
+        for persona in data.personas { summary.add(persona.json) }
+        return summary.html()
     }
 
     /// Horizontal bars (label, count, 95% interval of the share) as inline SVG.
@@ -85,13 +67,19 @@ public enum HTMLReport {
 
     public static func transcriptSection(_ data: RunData) -> String {
         let done = data.doneUnits
+        return transcriptSection(
+            done.prefix(transcriptLimit).map { ($0, data.events[$0.spec.index] ?? []) }, doneCount: done.count)
+    }
+
+    /// The transcripts section from the first ``transcriptLimit`` done units with their events, of
+    /// `doneCount` done units.
+    public static func transcriptSection(_ shown: [(UnitRecord, [RunEvent])], doneCount: Int) -> String {
         var h = ["<h2>Transcripts</h2>"]
-        if done.count > transcriptLimit {
+        if doneCount > transcriptLimit {
             h.append(
-                "<p class=\"muted\">The first \(transcriptLimit) of \(done.count); all are in transcripts.jsonl.</p>")
+                "<p class=\"muted\">The first \(transcriptLimit) of \(doneCount); all are in transcripts.jsonl.</p>")
         }
-        for unit in done.prefix(transcriptLimit) {
-            let events = data.events[unit.spec.index] ?? []
+        for (unit, events) in shown.prefix(transcriptLimit) {
             h.append(
                 "<details><summary>\(HTML.escape(unit.spec.id)) · \(events.count) events · \(HTML.escape(unit.result["termination"]?.stringValue ?? ""))</summary>"
             )

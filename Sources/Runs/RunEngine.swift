@@ -95,12 +95,16 @@ public enum RunEngine {
                     kind, directory: directory, shard: shard, options: options, monitor: monitor)
             }
         }
-        let plan = try await kind.plan()
         var manifest = RunManifest(
             runID: runID, kind: kind.name, document: kind.document,
             sourceFile: kind.sourceFile.map { URL(fileURLWithPath: $0).standardized.path }, seed: kind.seed,
             model: kind.modelLabel)
         manifest.shard = options.shard
+        if let streaming = kind as? any StreamingPlan {
+            let store = try await planStreamed(streaming, at: directory, manifest: manifest)
+            return try await run(kind, store: store, options: options, monitor: monitor)
+        }
+        let plan = try await kind.plan()
         let store = try await RunStore.create(
             at: directory, manifest: manifest, personas: plan.personas.map { ($0.id, $0.json) }, units: plan.units)
         return try await run(kind, store: store, options: options, monitor: monitor)
@@ -179,12 +183,10 @@ public enum RunEngine {
         let manifest = try await store.manifest()
         let kind = try await registry.load(
             RunSource(document: manifest.document, file: manifest.sourceFile, purpose: .report))
-        let data = try await RunData.load(store)
-        let results = try await kind.results(data)
-        _ = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        let written = try await writeAllOutputs(kind, store: store)
         withExtendedLifetime(lock) {}
-        if format == .json { return results.serialized(pretty: true) + "\n" }
-        return try kind.report(data, results: results, format: format)
+        if format == .json { return written.results.serialized(pretty: true) + "\n" }
+        return try kind.report(try await RunData.load(store), results: written.results, format: format)
     }
 
     /// Rewrites every output of the run in `directory` from its store (`agora merge` ends with it);
@@ -196,9 +198,7 @@ public enum RunEngine {
         let manifest = try await store.manifest()
         let kind = try await registry.load(
             RunSource(document: manifest.document, file: manifest.sourceFile, purpose: .report))
-        let data = try await RunData.load(store)
-        let results = try await kind.results(data)
-        return try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        return try await writeAllOutputs(kind, store: store).files
     }
 
     /// Runs the pending units of the run in `store` as `kind` and writes the outputs (what
@@ -216,9 +216,12 @@ public enum RunEngine {
         _ kind: any RunKind, store: RunStore, lock: RunLock, options: RunOptions, monitor: RunMonitor
     ) async throws -> RunSummary {
         defer { withExtendedLifetime(lock) {} }
-        let personas = try await store.personas().map { StoredPersona(id: $0.id, json: $0.json) }
-        let units = try await store.units()
         let manifest = try await store.manifest()
+        if try await store.isPlanning() {
+            throw RunError(
+                .runStore, "this run stopped while it was being planned; start a new run (delete this folder)",
+                file: store.directory.path)
+        }
         if let given = options.shard, given != manifest.shard {
             throw RunError(
                 .runStore,
@@ -226,48 +229,43 @@ public enum RunEngine {
                 file: store.directory.path)
         }
         let shard = manifest.shard
-        let limit = options.limit ?? Int.max
-        let mine = { (index: Int) in index < limit && shard?.contains(index) != false }
-        let todo = units.filter { mine($0.spec.index) && $0.status != .done }.map(\.spec)
+        let scope = UnitScope(limit: options.limit, shard: shard)
+        let mine = try await store.unitCounts(shard: shard, below: options.limit)
         monitor.update { c in
-            c.unitsTotal = todo.count
-            c.unitsSkipped = units.filter { mine($0.spec.index) && $0.status == .done }.count
+            c.unitsTotal = mine.total - mine.done
+            c.unitsSkipped = mine.done
         }
-        let context = UnitContext(
-            seed: manifest.seed, personas: personas, monitor: monitor, observer: { monitor.record($0) })
         let width = options.concurrency ?? kind.defaultConcurrency ?? 1
         monitor.setRunDirectory(store.directory)
         let skipped: Int
         do {
             try await recordModels(options.models, store: store)
-            try await BatchPass.prepare(
-                todo, kind: kind, store: store, seed: manifest.seed, personas: personas, width: width, options: options,
-                monitor: monitor)
-            skipped = try await runUnits(
-                todo, kind: kind, store: store, context: context, width: width, deadline: options.deadline,
+            if options.batch != nil {
+                // The Batch API pass collects every pending unit's requests into one batch file.
+                let todo = try await store.units().filter { scope.contains($0.spec.index) && $0.status != .done }
+                try await BatchPass.prepare(
+                    todo.map(\.spec), kind: kind, store: store, seed: manifest.seed,
+                    personas: try await store.personas().map { StoredPersona(id: $0.id, json: $0.json) }, width: width,
+                    options: options, monitor: monitor)
+            }
+            skipped = try await runPending(
+                kind, store: store, scope: scope, seed: manifest.seed, width: width, deadline: options.deadline,
                 monitor: monitor)
         } catch {
             // The run stops (an unusable endpoint, a replay-only miss, Ctrl-C): the outputs still
             // describe what the store holds, so they never disagree with it.
             try? await recordModels(options.models, store: store)
-            if let data = try? await RunData.load(store), let results = try? await kind.results(data) {
-                _ = try? await writeOutputs(kind, data: data, results: results, directory: store.directory)
-            }
+            _ = try? await writeAllOutputs(kind, store: store)
             throw error
         }
         try await recordModels(options.models, store: store)
-        let data = try await RunData.load(store)
-        let results = try await kind.results(data)
-        let outputs = try await writeOutputs(kind, data: data, results: results, directory: store.directory)
+        let written = try await writeAllOutputs(kind, store: store)
         // A shard counts only its own units: the others are other shards' work, not pending here.
-        let counted = shard.map { s in data.units.filter { s.contains($0.spec.index) } } ?? data.units
+        let counted = try await store.unitCounts(shard: shard)
         return RunSummary(
-            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: counted.count,
-            unitsDone: counted.filter { $0.status == .done }.count,
-            unitsFailed: counted.filter { $0.status == .failed }.count,
-            itemFailures: data.doneUnits.reduce(0) { $0 + kind.failures(in: $1) }, outputs: outputs,
-            results: results, lines: kind.summaryLines(data, results: results),
-            deadlineReached: skipped > 0)
+            directory: store.directory, runID: store.directory.lastPathComponent, unitsTotal: counted.total,
+            unitsDone: counted.done, unitsFailed: counted.failed, itemFailures: written.itemFailures,
+            outputs: written.files, results: written.results, lines: written.lines, deadlineReached: skipped > 0)
     }
 
     /// Records the endpoint profiles of the models connected so far in the manifest (`models`).

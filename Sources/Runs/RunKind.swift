@@ -32,6 +32,10 @@ public protocol RunKind: Sendable {
     /// cache miss, cancellation) are thrown; anything else is returned as a failed outcome.
     func run(_ unit: UnitSpec, context: UnitContext) async throws -> UnitOutcome
 
+    /// The ids of the personas running `unit` needs, when the kind knows them: the engine then reads
+    /// only those, one window of units at a time; `nil` (the default): any persona of the run.
+    func personaIDs(for unit: UnitSpec) -> [String]?
+
     /// How many failures a finished unit recorded (failed items, failed turns, a failed trial); they
     /// make `agora` exit 1.
     func failures(in unit: UnitRecord) -> Int
@@ -56,6 +60,9 @@ extension RunKind {
 
     /// No summary lines.
     public func summaryLines(_ data: RunData, results: JSONValue) -> [String] { [] }
+
+    /// The whole population: the engine reads every persona once.
+    public func personaIDs(for unit: UnitSpec) -> [String]? { nil }
 
     /// The `failures` array of the unit's result.
     public func failures(in unit: UnitRecord) -> Int { unit.result["failures"]?.arrayValue?.count ?? 0 }

@@ -14,43 +14,58 @@ public enum RunReport {
         // One byte buffer for the whole file: concatenating a String per line copied it twice.
         var out: [UInt8] = []
         for unit in data.doneUnits {
-            let events = data.events[unit.spec.index] ?? []
-            var participants: [JSONValue] = []
-            var seen: [String] = []
-            for event in events {
-                guard let speaker = event.speaker, !seen.contains(speaker) else { continue }
-                seen.append(speaker)
-                var p = JSONObject([("id", .string(speaker)), ("name", .string(event.speakerName ?? speaker))])
-                p["role"] = .string(role(speaker))
-                if personaIDs.contains(speaker) { p["persona"] = .string(speaker) }
-                participants.append(.object(p))
-            }
-            let lines: [JSONValue] = events.map { e in
-                var o = JSONObject([("seq", .integer(Int64(e.seq))), ("kind", .string(e.kind))])
-                o["speaker"] = e.speaker.map { .string($0) } ?? .null
-                o["name"] = .string(e.speakerName ?? "Narrator")
-                o["content"] = .string(e.content)
-                if case .object(let extra) = e.data {
-                    for (key, value) in extra where o[key] == nil { o[key] = value }
-                }
-                return .object(o)
-            }
-            let line = JSONValue.object(
-                JSONObject([
-                    ("scenario", .string(data.manifest.document["id"]?.stringValue ?? data.manifest.runID)),
-                    ("kind", .string(data.manifest.kind)), ("unit", .string(unit.spec.id)),
-                    ("index", .integer(Int64(unit.spec.index))), ("participants", .array(participants)),
-                    ("events", .array(lines)), ("termination", unit.result["termination"] ?? .null),
-                    ("result", unit.result),
-                ]))
-            line.serialize(appendingTo: &out)
-            out.append(0x0A)
+            transcriptLine(
+                unit, events: data.events[unit.spec.index] ?? [], manifest: data.manifest,
+                isPersona: { personaIDs.contains($0) }, role: role, into: &out)
         }
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// One line of `transcripts.jsonl` (with its line break), appended to `out`.
+    ///
+    /// - Parameter isPersona: whether a speaker id is a persona of the run.
+    public static func transcriptLine(
+        _ unit: UnitRecord, events: [RunEvent], manifest: RunManifest, isPersona: (String) -> Bool,
+        role: (String) -> String, into out: inout [UInt8]
+    ) {
+        var participants: [JSONValue] = []
+        var seen: [String] = []
+        for event in events {
+            guard let speaker = event.speaker, !seen.contains(speaker) else { continue }
+            seen.append(speaker)
+            var p = JSONObject([("id", .string(speaker)), ("name", .string(event.speakerName ?? speaker))])
+            p["role"] = .string(role(speaker))
+            if isPersona(speaker) { p["persona"] = .string(speaker) }
+            participants.append(.object(p))
+        }
+        let lines: [JSONValue] = events.map { e in
+            var o = JSONObject([("seq", .integer(Int64(e.seq))), ("kind", .string(e.kind))])
+            o["speaker"] = e.speaker.map { .string($0) } ?? .null
+            o["name"] = .string(e.speakerName ?? "Narrator")
+            o["content"] = .string(e.content)
+            if case .object(let extra) = e.data {
+                for (key, value) in extra where o[key] == nil { o[key] = value }
+            }
+            return .object(o)
+        }
+        let line = JSONValue.object(
+            JSONObject([
+                ("scenario", .string(manifest.document["id"]?.stringValue ?? manifest.runID)),
+                ("kind", .string(manifest.kind)), ("unit", .string(unit.spec.id)),
+                ("index", .integer(Int64(unit.spec.index))), ("participants", .array(participants)),
+                ("events", .array(lines)), ("termination", unit.result["termination"] ?? .null),
+                ("result", unit.result),
+            ]))
+        line.serialize(appendingTo: &out)
+        out.append(0x0A)
+    }
+
     /// Calls, tokens and cost per model (cost 0 for local and scripted models, else unknown).
-    public static func usage(_ data: RunData) -> JSONValue {
+    public static func usage(_ data: RunData) -> JSONValue { usage(data.usage, manifest: data.manifest) }
+
+    /// Calls, tokens and cost per model, from the store's totals (``RunStore/usage()``).
+    public static func usage(_ usage: [UsageTotals], manifest: RunManifest) -> JSONValue {
+        let data = (usage: usage, manifest: manifest)
         let totalPrompt = data.usage.reduce(0) { $0 + $1.promptTokens }
         let totalCompletion = data.usage.reduce(0) { $0 + $1.completionTokens }
         let totalCached = data.usage.reduce(0) { $0 + $1.cachedPromptTokens }
@@ -95,10 +110,20 @@ public enum RunReport {
 
     /// The unit counts block of `results.json`: total, done, failed, pending.
     public static func unitCounts(_ data: RunData) -> JSONValue {
+        var counts = UnitStatusCounts()
+        for unit in data.units {
+            counts.total += 1
+            if unit.status == .done { counts.done += 1 }
+            if unit.status == .failed { counts.failed += 1 }
+        }
+        return unitCounts(counts)
+    }
+
+    /// The unit counts block of `results.json` from counts.
+    public static func unitCounts(_ counts: UnitStatusCounts) -> JSONValue {
         [
-            "total": .integer(Int64(data.units.count)), "done": .integer(Int64(data.doneUnits.count)),
-            "failed": .integer(Int64(data.units.filter { $0.status == .failed }.count)),
-            "pending": .integer(Int64(data.units.filter { $0.status == .pending }.count)),
+            "total": .integer(Int64(counts.total)), "done": .integer(Int64(counts.done)),
+            "failed": .integer(Int64(counts.failed)), "pending": .integer(Int64(counts.pending)),
         ]
     }
 

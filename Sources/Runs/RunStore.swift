@@ -78,23 +78,12 @@ public final class RunStore: Sendable {
                 ("source_file", manifest.sourceFile ?? ""), ("seed", String(manifest.seed)), ("model", manifest.model),
                 ("format", "1"),
             ] + (manifest.shard.map { [("shard", $0.description)] } ?? [])
-        let personaRows = personas.map { ($0.id, $0.json.serialized()) }
-        let unitRows = units.map { ($0.index, $0.id, $0.kind, $0.input.serialized()) }
         try await store.write("write the new run") { c in
             for (key, value) in rows {
                 try c.run("INSERT INTO manifest(key, value) VALUES (?, ?)", [.text(key), .text(value)])
             }
-            for (index, (id, json)) in personaRows.enumerated() {
-                try c.run(
-                    "INSERT INTO personas(idx, id, json) VALUES (?, ?, ?)",
-                    [.integer(Int64(index)), .text(id), .text(json)])
-            }
-            for (index, id, kind, input) in unitRows {
-                try c.run(
-                    "INSERT INTO units(idx, id, kind, input) VALUES (?, ?, ?, ?)",
-                    [.integer(Int64(index)), .text(id), .text(kind), .text(input)])
-            }
         }
+        try await store.append(personas: personas.map { StoredPersona(id: $0.id, json: $0.json) }, units: units)
         return store
     }
 
@@ -117,7 +106,7 @@ public final class RunStore: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
+    func write<T: Sendable>(_ what: String, _ body: @Sendable (Connection) throws -> T)
         async throws(RunError) -> T
     {
         do {
@@ -188,21 +177,19 @@ public final class RunStore: Sendable {
                 (try $0.string("id"), try $0.string("json"))
             }
         }
-        var result: [(id: String, json: JSONValue)] = []
-        for (id, text) in rows {
-            guard let json = try? JSONValue.parse(text) else {
-                throw RunError(.runStore, "the stored persona \(id) is damaged", file: directory.path)
-            }
-            result.append((id, json))
-        }
-        return result
+        return try decodePersonas(rows).map { ($0.id, $0.json) }
     }
 
     /// Every unit with its status and result, in index order.
     public func units() async throws(RunError) -> [UnitRecord] {
+        try await unitRecords("SELECT idx, id, kind, input, status, result, error, commits FROM units ORDER BY idx")
+    }
+
+    /// The unit records a `SELECT idx, id, kind, input, status, result, error, commits` returns.
+    func unitRecords(_ sql: String, _ bindings: [SQLValue] = []) async throws(RunError) -> [UnitRecord] {
         let rows: [(Int64, String, String, String, String, String?, String?, Int64)] = try await read("read the units")
         { c in
-            try c.query("SELECT idx, id, kind, input, status, result, error, commits FROM units ORDER BY idx").map {
+            try c.query(sql, bindings).map {
                 (
                     try $0.int("idx"), try $0.string("id"), try $0.string("kind"), try $0.string("input"),
                     try $0.string("status"),
@@ -211,6 +198,7 @@ public final class RunStore: Sendable {
             }
         }
         var units: [UnitRecord] = []
+        units.reserveCapacity(rows.count)
         for (index, id, kind, input, status, result, error, commits) in rows {
             guard let inputValue = try? JSONValue.parse(input), let statusValue = UnitStatus(rawValue: status) else {
                 throw RunError(.runStore, "the stored unit \(id) is damaged", file: directory.path)
@@ -270,19 +258,27 @@ public final class RunStore: Sendable {
 
     /// The events of every unit, grouped by unit index (ascending), each in `seq` order.
     public func events() async throws(RunError) -> [(unit: Int, events: [RunEvent])] {
+        try await groupedEvents(
+            "SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq")
+    }
+
+    /// The events a `SELECT unit, seq, kind, speaker, speaker_name, content, data … ORDER BY unit,
+    /// seq` returns, grouped by unit.
+    func groupedEvents(_ sql: String, _ bindings: [SQLValue] = []) async throws(RunError)
+        -> [(unit: Int, events: [RunEvent])]
+    {
         let rows: [(Int64, RunEvent)] = try await read("read the events") { c in
-            try c.query("SELECT unit, seq, kind, speaker, speaker_name, content, data FROM events ORDER BY unit, seq")
-                .map { row in
-                    let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
-                    return (
-                        try row.int("unit"),
-                        RunEvent(
-                            seq: Int(try row.int("seq")), kind: try row.string("kind"),
-                            speaker: row.optionalString("speaker"),
-                            speakerName: row.optionalString("speaker_name"), content: try row.string("content"),
-                            data: data)
-                    )
-                }
+            try c.query(sql, bindings).map { row in
+                let data = row.optionalString("data").flatMap { try? JSONValue.parse($0) } ?? .null
+                return (
+                    try row.int("unit"),
+                    RunEvent(
+                        seq: Int(try row.int("seq")), kind: try row.string("kind"),
+                        speaker: row.optionalString("speaker"),
+                        speakerName: row.optionalString("speaker_name"), content: try row.string("content"),
+                        data: data)
+                )
+            }
         }
         var grouped: [(unit: Int, events: [RunEvent])] = []
         for (unit, event) in rows {

@@ -8,18 +8,28 @@ import Storage
 /// --format md`, assembled from ``HTMLReport``'s building blocks.
 extension ScenarioReport {
     static func html(_ data: ScenarioRunData, results: JSONValue) -> String {
-        let title = results["title"]?.stringValue ?? data.manifest.runID
+        html(
+            data.manifest, results: results, population: HTMLReport.populationSection(data.run),
+            consistency: ConsistencyReport.htmlSection(data.run), transcripts: HTMLReport.transcriptSection(data.run))
+    }
+
+    /// The page from `results.json` and the sections that need the stored data (built whole or
+    /// streamed).
+    static func html(
+        _ manifest: RunManifest, results: JSONValue, population: String, consistency: String, transcripts: String
+    ) -> String {
+        let title = results["title"]?.stringValue ?? manifest.runID
         var h = HTML.head(title: title)
         h.append("<h1>\(HTML.escape(title))</h1>")
         h.append(AnswerQuality.htmlBanner(results["quality"], escape: HTML.escape))
         let units = results["units"]
         h.append(
-            "<p class=\"muted\">\(HTML.escape(data.manifest.kind)) · run \(HTML.escape(data.manifest.runID)) · model \(HTML.escape(data.manifest.model)) · seed \(data.manifest.seed) · scenario digest \(HTML.escape(String(data.manifest.digest.prefix(16))))…</p>"
+            "<p class=\"muted\">\(HTML.escape(manifest.kind)) · run \(HTML.escape(manifest.runID)) · model \(HTML.escape(manifest.model)) · seed \(manifest.seed) · scenario digest \(HTML.escape(String(manifest.digest.prefix(16))))…</p>"
         )
         h.append(
             "<p>Units: \(HTMLReport.number(units?["done"])) done, \(HTMLReport.number(units?["failed"])) failed, \(HTMLReport.number(units?["pending"])) pending, of \(HTMLReport.number(units?["total"])).</p>"
         )
-        h.append(HTMLReport.populationSection(data.run))
+        h.append(population)
         if let items = results["items"]?.arrayValue {
             h.append("<h2>Answers</h2>")
             for item in items { h.append(itemSection(item)) }
@@ -47,10 +57,10 @@ extension ScenarioReport {
                 "\(HTML.escape(reason["reason"]?.stringValue ?? "")): \(HTMLReport.number(reason["count"])) "
         }
         h.append("<tr><th>termination</th><td>\(reasons)</td></tr></table>")
-        h.append(ConsistencyReport.htmlSection(data.run))
-        h.append(HTMLReport.transcriptSection(data.run))
+        h.append(consistency)
+        h.append(transcripts)
         h.append(HTMLReport.costSection(results["usage"] ?? .null))
-        h.append(HTMLReport.foot(data.run))
+        h.append(HTMLReport.foot(manifest))
         return h.joined(separator: "\n") + "\n"
     }
 

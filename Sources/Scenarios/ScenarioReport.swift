@@ -60,71 +60,47 @@ enum ScenarioReport {
     /// Per-item distributions with 95% intervals (overall and split by the scenario's `splitBy`
     /// attributes), termination reasons, failure and role-confusion rates, tokens and cost.
     static func results(_ data: ScenarioRunData) -> JSONValue {
-        let done = data.doneUnits
-        var root = JSONObject()
-        root["scenario"] = data.manifest.document["id"] ?? .string(data.manifest.runID)
-        root["title"] = data.manifest.document["title"] ?? .null
-        root["kind"] = .string(data.manifest.kind)
-        root["digest"] = .string(data.manifest.digest)
-        root["seed"] = .integer(Int64(bitPattern: data.manifest.seed))
-        root["model"] = .string(data.manifest.model)
-        root["units"] = RunReport.unitCounts(data.run)
-        var reasons: [String: Int] = [:]
-        for unit in data.units where unit.status != .pending {
-            reasons[unit.result["termination"]?.stringValue ?? unit.status.rawValue, default: 0] += 1
-        }
-        root["termination"] = .array(
-            reasons.keys.sorted().map { ["reason": .string($0), "count": .integer(Int64(reasons[$0] ?? 0))] })
         if let survey = data.scenario.survey {
-            let keys = SurveyColumns.keys(survey)
-            root["items"] = .array(keys.map { itemStats($0.item, key: $0.key, units: done) })
-            var splits: [JSONValue] = []
-            let stimulusSplit = survey.stimuli?.design == .between ? ["stimulus"] : []
-            for (position, attribute) in (stimulusSplit + data.scenario.splitBy).enumerated() {
-                var groups: [String: [UnitRecord]] = [:]
-                for unit in done {
-                    let persona = data.persona(unit.spec.input["persona"]?.stringValue ?? "")
-                    var value = persona?.attributes[attribute] ?? .null
-                    if position < stimulusSplit.count { value = unit.spec.input["stimulus"] ?? .null }
-                    let key = value == .null ? "(missing)" : (value.stringValue ?? CanonicalJSON.string(value))
-                    groups[key, default: []].append(unit)
-                }
-                let list: [JSONValue] = groups.keys.sorted().map { key in
-                    let members = groups[key] ?? []
-                    return [
-                        "value": .string(key), "n": .integer(Int64(members.count)),
-                        "items": .array(keys.map { itemStats($0.item, key: $0.key, units: members) }),
-                    ]
-                }
-                splits.append(["attribute": .string(attribute), "groups": .array(list)])
+            var aggregator = SurveyAggregator(data.scenario, survey: survey)
+            for unit in data.units {
+                aggregator.add(
+                    unit, persona: data.persona(unit.spec.input["persona"]?.stringValue ?? ""),
+                    events: data.events[unit.spec.index] ?? [])
             }
-            root["splits"] = .array(splits)
-            var openAnswers = 0
-            var confused = 0
-            var asked = 0
-            for unit in done {
-                confused += Int(unit.result["roleConfusions"]?.intValue ?? 0)
-                for (key, item) in keys {
-                    guard let value = unit.result["answers"]?[key] else { continue }
-                    asked += 1
-                    if case .open = item.answer, value != .null { openAnswers += 1 }
-                }
-            }
-            let failures = done.reduce(0) { $0 + ($1.result["failures"]?.arrayValue?.count ?? 0) }
-            root["metrics"] = [
-                "itemFailureRate": .number(asked == 0 ? 0 : Statistics.round6(Double(failures) / Double(asked))),
-                "roleConfusionRate": .number(
-                    openAnswers == 0 ? 0 : Statistics.round6(Double(confused) / Double(openAnswers))),
-                "echoRate": .null,
-            ]
-        } else {
-            root["extracted"] = .array(done.map { ["unit": .string($0.spec.id), "result": $0.result] })
-            root["metrics"] = conversationMetrics(data)
-            root["projection"] = .string(data.scenario.context.projection.rawValue)
+            return aggregator.results(data.manifest, usage: RunReport.usage(data.run))
         }
-        if let quality = SurveyQuality.quality(data) { root["quality"] = quality }
+        var counts = UnitStatusCounts()
+        var reasons: [String: Int] = [:]
+        for unit in data.units {
+            counts.total += 1
+            if unit.status == .done { counts.done += 1 }
+            if unit.status == .failed { counts.failed += 1 }
+            if unit.status != .pending {
+                reasons[unit.result["termination"]?.stringValue ?? unit.status.rawValue, default: 0] += 1
+            }
+        }
+        var root = header(data.manifest, counts: counts, reasons: reasons)
+        root["extracted"] = .array(data.doneUnits.map { ["unit": .string($0.spec.id), "result": $0.result] })
+        root["metrics"] = conversationMetrics(data)
+        root["projection"] = .string(data.scenario.context.projection.rawValue)
         root["usage"] = RunReport.usage(data.run)
         return .object(root)
+    }
+
+    /// The start of `results.json`: scenario, title, kind, digest, seed, model, unit counts and
+    /// termination reasons (sorted).
+    static func header(_ manifest: RunManifest, counts: UnitStatusCounts, reasons: [String: Int]) -> JSONObject {
+        var root = JSONObject()
+        root["scenario"] = manifest.document["id"] ?? .string(manifest.runID)
+        root["title"] = manifest.document["title"] ?? .null
+        root["kind"] = .string(manifest.kind)
+        root["digest"] = .string(manifest.digest)
+        root["seed"] = .integer(Int64(bitPattern: manifest.seed))
+        root["model"] = .string(manifest.model)
+        root["units"] = RunReport.unitCounts(counts)
+        root["termination"] = .array(
+            reasons.keys.sorted().map { ["reason": .string($0), "count": .integer(Int64(reasons[$0] ?? 0))] })
+        return root
     }
 
     static func conversationMetrics(_ data: ScenarioRunData) -> JSONValue {

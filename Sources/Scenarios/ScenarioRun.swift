@@ -50,12 +50,12 @@ public struct ScenarioRunKind: RunKind {
     /// Every `splitBy` attribute must be an attribute of some persona (a typo would silently split
     /// everyone into "(missing)").
     static func checkSplits(_ scenario: Scenario, personas: [Persona]) throws(RunError) {
-        for (index, attribute) in scenario.splitBy.enumerated()
-        where !personas.contains(where: { $0.attributes[attribute] != nil }) {
-            var known: [String] = []
-            for persona in personas {
-                for key in persona.attributes.keys where !known.contains(key) { known.append(key) }
-            }
+        try checkSplits(scenario, attributes: attributeKeys(personas))
+    }
+
+    /// ``checkSplits(_:personas:)`` given the population's attributes, first seen first.
+    static func checkSplits(_ scenario: Scenario, attributes known: [String]) throws(RunError) {
+        for (index, attribute) in scenario.splitBy.enumerated() where !known.contains(attribute) {
             let hint = Spelling.closest(to: attribute, in: known).map { " (did you mean \"\($0)\"?)" } ?? ""
             throw RunError(
                 .invalidInput,

@@ -400,6 +400,20 @@ extension ScenarioRunKind {
     /// Every `persona.ATTR` a survey's conditions and templates read must be an attribute of some
     /// persona (or `id`, `name`): a typo would silently read null for everyone.
     static func checkPersonaReferences(_ scenario: Scenario, personas: [Persona]) throws(RunError) {
+        try checkPersonaReferences(scenario, attributes: attributeKeys(personas))
+    }
+
+    /// The attributes of `personas`, first seen first.
+    static func attributeKeys(_ personas: [Persona]) -> [String] {
+        var known: [String] = []
+        for persona in personas {
+            for key in persona.attributes.keys where !known.contains(key) { known.append(key) }
+        }
+        return known
+    }
+
+    /// ``checkPersonaReferences(_:personas:)`` given the population's attributes, first seen first.
+    static func checkPersonaReferences(_ scenario: Scenario, attributes known: [String]) throws(RunError) {
         guard let survey = scenario.survey else { return }
         var uses: [(SurveyReference, String)] = []
         func add(_ text: String?, _ path: String) {
@@ -417,10 +431,6 @@ extension ScenarioRunKind {
             for (b, rule) in item.branch.enumerated() {
                 uses += rule.condition.references.map { ($0, "\(path).branch[\(b)].if") }
             }
-        }
-        var known: [String] = []
-        for persona in personas {
-            for key in persona.attributes.keys where !known.contains(key) { known.append(key) }
         }
         for (reference, path) in uses where reference.source == .persona {
             let name = reference.path[0]

@@ -5,48 +5,61 @@ import Storage
 /// The answer-quality flags of a survey run (Runs' ``AnswerQuality``) over its closed items:
 /// likert and single-choice answers as scale/option positions, and, where options are randomised,
 /// whether each answer was the first option displayed to that respondent.
-enum SurveyQuality {
-    static func quality(_ data: ScenarioRunData) -> JSONValue? {
-        guard let survey = data.scenario.survey else { return nil }
-        let done = data.doneUnits
-        var items: [AnswerQuality.Item] = []
+///
+/// Accumulated one done unit at a time (a few bytes per respondent and closed item), so streamed
+/// outputs and the whole-data path compute the same figures.
+struct SurveyQuality: Sendable {
+    private let survey: SurveySpec
+    private var items: [AnswerQuality.Item] = []
+    private var respondents = 0
+
+    /// Starts an empty accumulation for `survey`'s likert and single-choice items.
+    init(_ survey: SurveySpec) {
+        self.survey = survey
         for item in survey.items {
-            var answers: [Int] = []
-            var first: [Bool?] = []
-            let optionCount: Int
-            let scale: Bool
             switch item.answer {
             case .likert(let low, let high, _):
-                optionCount = high - low + 1
-                scale = true
-                for unit in done {
-                    let value = unit.result["answers"]?[item.id]?.intValue.map(Int.init)
-                    answers.append(value.map { $0 - low } ?? -1)
-                    first.append(nil)
-                }
+                items.append(AnswerQuality.Item(id: item.id, optionCount: high - low + 1, answers: [], scale: true))
             case .singleChoice(let options):
-                optionCount = options.count
-                scale = false
-                for unit in done {
-                    let label = unit.result["answers"]?[item.id]?.stringValue
-                    let position = label.flatMap { options.firstIndex(of: $0) } ?? -1
-                    answers.append(position)
-                    guard survey.randomizeOptions, let label, position >= 0 else {
-                        first.append(nil)
-                        continue
-                    }
-                    let shown = (data.events[unit.spec.index] ?? []).first {
-                        $0.kind == "utterance" && $0.data["item"]?.stringValue == item.id
-                    }?.data["options"]?.arrayValue?.first?.stringValue
-                    first.append(shown.map { $0 == label })
-                }
+                items.append(AnswerQuality.Item(id: item.id, optionCount: options.count, answers: [], scale: false))
             default:
                 continue
             }
-            items.append(
-                AnswerQuality.Item(
-                    id: item.id, optionCount: optionCount, answers: answers, choseFirstShown: first, scale: scale))
         }
-        return AnswerQuality.report(items, respondents: done.count)
     }
+
+    /// Adds one done unit with its events.
+    mutating func add(_ unit: UnitRecord, events: [RunEvent]) {
+        respondents += 1
+        var position = 0
+        for item in survey.items {
+            switch item.answer {
+            case .likert(let low, _, _):
+                let value = unit.result["answers"]?[item.id]?.intValue.map(Int.init)
+                items[position].answers.append(value.map { $0 - low } ?? -1)
+                items[position].choseFirstShown.append(nil)
+            case .singleChoice(let options):
+                let label = unit.result["answers"]?[item.id]?.stringValue
+                let chosen = label.flatMap { options.firstIndex(of: $0) } ?? -1
+                items[position].answers.append(chosen)
+                guard survey.randomizeOptions, let label, chosen >= 0 else {
+                    items[position].choseFirstShown.append(nil)
+                    break
+                }
+                let shown = events.first {
+                    $0.kind == "utterance" && $0.data["item"]?.stringValue == item.id
+                }?.data["options"]?.arrayValue?.first?.stringValue
+                items[position].choseFirstShown.append(shown.map { $0 == label })
+            default:
+                continue
+            }
+            position += 1
+        }
+    }
+
+    /// The `quality` object of `results.json`.
+    func report() -> JSONValue { AnswerQuality.report(items, respondents: respondents) }
+
+    /// Whether the quality figures need each unit's events (the options shown, when randomised).
+    static func needsEvents(_ survey: SurveySpec) -> Bool { survey.randomizeOptions }
 }

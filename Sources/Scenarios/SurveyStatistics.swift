@@ -36,57 +36,61 @@ extension ScenarioReport {
         for persona in respondents {
             for key in persona.attributes.keys where !attributeKeys.contains(key) { attributeKeys.append(key) }
         }
-        let keys = SurveyColumns.keys(survey)
-        let design = survey.stimuli?.design
-        let stimulusColumn = design.map { $0 == .between ? ["stimulus"] : ["stimulus_order"] } ?? []
-        var header = ["respondent_id"] + attributeKeys + stimulusColumn
-        for (key, item) in keys { header += SurveyColumns.headers(key, item: item) }
-        var rows = [header.map(RunReport.csvField).joined(separator: ",")]
+        var rows = [csvHeader(survey, attributeKeys: attributeKeys)]
         for unit in done {
-            let id = unit.spec.input["persona"]?.stringValue ?? unit.spec.id
-            let persona = data.persona(id)
-            var fields = [id]
-            for key in attributeKeys {
-                let value = persona?.attributes[key] ?? .null
-                fields.append(value == .null ? "" : (value.stringValue ?? CanonicalJSON.string(value)))
-            }
-            switch design {
-            case .between: fields.append(unit.spec.input["stimulus"]?.stringValue ?? "")
-            case .within: fields.append(SurveyItem.text(of: unit.spec.input["stimuli"] ?? .null))
-            case nil: break
-            }
-            let answers = unit.result["answers"]
-            let skipped = unit.result["skipped"]
-            for (key, item) in keys {
-                if let value = answers?[key] {
-                    fields += item.cells(value)
-                } else if skipped?[key] != nil {
-                    fields += item.cells(nil)
-                } else {
-                    fields += item.columns.map { _ in "" }
-                }
-            }
-            rows.append(fields.map(RunReport.csvField).joined(separator: ","))
+            rows.append(
+                csvRow(
+                    unit, persona: data.persona(unit.spec.input["persona"]?.stringValue ?? unit.spec.id),
+                    survey: survey,
+                    attributeKeys: attributeKeys))
         }
         return rows.joined(separator: "\n") + "\n"
     }
 
-    // MARK: results.json, per item
+    /// The header line of responses.csv (without its line break).
+    static func csvHeader(_ survey: SurveySpec, attributeKeys: [String]) -> String {
+        let design = survey.stimuli?.design
+        let stimulusColumn = design.map { $0 == .between ? ["stimulus"] : ["stimulus_order"] } ?? []
+        var header = ["respondent_id"] + attributeKeys + stimulusColumn
+        for (key, item) in SurveyColumns.keys(survey) { header += SurveyColumns.headers(key, item: item) }
+        return header.map(RunReport.csvField).joined(separator: ",")
+    }
 
-    /// One item's statistics over `units`: `n` answered, `failed`, `skipped`, and by type a
-    /// distribution with Wilson intervals, a numeric summary, mean ranks, mean allocations or
-    /// per-row distributions.
-    static func itemStats(_ item: SurveyItem, key: String, units: [UnitRecord]) -> JSONValue {
-        var answered: [JSONValue] = []
-        var failed = 0
-        var skipped = 0
-        for unit in units {
-            if let value = unit.result["answers"]?[key] {
-                if value == .null { failed += 1 } else { answered.append(value) }
-            } else if unit.result["skipped"]?[key] != nil {
-                skipped += 1
+    /// One done respondent's line of responses.csv (without its line break).
+    static func csvRow(_ unit: UnitRecord, persona: Persona?, survey: SurveySpec, attributeKeys: [String]) -> String {
+        let id = unit.spec.input["persona"]?.stringValue ?? unit.spec.id
+        var fields = [id]
+        for key in attributeKeys {
+            let value = persona?.attributes[key] ?? .null
+            fields.append(value == .null ? "" : (value.stringValue ?? CanonicalJSON.string(value)))
+        }
+        switch survey.stimuli?.design {
+        case .between: fields.append(unit.spec.input["stimulus"]?.stringValue ?? "")
+        case .within: fields.append(SurveyItem.text(of: unit.spec.input["stimuli"] ?? .null))
+        case nil: break
+        }
+        let answers = unit.result["answers"]
+        let skipped = unit.result["skipped"]
+        for (key, item) in SurveyColumns.keys(survey) {
+            if let value = answers?[key] {
+                fields += item.cells(value)
+            } else if skipped?[key] != nil {
+                fields += item.cells(nil)
+            } else {
+                fields += item.columns.map { _ in "" }
             }
         }
+        return fields.map(RunReport.csvField).joined(separator: ",")
+    }
+
+    // MARK: results.json, per item
+
+    /// One item's statistics over the answers given (in unit order): `n` answered, `failed`, `skipped`, and by type a
+    /// distribution with Wilson intervals, a numeric summary, mean ranks, mean allocations or
+    /// per-row distributions.
+    static func itemStats(_ item: SurveyItem, key: String, answered: [JSONValue], failed: Int, skipped: Int)
+        -> JSONValue
+    {
         let n = answered.count
         var o = JSONObject([
             ("id", .string(key)), ("type", .string(item.typeName)), ("question", .string(item.question)),
