@@ -36,22 +36,34 @@ public struct UnitRecordStream: Sendable {
         self.pageSize = max(1, pageSize)
     }
 
-    /// Calls `body` with each page in index order; the page is released before the next is read.
+    /// Calls `body` with each page in index order. The next page is read from the store while `body`
+    /// works on the current one (the store reads on its own thread), so at most two pages are held.
     public func forEachPage(_ body: (UnitPage) async throws -> Void) async throws {
-        var after = -1
-        while true {
-            let units = try await store.units(after: after, limit: pageSize, status: status)
-            guard let last = units.last else { return }
-            var events: [Int: [RunEvent]] = [:]
-            if withEvents, let first = units.first {
-                for group in try await store.events(from: first.spec.index, through: last.spec.index) {
-                    events[group.unit] = group.events
-                }
-            }
-            try await body(UnitPage(units: units, events: events))
-            after = last.spec.index
-            if units.count < pageSize { return }
+        var next: Task<UnitPage?, any Error>? = prefetch(after: -1)
+        defer { next?.cancel() }
+        while let reading = next {
+            guard let page = try await reading.value, let last = page.units.last else { return }
+            next = page.units.count < pageSize ? nil : prefetch(after: last.spec.index)
+            try await body(page)
         }
+    }
+
+    /// Starts reading the page after unit index `after` (`nil`: no units left).
+    private func prefetch(after: Int) -> Task<UnitPage?, any Error> {
+        Task { try await page(after: after) }
+    }
+
+    /// The page of units after unit index `after`, with their events when asked for.
+    func page(after: Int) async throws -> UnitPage? {
+        let units = try await store.units(after: after, limit: pageSize, status: status)
+        guard let first = units.first, let last = units.last else { return nil }
+        var events: [Int: [RunEvent]] = [:]
+        if withEvents {
+            for group in try await store.events(from: first.spec.index, through: last.spec.index) {
+                events[group.unit] = group.events
+            }
+        }
+        return UnitPage(units: units, events: events)
     }
 }
 

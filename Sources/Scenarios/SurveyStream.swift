@@ -28,6 +28,8 @@ extension ScenarioRunKind: StreamingOutputs {
         }
         let manifest = try await store.manifest()
         let directory = store.directory
+        // The population section reads every persona once, on the other core, beside passes 1 and 2.
+        async let population = Self.populationSummary(store, pageSize: pageSize)
 
         // Pass 1: results.json's figures, and the CSV's attribute columns.
         var aggregator = SurveyAggregator(scenario, survey: survey)
@@ -70,28 +72,30 @@ extension ScenarioRunKind: StreamingOutputs {
         try transcripts.finish()
         try csv.finish()
 
-        // The population section: every persona, one page at a time.
-        var population = PopulationSummary(count: try await store.personaCount())
-        var after = -1
-        while true {
-            let page = try await store.personas(after: after, limit: pageSize)
-            guard let last = page.last else { break }
-            for entry in page { population.add(entry.persona.json) }
-            after = last.position
-        }
-
         let resultsFile = try OutputFileWriter("results.json", in: directory)
         try resultsFile.write(results.serialized(pretty: true) + "\n")
         try resultsFile.finish()
         let report = try OutputFileWriter("report.html", in: directory)
         try report.write(
             ScenarioReport.html(
-                manifest, results: results, population: population.html(), consistency: "",
+                manifest, results: results, population: try await population.html(), consistency: "",
                 transcripts: HTMLReport.transcriptSection(shown, doneCount: aggregator.counts.done)))
         try report.finish()
         return StreamedOutputs(
             results: results, files: [transcripts.url, csv.url, resultsFile.url, report.url],
             itemFailures: aggregator.failures, lines: [])
+    }
+
+    /// The population section's figures: every stored persona, one page at a time.
+    static func populationSummary(_ store: RunStore, pageSize: Int) async throws -> PopulationSummary {
+        var population = PopulationSummary(count: try await store.personaCount())
+        var after = -1
+        while true {
+            let page = try await store.personas(after: after, limit: pageSize)
+            guard let last = page.last else { return population }
+            for entry in page { population.add(entry.persona.json) }
+            after = last.position
+        }
     }
 
     /// The decoded personas that `units` name (and the speakers of their transcripts), by id.

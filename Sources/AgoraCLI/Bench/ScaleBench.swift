@@ -20,7 +20,15 @@ enum ScaleBench: BenchSuite {
             ?? (quick ? 20_000 : 1_000_000)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "agora-bench-scale-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // AGORA_BENCH_SCALE_KEEP=1 keeps the run folders (single, shards, merged) to inspect or profile.
+        let keep = ProcessInfo.processInfo.environment["AGORA_BENCH_SCALE_KEEP"] == "1"
+        defer {
+            if keep {
+                FileHandle.standardError.write(Data("agora bench: kept the scale runs in \(folder.path)\n".utf8))
+            } else {
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let personas = folder.appendingPathComponent("people.jsonl")
         try writePersonas(n, to: personas)
@@ -63,9 +71,10 @@ enum ScaleBench: BenchSuite {
         var identical = true
         for output in single.outputs {
             let other = merged.appendingPathComponent(output.lastPathComponent)
-            if (try? Data(contentsOf: output)) != (try? Data(contentsOf: other)) { identical = false }
+            if !sameBytes(output, other) { identical = false }
         }
         let gib = 1024.0 * 1024 * 1024
+        let wholePeak = peakRSS()
         return [
             BenchFigure(name: "\(label): wall (units + outputs)", value: singleSeconds, unit: "s"),
             BenchFigure(
@@ -87,6 +96,9 @@ enum ScaleBench: BenchSuite {
             BenchFigure(
                 name: "merged outputs byte-identical to the single run", value: identical ? 1 : 0, unit: "bool",
                 target: "1", met: identical),
+            BenchFigure(
+                name: "peak RSS of the whole bench (run, 4 shards, merge, comparison)", value: wholePeak / 1_048_576,
+                unit: "MiB", target: "≤ 1024 MiB", met: wholePeak <= gib),
         ]
     }
 
@@ -131,6 +143,24 @@ enum ScaleBench: BenchSuite {
             return (digits.first ?? 0) * 1024
         }
         return 0
+    }
+
+    /// Whether two files hold the same bytes, read 1 MiB at a time (the outputs of a million units
+    /// are far larger than the run's memory budget, so they are never loaded whole).
+    static func sameBytes(_ a: URL, _ b: URL) -> Bool {
+        guard fileSize(a) == fileSize(b), let left = try? FileHandle(forReadingFrom: a),
+            let right = try? FileHandle(forReadingFrom: b)
+        else { return false }
+        defer {
+            try? left.close()
+            try? right.close()
+        }
+        while true {
+            let x = (try? left.read(upToCount: 1 << 20)) ?? nil
+            let y = (try? right.read(upToCount: 1 << 20)) ?? nil
+            guard x == y else { return false }
+            if x == nil || x?.isEmpty == true { return true }
+        }
     }
 
     static func fileSize(_ url: URL) -> Int {
