@@ -191,6 +191,31 @@ struct ShardMergeCommandTests {
         try await Self.checkShardedEqualsSingle(Self.focusGroup(&random), n: Int(random.next() % 7) + 1, model: model)
     }
 
+    @Test("experiments (two arms) and fidelity runs: N shards merged equal the single run", arguments: [2, 3])
+    func experimentAndFidelityShards(n: Int) async throws {
+        let stub = try StubServer(configuration: .init(recording: .none))
+        defer { stub.stop() }
+        let model = ["--model", stub.baseURL.absoluteString, "--model-name", "stub-model", "--no-cache"]
+        // The shipped A/B experiment, with its population file made absolute and cut to 10 people.
+        let file = Self.repository.appendingPathComponent("Scenarios/experiments/ad-copy-ab.json")
+        var experiment = try JSONValue.parse(Data(contentsOf: file)).objectValue ?? [:]
+        var base = experiment["base"]?.objectValue ?? [:]
+        base["population"] = .object([
+            "spec": .string(Self.repository.appendingPathComponent("Scenarios/populations/us-adults.json").path),
+            "count": .integer(10), "seed": .integer(11),
+        ])
+        experiment["base"] = .object(base)
+        experiment["$schema"] = nil
+        try await Self.checkShardedEqualsSingle(.object(experiment), n: n, model: model)
+        // The ANES 1996 reference, 9 respondents sampled.
+        let package = Self.repository.appendingPathComponent("Scenarios/benchmarks/anes1996").path
+        let fidelity: JSONValue = [
+            "kind": "fidelity", "reference": .string(package), "sample": .integer(9), "seed": .integer(5),
+            "resamples": .integer(20),
+        ]
+        try await Self.checkShardedEqualsSingle(fidelity, n: n, model: model)
+    }
+
     @Test("a missing, doubled, unfinished or foreign shard is refused with exit 2")
     func refusals() async throws {
         let stub = try StubServer(configuration: .init(recording: .none))

@@ -124,8 +124,9 @@ enum BenchCommand: AgoraCommand {
                 Console.out("[\(suite)]")
                 for f in figures {
                     let value = f.value >= 100 ? String(format: "%.0f", f.value) : String(format: "%.3f", f.value)
-                    var line =
-                        "  " + f.name.padding(toLength: 52, withPad: " ", startingAt: 0) + " " + value + " " + f.unit
+                    // Names longer than the column are kept whole: cutting them hid which figure it was.
+                    let name = f.name.count < 52 ? f.name.padding(toLength: 52, withPad: " ", startingAt: 0) : f.name
+                    var line = "  " + name + " " + value + " " + f.unit
                     if let target = f.target { line += "   (target \(target): \(f.met == true ? "met" : "NOT met"))" }
                     Console.out(line)
                 }
