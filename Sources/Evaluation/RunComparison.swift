@@ -354,15 +354,16 @@ public enum RunComparison {
         return out
     }
 
-    /// The list-price cost of some calls (local and scripted models are free); `nil` when a model
-    /// has no known price.
+    /// The list-price cost of some calls (local and scripted models are free; Batch API answers at
+    /// half price, cache hits otherwise free); `nil` when a model has no known price.
     static func cost(_ calls: [StoredModelCall]) -> Double? {
         var total = 0.0
-        for call in calls where !call.cached {
+        for call in calls where !call.cached || call.batch {
             if call.model.hasPrefix("local/") || call.model == "scripted" { continue }
             guard let price = PriceTable.listPrices.price(of: call.model) else { return nil }
-            total += price.cost(
+            let cost = price.cost(
                 prompt: call.promptTokens, cached: call.cachedPromptTokens, completion: call.completionTokens)
+            total += call.batch ? cost / 2 : cost
         }
         return total
     }

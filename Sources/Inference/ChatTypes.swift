@@ -257,6 +257,9 @@ public struct ChatResponse: Sendable, Hashable {
     public var fromCache: Bool
     /// The response-cache key of the request, when a ``CachedModel`` answered (hit or miss).
     public var cacheKey: String?
+    /// Whether the OpenAI Batch API produced the answer (`--batch`): billed at half the list price.
+    /// Kept with the answer in the response cache, so a later hit is still priced as bought.
+    public var fromBatch: Bool
 
     /// Creates a response.
     public init(
@@ -265,7 +268,8 @@ public struct ChatResponse: Sendable, Hashable {
         finishReason: FinishReason = .stop,
         usage: Usage = Usage(),
         fromCache: Bool = false,
-        cacheKey: String? = nil
+        cacheKey: String? = nil,
+        fromBatch: Bool = false
     ) {
         self.content = content
         self.toolCalls = toolCalls
@@ -273,5 +277,6 @@ public struct ChatResponse: Sendable, Hashable {
         self.usage = usage
         self.fromCache = fromCache
         self.cacheKey = cacheKey
+        self.fromBatch = fromBatch
     }
 }

@@ -276,7 +276,8 @@ public final class ResponseCache: Sendable {
                     ("completion_tokens", .integer(Int64(response.usage.completionTokens))),
                 ]
                     + (response.usage.cachedPromptTokens > 0
-                        ? [("cached_prompt_tokens", .integer(Int64(response.usage.cachedPromptTokens)))] : [])))
+                        ? [("cached_prompt_tokens", .integer(Int64(response.usage.cachedPromptTokens)))] : [])
+                    + (response.fromBatch ? [("batch", .bool(true))] : [])))
     }
 
     static func decode(_ value: JSONValue) -> ChatResponse? {
@@ -294,6 +295,8 @@ public final class ResponseCache: Sendable {
             promptTokens: Int(value["prompt_tokens"]?.intValue ?? 0),
             completionTokens: Int(value["completion_tokens"]?.intValue ?? 0),
             cachedPromptTokens: Int(value["cached_prompt_tokens"]?.intValue ?? 0))
-        return ChatResponse(content: content, toolCalls: calls, finishReason: reason, usage: usage, fromCache: true)
+        return ChatResponse(
+            content: content, toolCalls: calls, finishReason: reason, usage: usage, fromCache: true,
+            fromBatch: value["batch"]?.boolValue ?? false)
     }
 }

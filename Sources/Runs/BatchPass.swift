@@ -264,7 +264,8 @@ public enum BatchPass {
         for miss in misses { texts[miss.key] = miss.requestText }
         var answered: Set<String> = []
         for result in results.sorted(by: { $0.customID < $1.customID }) {
-            guard let response = result.response, let text = texts[result.customID] else { continue }
+            guard var response = result.response, let text = texts[result.customID] else { continue }
+            response.fromBatch = true
             try await cache.store(response, key: result.customID, requestText: text, model: model.identifier)
             answered.insert(result.customID)
         }

@@ -224,7 +224,7 @@ public enum RunMerge {
                     ("events", "unit, seq, kind, speaker, speaker_name, content, data"),
                     (
                         "model_calls",
-                        "unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens"
+                        "unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens, batch"
                     ),
                     ("memory_operations", "unit, seq, json"),
                 ] {

@@ -119,13 +119,16 @@ public struct StoredModelCall: Sendable, Hashable {
     public var cached: Bool
     /// The error, if the call failed.
     public var error: String?
+    /// Whether the OpenAI Batch API answered it (`--batch`; billed at half the list price).
+    public var batch: Bool
 
     /// Creates a record.
     public init(
         seq: Int, model: String, cacheKey: String, purpose: String, promptTokens: Int, completionTokens: Int,
-        latencySeconds: Double, cached: Bool, error: String? = nil, cachedPromptTokens: Int = 0
+        latencySeconds: Double, cached: Bool, error: String? = nil, cachedPromptTokens: Int = 0, batch: Bool = false
     ) {
         self.cachedPromptTokens = cachedPromptTokens
+        self.batch = batch
         self.seq = seq
         self.model = model
         self.cacheKey = cacheKey
@@ -209,4 +212,13 @@ public struct UsageTotals: Sendable, Hashable {
     public var completionTokens: Int
     /// Prompt tokens the server took from its own prompt cache.
     public var cachedPromptTokens: Int = 0
+    /// Calls the OpenAI Batch API answered (`--batch`), and their tokens (part of the totals above):
+    /// priced at half the list price.
+    public var batchCalls: Int = 0
+    /// Prompt tokens of ``batchCalls``.
+    public var batchPromptTokens: Int = 0
+    /// Server-cached prompt tokens of ``batchCalls``.
+    public var batchCachedPromptTokens: Int = 0
+    /// Completion tokens of ``batchCalls``.
+    public var batchCompletionTokens: Int = 0
 }

@@ -84,28 +84,43 @@ public enum RunReport {
                     known = false
                     break
                 }
-                total += price.cost(
-                    prompt: entry.promptTokens, cached: entry.cachedPromptTokens, completion: entry.completionTokens)
+                // Batch API answers are billed at half the list price.
+                let batch = price.cost(
+                    prompt: entry.batchPromptTokens, cached: entry.batchCachedPromptTokens,
+                    completion: entry.batchCompletionTokens)
+                total +=
+                    price.cost(
+                        prompt: entry.promptTokens, cached: entry.cachedPromptTokens,
+                        completion: entry.completionTokens) - batch / 2
             }
             if known { cost = .number(total) }
         }
-        return [
-            "calls": .integer(Int64(data.usage.reduce(0) { $0 + $1.calls })),
-            "promptTokens": .integer(Int64(totalPrompt)), "completionTokens": .integer(Int64(totalCompletion)),
-            "cachedPromptTokens": .integer(Int64(totalCached)), "cost": cost,
-            "models": .array(
-                data.usage.map {
-                    [
-                        "model": .string($0.model), "calls": .integer(Int64($0.calls)),
-                        "promptTokens": .integer(Int64($0.promptTokens)),
-                        "completionTokens": .integer(Int64($0.completionTokens)),
-                        "cachedPromptTokens": .integer(Int64($0.cachedPromptTokens)),
-                        "server": profile($0.model)?["server"] ?? .null,
-                        "contextWindow": profile($0.model)?["contextWindow"] ?? .null,
-                        "contextSource": profile($0.model)?["contextSource"] ?? .null,
-                    ]
-                }),
+        let batchCalls = data.usage.reduce(0) { $0 + $1.batchCalls }
+        var pairs: [(String, JSONValue)] = [
+            ("calls", .integer(Int64(data.usage.reduce(0) { $0 + $1.calls }))),
+            ("promptTokens", .integer(Int64(totalPrompt))), ("completionTokens", .integer(Int64(totalCompletion))),
+            ("cachedPromptTokens", .integer(Int64(totalCached))),
         ]
+        // Only runs that used `--batch` say so: other results keep their shape.
+        if batchCalls > 0 { pairs.append(("batchCalls", .integer(Int64(batchCalls)))) }
+        pairs.append(("cost", cost))
+        pairs.append(
+            (
+                "models",
+                .array(
+                    data.usage.map {
+                        [
+                            "model": .string($0.model), "calls": .integer(Int64($0.calls)),
+                            "promptTokens": .integer(Int64($0.promptTokens)),
+                            "completionTokens": .integer(Int64($0.completionTokens)),
+                            "cachedPromptTokens": .integer(Int64($0.cachedPromptTokens)),
+                            "server": profile($0.model)?["server"] ?? .null,
+                            "contextWindow": profile($0.model)?["contextWindow"] ?? .null,
+                            "contextSource": profile($0.model)?["contextSource"] ?? .null,
+                        ]
+                    })
+            ))
+        return .object(JSONObject(pairs))
     }
 
     /// The unit counts block of `results.json`: total, done, failed, pending.

@@ -44,6 +44,8 @@ public final class RunStore: Sendable {
         Migration(
             version: 2,
             sql: "ALTER TABLE model_calls ADD COLUMN cached_prompt_tokens INTEGER NOT NULL DEFAULT 0;"),
+        // Calls the OpenAI Batch API answered (`--batch`), priced at half the list price (0 before).
+        Migration(version: 3, sql: "ALTER TABLE model_calls ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;"),
     ]
 
     private init(directory: URL, database: Database) {
@@ -228,6 +230,7 @@ public final class RunStore: Sendable {
                 unit, .integer(Int64(m.seq)), .text(m.model), .text(m.cacheKey), .text(m.purpose),
                 .integer(Int64(m.promptTokens)), .integer(Int64(m.completionTokens)), .real(m.latencySeconds),
                 .integer(m.cached ? 1 : 0), m.error.map { .text($0) } ?? .null, .integer(Int64(m.cachedPromptTokens)),
+                .integer(m.batch ? 1 : 0),
             ]
         }
         let memory = outcome.memoryOperations.enumerated().map {
@@ -244,8 +247,8 @@ public final class RunStore: Sendable {
                 "INSERT INTO events(unit, seq, kind, speaker, speaker_name, content, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
             for row in events { try c.run(insertEvent, row) }
             let insertCall = """
-                INSERT INTO model_calls(unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO model_calls(unit, seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens, batch)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             for row in calls { try c.run(insertCall, row) }
             for row in memory { try c.run("INSERT INTO memory_operations(unit, seq, json) VALUES (?, ?, ?)", row) }
@@ -295,7 +298,7 @@ public final class RunStore: Sendable {
     public func modelCalls(unit: Int) async throws(RunError) -> [StoredModelCall] {
         try await read("read the model calls") { c in
             try c.query(
-                "SELECT seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens FROM model_calls WHERE unit = ? ORDER BY seq",
+                "SELECT seq, model, cache_key, purpose, prompt_tokens, completion_tokens, latency_s, cached, error, cached_prompt_tokens, batch FROM model_calls WHERE unit = ? ORDER BY seq",
                 [.integer(Int64(unit))]
             ).map { r in
                 StoredModelCall(
@@ -303,7 +306,7 @@ public final class RunStore: Sendable {
                     purpose: try r.string("purpose"), promptTokens: Int(try r.int("prompt_tokens")),
                     completionTokens: Int(try r.int("completion_tokens")), latencySeconds: try r.double("latency_s"),
                     cached: try r.int("cached") != 0, error: r.optionalString("error"),
-                    cachedPromptTokens: Int(try r.int("cached_prompt_tokens")))
+                    cachedPromptTokens: Int(try r.int("cached_prompt_tokens")), batch: try r.int("batch") != 0)
             }
         }
     }
@@ -314,14 +317,18 @@ public final class RunStore: Sendable {
             try c.query(
                 """
                 SELECT model, count(*) AS calls, sum(cached) AS cached, sum(error IS NOT NULL) AS failed,
-                       sum(prompt_tokens) AS p, sum(completion_tokens) AS k, sum(cached_prompt_tokens) AS c
+                       sum(prompt_tokens) AS p, sum(completion_tokens) AS k, sum(cached_prompt_tokens) AS c,
+                       sum(batch) AS b, sum(batch * prompt_tokens) AS bp, sum(batch * completion_tokens) AS bk,
+                       sum(batch * cached_prompt_tokens) AS bc
                 FROM model_calls GROUP BY model ORDER BY model
                 """
             ).map { r in
                 UsageTotals(
                     model: try r.string("model"), calls: Int(try r.int("calls")), cachedCalls: Int(try r.int("cached")),
                     failedCalls: Int(try r.int("failed")), promptTokens: Int(try r.int("p")),
-                    completionTokens: Int(try r.int("k")), cachedPromptTokens: Int(try r.int("c")))
+                    completionTokens: Int(try r.int("k")), cachedPromptTokens: Int(try r.int("c")),
+                    batchCalls: Int(try r.int("b")), batchPromptTokens: Int(try r.int("bp")),
+                    batchCachedPromptTokens: Int(try r.int("bc")), batchCompletionTokens: Int(try r.int("bk")))
             }
         }
     }

@@ -51,7 +51,7 @@ public final class UnitModel: LanguageModel {
                     purpose: purpose,
                     promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens,
                     latencySeconds: seconds, cached: response.fromCache,
-                    cachedPromptTokens: response.usage.cachedPromptTokens))
+                    cachedPromptTokens: response.usage.cachedPromptTokens, batch: response.fromBatch))
             return response
         } catch {
             append(

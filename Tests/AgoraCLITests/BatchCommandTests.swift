@@ -48,11 +48,30 @@ struct BatchCommandTests {
         return files
     }
 
-    /// Each output equal to the reference's, file by file (a difference names the file).
+    /// `results.json` without `usage.batchCalls` and `usage.cost` (which say how the calls were
+    /// bought); other files as they are.
+    static func comparable(_ name: String, _ data: Data?) -> Data? {
+        guard name == "results.json", let data, var root = (try? JSONValue.parse(data))?.objectValue,
+            var usage = root["usage"]?.objectValue
+        else { return data }
+        usage["batchCalls"] = nil
+        usage["cost"] = nil
+        root["usage"] = .object(usage)
+        return Data(JSONValue.object(root).serialized(pretty: true).utf8)
+    }
+
+    /// `usage.batchCalls` of a run's `results.json` (0 when absent).
+    static func batchCalls(_ folder: URL, run: String = "quick-survey-s7") throws -> Int {
+        let data = try Data(contentsOf: folder.appendingPathComponent(run).appendingPathComponent("results.json"))
+        return Int(try JSONValue.parse(data)["usage"]?["batchCalls"]?.intValue ?? 0)
+    }
+
+    /// Each output equal to the reference's, file by file (a difference names the file), apart
+    /// from how the calls were bought (``comparable(_:_:)``).
     static func expectSame(_ folder: URL, _ expected: [String: Data]) throws {
         let actual = try read(folder)
         for name in outputs {
-            let same = actual[name] == expected[name]
+            let same = comparable(name, actual[name]) == comparable(name, expected[name])
             #expect(same, "\(name) differs")
             if !same, let debug = ProcessInfo.processInfo.environment["AGORA_BATCH_DEBUG"] {
                 try? actual[name]?.write(to: URL(fileURLWithPath: debug + "/batch-" + name))
@@ -87,6 +106,44 @@ struct BatchCommandTests {
         #expect(lines.allSatisfy { $0?["custom_id"]?.stringValue?.utf8.count == 64 })
         #expect(lines.allSatisfy { $0?["body"]?["model"] == "stub-model" })
         #expect(stub.batchStatuses == ["completed"])
+        #expect(try Self.batchCalls(folder) == 15)
+    }
+
+    @Test("results.json prices Batch API answers at half the list price, also when replayed from the cache")
+    func batchCost() async throws {
+        let stub = try StubServer()
+        defer { stub.stop() }
+        func cost(_ folder: URL) throws -> Double? {
+            let data = try Data(contentsOf: folder.appendingPathComponent("quick-survey-s7/results.json"))
+            return try JSONValue.parse(data)["usage"]?["cost"]?.doubleValue
+        }
+        let priced = ["--model", stub.baseURL.absoluteString, "--model-name", "gpt-4o-mini"]
+        let plain = Self.folder()
+        let batched = Self.folder()
+        defer {
+            try? FileManager.default.removeItem(at: plain)
+            try? FileManager.default.removeItem(at: batched)
+        }
+        let cache = ["--cache", batched.appendingPathComponent("cache.sqlite").path]
+        let first = try await CommandRunner.agora(
+            ["run", Self.scenario, "--out", plain.path, "--no-cache"] + priced)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await CommandRunner.agora(
+            ["run", Self.scenario, "--out", batched.path, "--batch", "--batch-poll", "0.05"] + cache + priced)
+        #expect(second.status == 0, "\(second.stderr)")
+        let full = try #require(try cost(plain))
+        let half = try #require(try cost(batched))
+        #expect(full > 0)
+        #expect(abs(half - full / 2) < 1e-12, "batch \(half), list \(full)")
+        #expect(try Self.batchCalls(plain) == 0)
+        #expect(try Self.batchCalls(batched) == 15)
+        // The same run again from the cache: the answers were bought through the batch.
+        let again = Self.folder()
+        defer { try? FileManager.default.removeItem(at: again) }
+        let third = try await CommandRunner.agora(["run", Self.scenario, "--out", again.path] + cache + priced)
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(try cost(again) == half)
+        #expect(try Self.batchCalls(again) == 15)
     }
 
     @Test("partial errors in the error file are asked again through the normal request path")
@@ -227,7 +284,10 @@ struct BatchCommandTests {
         stub.resetCounters()
         let (batched, actual) = try await run(batchFolder, batch: true)
         #expect(batched.status == plain.status, "\(batched.stderr)")
-        #expect(actual == expected)
+        for name in expected.keys.sorted() {
+            #expect(Self.comparable(name, actual[name]) == Self.comparable(name, expected[name]), "\(name) differs")
+        }
+        #expect(try Self.batchCalls(batchFolder, run: "demo-brainstorm-s3") == calls)
         #expect(Self.chatRequests(stub) == 0)
         // One session: each call needs the one before it, so each wave is a batch of one request.
         #expect(calls >= 4)
