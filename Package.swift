@@ -78,7 +78,7 @@ let package = Package(
         ),
         // Experiments (docs/experiments.md): arms, factorial and conjoint designs, their statistics.
         .target(
-            name: "Experiments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage", "HTMLKit"],
+            name: "Experiments", dependencies: ["Runs", "Scenarios", "ToolTasks", "Storage", "HTMLKit", "Evaluation"],
             swiftSettings: strict),
         // Fidelity against real survey data (docs/fidelity.md): reference packages, metrics, the fidelity kind.
         .target(

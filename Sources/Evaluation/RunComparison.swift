@@ -67,7 +67,7 @@ public enum RunComparison {
         ("failedTurnRate", "Failed-turn rate", "conversations", 3),
         ("failedUnitRate", "Failed-conversation rate", "conversations", 3),
         ("tokensPerTurn", "Tokens per turn", "conversations", 1),
-        ("cost", "Cost per conversation (USD)", "conversations", 4),
+        ("cost", "Cost in USD", "conversations", 4),
     ]
 
     /// Compares the runs in `directories`: at least two columns (two runs, or one experiment run

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import HTMLKit
 import Runs
@@ -207,6 +208,7 @@ enum ExperimentReport {
             }
             h.append("</table>")
         }
+        h.append(ConsistencyReport.htmlSection(data))
         h.append(HTMLReport.costSection(results["usage"] ?? .null))
         h.append(HTMLReport.transcriptSection(data))
         h.append(HTMLReport.foot(data))

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 public import Runs
 import Scenarios
@@ -199,17 +200,20 @@ public struct ExperimentRunKind: RunKind {
         root["arms"] = .array(perArm)
         root["units"] = RunReport.unitCounts(data)
         root["usage"] = RunReport.usage(data)
-        return .object(root)
+        return ConsistencyReport.adding(to: .object(root), data)
     }
 
     /// `transcripts.jsonl`, `results.json`, `effects.csv`, `report.html`.
     public func outputs(_ data: RunData, results: JSONValue) async throws -> [RunOutput] {
-        [
+        var files = [
             RunOutput("transcripts.jsonl", RunReport.transcripts(data) { $0 }),
             RunOutput("results.json", results.serialized(pretty: true) + "\n"),
             RunOutput("effects.csv", ExperimentReport.effectsCSV(results)),
             RunOutput("report.html", ExperimentReport.html(data, results: results)),
         ]
+        // After `agora evaluate`: the judged lines.
+        if let lines = ConsistencyReport.linesOutput(data) { files.append(lines) }
+        return files
     }
 
     /// The HTML page, `results.json`, or a Markdown summary of the effects.
@@ -217,7 +221,10 @@ public struct ExperimentRunKind: RunKind {
         switch format {
         case .html: return ExperimentReport.html(data, results: results)
         case .json: return results.serialized(pretty: true) + "\n"
-        case .md: return ExperimentReport.markdown(results)
+        case .md:
+            let consistency = ConsistencyReport.markdown(data)
+            return ExperimentReport.markdown(results)
+                + (consistency.isEmpty ? "" : "\n" + consistency.joined(separator: "\n") + "\n")
         }
     }
 

@@ -133,6 +133,70 @@ struct EvaluateCommandTests {
         #expect(bad.stderr.contains("$.evaluation.metrics[1]: unknown metric; use p2l, l2l or qa"), "\(bad.stderr)")
     }
 
+    @Test("an experiment of conversations (ECP vs CONCAT) is judged arm by arm, and compare splits the scores")
+    func experimentArms() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let out = try Self.folder("evaluate-experiment")
+        defer { try? FileManager.default.removeItem(at: out) }
+        guard var base = try Self.json(Self.brainstorm).objectValue,
+            var population = base["population"]?.objectValue
+        else { throw CancellationError() }
+        population["personas"] = .string(
+            Self.repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path)
+        base["population"] = .object(population)
+        base["$schema"] = nil
+        let experiment: JSONValue = [
+            "version": 1, "id": "ablation", "kind": "experiment", "title": "ECP vs CONCAT", "seed": 3,
+            "design": "between", "base": .object(base),
+            "arms": [
+                ["name": "ECP", "patch": ["context": ["projection": "ecp"]]],
+                ["name": "CONCAT", "patch": ["context": ["projection": "concat"]]],
+            ],
+        ]
+        let file = out.appendingPathComponent("ablation.json")
+        try Data(experiment.serialized().utf8).write(to: file)
+        let stub = server.baseURL.absoluteString
+        let model = ["--model", stub, "--model-name", "stub-model", "--no-cache"]
+        let ran = try await CommandRunner.agora(["run", file.path, "--out", out.path] + model, environment: [:])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let run = try #require(Self.runDirectory(ran.stdout))
+
+        let judged = try await CommandRunner.agora(
+            ["evaluate", run.path, "--judge", stub, "--metrics", "p2l"] + model, environment: [:])
+        #expect(judged.status == 0, "\(judged.stderr)")
+        let consistency = try #require(try Self.json(run.appendingPathComponent("results.json"))["consistency"])
+        // One condition per arm, and the experiment's unit ids.
+        #expect(consistency["conditions"]?.arrayValue?.map { $0["condition"] } == ["ECP", "CONCAT"])
+        let units = (consistency["speakers"]?.arrayValue ?? []).compactMap { $0["unit"]?.stringValue }
+        #expect(Set(units) == ["ECP/session-1", "CONCAT/session-1"])
+        #expect(units.count == 4)
+        let lines = try String(contentsOf: run.appendingPathComponent("consistency-lines.jsonl"), encoding: .utf8)
+        #expect(lines.contains("\"ECP/session-1#") && lines.contains("\"CONCAT/session-1#"), "\(lines)")
+        let html = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<h2>Persona consistency</h2>"))
+        let markdown = try await CommandRunner.agora(["report", run.path, "--format", "md"], environment: [:])
+        #expect(markdown.stdout.contains("## Persona consistency"), "\(markdown.stdout)")
+
+        let compared = try await CommandRunner.agora(["compare", run.path], environment: [:])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        #expect(
+            compared.stdout.contains("| Prompt-to-line consistency (per speaker) | 1.000 (n = 2) | 1.000 (n = 2) |"),
+            "\(compared.stdout)")
+
+        // An experiment of surveys has nothing to judge: exit 2, saying so.
+        let survey = try await CommandRunner.agora(
+            [
+                "run", Self.repository.appendingPathComponent("Scenarios/experiments/ad-copy-ab.json").path, "--limit",
+                "2", "--out", out.path,
+            ] + model, environment: [:])
+        let surveyRun = try #require(Self.runDirectory(survey.stdout), "\(survey.stderr)")
+        let refused = try await CommandRunner.agora(
+            ["evaluate", surveyRun.path, "--judge", stub] + model, environment: [:])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("this experiment's arms are survey runs"), "\(refused.stderr)")
+    }
+
     @Test("bad input names the thing and the fix (exit 2)")
     func badInput() async throws {
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("agora-no-run-\(UUID().uuidString)")

@@ -29,21 +29,11 @@ struct SurveyStreamTests {
         return .object(JSONObject([("inline", .array(people))]))
     }
 
-    /// Every family of item type, with a persona-decided skip.
-    static let items: [JSONValue] = [
-        ["id": "like", "type": "likert", "question": "Do you like it?", "scale": ["min": 1, "max": 5]],
-        ["id": "buy", "type": "single-choice", "question": "Buy it?", "options": ["Yes", "No", "Maybe"]],
-        ["id": "car", "type": "yes-no", "question": "Own a car, {{persona.name}}?", "skipIf": "persona.age >= 60"],
-        ["id": "nps", "type": "linear-scale", "question": "Recommend?", "min": 0, "max": 10],
-        [
-            "id": "grid", "type": "matrix", "question": "Rate.", "rows": ["Taste", "Price"],
-            "scale": ["min": 1, "max": 5],
-        ],
-        ["id": "which", "type": "checkbox", "question": "Which?", "options": ["A", "B", "C"]],
-        ["id": "words", "type": "free-list", "question": "Words?"],
-        ["id": "pay", "type": "numeric", "question": "Pay?", "min": 0, "max": 100],
-        ["id": "why", "type": "open", "question": "Why?"],
-    ]
+    /// Every family of item type, with a persona-decided skip: the estimate tests' items, without
+    /// their stimulus variable (these surveys have no stimuli).
+    static let items: [JSONValue] =
+        [["id": "like", "type": "likert", "question": "Do you like it?", "scale": ["min": 1, "max": 5]]]
+        + SurveyEstimateTests.items.dropFirst()
 
     static func scenario(_ count: Int, seed: UInt64) throws -> Scenario {
         var document = try #require(SurveyFixtures.document(items).objectValue)
