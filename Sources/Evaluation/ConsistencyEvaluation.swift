@@ -36,7 +36,7 @@ public enum ConsistencyEvaluation {
             guard let source = kind as? any ConversationSource else {
                 throw EvaluationError(
                     .invalidRun,
-                    "a \(manifest.kind) run has no conversations to judge; evaluate an interview, focus-group, brainstorm or tool-task run",
+                    "this \(manifest.kind) run has no conversations to judge; evaluate an interview, focus-group, brainstorm or tool-task run, or an experiment of them",
                     file: directory.path)
             }
             let data = try await RunData.load(store)

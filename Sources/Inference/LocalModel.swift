@@ -255,6 +255,7 @@ public final class LocalModelServer: Sendable {
         do { port = try freeLoopbackPort() } catch {
             throw InferenceError(.localModelUnavailable, "cannot find a free port on 127.0.0.1: \(error)")
         }
+        pruneLogs(in: local.cacheDirectory)
         let logFile = local.cacheDirectory.appendingPathComponent("server-\(port).log")
         let process = Process()
         process.executableURL = local.python
@@ -294,6 +295,23 @@ public final class LocalModelServer: Sendable {
             .localModelUnavailable,
             "the local model server did not start within 120 s. Its log (\(logFile.path)) ends with:\n\(tail)\n"
                 + "Rebuild with `agora model setup --rebuild` if the cache looks broken.")
+    }
+
+    /// Removes `server-*.log` files in `folder` last written more than `age` seconds ago: a server
+    /// whose `agora` was killed (or that failed to start) leaves its log behind for reading, and
+    /// without this they would pile up in the cache folder. A running server writes its log as it
+    /// answers, so a live one is not that old.
+    static func pruneLogs(in folder: URL, olderThan age: TimeInterval = 7 * 24 * 3600, now: Date = Date()) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names.sorted() where name.hasPrefix("server-") && name.hasSuffix(".log") {
+            let file = folder.appendingPathComponent(name)
+            guard
+                let modified = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate]
+                    as? Date,
+                now.timeIntervalSince(modified) > age
+            else { continue }
+            try? FileManager.default.removeItem(at: file)
+        }
     }
 
     /// Stops the server (idempotent): SIGTERM now, SIGKILL if it is still there 3 s later. Its log

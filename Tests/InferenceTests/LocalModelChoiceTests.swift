@@ -85,4 +85,24 @@ import Testing
         #expect(gemma.firstIndex(of: "--chat_format").map { gemma[$0 + 1] } == "gemma")
         #expect(!smol.contains("--chat_format"))
     }
+
+    @Test func serverLogsOlderThanAWeekArePrunedOthersKept() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agora-logs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let now = Date(timeIntervalSince1970: 2_000_000_000)
+        let files: [(String, TimeInterval)] = [
+            ("server-1.log", 8 * 24 * 3600), ("server-2.log", 6 * 24 * 3600), ("other.log", 30 * 24 * 3600),
+            ("server-3.txt", 30 * 24 * 3600),
+        ]
+        for (name, age) in files {
+            let file = folder.appendingPathComponent(name)
+            try Data("x".utf8).write(to: file)
+            try FileManager.default.setAttributes(
+                [.modificationDate: now.addingTimeInterval(-age)], ofItemAtPath: file.path)
+        }
+        LocalModelServer.pruneLogs(in: folder, now: now)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(left == ["other.log", "server-2.log", "server-3.txt"])
+    }
 }
