@@ -359,11 +359,12 @@ public enum RunComparison {
     static func cost(_ calls: [StoredModelCall]) -> Double? {
         var total = 0.0
         for call in calls where !call.cached || call.batch {
-            if call.model.hasPrefix("local/") || call.model == "scripted" { continue }
-            guard let price = PriceTable.listPrices.price(of: call.model) else { return nil }
-            let cost = price.cost(
-                prompt: call.promptTokens, cached: call.cachedPromptTokens, completion: call.completionTokens)
-            total += call.batch ? cost / 2 : cost
+            guard
+                let cost = PriceTable.listPrices.cost(
+                    model: call.model, prompt: call.promptTokens, cached: call.cachedPromptTokens,
+                    completion: call.completionTokens, batch: call.batch)
+            else { return nil }
+            total += cost
         }
         return total
     }

@@ -146,6 +146,16 @@ public struct PriceTable: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// What calls to `model` cost at list price: cached prompt tokens at the cached rate, calls the
+    /// Batch API answered (`batch`) at ``BatchAPIClient/priceFactor`` of it; 0 for local and
+    /// scripted models; `nil` when the model has no price.
+    public func cost(model: String, prompt: Int, cached: Int, completion: Int, batch: Bool = false) -> Double? {
+        if model.hasPrefix("local/") || model == "scripted" { return 0 }
+        guard let price = price(of: model) else { return nil }
+        let cost = price.cost(prompt: prompt, cached: cached, completion: completion)
+        return batch ? cost * BatchAPIClient.priceFactor : cost
+    }
+
     /// The cost of an entry's endpoint calls (cached prompt tokens at the cached rate), or `nil`
     /// if the model has no price.
     public func cost(of entry: Ledger.Entry) -> Double? {

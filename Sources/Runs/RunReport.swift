@@ -78,20 +78,22 @@ public enum RunReport {
         if !data.usage.isEmpty {
             var total = 0.0
             var known = true
+            let prices = PriceTable.listPrices
             for entry in data.usage {
-                if entry.model.hasPrefix("local/") || entry.model == "scripted" { continue }
-                guard let price = PriceTable.listPrices.price(of: entry.model) else {
+                // The calls the Batch API answered are priced apart from the others.
+                guard
+                    let direct = prices.cost(
+                        model: entry.model, prompt: entry.promptTokens - entry.batchPromptTokens,
+                        cached: entry.cachedPromptTokens - entry.batchCachedPromptTokens,
+                        completion: entry.completionTokens - entry.batchCompletionTokens),
+                    let batched = prices.cost(
+                        model: entry.model, prompt: entry.batchPromptTokens, cached: entry.batchCachedPromptTokens,
+                        completion: entry.batchCompletionTokens, batch: true)
+                else {
                     known = false
                     break
                 }
-                // Batch API answers are billed at half the list price.
-                let batch = price.cost(
-                    prompt: entry.batchPromptTokens, cached: entry.batchCachedPromptTokens,
-                    completion: entry.batchCompletionTokens)
-                total +=
-                    price.cost(
-                        prompt: entry.promptTokens, cached: entry.cachedPromptTokens,
-                        completion: entry.completionTokens) - batch / 2
+                total += direct + batched
             }
             if known { cost = .number(total) }
         }

@@ -40,6 +40,17 @@ struct EvaluateCommandTests {
 
     static func json(_ url: URL) throws -> JSONValue { try JSONValue.parse(try Data(contentsOf: url)) }
 
+    /// The demo brainstorm as a document that loads from any folder (its persona file made absolute).
+    static func brainstormDocument() throws -> JSONObject {
+        guard var document = try json(brainstorm).objectValue, var population = document["population"]?.objectValue
+        else { throw CancellationError() }
+        population["personas"] = .string(
+            repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path)
+        document["population"] = .object(population)
+        document["$schema"] = nil
+        return document
+    }
+
     @Test("a finished brainstorm is judged, replayed with no call, and agora report keeps the section")
     func evaluatesReplaysAndRebuilds() async throws {
         let server = try Self.server()
@@ -106,12 +117,7 @@ struct EvaluateCommandTests {
         defer { server.stop() }
         let out = try Self.folder("evaluate-inline")
         defer { try? FileManager.default.removeItem(at: out) }
-        guard var document = try Self.json(Self.brainstorm).objectValue,
-            var population = document["population"]?.objectValue
-        else { throw CancellationError() }
-        population["personas"] = .string(
-            Self.repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path)
-        document["population"] = .object(population)
+        var document = try Self.brainstormDocument()
         document["evaluation"] = ["judge": .string(server.baseURL.absoluteString), "metrics": ["p2l"]]
         let file = out.appendingPathComponent("judged.json")
         try Data(JSONValue.object(document).serialized().utf8).write(to: file)
@@ -139,13 +145,7 @@ struct EvaluateCommandTests {
         defer { server.stop() }
         let out = try Self.folder("evaluate-experiment")
         defer { try? FileManager.default.removeItem(at: out) }
-        guard var base = try Self.json(Self.brainstorm).objectValue,
-            var population = base["population"]?.objectValue
-        else { throw CancellationError() }
-        population["personas"] = .string(
-            Self.repository.appendingPathComponent("Scenarios/personas/sample-people.jsonl").path)
-        base["population"] = .object(population)
-        base["$schema"] = nil
+        let base = try Self.brainstormDocument()
         let experiment: JSONValue = [
             "version": 1, "id": "ablation", "kind": "experiment", "title": "ECP vs CONCAT", "seed": 3,
             "design": "between", "base": .object(base),
